@@ -1,0 +1,71 @@
+#include "tests/support/testing.h"
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace rotor::testing {
+
+TempDir::TempDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/rotor-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed for " + pattern);
+  }
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("ROTOR_KEEP_TEST_DIRS") != nullptr) {
+    std::fprintf(stderr, "kept test folder %s\n", path_.c_str());
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::Path(const std::string& relative) const {
+  return path_ + "/" + relative;
+}
+
+std::string TempDir::Write(const std::string& relative, const std::string& contents) const {
+  std::string path = Path(relative);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  WriteFileOrDie(path, contents);
+  return path;
+}
+
+std::string TempDir::Read(const std::string& relative) const {
+  return ReadFileOrDie(Path(relative));
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFileOrDie(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path);
+  out << contents;
+  if (!out) throw std::runtime_error("write failed for " + path);
+}
+
+std::string BuildDir() {
+#ifdef ROTOR_BUILD_DIR
+  return ROTOR_BUILD_DIR;
+#else
+  const char* dir = std::getenv("ROTOR_BUILD_DIR");
+  return dir ? dir : "build";
+#endif
+}
+
+}  // namespace rotor::testing
