@@ -1,0 +1,840 @@
+#include "providers/local/local_deployments.h"
+
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "engine/base/files.h"
+#include "engine/base/status_macros.h"
+#include "providers/local/local_files.h"
+#include "rapidjson/document.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace rotor::local {
+namespace {
+
+constexpr int kFormatVersion = 1;
+constexpr char kStoreKind[] = "rotor-local-deployments";
+constexpr char kStateRunning[] = "Running";
+constexpr char kTimeFormat[] = "%Y-%m-%d%ET%H:%M:%E*SZ";
+constexpr size_t kMaxDeploymentName = 64;
+constexpr size_t kMaxResourceGroupName = 90;
+
+struct StoredDeployment {
+  Deployment deployment;  // parameters: type + value_json (empty for secure)
+  std::string template_json;  // compact JSON text
+  int64_t pid = 0;            // the process running it, while Running
+};
+
+struct GroupStore {
+  std::string resource_group;  // display case
+  bool exists_on_disk = false;
+  std::vector<StoredDeployment> deployments;  // oldest first
+};
+
+std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
+
+std::string FormatTimestamp(absl::Time t) {
+  return absl::FormatTime(kTimeFormat, t, absl::UTCTimeZone());
+}
+
+absl::StatusOr<absl::Time> ParseTimestamp(const std::string& text) {
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return absl::DataLossError(
+        absl::StrCat("bad timestamp \"", text, "\": ", error));
+  }
+  return t;
+}
+
+std::string ToJsonText(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+absl::Status ArmError(absl::StatusCode code, absl::string_view arm_code,
+                      absl::string_view message) {
+  return absl::Status(code, absl::StrCat(arm_code, ": ", message));
+}
+
+absl::Status TemplateValidationFailed(absl::string_view detail) {
+  return ArmError(
+      absl::StatusCode::kInvalidArgument, "InvalidTemplate",
+      absl::StrCat("Deployment template validation failed: '", detail, "'."));
+}
+
+absl::Status ResourceGroupNotFound(absl::string_view resource_group) {
+  return ArmError(absl::StatusCode::kNotFound, "ResourceGroupNotFound",
+                  absl::StrCat("Resource group '", resource_group,
+                               "' could not be found."));
+}
+
+absl::Status DeploymentNotFound(absl::string_view resource_group,
+                                absl::string_view name) {
+  return ArmError(absl::StatusCode::kNotFound, "DeploymentNotFound",
+                  absl::StrCat("Deployment '", name,
+                               "' could not be found in resource group '",
+                               resource_group, "'."));
+}
+
+absl::Status ValidateResourceGroupName(absl::string_view resource_group) {
+  if (IsSafeFileComponent(resource_group, kMaxResourceGroupName) &&
+      !absl::EndsWith(resource_group, ".")) {
+    return absl::OkStatus();
+  }
+  return ArmError(
+      absl::StatusCode::kInvalidArgument, "InvalidResourceGroupName",
+      absl::StrCat("Resource group name '", resource_group.substr(0, 100),
+                   "' is invalid: 1 to 90 characters of letters, digits, "
+                   "'-', '_', '.', '(' and ')', not ending in '.'."));
+}
+
+absl::Status ValidateDeploymentName(absl::string_view name) {
+  if (IsSafeFileComponent(name, kMaxDeploymentName)) return absl::OkStatus();
+  return ArmError(
+      absl::StatusCode::kInvalidArgument, "InvalidDeploymentName",
+      absl::StrCat("Deployment name '", name.substr(0, 100),
+                   "' is invalid: 1 to 64 characters of letters, digits, "
+                   "'-', '_', '.', '(' and ')'."));
+}
+
+bool ProcessAlive(int64_t pid) {
+  if (pid <= 0 || pid > 0x7fffffff) return false;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0) return true;
+  return errno != ESRCH;
+}
+
+// A Running record whose process is gone can never finish.
+void MarkInterrupted(StoredDeployment& d, absl::Time now) {
+  if (d.deployment.provisioning_state != kStateRunning || ProcessAlive(d.pid))
+    return;
+  d.deployment.provisioning_state = kStateFailed;
+  d.deployment.error = absl::StrCat(
+      "DeploymentFailed: the local deployment was interrupted (process ", d.pid,
+      " ended while it was running)");
+  d.deployment.timestamp = now;
+  d.pid = 0;
+}
+
+// --- store I/O
+// ----------------------------------------------------------------
+
+absl::Status StoreError(const std::string& path, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat("deployment store ", path, ": ", what));
+}
+
+absl::StatusOr<std::string> Str(const rapidjson::Value& object,
+                                const char* field, const std::string& path,
+                                bool required = true) {
+  auto it = object.FindMember(field);
+  if (it == object.MemberEnd()) {
+    if (!required) return std::string();
+    return StoreError(path, absl::StrCat("\"", field, "\" is missing"));
+  }
+  if (!it->value.IsString()) {
+    return StoreError(path, absl::StrCat("\"", field, "\" must be a string"));
+  }
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+absl::StatusOr<GroupStore> ParseStore(const std::string& text,
+                                      const std::string& path, absl::Time now) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return StoreError(
+        path, absl::StrCat("not valid JSON (",
+                           rapidjson::GetParseError_En(doc.GetParseError()),
+                           " at offset ", doc.GetErrorOffset(), ")"));
+  }
+  if (!doc.IsObject())
+    return StoreError(path, "the top level must be an object");
+  auto fv = doc.FindMember("format_version");
+  if (fv == doc.MemberEnd() || !fv->value.IsInt()) {
+    return StoreError(path, "\"format_version\" is missing");
+  }
+  if (fv->value.GetInt() != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "deployment store ", path, " has format_version ", fv->value.GetInt(),
+        "; this rotor reads format_version ", kFormatVersion));
+  }
+  GroupStore store;
+  store.exists_on_disk = true;
+  ASSIGN_OR_RETURN(store.resource_group, Str(doc, "resource_group", path));
+  auto list = doc.FindMember("deployments");
+  if (list == doc.MemberEnd() || !list->value.IsArray()) {
+    return StoreError(path, "\"deployments\" must be an array");
+  }
+  for (const auto& item : list->value.GetArray()) {
+    if (!item.IsObject())
+      return StoreError(path, "each deployment must be an object");
+    StoredDeployment sd;
+    Deployment& d = sd.deployment;
+    d.resource_group = store.resource_group;
+    ASSIGN_OR_RETURN(d.name, Str(item, "name", path));
+    ASSIGN_OR_RETURN(d.id, Str(item, "id", path));
+    ASSIGN_OR_RETURN(std::string timestamp, Str(item, "timestamp", path));
+    auto t = ParseTimestamp(timestamp);
+    if (!t.ok()) return StoreError(path, t.status().message());
+    d.timestamp = *t;
+    ASSIGN_OR_RETURN(d.provisioning_state,
+                     Str(item, "provisioning_state", path));
+    ASSIGN_OR_RETURN(d.mode, Str(item, "mode", path, false));
+    ASSIGN_OR_RETURN(d.template_link_uri,
+                     Str(item, "template_link_uri", path, false));
+    ASSIGN_OR_RETURN(d.error, Str(item, "error", path, false));
+    if (auto p = item.FindMember("parameters"); p != item.MemberEnd()) {
+      if (!p->value.IsObject())
+        return StoreError(path, "\"parameters\" must be an object");
+      for (const auto& m : p->value.GetObject()) {
+        if (!m.value.IsObject())
+          return StoreError(path, "each parameter must be an object");
+        DeploymentParameter param;
+        ASSIGN_OR_RETURN(param.type, Str(m.value, "type", path, false));
+        if (auto v = m.value.FindMember("value"); v != m.value.MemberEnd()) {
+          param.value_json = ToJsonText(v->value);
+        }
+        d.parameters[m.name.GetString()] = std::move(param);
+      }
+    }
+    if (auto tags = item.FindMember("tags"); tags != item.MemberEnd()) {
+      if (!tags->value.IsObject())
+        return StoreError(path, "\"tags\" must be an object");
+      for (const auto& m : tags->value.GetObject()) {
+        if (!m.value.IsString())
+          return StoreError(path, "tag values must be strings");
+        d.tags[m.name.GetString()] = m.value.GetString();
+      }
+    }
+    if (auto tpl = item.FindMember("template"); tpl != item.MemberEnd()) {
+      sd.template_json = ToJsonText(tpl->value);
+    }
+    if (auto pid = item.FindMember("pid");
+        pid != item.MemberEnd() && pid->value.IsInt64()) {
+      sd.pid = pid->value.GetInt64();
+    }
+    MarkInterrupted(sd, now);
+    store.deployments.push_back(std::move(sd));
+  }
+  return store;
+}
+
+std::string SerializeStore(const GroupStore& store) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("format_version");
+  w.Int(kFormatVersion);
+  w.Key("kind");
+  w.String(kStoreKind);
+  w.Key("resource_group");
+  w.String(store.resource_group);
+  w.Key("deployments");
+  w.StartArray();
+  for (const auto& sd : store.deployments) {
+    const Deployment& d = sd.deployment;
+    w.StartObject();
+    w.Key("name");
+    w.String(d.name);
+    w.Key("id");
+    w.String(d.id);
+    w.Key("timestamp");
+    w.String(FormatTimestamp(d.timestamp));
+    w.Key("provisioning_state");
+    w.String(d.provisioning_state);
+    w.Key("mode");
+    w.String(d.mode);
+    w.Key("parameters");
+    w.StartObject();
+    for (const auto& [name, param] : d.parameters) {
+      w.Key(name);
+      w.StartObject();
+      w.Key("type");
+      w.String(param.type);
+      if (!param.value_json.empty()) {
+        w.Key("value");
+        w.RawValue(param.value_json.data(), param.value_json.size(),
+                   rapidjson::kObjectType);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    if (!sd.template_json.empty()) {
+      rapidjson::Document tpl;
+      tpl.Parse(sd.template_json.data(), sd.template_json.size());
+      if (!tpl.HasParseError()) {
+        w.Key("template");
+        tpl.Accept(w);
+      }
+    }
+    w.Key("template_link_uri");
+    w.String(d.template_link_uri);
+    w.Key("tags");
+    w.StartObject();
+    for (const auto& [name, value] : d.tags) {
+      w.Key(name);
+      w.String(value);
+    }
+    w.EndObject();
+    w.Key("error");
+    w.String(d.error);
+    if (d.provisioning_state == kStateRunning) {
+      w.Key("pid");
+      w.Int64(sd.pid);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// --- template validation
+// --------------------------------------------------------
+
+struct TemplateParameter {
+  std::string type;  // normalised: "String", "SecureString", ...
+  bool has_default = false;
+  std::string default_json;  // literal defaults only (not "[expressions]")
+  std::vector<std::string> allowed_json;
+};
+
+bool IsSecureType(absl::string_view type) {
+  return type == "SecureString" || type == "SecureObject";
+}
+
+absl::StatusOr<std::string> NormaliseType(absl::string_view declared,
+                                          absl::string_view parameter) {
+  static const std::map<std::string, std::string> kTypes = {
+      {"string", "String"}, {"securestring", "SecureString"},
+      {"int", "Int"},       {"bool", "Bool"},
+      {"object", "Object"}, {"secureobject", "SecureObject"},
+      {"array", "Array"}};
+  auto it = kTypes.find(Lower(declared));
+  if (it == kTypes.end()) {
+    return TemplateValidationFailed(
+        absl::StrCat("The template parameter '", parameter,
+                     "' has an invalid type '", declared,
+                     "'. Allowed types are: string, securestring, int, bool, "
+                     "object, secureobject, array."));
+  }
+  return it->second;
+}
+
+const char* JTokenType(const rapidjson::Value& v) {
+  if (v.IsString()) return "String";
+  if (v.IsBool()) return "Boolean";
+  if (v.IsInt64() || v.IsUint64()) return "Integer";
+  if (v.IsNumber()) return "Float";
+  if (v.IsObject()) return "Object";
+  if (v.IsArray()) return "Array";
+  return "Null";
+}
+
+const char* ExpectedJTokens(absl::string_view type) {
+  if (type == "String" || type == "SecureString") return "String, Uri";
+  if (type == "Int") return "Integer";
+  if (type == "Bool") return "Boolean";
+  if (type == "Array") return "Array";
+  return "Object";
+}
+
+bool TypeMatches(absl::string_view type, const rapidjson::Value& v) {
+  if (type == "String" || type == "SecureString") return v.IsString();
+  if (type == "Int") return v.IsInt64() || v.IsUint64();
+  if (type == "Bool") return v.IsBool();
+  if (type == "Array") return v.IsArray();
+  return v.IsObject();
+}
+
+bool IsExpression(const rapidjson::Value& v) {
+  if (!v.IsString()) return false;
+  absl::string_view s(v.GetString(), v.GetStringLength());
+  return absl::StartsWith(s, "[") && !absl::StartsWith(s, "[[") &&
+         absl::EndsWith(s, "]");
+}
+
+absl::StatusOr<std::map<std::string, TemplateParameter>> TemplateParameters(
+    const std::string& template_json) {
+  rapidjson::Document doc;
+  doc.Parse(template_json.data(), template_json.size());
+  if (doc.HasParseError()) {
+    return ArmError(
+        absl::StatusCode::kInvalidArgument, "InvalidTemplate",
+        absl::StrCat("Deployment template parse failed: '",
+                     rapidjson::GetParseError_En(doc.GetParseError()),
+                     " at offset ", doc.GetErrorOffset(), "'."));
+  }
+  if (!doc.IsObject()) {
+    return ArmError(absl::StatusCode::kInvalidArgument, "InvalidTemplate",
+                    "Deployment template parse failed: the template must be a "
+                    "JSON object.");
+  }
+  std::map<std::string, TemplateParameter> out;
+  auto params = doc.FindMember("parameters");
+  if (params == doc.MemberEnd()) return out;
+  if (!params->value.IsObject()) {
+    return TemplateValidationFailed(
+        "The template 'parameters' section must be an object.");
+  }
+  for (const auto& m : params->value.GetObject()) {
+    const std::string name = m.name.GetString();
+    if (!m.value.IsObject()) {
+      return TemplateValidationFailed(absl::StrCat(
+          "The template parameter '", name, "' must be an object."));
+    }
+    auto type = m.value.FindMember("type");
+    if (type == m.value.MemberEnd() || !type->value.IsString()) {
+      return TemplateValidationFailed(
+          absl::StrCat("The template parameter '", name, "' has no type."));
+    }
+    TemplateParameter p;
+    ASSIGN_OR_RETURN(p.type, NormaliseType(type->value.GetString(), name));
+    if (auto def = m.value.FindMember("defaultValue");
+        def != m.value.MemberEnd()) {
+      p.has_default = true;
+      if (!IsExpression(def->value) && !IsSecureType(p.type)) {
+        p.default_json = ToJsonText(def->value);
+      }
+    }
+    if (auto allowed = m.value.FindMember("allowedValues");
+        allowed != m.value.MemberEnd()) {
+      if (!allowed->value.IsArray()) {
+        return TemplateValidationFailed(
+            absl::StrCat("The template parameter '", name,
+                         "' has an 'allowedValues' that is not an array."));
+      }
+      for (const auto& v : allowed->value.GetArray())
+        p.allowed_json.push_back(ToJsonText(v));
+    }
+    out.emplace(Lower(name), std::move(p));
+  }
+  return out;
+}
+
+std::vector<std::string> DeclaredNames(const std::string& template_json) {
+  std::vector<std::string> names;
+  rapidjson::Document doc;
+  doc.Parse(template_json.data(), template_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return names;
+  auto params = doc.FindMember("parameters");
+  if (params == doc.MemberEnd() || !params->value.IsObject()) return names;
+  for (const auto& m : params->value.GetObject())
+    names.push_back(m.name.GetString());
+  return names;
+}
+
+// Validates `request` against the template and returns the parameters as
+// they are stored (secure values dropped). Messages never quote values.
+absl::StatusOr<std::map<std::string, DeploymentParameter>> ValidateParameters(
+    const std::string& template_json, const DeploymentRequest& request) {
+  ASSIGN_OR_RETURN(auto declared, TemplateParameters(template_json));
+  const std::vector<std::string> declared_names = DeclaredNames(template_json);
+
+  std::vector<std::string> unknown;
+  for (const auto& [name, value] : request.parameters) {
+    if (declared.find(Lower(name)) == declared.end()) unknown.push_back(name);
+  }
+  if (!unknown.empty()) {
+    return TemplateValidationFailed(
+        absl::StrCat("The template parameters '", absl::StrJoin(unknown, ", "),
+                     "' in the parameters file are not valid; they are not "
+                     "present in the original "
+                     "template and can therefore not be provided at deployment "
+                     "time. The only supported "
+                     "parameters for this template are '",
+                     absl::StrJoin(declared_names, ", "),
+                     "'. Please see https://aka.ms/arm-pass-parameter-values "
+                     "for usage details."));
+  }
+
+  std::map<std::string, const Secret*> given;
+  for (const auto& [name, value] : request.parameters)
+    given[Lower(name)] = &value;
+
+  std::map<std::string, DeploymentParameter> stored;
+  for (const std::string& name : declared_names) {
+    const TemplateParameter& p = declared.at(Lower(name));
+    auto it = given.find(Lower(name));
+    DeploymentParameter out;
+    out.type = p.type;
+    if (it == given.end()) {
+      if (!p.has_default) {
+        return TemplateValidationFailed(
+            absl::StrCat("The value for the template parameter '", name,
+                         "' is not provided. Please see "
+                         "https://aka.ms/resource-manager-parameter-files for "
+                         "usage details."));
+      }
+      out.value_json = p.default_json;
+      stored[name] = std::move(out);
+      continue;
+    }
+    const Secret& value = *it->second;
+    rapidjson::Document doc;
+    doc.Parse(value.Reveal().data(), value.size());
+    struct Wipe {
+      rapidjson::Document& d;
+      ~Wipe() {
+        if (d.IsString())
+          OPENSSL_cleanse(const_cast<char*>(d.GetString()),
+                          d.GetStringLength());
+      }
+    } wipe{doc};
+    if (doc.HasParseError()) {
+      return ArmError(absl::StatusCode::kInvalidArgument,
+                      "InvalidRequestContent",
+                      absl::StrCat("The value of the deployment parameter '",
+                                   name, "' is not valid JSON."));
+    }
+    if (!TypeMatches(p.type, doc)) {
+      return TemplateValidationFailed(absl::StrCat(
+          "Template parameter JToken type is not valid. Expected '",
+          ExpectedJTokens(p.type), "'. Actual '", JTokenType(doc),
+          "'. Please see "
+          "https://aka.ms/resource-manager-parameter-files for usage details. "
+          "(parameter '",
+          name, "')"));
+    }
+    if (!p.allowed_json.empty()) {
+      std::string compact = ToJsonText(doc);
+      bool allowed = false;
+      for (const auto& a : p.allowed_json) allowed = allowed || a == compact;
+      OPENSSL_cleanse(compact.data(), compact.size());
+      if (!allowed) {
+        return TemplateValidationFailed(absl::StrCat(
+            "The provided value for the template parameter '", name,
+            "' is not valid. The parameter value is not part of the allowed "
+            "value(s): '",
+            IsSecureType(p.type) ? "(hidden)"
+                                 : absl::StrJoin(p.allowed_json, ","),
+            "'."));
+      }
+    }
+    if (!IsSecureType(p.type)) out.value_json = ToJsonText(doc);
+    stored[name] = std::move(out);
+  }
+  return stored;
+}
+
+absl::StatusOr<std::string> NormaliseMode(absl::string_view mode) {
+  if (mode.empty() || absl::EqualsIgnoreCase(mode, "Incremental"))
+    return std::string("Incremental");
+  if (absl::EqualsIgnoreCase(mode, "Complete")) return std::string("Complete");
+  return ArmError(
+      absl::StatusCode::kInvalidArgument, "InvalidDeploymentMode",
+      absl::StrCat("The deployment mode '", mode,
+                   "' is not valid; use 'Incremental' or 'Complete'."));
+}
+
+absl::StatusOr<std::string> ResolveTemplate(const DeploymentRequest& request) {
+  const bool inline_template = !request.template_json.empty();
+  const bool link = !request.template_link_uri.empty();
+  if (inline_template == link) {
+    return ArmError(absl::StatusCode::kInvalidArgument, "InvalidRequestContent",
+                    "The deployment must have exactly one of 'template' and "
+                    "'templateLink'.");
+  }
+  if (inline_template) return request.template_json;
+  constexpr absl::string_view kFile = "file://";
+  if (!absl::StartsWith(request.template_link_uri, kFile)) {
+    return ArmError(
+        absl::StatusCode::kInvalidArgument, "InvalidContentLink",
+        absl::StrCat("The local provider only deploys inline templates and "
+                     "file:// template links, not '",
+                     request.template_link_uri, "'."));
+  }
+  std::string path = request.template_link_uri.substr(kFile.size());
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return ArmError(absl::StatusCode::kInvalidArgument, "InvalidContentLink",
+                    absl::StrCat("Unable to download deployment content from '",
+                                 request.template_link_uri,
+                                 "': ", text.status().message()));
+  }
+  return *text;
+}
+
+class LocalDeploymentsStore {
+ public:
+  static absl::StatusOr<GroupStore> Load(const LocalDeploymentsOptions& options,
+                                         absl::string_view resource_group,
+                                         absl::Time now) {
+    RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
+    const std::string path =
+        LocalDeployments::StorePath(options.state_dir, resource_group);
+    if (!PathExists(path)) {
+      for (const auto& rg : options.resource_groups) {
+        if (absl::EqualsIgnoreCase(rg, resource_group)) {
+          GroupStore store;
+          store.resource_group = rg;
+          return store;
+        }
+      }
+      return ResourceGroupNotFound(resource_group);
+    }
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    return ParseStore(text, path, now);
+  }
+
+  static absl::Status Save(const LocalDeploymentsOptions& options,
+                           GroupStore& store) {
+    RETURN_IF_ERROR(EnsureStateSubdir(options.state_dir, "deployments"));
+    RETURN_IF_ERROR(WriteFileAtomic(
+        LocalDeployments::StorePath(options.state_dir, store.resource_group),
+        SerializeStore(store), 0600));
+    store.exists_on_disk = true;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+// --- LocalDeployments
+// -----------------------------------------------------------
+
+std::string LocalDeployments::StorePath(absl::string_view state_dir,
+                                        absl::string_view resource_group) {
+  return absl::StrCat(state_dir, "/deployments/", Lower(resource_group),
+                      ".json");
+}
+
+std::string LocalDeployments::DeploymentId(absl::string_view subscription_id,
+                                           absl::string_view resource_group,
+                                           absl::string_view name) {
+  return absl::StrCat("/subscriptions/", subscription_id, "/resourceGroups/",
+                      resource_group,
+                      "/providers/Microsoft.Resources/deployments/", name);
+}
+
+LocalDeployments::LocalDeployments(LocalDeploymentsOptions options,
+                                   const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+absl::StatusOr<std::unique_ptr<LocalDeployments>> LocalDeployments::Open(
+    LocalDeploymentsOptions options) {
+  if (options.state_dir.empty()) {
+    return absl::InvalidArgumentError("local deployments: state_dir is empty");
+  }
+  for (const auto& rg : options.resource_groups)
+    RETURN_IF_ERROR(ValidateResourceGroupName(rg));
+  RETURN_IF_ERROR(EnsureStateSubdir(options.state_dir, "deployments"));
+  const Clock& clock =
+      options.clock != nullptr ? *options.clock : RealClock::Get();
+  return std::unique_ptr<LocalDeployments>(
+      new LocalDeployments(std::move(options), clock));
+}
+
+absl::Status LocalDeployments::CreateResourceGroup(
+    absl::string_view resource_group) {
+  RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (PathExists(StorePath(options_.state_dir, resource_group)))
+    return absl::OkStatus();
+  GroupStore store;
+  store.resource_group = std::string(resource_group);
+  return LocalDeploymentsStore::Save(options_, store);
+}
+
+bool LocalDeployments::ResourceGroupExists(absl::string_view resource_group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LocalDeploymentsStore::Load(options_, resource_group, clock_.Now())
+      .ok();
+}
+
+void LocalDeployments::set_provisioning_hook(ProvisioningHook hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.provisioning_hook = std::move(hook);
+}
+
+absl::StatusOr<std::vector<Deployment>> LocalDeployments::ListDeployments(
+    absl::string_view resource_group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(
+      GroupStore store,
+      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+  std::vector<Deployment> out;
+  for (auto& sd : store.deployments) out.push_back(std::move(sd.deployment));
+  return out;
+}
+
+absl::StatusOr<Deployment> LocalDeployments::GetDeployment(
+    absl::string_view resource_group, absl::string_view name) {
+  RETURN_IF_ERROR(ValidateDeploymentName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(
+      GroupStore store,
+      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+  for (auto& sd : store.deployments) {
+    if (absl::EqualsIgnoreCase(sd.deployment.name, name))
+      return std::move(sd.deployment);
+  }
+  return DeploymentNotFound(store.resource_group, name);
+}
+
+absl::StatusOr<std::string> LocalDeployments::ExportTemplate(
+    absl::string_view resource_group, absl::string_view name) {
+  RETURN_IF_ERROR(ValidateDeploymentName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(
+      GroupStore store,
+      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+  for (auto& sd : store.deployments) {
+    if (absl::EqualsIgnoreCase(sd.deployment.name, name)) {
+      if (sd.template_json.empty()) {
+        return absl::NotFoundError(
+            absl::StrCat("deployment ", name, " has no stored template"));
+      }
+      return sd.template_json;
+    }
+  }
+  return DeploymentNotFound(store.resource_group, name);
+}
+
+absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
+    absl::string_view resource_group, const DeploymentRequest& request) {
+  RETURN_IF_ERROR(ValidateDeploymentName(request.name));
+  ProvisioningHook hook;
+  std::string group_name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(
+        GroupStore store,
+        LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+    for (const auto& sd : store.deployments) {
+      if (sd.deployment.provisioning_state == kStateRunning) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "deployment ", sd.deployment.name,
+            " is still running in resource group ", store.resource_group,
+            " (DeploymentActive); wait for it to finish"));
+      }
+    }
+    ASSIGN_OR_RETURN(std::string mode, NormaliseMode(request.mode));
+    ASSIGN_OR_RETURN(std::string template_text, ResolveTemplate(request));
+    ASSIGN_OR_RETURN(auto parameters,
+                     ValidateParameters(template_text, request));
+    // Store the template in canonical compact form.
+    rapidjson::Document tpl;
+    tpl.Parse(template_text.data(), template_text.size());
+
+    StoredDeployment sd;
+    Deployment& d = sd.deployment;
+    d.resource_group = store.resource_group;
+    d.name = request.name;
+    d.id = DeploymentId(options_.subscription_id, store.resource_group,
+                        request.name);
+    d.timestamp = clock_.Now();
+    d.provisioning_state = kStateRunning;
+    d.mode = mode;
+    d.parameters = std::move(parameters);
+    d.tags = request.tags;
+    d.template_link_uri = request.template_link_uri;
+    sd.template_json = ToJsonText(tpl);
+    sd.pid = ::getpid();
+    std::erase_if(store.deployments, [&](const StoredDeployment& other) {
+      return absl::EqualsIgnoreCase(other.deployment.name, request.name);
+    });
+    store.deployments.push_back(std::move(sd));
+    RETURN_IF_ERROR(LocalDeploymentsStore::Save(options_, store));
+    hook = options_.provisioning_hook;
+    group_name = store.resource_group;
+  }
+
+  // Provisioning runs without the lock: a hook may read this service.
+  absl::Status provisioned;
+  if (hook) {
+    try {
+      provisioned = hook(request, group_name);
+    } catch (const std::exception& e) {
+      provisioned =
+          absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
+    } catch (...) {
+      // Never leave the record Running: record the failure, then rethrow.
+      std::lock_guard<std::mutex> lock(mu_);
+      auto store =
+          LocalDeploymentsStore::Load(options_, group_name, clock_.Now());
+      if (store.ok()) {
+        for (auto& sd : store->deployments) {
+          if (absl::EqualsIgnoreCase(sd.deployment.name, request.name)) {
+            sd.deployment.provisioning_state = kStateFailed;
+            sd.deployment.error =
+                "DeploymentFailed: provisioning raised an unknown exception";
+            sd.deployment.timestamp = clock_.Now();
+            sd.pid = 0;
+          }
+        }
+        (void)LocalDeploymentsStore::Save(options_, *store);
+      }
+      throw;
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(GroupStore store, LocalDeploymentsStore::Load(
+                                         options_, group_name, clock_.Now()));
+  StoredDeployment* mine = nullptr;
+  for (auto& sd : store.deployments) {
+    if (absl::EqualsIgnoreCase(sd.deployment.name, request.name)) mine = &sd;
+  }
+  if (mine == nullptr) {
+    return absl::AbortedError(absl::StrCat(
+        "deployment ", request.name, " disappeared from resource group ",
+        group_name, " while it was running"));
+  }
+  Deployment& d = mine->deployment;
+  d.timestamp = clock_.Now();
+  mine->pid = 0;
+  if (provisioned.ok()) {
+    d.provisioning_state = kStateSucceeded;
+    d.error.clear();
+  } else {
+    d.provisioning_state = kStateFailed;
+    d.error = absl::StrCat(
+        "DeploymentFailed: At least one resource deployment operation "
+        "failed.\n",
+        absl::StatusCodeToString(provisioned.code()), ": ",
+        provisioned.message());
+  }
+  RETURN_IF_ERROR(LocalDeploymentsStore::Save(options_, store));
+  return d;
+}
+
+absl::StatusOr<Deployment> LocalDeployments::WaitForDeployment(
+    absl::string_view resource_group, absl::string_view name,
+    const DeploymentProgress& progress, absl::Duration timeout) {
+  const absl::Time start = absl::Now();
+  for (;;) {
+    ASSIGN_OR_RETURN(Deployment d, GetDeployment(resource_group, name));
+    if (IsTerminalProvisioningState(d.provisioning_state)) return d;
+    const absl::Duration elapsed = absl::Now() - start;
+    if (progress) progress(d, elapsed);
+    if (elapsed >= timeout) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("deployment ", name, " in resource group ",
+                       resource_group, " is still ", d.provisioning_state,
+                       " after ", absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(std::min(options_.poll_interval, timeout - elapsed));
+  }
+}
+
+}  // namespace rotor::local

@@ -1,0 +1,746 @@
+#include "providers/local/vault_model.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/base/status_macros.h"
+#include "rapidjson/document.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
+
+namespace rotor::local {
+
+struct VaultModel::Version {
+  std::string version;
+  Secret value;
+  std::string content_type;
+  std::map<std::string, std::string> tags;
+  bool enabled = true;
+  absl::Time created = absl::UnixEpoch();
+  absl::Time updated = absl::UnixEpoch();
+};
+
+struct VaultModel::Record {
+  std::string name;               // as created
+  std::vector<Version> versions;  // oldest first; back() is the latest
+  bool deleted = false;
+  absl::Time deleted_date = absl::UnixEpoch();
+  absl::Time scheduled_purge_date = absl::UnixEpoch();
+};
+
+struct VaultModel::State {
+  VaultModelOptions options;
+  uint64_t generation = 0;
+  std::map<std::string, Record> secrets;  // key: lower-cased name
+};
+
+namespace {
+
+constexpr int kFormatVersion = 1;
+constexpr char kStoreKind[] = "rotor-local-vault";
+
+std::string Key(absl::string_view name) { return absl::AsciiStrToLower(name); }
+
+// Names are echoed in messages; a very long one is cut.
+std::string Shown(absl::string_view name) {
+  if (name.size() <= kMaxSecretNameLength + 3) return std::string(name);
+  return absl::StrCat(name.substr(0, kMaxSecretNameLength), "...");
+}
+
+absl::Status BadParameter(std::string message) {
+  return WithVaultErrorCode(absl::InvalidArgumentError(std::move(message)),
+                            kBadParameter);
+}
+
+absl::Status SecretNotFound(absl::string_view name,
+                            absl::string_view version = "") {
+  std::string id = version.empty()
+                       ? Shown(name)
+                       : absl::StrCat(Shown(name), "/", Shown(version));
+  return WithVaultErrorCode(
+      absl::NotFoundError(absl::StrCat(
+          "A secret with (name/id) ", id,
+          " was not found in this key vault. If you recently deleted this "
+          "secret you "
+          "may be able to recover it using the correct recovery command.")),
+      kSecretNotFound);
+}
+
+absl::Status DeletedSecretNotFound(absl::string_view name) {
+  return WithVaultErrorCode(
+      absl::NotFoundError(absl::StrCat("Deleted secret ", Shown(name),
+                                       " was not found in this key vault.")),
+      kSecretNotFound);
+}
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values beyond U+10FFFF.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+absl::Status ValidateContentTypeAndTags(
+    const std::string& content_type,
+    const std::map<std::string, std::string>& tags) {
+  if (content_type.size() > kMaxContentTypeLength) {
+    return BadParameter(absl::StrCat(
+        "The content type is ", content_type.size(),
+        " characters long; the limit is ", kMaxContentTypeLength, "."));
+  }
+  if (!IsValidUtf8(content_type))
+    return BadParameter("The content type is not valid UTF-8.");
+  if (tags.size() > kMaxTags) {
+    return BadParameter(absl::StrCat("A secret version has ", tags.size(),
+                                     " tags; the limit is ", kMaxTags, "."));
+  }
+  for (const auto& [name, value] : tags) {
+    if (name.empty() || name.size() > kMaxTagLength ||
+        value.size() > kMaxTagLength) {
+      return BadParameter(absl::StrCat("Tag names must be 1 to ", kMaxTagLength,
+                                       " characters and tag values at most ",
+                                       kMaxTagLength, " characters (tag '",
+                                       name.substr(0, kMaxTagLength), "')."));
+    }
+    if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
+      return BadParameter("A tag name or value is not valid UTF-8.");
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsVersionId(absl::string_view v) {
+  if (v.size() != 32) return false;
+  for (char c : v) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::Time TruncateToSeconds(absl::Time t) {
+  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
+}
+
+}  // namespace
+
+absl::Status ValidateSecretName(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxSecretNameLength;
+  for (char c : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-'))
+      ok = false;
+  }
+  if (ok) return absl::OkStatus();
+  return BadParameter(absl::StrCat(
+      "The request URI contains an invalid name: ", Shown(name),
+      " (secret names are 1 to 127 characters of 0-9, a-z, A-Z and -)"));
+}
+
+absl::StatusOr<std::string> NewVersionId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return absl::InternalError("RAND_bytes failed to make a secret version id");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xF]);
+  }
+  return out;
+}
+
+VaultModel::VaultModel(std::string base_url, const Clock& clock,
+                       VaultModelOptions options)
+    : base_url_(std::move(base_url)),
+      clock_(clock),
+      state_(std::make_unique<State>()) {
+  state_->options = options;
+}
+
+VaultModel::~VaultModel() = default;
+
+std::string VaultModel::base_url() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return base_url_;
+}
+
+void VaultModel::set_base_url(std::string base_url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  base_url_ = std::move(base_url);
+}
+
+bool VaultModel::soft_delete() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_->options.soft_delete;
+}
+
+int VaultModel::retention_days() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_->options.retention_days;
+}
+
+std::string VaultModel::recovery_level() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_->options.soft_delete ? kRecoverablePurgeable : kPurgeable;
+}
+
+uint64_t VaultModel::generation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_->generation;
+}
+
+size_t VaultModel::secret_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& [key, record] : state_->secrets) {
+    if (!Expired(record)) ++n;
+  }
+  return n;
+}
+
+absl::Time VaultModel::Now() const { return TruncateToSeconds(clock_.Now()); }
+
+bool VaultModel::Expired(const Record& record) const {
+  return record.deleted && state_->options.soft_delete &&
+         record.scheduled_purge_date <= clock_.Now();
+}
+
+void VaultModel::DropExpired() {
+  for (auto it = state_->secrets.begin(); it != state_->secrets.end();) {
+    if (Expired(it->second)) {
+      it = state_->secrets.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+const VaultModel::Record* VaultModel::FindLive(const std::string& key) const {
+  auto it = state_->secrets.find(key);
+  if (it == state_->secrets.end() || it->second.deleted) return nullptr;
+  return &it->second;
+}
+
+SecretVersion VaultModel::Meta(const Record& record,
+                               const Version& version) const {
+  SecretVersion meta;
+  meta.name = record.name;
+  meta.version = version.version;
+  meta.id =
+      absl::StrCat(base_url_, "/secrets/", record.name, "/", version.version);
+  meta.content_type = version.content_type;
+  meta.tags = version.tags;
+  meta.enabled = version.enabled;
+  meta.created = version.created;
+  meta.updated = version.updated;
+  meta.recovery_level =
+      state_->options.soft_delete ? kRecoverablePurgeable : kPurgeable;
+  return meta;
+}
+
+DeletedSecret VaultModel::DeletedMeta(const Record& record) const {
+  DeletedSecret deleted;
+  deleted.latest = Meta(record, record.versions.back());
+  deleted.deleted_date = record.deleted_date;
+  deleted.scheduled_purge_date = record.scheduled_purge_date;
+  return deleted;
+}
+
+absl::StatusOr<SecretVersion> VaultModel::Set(absl::string_view name,
+                                              const SetSecretRequest& request,
+                                              bool enabled) {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  if (request.value.size() > kMaxSecretValueBytes) {
+    return BadParameter(absl::StrCat(
+        "The secret value is ", request.value.size(),
+        " bytes long; the limit is ", kMaxSecretValueBytes, " bytes."));
+  }
+  if (!IsValidUtf8(request.value.Reveal())) {
+    return BadParameter("The secret value is not valid UTF-8.");
+  }
+  RETURN_IF_ERROR(
+      ValidateContentTypeAndTags(request.content_type, request.tags));
+  ASSIGN_OR_RETURN(std::string version_id, NewVersionId());
+
+  std::lock_guard<std::mutex> lock(mu_);
+  DropExpired();
+  const std::string key = Key(name);
+  auto it = state_->secrets.find(key);
+  if (it != state_->secrets.end() && it->second.deleted) {
+    return WithVaultErrorCode(absl::FailedPreconditionError(absl::StrCat(
+                                  "Secret ", it->second.name,
+                                  " is currently in a deleted but recoverable "
+                                  "state, and its name cannot be "
+                                  "reused; in this state, the secret can only "
+                                  "be recovered or purged.")),
+                              kObjectIsDeletedButRecoverable);
+  }
+  if (it == state_->secrets.end()) {
+    Record record;
+    record.name = std::string(name);
+    it = state_->secrets.emplace(key, std::move(record)).first;
+  }
+  Version version;
+  version.version = std::move(version_id);
+  version.value = request.value.Clone();
+  version.content_type = request.content_type;
+  version.tags = request.tags;
+  version.enabled = enabled;
+  version.created = version.updated = Now();
+  it->second.versions.push_back(std::move(version));
+  ++state_->generation;
+  return Meta(it->second, it->second.versions.back());
+}
+
+absl::StatusOr<SecretBundle> VaultModel::Get(absl::string_view name,
+                                             absl::string_view version) const {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  const Record* record = FindLive(Key(name));
+  if (record == nullptr) return SecretNotFound(name, version);
+  const Version* found = nullptr;
+  if (version.empty()) {
+    found = &record->versions.back();
+  } else {
+    for (const auto& v : record->versions) {
+      if (v.version == absl::AsciiStrToLower(version)) found = &v;
+    }
+  }
+  if (found == nullptr) return SecretNotFound(name, version);
+  if (!found->enabled) {
+    return WithVaultErrorCode(
+        absl::PermissionDeniedError(
+            "Operation get is not allowed on a disabled secret."),
+        kSecretDisabled);
+  }
+  SecretBundle bundle;
+  bundle.meta = Meta(*record, *found);
+  bundle.value = found->value.Clone();
+  return bundle;
+}
+
+absl::StatusOr<SecretVersion> VaultModel::GetMetadata(
+    absl::string_view name, absl::string_view version) const {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  const Record* record = FindLive(Key(name));
+  if (record == nullptr) return SecretNotFound(name, version);
+  if (version.empty()) return Meta(*record, record->versions.back());
+  for (const auto& v : record->versions) {
+    if (v.version == absl::AsciiStrToLower(version)) return Meta(*record, v);
+  }
+  return SecretNotFound(name, version);
+}
+
+std::vector<SecretVersion> VaultModel::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<SecretVersion> out;
+  for (const auto& [key, record] : state_->secrets) {
+    if (!record.deleted) out.push_back(Meta(record, record.versions.back()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<SecretVersion>> VaultModel::ListVersions(
+    absl::string_view name) const {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  const Record* record = FindLive(Key(name));
+  if (record == nullptr) return SecretNotFound(name);
+  std::vector<SecretVersion> out;
+  for (const auto& v : record->versions) out.push_back(Meta(*record, v));
+  return out;
+}
+
+absl::StatusOr<SecretVersion> VaultModel::Update(
+    absl::string_view name, absl::string_view version,
+    const SecretVersionUpdate& update) {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  if (update.content_type.has_value() || update.tags.has_value()) {
+    RETURN_IF_ERROR(ValidateContentTypeAndTags(
+        update.content_type.value_or(""),
+        update.tags.value_or(std::map<std::string, std::string>{})));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  DropExpired();
+  auto it = state_->secrets.find(Key(name));
+  if (it == state_->secrets.end() || it->second.deleted)
+    return SecretNotFound(name, version);
+  Record& record = it->second;
+  Version* found = nullptr;
+  if (version.empty()) {
+    found = &record.versions.back();
+  } else {
+    for (auto& v : record.versions) {
+      if (v.version == absl::AsciiStrToLower(version)) found = &v;
+    }
+  }
+  if (found == nullptr) return SecretNotFound(name, version);
+  if (update.enabled.has_value()) found->enabled = *update.enabled;
+  if (update.content_type.has_value())
+    found->content_type = *update.content_type;
+  if (update.tags.has_value()) found->tags = *update.tags;
+  found->updated = Now();
+  ++state_->generation;
+  return Meta(record, *found);
+}
+
+absl::StatusOr<SecretVersion> VaultModel::SetEnabled(absl::string_view name,
+                                                     absl::string_view version,
+                                                     bool enabled) {
+  SecretVersionUpdate update;
+  update.enabled = enabled;
+  return Update(name, version, update);
+}
+
+absl::StatusOr<DeletedSecret> VaultModel::Delete(absl::string_view name) {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  DropExpired();
+  auto it = state_->secrets.find(Key(name));
+  if (it == state_->secrets.end() || it->second.deleted)
+    return SecretNotFound(name);
+  Record& record = it->second;
+  ++state_->generation;
+  if (!state_->options.soft_delete) {
+    DeletedSecret deleted = DeletedMeta(record);
+    deleted.deleted_date = Now();
+    state_->secrets.erase(it);
+    return deleted;
+  }
+  record.deleted = true;
+  record.deleted_date = Now();
+  record.scheduled_purge_date =
+      record.deleted_date + absl::Hours(24) * state_->options.retention_days;
+  return DeletedMeta(record);
+}
+
+absl::StatusOr<DeletedSecret> VaultModel::GetDeleted(
+    absl::string_view name) const {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = state_->secrets.find(Key(name));
+  if (it == state_->secrets.end() || !it->second.deleted ||
+      Expired(it->second)) {
+    return DeletedSecretNotFound(name);
+  }
+  return DeletedMeta(it->second);
+}
+
+std::vector<DeletedSecret> VaultModel::ListDeleted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DeletedSecret> out;
+  for (const auto& [key, record] : state_->secrets) {
+    if (record.deleted && !Expired(record)) out.push_back(DeletedMeta(record));
+  }
+  return out;
+}
+
+absl::StatusOr<SecretVersion> VaultModel::Recover(absl::string_view name) {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  DropExpired();
+  auto it = state_->secrets.find(Key(name));
+  if (it == state_->secrets.end() || !it->second.deleted)
+    return DeletedSecretNotFound(name);
+  Record& record = it->second;
+  record.deleted = false;
+  record.deleted_date = record.scheduled_purge_date = absl::UnixEpoch();
+  ++state_->generation;
+  return Meta(record, record.versions.back());
+}
+
+absl::Status VaultModel::Purge(absl::string_view name) {
+  RETURN_IF_ERROR(ValidateSecretName(name));
+  std::lock_guard<std::mutex> lock(mu_);
+  DropExpired();
+  auto it = state_->secrets.find(Key(name));
+  if (it == state_->secrets.end() || !it->second.deleted)
+    return DeletedSecretNotFound(name);
+  state_->secrets.erase(it);
+  ++state_->generation;
+  return absl::OkStatus();
+}
+
+// --- JSON store -------------------------------------------------------------
+
+Secret VaultModel::ToJson() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  rapidjson::StringBuffer buffer;
+  {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+    w.SetIndent(' ', 2);
+    w.StartObject();
+    w.Key("format_version");
+    w.Int(kFormatVersion);
+    w.Key("kind");
+    w.String(kStoreKind);
+    w.Key("soft_delete");
+    w.Bool(state_->options.soft_delete);
+    w.Key("retention_days");
+    w.Int(state_->options.retention_days);
+    w.Key("generation");
+    w.Uint64(state_->generation);
+    w.Key("secrets");
+    w.StartArray();
+    for (const auto& [key, record] : state_->secrets) {
+      if (Expired(record)) continue;
+      w.StartObject();
+      w.Key("name");
+      w.String(record.name);
+      if (record.deleted) {
+        w.Key("deleted");
+        w.StartObject();
+        w.Key("deleted_date");
+        w.Int64(absl::ToUnixSeconds(record.deleted_date));
+        w.Key("scheduled_purge_date");
+        w.Int64(absl::ToUnixSeconds(record.scheduled_purge_date));
+        w.EndObject();
+      }
+      w.Key("versions");
+      w.StartArray();
+      for (const auto& v : record.versions) {
+        w.StartObject();
+        w.Key("version");
+        w.String(v.version);
+        w.Key("value");
+        w.String(v.value.Reveal().data(),
+                 static_cast<rapidjson::SizeType>(v.value.size()));
+        w.Key("content_type");
+        w.String(v.content_type);
+        w.Key("tags");
+        w.StartObject();
+        for (const auto& [tag, value] : v.tags) {
+          w.Key(tag);
+          w.String(value);
+        }
+        w.EndObject();
+        w.Key("enabled");
+        w.Bool(v.enabled);
+        w.Key("created");
+        w.Int64(absl::ToUnixSeconds(v.created));
+        w.Key("updated");
+        w.Int64(absl::ToUnixSeconds(v.updated));
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  Secret out(std::string(buffer.GetString(), buffer.GetSize()));
+  buffer.Push(0);  // keeps GetString() valid while we wipe the buffer
+  OPENSSL_cleanse(const_cast<char*>(buffer.GetString()), buffer.GetSize());
+  return out;
+}
+
+namespace {
+
+absl::Status StoreError(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("vault store: ", what));
+}
+
+absl::StatusOr<std::string> GetString(const rapidjson::Value& object,
+                                      const char* field,
+                                      absl::string_view where) {
+  auto it = object.FindMember(field);
+  if (it == object.MemberEnd() || !it->value.IsString()) {
+    return StoreError(
+        absl::StrCat(where, ": \"", field, "\" must be a string"));
+  }
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+absl::StatusOr<absl::Time> GetTime(const rapidjson::Value& object,
+                                   const char* field, absl::string_view where) {
+  auto it = object.FindMember(field);
+  if (it == object.MemberEnd() || !it->value.IsNumber()) {
+    return StoreError(
+        absl::StrCat(where, ": \"", field, "\" must be a number"));
+  }
+  return absl::FromUnixSeconds(static_cast<int64_t>(it->value.GetDouble()));
+}
+
+// Wipes every string of a parsed store (it holds secret values).
+void WipeStrings(rapidjson::Value& v) {
+  if (v.IsString()) {
+    OPENSSL_cleanse(const_cast<char*>(v.GetString()), v.GetStringLength());
+  } else if (v.IsArray()) {
+    for (auto& e : v.GetArray()) WipeStrings(e);
+  } else if (v.IsObject()) {
+    for (auto& m : v.GetObject()) WipeStrings(m.value);
+  }
+}
+
+struct WipeOnExit {
+  rapidjson::Document& doc;
+  ~WipeOnExit() { WipeStrings(doc); }
+};
+
+}  // namespace
+
+absl::Status VaultModel::Restore(absl::string_view json) {
+  rapidjson::Document doc;
+  WipeOnExit wipe{doc};
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError()) {
+    return StoreError(absl::StrCat(
+        "not valid JSON (", rapidjson::GetParseError_En(doc.GetParseError()),
+        " at offset ", doc.GetErrorOffset(), ")"));
+  }
+  if (!doc.IsObject()) return StoreError("the top level must be an object");
+  auto fv = doc.FindMember("format_version");
+  if (fv == doc.MemberEnd() || !fv->value.IsInt()) {
+    return StoreError("\"format_version\" is missing");
+  }
+  if (fv->value.GetInt() != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("vault store has format_version ", fv->value.GetInt(),
+                     "; this rotor reads format_version ", kFormatVersion));
+  }
+  if (auto kind = doc.FindMember("kind"); kind != doc.MemberEnd()) {
+    if (!kind->value.IsString() ||
+        kind->value.GetString() != std::string(kStoreKind)) {
+      return StoreError(absl::StrCat("\"kind\" is not \"", kStoreKind, "\""));
+    }
+  }
+  auto state = std::make_unique<State>();
+  if (auto it = doc.FindMember("soft_delete"); it != doc.MemberEnd()) {
+    if (!it->value.IsBool())
+      return StoreError("\"soft_delete\" must be a boolean");
+    state->options.soft_delete = it->value.GetBool();
+  }
+  if (auto it = doc.FindMember("retention_days"); it != doc.MemberEnd()) {
+    if (!it->value.IsInt() || it->value.GetInt() < 0) {
+      return StoreError("\"retention_days\" must be a non-negative integer");
+    }
+    state->options.retention_days = it->value.GetInt();
+  }
+  if (auto it = doc.FindMember("generation"); it != doc.MemberEnd()) {
+    if (!it->value.IsUint64())
+      return StoreError("\"generation\" must be an integer");
+    state->generation = it->value.GetUint64();
+  }
+  auto secrets = doc.FindMember("secrets");
+  if (secrets == doc.MemberEnd() || !secrets->value.IsArray()) {
+    return StoreError("\"secrets\" must be an array");
+  }
+  for (const auto& s : secrets->value.GetArray()) {
+    if (!s.IsObject()) return StoreError("each secret must be an object");
+    ASSIGN_OR_RETURN(std::string name, GetString(s, "name", "secret"));
+    if (!ValidateSecretName(name).ok()) {
+      return StoreError(
+          absl::StrCat("invalid secret name \"", Shown(name), "\""));
+    }
+    const std::string where = absl::StrCat("secret ", name);
+    Record record;
+    record.name = name;
+    if (auto d = s.FindMember("deleted"); d != s.MemberEnd()) {
+      if (!d->value.IsObject())
+        return StoreError(
+            absl::StrCat(where, ": \"deleted\" must be an object"));
+      record.deleted = true;
+      ASSIGN_OR_RETURN(record.deleted_date,
+                       GetTime(d->value, "deleted_date", where));
+      ASSIGN_OR_RETURN(record.scheduled_purge_date,
+                       GetTime(d->value, "scheduled_purge_date", where));
+    }
+    auto versions = s.FindMember("versions");
+    if (versions == s.MemberEnd() || !versions->value.IsArray() ||
+        versions->value.Empty()) {
+      return StoreError(
+          absl::StrCat(where, ": \"versions\" must be a non-empty array"));
+    }
+    for (const auto& v : versions->value.GetArray()) {
+      if (!v.IsObject())
+        return StoreError(
+            absl::StrCat(where, ": each version must be an object"));
+      Version version;
+      ASSIGN_OR_RETURN(version.version, GetString(v, "version", where));
+      if (!IsVersionId(version.version)) {
+        return StoreError(absl::StrCat(where, ": invalid version id \"",
+                                       Shown(version.version), "\""));
+      }
+      auto value = v.FindMember("value");
+      if (value == v.MemberEnd() || !value->value.IsString()) {
+        return StoreError(absl::StrCat(where, "/", version.version,
+                                       ": \"value\" must be a string"));
+      }
+      version.value = Secret(std::string(value->value.GetString(),
+                                         value->value.GetStringLength()));
+      if (v.HasMember("content_type")) {
+        ASSIGN_OR_RETURN(version.content_type,
+                         GetString(v, "content_type", where));
+      }
+      if (auto tags = v.FindMember("tags"); tags != v.MemberEnd()) {
+        if (!tags->value.IsObject())
+          return StoreError(
+              absl::StrCat(where, ": \"tags\" must be an object"));
+        for (const auto& tag : tags->value.GetObject()) {
+          if (!tag.value.IsString()) {
+            return StoreError(
+                absl::StrCat(where, ": tag values must be strings"));
+          }
+          version.tags[tag.name.GetString()] =
+              std::string(tag.value.GetString(), tag.value.GetStringLength());
+        }
+      }
+      if (auto enabled = v.FindMember("enabled"); enabled != v.MemberEnd()) {
+        if (!enabled->value.IsBool())
+          return StoreError(
+              absl::StrCat(where, ": \"enabled\" must be a boolean"));
+        version.enabled = enabled->value.GetBool();
+      }
+      ASSIGN_OR_RETURN(version.created, GetTime(v, "created", where));
+      ASSIGN_OR_RETURN(version.updated, GetTime(v, "updated", where));
+      record.versions.push_back(std::move(version));
+    }
+    if (!state->secrets.emplace(Key(name), std::move(record)).second) {
+      return StoreError(absl::StrCat("secret ", name, " appears twice"));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = std::move(state);
+  return absl::OkStatus();
+}
+
+}  // namespace rotor::local
