@@ -1,0 +1,115 @@
+// ARM resource-group deployments over the local provider's LocalDeployments
+// (storage in {state}/deployments/, template validation, provisioning hook),
+// with ARM's wire behaviour on top:
+//  - PUT .../deployments/{name} is a long-running operation: 201 (new) or
+//    200 (replaced) with provisioningState Accepted and an
+//    Azure-AsyncOperation URL (.../operationStatuses/{id}); the deployment
+//    then reads Accepted, Running (for --deploy-duration) and Succeeded or
+//    Failed. Validation errors answer 400 synchronously, an unknown
+//    resource group 404 ResourceGroupNotFound, a deployment already running
+//    in the group 409 DeploymentActive.
+//  - GET / HEAD / list (paged with nextLink, $top) / exportTemplate /
+//    operations / operationStatuses / cancel (409 unless running);
+//    securestring parameters are never returned; outputs resolve
+//    [parameters('x')] and [variables('x')] and literal values, parameters
+//    fall back to their defaultValue.
+//  - Resource groups: GET / HEAD / PUT /subscriptions/{sub}/resourcegroups/{rg}.
+//  - GET .../providers/Microsoft.KeyVault/vaults/{name} describes a served
+//    vault (in any existing resource group).
+// Any subscription id is accepted; path segments are case-insensitive.
+#ifndef ROTOR_TESTS_EMULATOR_ARM_H_
+#define ROTOR_TESTS_EMULATOR_ARM_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/base/clock.h"
+#include "providers/local/local_deployments.h"
+#include "tests/emulator/endpoints.h"
+#include "tests/emulator/http_types.h"
+#include "tests/emulator/keyvault.h"
+#include "tests/emulator/registry.h"
+#include "tests/emulator/stats.h"
+
+namespace rotor::emulator {
+
+HttpResponse ArmError(int status, absl::string_view code, absl::string_view message);
+
+struct ArmOptions {
+  std::string state_dir;
+  std::vector<std::string> resource_groups;
+  absl::Duration deploy_duration = absl::Seconds(1);
+  std::vector<std::string> deploy_fail;
+  int page_size = 100;
+};
+
+class ArmService {
+ public:
+  static absl::StatusOr<std::unique_ptr<ArmService>> Open(ArmOptions options,
+                                                          const Endpoints& endpoints,
+                                                          KeyVaultService& vaults,
+                                                          RegistryProvisioner& registry,
+                                                          Stats& stats);
+  ~ArmService();
+
+  // An authenticated ARM request; `base_url` is https://host:port.
+  HttpResponse Handle(const HttpRequest& request, const std::string& base_url);
+
+  // Fails the next deployment in `resource_group` (--deploy-fail, admin).
+  void ArmFailure(absl::string_view resource_group);
+  int Running() const;
+  // The thumbprint of the last successful registry deployment ("" if none).
+  std::string LastRegistryThumbprint() const;
+  // Wakes running deployments (they fail: the emulator stopped) and joins
+  // their threads.
+  void Shutdown();
+
+ private:
+  struct Meta;
+  struct Run;
+  ArmService(ArmOptions options, const Endpoints& endpoints, KeyVaultService& vaults,
+             RegistryProvisioner& registry, Stats& stats);
+
+  absl::Status Provision(const DeploymentRequest& request, const std::string& group);
+  HttpResponse Put(const std::string& sub, const std::string& rg, const std::string& name,
+                   const HttpRequest& request, const std::string& base_url);
+  std::string DeploymentJson(const std::string& sub, const Deployment& d, bool for_put) const;
+  std::string OperationsJson(const std::string& sub, const Deployment& d,
+                             const std::string& only_id) const;
+  std::string ErrorJson(const Deployment& d) const;
+  std::string EffectiveState(const Deployment& d) const;
+  absl::Status SaveMeta() const;  // needs mu_
+  void ReapThreads();             // needs threads_mu_
+
+  ArmOptions options_;
+  Endpoints endpoints_;
+  KeyVaultService& vaults_;
+  RegistryProvisioner& registry_;
+  Stats& stats_;
+  std::unique_ptr<local::LocalDeployments> deployments_;
+
+  mutable std::mutex mu_;  // meta_, runs_, fail_next_, last_thumbprint_
+  std::map<std::string, std::unique_ptr<Meta>> meta_;  // "rg/name", lower case
+  std::map<std::string, std::shared_ptr<Run>> runs_;
+  std::map<std::string, int> fail_next_;
+  std::string last_thumbprint_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+
+  std::mutex threads_mu_;
+  std::vector<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> threads_;
+};
+
+}  // namespace rotor::emulator
+
+#endif  // ROTOR_TESTS_EMULATOR_ARM_H_

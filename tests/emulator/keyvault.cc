@@ -1,0 +1,623 @@
+#include "tests/emulator/keyvault.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "engine/base/files.h"
+#include "engine/base/status_macros.h"
+#include "providers/local/local_vault.h"
+#include "tests/emulator/json_internal.h"
+#include "tests/emulator/jwt.h"
+#include "tests/emulator/util.h"
+
+namespace rotor::emulator {
+namespace {
+
+std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
+
+constexpr size_t kMaxPage = 25;
+constexpr char kHelpLink[] =
+    " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
+
+enum class ApiStyle { k2016, k70, kCurrent };
+
+// Parses the api-version; InvalidArgument with Key Vault's message when it
+// is missing or unknown.
+absl::StatusOr<ApiStyle> ParseApiVersion(const HttpRequest& request) {
+  if (!request.HasQuery("api-version")) {
+    return absl::InvalidArgumentError("The api-version query parameter is missing.");
+  }
+  const std::string v = request.Query("api-version");
+  if (v == "2016-10-01") return ApiStyle::k2016;
+  absl::string_view rest = v;
+  // 7.N with an optional -preview[.N] suffix.
+  if (absl::ConsumePrefix(&rest, "7.") && !rest.empty() && absl::ascii_isdigit(rest[0])) {
+    const char minor = rest[0];
+    rest.remove_prefix(1);
+    if (rest.empty() || absl::StartsWith(rest, "-preview")) {
+      return minor == '0' ? ApiStyle::k70 : ApiStyle::kCurrent;
+    }
+  }
+  // Date-style versions (2025-07-01, 2025-06-01-preview).
+  rest = v;
+  if (rest.size() >= 10 && rest[4] == '-' && rest[7] == '-') {
+    int y = 0, m = 0, d = 0;
+    if (absl::SimpleAtoi(rest.substr(0, 4), &y) && absl::SimpleAtoi(rest.substr(5, 2), &m) &&
+        absl::SimpleAtoi(rest.substr(8, 2), &d) && y >= 2025 && m >= 1 && m <= 12 && d >= 1 &&
+        d <= 31 && (rest.size() == 10 || absl::StartsWith(rest.substr(10), "-preview"))) {
+      return ApiStyle::kCurrent;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "The specified version (", v,
+      ") is not recognized. Consider using the latest supported version (7.6)."));
+}
+
+HttpResponse StatusToResponse(const absl::Status& status) {
+  const std::string code = VaultErrorCode(status);
+  const std::string message(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return KeyVaultError(400, code.empty() ? "BadParameter" : code, message);
+    case absl::StatusCode::kNotFound:
+      return KeyVaultError(404, code.empty() ? "SecretNotFound" : code,
+                           absl::StrCat(message, kHelpLink));
+    case absl::StatusCode::kPermissionDenied:
+      return KeyVaultError(403, "Forbidden", message, code);
+    case absl::StatusCode::kFailedPrecondition:
+      return KeyVaultError(409, "Conflict", message, code);
+    default:
+      return KeyVaultError(500, "InternalServerError", message);
+  }
+}
+
+void WriteAttributes(json::Writer& w, const SecretVersion& meta, ApiStyle style,
+                     int recoverable_days) {
+  json::Key(w, "attributes");
+  w.StartObject();
+  json::Key(w, "enabled");
+  w.Bool(meta.enabled);
+  json::Key(w, "created");
+  w.Int64(absl::ToUnixSeconds(meta.created));
+  json::Key(w, "updated");
+  w.Int64(absl::ToUnixSeconds(meta.updated));
+  json::KeyStr(w, "recoveryLevel", meta.recovery_level);
+  if (style == ApiStyle::kCurrent) {
+    json::Key(w, "recoverableDays");
+    w.Int(recoverable_days);
+  }
+  w.EndObject();
+}
+
+void WriteTags(json::Writer& w, const std::map<std::string, std::string>& tags) {
+  if (tags.empty()) return;
+  json::Key(w, "tags");
+  w.StartObject();
+  for (const auto& [k, v] : tags) json::KeyStr(w, k, v);
+  w.EndObject();
+}
+
+struct Renderer {
+  std::string base;  // https://host:port
+  ApiStyle style;
+  int recoverable_days;
+
+  std::string SecretId(const SecretVersion& m, bool with_version) const {
+    return with_version ? absl::StrCat(base, "/secrets/", m.name, "/", m.version)
+                        : absl::StrCat(base, "/secrets/", m.name);
+  }
+
+  // A SecretBundle (value when given) or SecretItem (no version in id).
+  void Secret(json::Writer& w, const SecretVersion& m, const rotor::Secret* value,
+              bool with_version = true) const {
+    w.StartObject();
+    if (value != nullptr) json::KeyStr(w, "value", value->Reveal());
+    if (!m.content_type.empty()) json::KeyStr(w, "contentType", m.content_type);
+    json::KeyStr(w, "id", SecretId(m, with_version));
+    WriteAttributes(w, m, style, recoverable_days);
+    WriteTags(w, m.tags);
+    w.EndObject();
+  }
+
+  void Deleted(json::Writer& w, const DeletedSecret& d, bool with_version) const {
+    w.StartObject();
+    if (d.scheduled_purge_date != absl::UnixEpoch()) {
+      json::KeyStr(w, "recoveryId", absl::StrCat(base, "/deletedsecrets/", d.latest.name));
+      json::Key(w, "deletedDate");
+      w.Int64(absl::ToUnixSeconds(d.deleted_date));
+      json::Key(w, "scheduledPurgeDate");
+      w.Int64(absl::ToUnixSeconds(d.scheduled_purge_date));
+    }
+    if (!d.latest.content_type.empty()) json::KeyStr(w, "contentType", d.latest.content_type);
+    json::KeyStr(w, "id", SecretId(d.latest, with_version));
+    WriteAttributes(w, d.latest, style, recoverable_days);
+    WriteTags(w, d.latest.tags);
+    w.EndObject();
+  }
+};
+
+HttpResponse JsonOk(std::string body) {
+  HttpResponse r;
+  r.Json(200, std::move(body));
+  return r;
+}
+
+// One page of `keys` (sorted) after the $skiptoken; fills `next` with the
+// token of the next page, "" when this is the last.
+absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
+                                               const std::vector<std::string>& keys,
+                                               std::string* next) {
+  size_t max = kMaxPage;
+  if (request.HasQuery("maxresults")) {
+    int n = 0;
+    if (!absl::SimpleAtoi(request.Query("maxresults"), &n) || n < 1 || n > 25) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Invalid value for maxresults '", request.Query("maxresults"),
+                       "'. It must be an integer between 1 and 25."));
+    }
+    max = static_cast<size_t>(n);
+  }
+  size_t start = 0;
+  if (request.HasQuery("$skiptoken")) {
+    auto token = Base64UrlDecode(request.Query("$skiptoken"));
+    if (!token.ok() || !absl::StartsWith(*token, "k:")) {
+      return absl::InvalidArgumentError("The $skiptoken is not valid.");
+    }
+    const std::string after = token->substr(2);
+    start = std::upper_bound(keys.begin(), keys.end(), after) - keys.begin();
+  }
+  size_t end = std::min(keys.size(), start + max);
+  next->clear();
+  if (end < keys.size()) *next = Base64UrlEncode(absl::StrCat("k:", keys[end - 1]));
+  return std::make_pair(start, end);
+}
+
+std::string NextLink(const std::string& base, const std::string& path,
+                     const HttpRequest& request, const std::string& token) {
+  std::string link = absl::StrCat(base, path, "?api-version=",
+                                  PercentEncode(request.Query("api-version")),
+                                  "&$skiptoken=", token);
+  if (request.HasQuery("maxresults")) {
+    absl::StrAppend(&link, "&maxresults=", PercentEncode(request.Query("maxresults")));
+  }
+  return link;
+}
+
+// Keys that sort like the model's lists and stay unique: versions are
+// listed oldest first, so their key is a zero-padded index.
+std::string IndexKey(size_t i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08zu", i);
+  return buf;
+}
+
+// A read-only engine Vault over one model (what the registry VM reads).
+class ModelVault : public Vault {
+ public:
+  ModelVault(VaultInfo info, local::VaultModel& model) : info_(std::move(info)), model_(model) {}
+  const VaultInfo& info() const override { return info_; }
+  absl::StatusOr<std::vector<SecretVersion>> ListSecrets() override { return model_.List(); }
+  absl::StatusOr<std::vector<SecretVersion>> ListSecretVersions(absl::string_view name) override {
+    return model_.ListVersions(name);
+  }
+  absl::StatusOr<SecretBundle> GetSecret(absl::string_view name,
+                                         absl::string_view version) override {
+    return model_.Get(name, version);
+  }
+  absl::StatusOr<SecretVersion> SetSecret(absl::string_view, const SetSecretRequest&) override {
+    return ReadOnly();
+  }
+  absl::StatusOr<SecretVersion> SetVersionEnabled(absl::string_view, absl::string_view,
+                                                  bool) override {
+    return ReadOnly();
+  }
+  absl::StatusOr<DeletedSecret> DeleteSecret(absl::string_view) override { return ReadOnly(); }
+  absl::StatusOr<std::vector<DeletedSecret>> ListDeletedSecrets() override {
+    return model_.ListDeleted();
+  }
+  absl::StatusOr<SecretVersion> RecoverDeletedSecret(absl::string_view) override {
+    return ReadOnly();
+  }
+  absl::Status PurgeDeletedSecret(absl::string_view) override { return ReadOnly(); }
+
+ private:
+  static absl::Status ReadOnly() {
+    return absl::UnimplementedError("the provisioning view of a vault is read-only");
+  }
+  VaultInfo info_;
+  local::VaultModel& model_;
+};
+
+}  // namespace
+
+bool IsKeyVaultPath(absl::string_view path) {
+  std::vector<std::string> seg = PathSegments(path);
+  if (seg.empty()) return false;
+  const std::string c = Lower(seg[0]);
+  return c == "secrets" || c == "deletedsecrets";
+}
+
+std::string KeyVaultOperation(const HttpRequest& request) {
+  std::vector<std::string> seg = PathSegments(request.path);
+  if (seg.empty()) return "Unknown";
+  const std::string c = Lower(seg[0]);
+  const std::string& m = request.method;
+  const size_t n = seg.size();
+  const bool trailing_empty = n == 3 && seg[2].empty();
+  if (c == "secrets") {
+    if (n == 1 || (n == 2 && seg[1].empty())) return m == "GET" ? "GetSecrets" : "Unknown";
+    if (n == 2 && Lower(seg[1]) == "restore" && m == "POST") return "RestoreSecret";
+    if (n == 2 || trailing_empty) {
+      if (m == "PUT" && n == 2) return "SetSecret";
+      if (m == "GET") return "GetSecret";
+      if (m == "PATCH") return "UpdateSecret";
+      if (m == "DELETE" && n == 2) return "DeleteSecret";
+      return "Unknown";
+    }
+    if (n == 3 && Lower(seg[2]) == "versions") return m == "GET" ? "GetSecretVersions" : "Unknown";
+    if (n == 3 && Lower(seg[2]) == "backup") return m == "POST" ? "BackupSecret" : "Unknown";
+    if (n == 3) {
+      if (m == "GET") return "GetSecret";
+      if (m == "PATCH") return "UpdateSecret";
+    }
+    return "Unknown";
+  }
+  if (c == "deletedsecrets") {
+    if (n == 1 || (n == 2 && seg[1].empty())) {
+      return m == "GET" ? "GetDeletedSecrets" : "Unknown";
+    }
+    if (n == 2) {
+      if (m == "GET") return "GetDeletedSecret";
+      if (m == "DELETE") return "PurgeDeletedSecret";
+    }
+    if (n == 3 && Lower(seg[2]) == "recover" && m == "POST") return "RecoverDeletedSecret";
+  }
+  return "Unknown";
+}
+
+bool IsKeyVaultWrite(const HttpRequest& request) {
+  return KeyVaultOperation(request) == "SetSecret";
+}
+
+HttpResponse KeyVaultError(int status, absl::string_view code, absl::string_view message,
+                           absl::string_view inner_code) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::Key(w, "error");
+  w.StartObject();
+  json::KeyStr(w, "code", code);
+  json::KeyStr(w, "message", message);
+  if (!inner_code.empty()) {
+    json::Key(w, "innererror");
+    w.StartObject();
+    json::KeyStr(w, "code", inner_code);
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndObject();
+  HttpResponse r;
+  r.Json(status, json::Text(b));
+  return r;
+}
+
+// --- KeyVaultService -------------------------------------------------------------
+
+struct KeyVaultService::Entry {
+  std::string name;
+  std::unique_ptr<local::VaultModel> model;
+  std::mutex persist_mu;
+  uint64_t persisted_generation = 0;
+  std::string path;
+};
+
+KeyVaultService::KeyVaultService(std::string state_dir, const Clock& clock)
+    : state_dir_(std::move(state_dir)), clock_(clock) {}
+KeyVaultService::~KeyVaultService() = default;
+
+absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
+    const std::string& state_dir, const std::vector<std::string>& vaults,
+    local::VaultModelOptions model_options, const Clock& clock) {
+  std::unique_ptr<KeyVaultService> service(new KeyVaultService(state_dir, clock));
+  const std::string dir = absl::StrCat(state_dir, "/vaults");
+  RETURN_IF_ERROR(MakeDirs(dir));
+
+  auto add = [&](const std::string& name, bool create) -> absl::Status {
+    RETURN_IF_ERROR(local::ValidateSecretName(name).ok()
+                        ? absl::OkStatus()
+                        : absl::InvalidArgumentError(absl::StrCat(
+                              "invalid vault name \"", name,
+                              "\": 1 to 127 letters, digits and '-'")));
+    const std::string key = Lower(name);
+    if (service->vaults_.count(key) > 0) return absl::OkStatus();
+    auto entry = std::make_unique<Entry>();
+    entry->name = name;
+    entry->path = local::LocalVault::StorePath(state_dir, name);
+    entry->model = std::make_unique<local::VaultModel>(
+        absl::StrCat("https://", key, ".vault.localhost"), clock, model_options);
+    if (PathExists(entry->path)) {
+      ASSIGN_OR_RETURN(std::string text, ReadFile(entry->path));
+      absl::Status restored = entry->model->Restore(text);
+      std::fill(text.begin(), text.end(), '\0');
+      if (!restored.ok()) {
+        return absl::Status(restored.code(),
+                            absl::StrCat(entry->path, ": ", restored.message()));
+      }
+      entry->persisted_generation = entry->model->generation();
+    } else if (create) {
+      RETURN_IF_ERROR(service->Persist(*entry));
+    } else {
+      return absl::OkStatus();
+    }
+    service->order_.push_back(name);
+    service->vaults_[key] = std::move(entry);
+    return absl::OkStatus();
+  };
+
+  for (const auto& name : vaults) RETURN_IF_ERROR(add(name, true));
+  // Vaults kept from earlier runs.
+  std::vector<std::string> stored;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      absl::string_view file = e->d_name;
+      if (absl::ConsumeSuffix(&file, ".json") && !file.empty() && file[0] != '.') {
+        stored.emplace_back(file);
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(stored.begin(), stored.end());
+  for (const auto& name : stored) {
+    if (local::ValidateSecretName(name).ok()) RETURN_IF_ERROR(add(name, false));
+  }
+  return service;
+}
+
+std::vector<std::string> KeyVaultService::Names() const { return order_; }
+
+std::string KeyVaultService::Find(absl::string_view name) const {
+  Entry* e = Get(name);
+  return e == nullptr ? std::string() : e->name;
+}
+
+KeyVaultService::Entry* KeyVaultService::Get(absl::string_view vault) const {
+  auto it = vaults_.find(Lower(vault));
+  return it == vaults_.end() ? nullptr : it->second.get();
+}
+
+absl::Status KeyVaultService::Persist(Entry& entry) {
+  std::lock_guard<std::mutex> lock(entry.persist_mu);
+  const uint64_t generation = entry.model->generation();
+  if (generation <= entry.persisted_generation && PathExists(entry.path)) {
+    return absl::OkStatus();
+  }
+  Secret text = entry.model->ToJson();
+  RETURN_IF_ERROR(WriteFileAtomic(entry.path, text.Reveal(), 0600));
+  entry.persisted_generation = generation;
+  return absl::OkStatus();
+}
+
+std::unique_ptr<Vault> KeyVaultService::VaultView(absl::string_view vault) {
+  Entry* e = Get(vault);
+  if (e == nullptr) return nullptr;
+  VaultInfo info;
+  info.name = e->name;
+  info.base_url = e->model->base_url();
+  return std::make_unique<ModelVault>(std::move(info), *e->model);
+}
+
+HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest& request,
+                                     const std::string& base_url) {
+  Entry* entry = Get(vault);
+  if (entry == nullptr) {
+    return KeyVaultError(404, "VaultNotFound",
+                         absl::StrCat("The vault '", vault, "' does not exist."));
+  }
+  auto style = ParseApiVersion(request);
+  if (!style.ok()) return KeyVaultError(400, "BadParameter", style.status().message());
+  local::VaultModel& model = *entry->model;
+  const Renderer render{base_url, *style,
+                        model.soft_delete() ? model.retention_days() : 0};
+  const std::string op = KeyVaultOperation(request);
+  const std::vector<std::string> seg = PathSegments(request.path);
+  const std::string name = seg.size() > 1 ? seg[1] : "";
+  const std::string version =
+      seg.size() > 2 && op != "GetSecretVersions" ? seg[2] : std::string();
+
+  auto persist = [&]() -> absl::Status {
+    absl::Status s = Persist(*entry);
+    if (!s.ok()) std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n",
+                              entry->name.c_str(), std::string(s.message()).c_str());
+    return s;
+  };
+  auto persist_failed = [&](const absl::Status& s) {
+    return KeyVaultError(500, "InternalServerError",
+                         absl::StrCat("The vault could not be saved: ", s.message()));
+  };
+
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+
+  if (op == "SetSecret") {
+    if (auto valid = local::ValidateSecretName(name); !valid.ok()) {
+      return KeyVaultError(400, "BadParameter",
+                           absl::StrCat("The request URI contains an invalid name: ", name));
+    }
+    rapidjson::Document doc;
+    doc.Parse(request.body.data(), request.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      return KeyVaultError(400, "BadParameter", "The request body is not a valid JSON object.");
+    }
+    SetSecretRequest set;
+    const auto* value = json::Member(doc, "value");
+    if (value == nullptr || !value->IsString()) {
+      return KeyVaultError(400, "BadParameter", "Property 'value' is required and must be a string.");
+    }
+    set.value = rotor::Secret(std::string(value->GetString(), value->GetStringLength()));
+    if (const auto* ct = json::Member(doc, "contentType"); ct != nullptr && !ct->IsNull()) {
+      if (!ct->IsString()) return KeyVaultError(400, "BadParameter", "contentType must be a string.");
+      set.content_type = ct->GetString();
+    }
+    if (const auto* tags = json::Member(doc, "tags"); tags != nullptr && !tags->IsNull()) {
+      if (!tags->IsObject()) return KeyVaultError(400, "BadParameter", "tags must be an object.");
+      for (const auto& m : tags->GetObject()) {
+        if (!m.value.IsString()) {
+          return KeyVaultError(400, "BadParameter", "Tag values must be strings.");
+        }
+        set.tags[m.name.GetString()] = m.value.GetString();
+      }
+    }
+    bool enabled = true;
+    if (const auto* attrs = json::Member(doc, "attributes"); attrs != nullptr && attrs->IsObject()) {
+      if (const auto* en = json::Member(*attrs, "enabled"); en != nullptr && en->IsBool()) {
+        enabled = en->GetBool();
+      }
+    }
+    // Wipe the parsed copy of the value.
+    if (value->IsString()) {
+      std::fill(const_cast<char*>(value->GetString()),
+                const_cast<char*>(value->GetString()) + value->GetStringLength(), '\0');
+    }
+    auto meta = model.Set(name, set, enabled);
+    if (!meta.ok()) return StatusToResponse(meta.status());
+    if (auto s = persist(); !s.ok()) return persist_failed(s);
+    render.Secret(w, *meta, &set.value);
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "GetSecret") {
+    auto bundle = model.Get(name, version);
+    if (!bundle.ok()) return StatusToResponse(bundle.status());
+    render.Secret(w, bundle->meta, &bundle->value);
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "UpdateSecret") {
+    rapidjson::Document doc;
+    doc.Parse(request.body.data(), request.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      return KeyVaultError(400, "BadParameter", "The request body is not a valid JSON object.");
+    }
+    local::SecretVersionUpdate update;
+    if (const auto* ct = json::Member(doc, "contentType"); ct != nullptr && ct->IsString()) {
+      update.content_type = std::string(ct->GetString());
+    }
+    if (const auto* attrs = json::Member(doc, "attributes"); attrs != nullptr && attrs->IsObject()) {
+      if (const auto* en = json::Member(*attrs, "enabled"); en != nullptr && en->IsBool()) {
+        update.enabled = en->GetBool();
+      }
+    }
+    if (const auto* tags = json::Member(doc, "tags"); tags != nullptr && tags->IsObject()) {
+      std::map<std::string, std::string> t;
+      for (const auto& m : tags->GetObject()) {
+        if (!m.value.IsString()) {
+          return KeyVaultError(400, "BadParameter", "Tag values must be strings.");
+        }
+        t[m.name.GetString()] = m.value.GetString();
+      }
+      update.tags = std::move(t);
+    }
+    auto meta = model.Update(name, version, update);
+    if (!meta.ok()) return StatusToResponse(meta.status());
+    if (auto s = persist(); !s.ok()) return persist_failed(s);
+    render.Secret(w, *meta, nullptr);
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "DeleteSecret") {
+    auto deleted = model.Delete(name);
+    if (!deleted.ok()) return StatusToResponse(deleted.status());
+    if (auto s = persist(); !s.ok()) return persist_failed(s);
+    render.Deleted(w, *deleted, true);
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "GetSecrets" || op == "GetSecretVersions" || op == "GetDeletedSecrets") {
+    std::vector<std::string> keys;
+    std::vector<SecretVersion> items;
+    std::vector<DeletedSecret> deleted;
+    std::string path;
+    if (op == "GetSecrets") {
+      items = model.List();
+      for (const auto& m : items) keys.push_back(Lower(m.name));
+      path = "/secrets";
+    } else if (op == "GetSecretVersions") {
+      auto versions = model.ListVersions(name);
+      if (versions.ok()) items = *std::move(versions);
+      for (size_t i = 0; i < items.size(); ++i) keys.push_back(IndexKey(i));
+      path = absl::StrCat("/secrets/", seg[1], "/versions");
+    } else {
+      if (!model.soft_delete()) {
+        return KeyVaultError(400, "BadParameter",
+                             "Operation \"list deleted secrets\" is not allowed because the "
+                             "vault does not have soft delete enabled.");
+      }
+      deleted = model.ListDeleted();
+      for (const auto& d : deleted) keys.push_back(Lower(d.latest.name));
+      path = "/deletedsecrets";
+    }
+    std::string next;
+    auto page = Page(request, keys, &next);
+    if (!page.ok()) return KeyVaultError(400, "BadParameter", page.status().message());
+    w.StartObject();
+    json::Key(w, "value");
+    w.StartArray();
+    for (size_t i = page->first; i < page->second; ++i) {
+      if (op == "GetDeletedSecrets") {
+        render.Deleted(w, deleted[i], false);
+      } else {
+        render.Secret(w, items[i], nullptr, op == "GetSecretVersions");
+      }
+    }
+    w.EndArray();
+    json::Key(w, "nextLink");
+    if (next.empty()) {
+      w.Null();
+    } else {
+      json::Str(w, NextLink(base_url, path, request, next));
+    }
+    w.EndObject();
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "GetDeletedSecret") {
+    auto deleted = model.GetDeleted(name);
+    if (!deleted.ok()) return StatusToResponse(deleted.status());
+    render.Deleted(w, *deleted, true);
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "RecoverDeletedSecret") {
+    auto meta = model.Recover(name);
+    if (!meta.ok()) return StatusToResponse(meta.status());
+    if (auto s = persist(); !s.ok()) return persist_failed(s);
+    render.Secret(w, *meta, nullptr);
+    return JsonOk(json::Text(b));
+  }
+
+  if (op == "PurgeDeletedSecret") {
+    absl::Status purged = model.Purge(name);
+    if (!purged.ok()) return StatusToResponse(purged);
+    if (auto s = persist(); !s.ok()) return persist_failed(s);
+    HttpResponse r;
+    r.status = 204;
+    return r;
+  }
+
+  if (op == "BackupSecret" || op == "RestoreSecret") {
+    return KeyVaultError(501, "NotImplemented",
+                         "The emulator does not implement secret backup and restore.");
+  }
+  return KeyVaultError(405, "BadParameter",
+                       absl::StrCat("The method ", request.method, " is not allowed on ",
+                                    request.path, "."));
+}
+
+}  // namespace rotor::emulator

@@ -1,0 +1,74 @@
+// The Key Vault secrets data plane over the local provider's VaultModel, one
+// model per vault, persisted in {state}/vaults/{name}.json (LocalVault's
+// file and format) after every change.
+//
+// Requests reach Handle() already authenticated and throttled; it maps
+// paths onto the model and renders Key Vault's JSON for the request's
+// api-version (2016-10-01, 7.0 ... 7.6 with -preview suffixes, date-style
+// versions such as 2025-07-01; recoverableDays from 7.1 on). Ids and
+// nextLinks use the request's own https://host:port. Paging: maxresults
+// 1..25 (default 25), $skiptoken opaque.
+#ifndef ROTOR_TESTS_EMULATOR_KEYVAULT_H_
+#define ROTOR_TESTS_EMULATOR_KEYVAULT_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/base/clock.h"
+#include "engine/vault.h"
+#include "providers/local/vault_model.h"
+#include "tests/emulator/http_types.h"
+
+namespace rotor::emulator {
+
+// Key Vault's operation names, for stats and throttling.
+std::string KeyVaultOperation(const HttpRequest& request);
+// Secret creations and new versions (the --write-throttle class).
+bool IsKeyVaultWrite(const HttpRequest& request);
+// Whether the path belongs to the Key Vault data plane.
+bool IsKeyVaultPath(absl::string_view path);
+
+// A Key Vault error response ({"error":{"code","message","innererror"}}).
+HttpResponse KeyVaultError(int status, absl::string_view code, absl::string_view message,
+                           absl::string_view inner_code = "");
+
+class KeyVaultService {
+ public:
+  static absl::StatusOr<std::unique_ptr<KeyVaultService>> Open(
+      const std::string& state_dir, const std::vector<std::string>& vaults,
+      local::VaultModelOptions model_options, const Clock& clock = RealClock::Get());
+  ~KeyVaultService();
+
+  // Display names; the first is the vault of bare-address requests (the
+  // first --vault, else the first stored one by name).
+  std::vector<std::string> Names() const;
+  // The stored case of `name` when it exists, else "".
+  std::string Find(absl::string_view name) const;
+
+  HttpResponse Handle(absl::string_view vault, const HttpRequest& request,
+                      const std::string& base_url);
+
+  // An engine Vault view of one vault (what the registry VM reads).
+  std::unique_ptr<Vault> VaultView(absl::string_view vault);
+
+ private:
+  struct Entry;
+  KeyVaultService(std::string state_dir, const Clock& clock);
+  Entry* Get(absl::string_view vault) const;
+  absl::Status Persist(Entry& entry);
+
+  std::string state_dir_;
+  const Clock& clock_;
+  std::vector<std::string> order_;
+  std::map<std::string, std::unique_ptr<Entry>> vaults_;  // lower-cased name
+};
+
+}  // namespace rotor::emulator
+
+#endif  // ROTOR_TESTS_EMULATOR_KEYVAULT_H_

@@ -1,0 +1,245 @@
+#include "tests/emulator/registry.h"
+
+#include <signal.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "certs/keyvault_secret.h"
+#include "certs/pfx.h"
+#include "engine/base/files.h"
+#include "engine/base/status_macros.h"
+#include "providers/local/htpasswd.h"
+#include "tests/emulator/json_internal.h"
+#include "tests/emulator/util.h"
+
+namespace rotor::emulator {
+namespace {
+
+constexpr char kExtensionError[] = "VMExtensionProvisioningError";
+
+absl::Status Fail(absl::string_view code, absl::string_view message) {
+  return absl::FailedPreconditionError(absl::StrCat(code, ": ", message));
+}
+
+absl::Status ExtensionFailure(absl::string_view what) {
+  return Fail(kExtensionError,
+              absl::StrCat("VM has reported a failure when processing extension "
+                           "'registry-provisioning'. Error message: ",
+                           what));
+}
+
+// The JSON string value of a parameter; nullopt when absent or not a string.
+std::optional<Secret> StringParam(const std::map<std::string, Secret>& params,
+                                  absl::string_view name) {
+  auto it = params.find(absl::AsciiStrToLower(name));
+  if (it == params.end()) return std::nullopt;
+  rapidjson::Document doc;
+  doc.Parse(it->second.Reveal().data(), it->second.size());
+  if (doc.HasParseError() || !doc.IsString()) return std::nullopt;
+  Secret out(std::string(doc.GetString(), doc.GetStringLength()));
+  std::fill(const_cast<char*>(doc.GetString()),
+            const_cast<char*>(doc.GetString()) + doc.GetStringLength(), '\0');
+  return out;
+}
+
+std::string Plain(const std::optional<Secret>& s) {
+  return s ? std::string(s->Reveal()) : std::string();
+}
+
+}  // namespace
+
+RegistryProvisioner::RegistryProvisioner(RegistryOptions options, KeyVaultService& vaults,
+                                         const TokenService& tokens)
+    : options_(std::move(options)), vaults_(vaults), tokens_(tokens) {}
+
+RegistryProvisioner::~RegistryProvisioner() { StopRegistry(); }
+
+bool RegistryProvisioner::IsRegistryDeployment(const std::map<std::string, Secret>& parameters) {
+  return parameters.count("pfxkeyvaultresourceid") > 0 &&
+         parameters.count("pfxkeyvaultsecreturl") > 0 && parameters.count("pfxthumbprint") > 0;
+}
+
+absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>& parameters,
+                                            std::string* report_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+
+  // 1. The service principal signs in.
+  auto sp_id = StringParam(parameters, "servicePrincipalClientId");
+  auto sp_secret = StringParam(parameters, "servicePrincipalClientSecret");
+  if (sp_id && sp_secret) {
+    absl::Status signed_in = tokens_.CheckClientSecret(sp_id->Reveal(), *sp_secret);
+    if (!signed_in.ok()) {
+      return ExtensionFailure(absl::StrCat("the service principal '", sp_id->Reveal(),
+                                           "' could not get a token: ", signed_in.message()));
+    }
+  }
+
+  // 2. The vault and the certificate.
+  const std::string resource_id = Plain(StringParam(parameters, "pfxKeyVaultResourceId"));
+  const std::string secret_url = Plain(StringParam(parameters, "pfxKeyVaultSecretUrl"));
+  const std::string thumbprint =
+      absl::AsciiStrToUpper(Plain(StringParam(parameters, "pfxThumbprint")));
+  std::string vault_name;
+  {
+    std::vector<std::string> parts = absl::StrSplit(resource_id, '/', absl::SkipEmpty());
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      if (absl::EqualsIgnoreCase(parts[i], "vaults")) vault_name = parts[i + 1];
+    }
+  }
+  if (vault_name.empty()) {
+    return Fail("InvalidParameter",
+                absl::StrCat("pfxKeyVaultResourceId '", resource_id,
+                             "' is not a Key Vault resource id (.../providers/"
+                             "Microsoft.KeyVault/vaults/NAME)."));
+  }
+  const std::string vault = vaults_.Find(vault_name);
+  if (vault.empty()) {
+    return Fail("KeyVaultNotFound", absl::StrCat("The Key Vault '", vault_name,
+                                                 "' referenced by pfxKeyVaultResourceId "
+                                                 "does not exist."));
+  }
+  // https://{vault}.vault.{suffix}[:port]/secrets/{name}/{version}
+  absl::string_view url = secret_url;
+  std::string secret_name, version;
+  bool url_ok = absl::ConsumePrefix(&url, "https://");
+  if (url_ok) {
+    size_t slash = url.find('/');
+    std::string host = slash == absl::string_view::npos ? std::string(url)
+                                                        : HostName(url.substr(0, slash));
+    std::vector<std::string> path =
+        slash == absl::string_view::npos ? std::vector<std::string>{}
+                                         : PathSegments(url.substr(slash));
+    url_ok = path.size() == 3 && absl::EqualsIgnoreCase(path[0], "secrets") && !path[1].empty();
+    if (url_ok) {
+      secret_name = path[1];
+      version = path[2];
+    }
+    const size_t dot = host.find(".vault.");
+    if (url_ok && dot != std::string::npos &&
+        !absl::EqualsIgnoreCase(host.substr(0, dot), vault)) {
+      return Fail("InvalidParameter",
+                  absl::StrCat("The certificate URL '", secret_url,
+                               "' does not belong to the Key Vault '", vault,
+                               "' named by pfxKeyVaultResourceId."));
+    }
+  }
+  if (!url_ok || version.empty()) {
+    return Fail("InvalidParameter",
+                absl::StrCat("pfxKeyVaultSecretUrl '", secret_url,
+                             "' must be a versioned Key Vault secret URL "
+                             "(https://VAULT.vault.SUFFIX/secrets/NAME/VERSION)."));
+  }
+  std::unique_ptr<Vault> view = vaults_.VaultView(vault);
+  auto bundle = view->GetSecret(secret_name, version);
+  if (!bundle.ok()) {
+    return Fail(absl::IsNotFound(bundle.status()) ? "KeyVaultSecretDoesNotExist"
+                                                  : "KeyVaultAccessForbidden",
+                absl::StrCat("The secret at pfxKeyVaultSecretUrl '", secret_url,
+                             "' cannot be read: ", bundle.status().message()));
+  }
+  auto decoded = certs::DecodeCertificateSecret(bundle->value, bundle->meta.content_type);
+  if (!decoded.ok()) {
+    return ExtensionFailure(absl::StrCat("the certificate secret cannot be decoded: ",
+                                         decoded.status().message()));
+  }
+  auto pfx = certs::Pfx::Open(decoded->pfx_der.Reveal(), decoded->password,
+                              absl::StrCat("Key Vault secret ", secret_name));
+  if (!pfx.ok()) {
+    return ExtensionFailure(
+        absl::StrCat("the certificate cannot be opened: ", pfx.status().message()));
+  }
+  const std::string actual = pfx->Thumbprint();
+  if (actual != thumbprint) {
+    return ExtensionFailure(absl::StrCat(
+        "certificate thumbprint mismatch: pfxThumbprint is '", thumbprint,
+        "' but the certificate at pfxKeyVaultSecretUrl has thumbprint '", actual, "'"));
+  }
+
+  // 3. Logins from the vault's first page.
+  auto logins = local::RegistryLoginNames(*view);
+  if (!logins.ok()) {
+    return ExtensionFailure(absl::StrCat("listing the vault failed: ", logins.status().message()));
+  }
+
+  // 4. The registry folder and command.
+  if (!options_.registry_dir.empty()) {
+    absl::Status written = local::RenderHtpasswd(*view, options_.registry_dir,
+                                                 options_.bcrypt_cost);
+    if (!written.ok()) {
+      return ExtensionFailure(absl::StrCat("writing htpasswd failed: ", written.message()));
+    }
+    const std::string base = absl::StrCat(options_.registry_dir, "/", actual);
+    std::string crt = pfx->LeafCertificatePem();
+    for (const auto& pem : pfx->ChainPem()) absl::StrAppend(&crt, pem);
+    absl::Status s = WriteFileAtomic(absl::StrCat(base, ".crt"), crt, 0644);
+    if (s.ok()) s = WriteFileAtomic(absl::StrCat(base, ".prv"), pfx->PrivateKeyPem().Reveal(), 0600);
+    if (!s.ok()) return ExtensionFailure(absl::StrCat("writing the certificate failed: ", s.message()));
+  }
+
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::KeyStr(w, "vault", vault);
+  json::KeyStr(w, "secret_url", secret_url);
+  json::KeyStr(w, "thumbprint", actual);
+  json::Key(w, "logins");
+  w.StartArray();
+  for (const auto& name : *logins) json::Str(w, name);
+  w.EndArray();
+  json::KeyStr(w, "registry_dir", options_.registry_dir);
+  w.EndObject();
+  *report_json = json::Text(b);
+
+  if (!options_.registry_cmd.empty()) {
+    StopRegistry();
+    absl::Status started = StartRegistry(actual);
+    if (!started.ok()) {
+      return ExtensionFailure(absl::StrCat("the registry command failed: ", started.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RegistryProvisioner::StartRegistry(const std::string& thumbprint) {
+  if (options_.registry_cmd.empty()) return absl::OkStatus();
+  StopRegistry();
+  ProcessOptions process;
+  const std::string& dir = options_.registry_dir;
+  process.env["REGISTRY_DIR"] = dir;
+  process.env["REGISTRY_THUMBPRINT"] = thumbprint;
+  process.env["REGISTRY_CERT"] = absl::StrCat(dir, "/", thumbprint, ".crt");
+  process.env["REGISTRY_KEY"] = absl::StrCat(dir, "/", thumbprint, ".prv");
+  process.env["REGISTRY_HTPASSWD"] = absl::StrCat(dir, "/", local::kHtpasswdFileName);
+  auto proc = BackgroundProcess::Start(options_.registry_cmd, process, options_.log_path);
+  if (!proc.ok()) return proc.status();
+  // A command that fails at once fails the deployment; one that exits 0 was
+  // a one-shot; one still running is the registry, stopped on the next
+  // deployment and when the emulator stops.
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(300);
+  while (absl::Now() < deadline && proc->Running()) absl::SleepFor(absl::Milliseconds(10));
+  if (!proc->Running()) {
+    int code = proc->Stop();
+    if (code != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          options_.registry_cmd[0], " exited with status ", code, " (see ", options_.log_path,
+          ")"));
+    }
+    return absl::OkStatus();
+  }
+  registry_.emplace(*std::move(proc));
+  return absl::OkStatus();
+}
+
+void RegistryProvisioner::StopRegistry() {
+  if (registry_) {
+    registry_->Stop(SIGTERM, absl::Seconds(5));
+    registry_.reset();
+  }
+}
+
+}  // namespace rotor::emulator

@@ -1,0 +1,144 @@
+// The only file of the emulator that includes httplib.h (compiled with
+// PkgConfig::HTTPLIB's flags, see toolchain.md).
+#include "tests/emulator/server.h"
+
+#include <httplib.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "engine/base/files.h"
+#include "tests/emulator/emulator.h"
+#include "tests/emulator/tls.h"
+
+namespace rotor::emulator {
+namespace {
+
+HttpRequest Convert(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = absl::AsciiStrToUpper(req.method);
+  r.path = req.path;
+  r.target = req.target;
+  for (const auto& [name, value] : req.params) r.query.emplace(name, value);
+  for (const auto& [name, value] : req.headers) {
+    r.headers.emplace(absl::AsciiStrToLower(name), value);
+  }
+  r.body = req.body;
+  r.host = req.get_header_value("Host");
+  return r;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "rotor-emulator: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunEmulator(EmulatorOptions options) {
+  // Signals are taken by one thread with sigwait; every other thread
+  // (created after this) inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const std::string state_dir = options.state_dir;
+  if (auto s = MakeDirs(state_dir); !s.ok()) return Fail(std::string(s.message()));
+  const std::string port_file = absl::StrCat(state_dir, "/port");
+  ::unlink(port_file.c_str());
+
+  auto tls = PrepareTls(state_dir);
+  if (!tls.ok()) return Fail(absl::StrCat("TLS set-up failed: ", tls.status().message()));
+
+  httplib::SSLServer server(tls->server_cert_path.c_str(), tls->server_key_path.c_str());
+  if (!server.is_valid()) return Fail("the HTTPS server could not load its certificate");
+  const int threads = options.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_keep_alive_max_count(10000);
+  server.set_keep_alive_timeout(3);
+  server.set_read_timeout(30, 0);
+  server.set_write_timeout(30, 0);
+  server.set_payload_max_length(8 * 1024 * 1024);
+
+  const std::string host = options.listen_host;
+  int port = options.listen_port;
+  if (port == 0) {
+    port = server.bind_to_any_port(host);
+  } else if (!server.bind_to_port(host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return Fail(absl::StrCat("cannot listen on ", host, ":", options.listen_port));
+  }
+
+  const bool quiet = options.quiet;
+  auto emulator_or = Emulator::Create(std::move(options), port, *tls);
+  if (!emulator_or.ok()) return Fail(std::string(emulator_or.status().message()));
+  Emulator& emulator = **emulator_or;
+
+  auto handler = [&emulator](const httplib::Request& req, httplib::Response& res) {
+    HttpResponse r = emulator.Handle(Convert(req));
+    if (r.drop) {
+      // Close the connection without an answer.
+      if (req.ssl != nullptr) {
+        int fd = SSL_get_fd(req.ssl);
+        if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+      }
+      res.status = 500;
+      res.set_header("Connection", "close");
+      return;
+    }
+    res.status = r.status;
+    for (const auto& [name, value] : r.headers) res.set_header(name, value);
+    if (!r.content_type.empty()) res.set_content(r.body, r.content_type.c_str());
+  };
+  const char* kAll = ".*";
+  server.Get(kAll, handler);
+  server.Post(kAll, handler);
+  server.Put(kAll, handler);
+  server.Patch(kAll, handler);
+  server.Delete(kAll, handler);
+  server.Options(kAll, handler);
+
+  if (auto s = WriteFileAtomic(absl::StrCat(state_dir, "/endpoints.json"),
+                               emulator.EndpointsJson(), 0644);
+      !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  if (auto s = WriteFileAtomic(port_file, absl::StrCat(port, "\n"), 0644); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  for (const auto& line : emulator.EndpointLines()) std::printf("rotor-emulator: %s\n", line.c_str());
+  std::printf("rotor-emulator: seed %llu\n", static_cast<unsigned long long>(emulator.seed()));
+  std::fflush(stdout);
+  (void)quiet;
+
+  std::thread signal_thread([&server, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::printf("rotor-emulator: signal %d, stopping\n", sig);
+    std::fflush(stdout);
+    server.stop();
+  });
+  signal_thread.detach();
+
+  const bool listened = server.listen_after_bind();
+  emulator.Shutdown();
+  ::unlink(port_file.c_str());
+  emulator_or->reset();
+  std::printf("rotor-emulator: stopped\n");
+  std::fflush(stdout);
+  return listened ? 0 : 1;
+}
+
+}  // namespace rotor::emulator

@@ -1,0 +1,42 @@
+// The emulator's own PKI, made with OpenSSL at start-up:
+//  - a CA (RSA 2048, 10 years) kept in the state folder so clients that
+//    trust DIR/ca.pem keep trusting it across restarts;
+//  - a server certificate (EC P-256, 1 year) issued by that CA, made afresh
+//    at every start, covering localhost, 127.0.0.1, ::1, management.localhost,
+//    login.localhost, vault.localhost and *.vault.localhost;
+//  - an RSA key that signs the access tokens the emulator issues (kept, so
+//    tokens stay valid across restarts).
+//
+// Files (private keys 0600 in DIR/tls, 0700):
+//   DIR/ca.pem                  the CA certificate (what clients trust)
+//   DIR/tls/ca.key              the CA key
+//   DIR/tls/server.pem/.key     the server certificate and key
+//   DIR/tls/token-signing.key   the token signing key
+#ifndef ROTOR_TESTS_EMULATOR_TLS_H_
+#define ROTOR_TESTS_EMULATOR_TLS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rotor::emulator {
+
+struct TlsFiles {
+  std::string ca_cert_path;
+  std::string server_cert_path;
+  std::string server_key_path;
+  std::string token_key_path;
+};
+
+// The DNS names the server certificate covers.
+std::vector<std::string> ServerCertificateDnsNames();
+
+// Creates (or reuses) the CA and the token key, and issues a new server
+// certificate. DIR/ca.pem exists when this returns OK.
+absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir);
+
+}  // namespace rotor::emulator
+
+#endif  // ROTOR_TESTS_EMULATOR_TLS_H_
