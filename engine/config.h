@@ -37,6 +37,9 @@ struct ValueSource {
   std::vector<std::string> command;  // kCommand: argv, no shell
   int generate_length = 0;           // kGenerate: characters
   Secret literal;                    // kLiteral
+  // Longest value accepted when resolved, 0 for no limit: user passwords
+  // get kMaxLoginSecretLength (255), as the registry VM skips longer secrets.
+  size_t max_length = 0;
   std::string key_path;              // "user[admin].password", for messages
   SourceLocation location;
 

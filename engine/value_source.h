@@ -1,0 +1,96 @@
+// Resolving value sources ({ env }, { file }, { command }, literals) into
+// secrets, and generating passwords for { generate = N }.
+//
+// Resolution is separate from loading (engine/config.h) because it touches
+// the environment, the file system and other programs; the Environment is
+// injectable so tests need not change the process's variables.
+#ifndef ROTOR_ENGINE_VALUE_SOURCE_H_
+#define ROTOR_ENGINE_VALUE_SOURCE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "engine/base/secret.h"
+#include "engine/config.h"
+
+namespace rotor {
+
+// Read access to environment variables.
+class Environment {
+ public:
+  virtual ~Environment() = default;
+  // The variable's value, or nullopt when it is not set.
+  virtual std::optional<std::string> Get(absl::string_view name) const = 0;
+};
+
+// The process's own environment (getenv).
+class ProcessEnvironment : public Environment {
+ public:
+  std::optional<std::string> Get(absl::string_view name) const override;
+};
+
+// A map-backed environment for tests.
+class FakeEnvironment : public Environment {
+ public:
+  FakeEnvironment() = default;
+  explicit FakeEnvironment(std::map<std::string, std::string> values)
+      : values_(std::move(values)) {}
+  void Set(const std::string& name, const std::string& value) {
+    values_[name] = value;
+  }
+  void Unset(const std::string& name) { values_.erase(name); }
+  std::optional<std::string> Get(absl::string_view name) const override;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// How long a { command = [...] } source may run.
+inline constexpr absl::Duration kCommandTimeout = absl::Seconds(30);
+
+// Resolves `source` to its value. `owner` names what the value belongs to
+// for messages ("user \"admin\""; may be empty). Errors name the owner, the
+// key, the variable / file / program, and the config position, never the
+// value:
+//   user "admin": password: environment variable REGISTRY_ADMIN_PASSWORD is
+//   not set (user[admin].password at rotor.toml:14:12)
+//  - env: the variable must be set and non-empty (InvalidArgument);
+//  - file: one trailing newline ("\n" or "\r\n") is dropped; a missing file
+//    is NotFound; an empty value is InvalidArgument;
+//  - command: run without a shell (rotor::RunProcess), at most
+//    kCommandTimeout; a non-zero exit is FailedPrecondition naming argv[0],
+//    the exit code and the first line of stderr (stdout never appears in a
+//    message); one trailing newline is dropped from stdout;
+//  - literal: the value itself;
+//  - generate: FailedPrecondition (see GeneratePassword).
+// A value longer than source.max_length (when non-zero) is InvalidArgument.
+absl::StatusOr<Secret> ResolveValue(const ValueSource& source,
+                                    const Environment& env,
+                                    absl::string_view owner);
+
+// Characters of generated passwords: letters, digits and "-._", which need
+// no quoting in htpasswd (no ':'), POSIX shells, JSON or URLs.
+inline constexpr char kPasswordAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._";
+
+// A random password of `length` characters from kPasswordAlphabet (OpenSSL
+// RAND_bytes, rejection sampling so every character is equally likely),
+// with at least one upper-case letter, lower-case letter, digit and symbol
+// when length >= 4. `length` below 1 is treated as 1. Aborts if the
+// OpenSSL generator fails (nothing sensible can continue without it).
+Secret GeneratePassword(int length);
+
+// Fills cloud->tenant_id and cloud->subscription_id from AZURE_TENANT_ID and
+// AZURE_SUBSCRIPTION_ID when the config leaves them empty (kinds azurestack
+// and azure; nothing to do for local). InvalidArgument naming both the key
+// and the variable when one is still missing.
+absl::Status ResolveCloudIdentity(CloudConfig* cloud, const Environment& env);
+
+}  // namespace rotor
+
+#endif  // ROTOR_ENGINE_VALUE_SOURCE_H_
