@@ -64,6 +64,7 @@ int RunEmulator(EmulatorOptions options) {
   if (!server.is_valid()) return Fail("the HTTPS server could not load its certificate");
   const int threads = options.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(10000);
   server.set_keep_alive_timeout(3);
   server.set_read_timeout(30, 0);
@@ -102,6 +103,17 @@ int RunEmulator(EmulatorOptions options) {
     for (const auto& [name, value] : r.headers) res.set_header(name, value);
     if (!r.content_type.empty()) res.set_content(r.body, r.content_type.c_str());
   };
+  // A request without Content-Length or chunked encoding has no body, but
+  // cpp-httplib 0.11 would wait for the connection to close to read one
+  // (POST .../recover, DELETE): answer those before it reads.
+  server.set_pre_routing_handler(
+      [handler](const httplib::Request& req, httplib::Response& res) {
+        if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        handler(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+      });
   const char* kAll = ".*";
   server.Get(kAll, handler);
   server.Post(kAll, handler);
