@@ -37,7 +37,25 @@ cmake --build "$build_dir" -j"${ROTOR_JOBS:-2}"
 case "$job" in
   quickstart)
     cd examples
-    export REGISTRY_ADMIN_PASSWORD=${REGISTRY_ADMIN_PASSWORD:-$(openssl rand -base64 18)}
+    # The quickstart's inputs, made once and kept: a self-signed registry
+    # certificate with its password, and the admin password.
+    mkdir -p .quickstart && chmod 700 .quickstart
+    if [ ! -f .quickstart/registry.pfx ]; then
+      openssl rand -base64 24 > .quickstart/registry-pfx-password.txt
+      openssl req -x509 -newkey rsa:2048 -sha256 -days 365 -nodes \
+        -subj "/CN=myreg.local.cloudapp.azurestack.external" \
+        -addext "subjectAltName=DNS:myreg.local.cloudapp.azurestack.external" \
+        -addext "keyUsage=critical,digitalSignature,keyEncipherment" \
+        -addext "extendedKeyUsage=serverAuth" \
+        -keyout .quickstart/registry.key -out .quickstart/registry.crt 2>/dev/null
+      openssl pkcs12 -export -in .quickstart/registry.crt -inkey .quickstart/registry.key \
+        -out .quickstart/registry.pfx -passout file:.quickstart/registry-pfx-password.txt
+      rm -f .quickstart/registry.key
+    fi
+    [ -f .quickstart/admin-password.txt ] || openssl rand -base64 18 > .quickstart/admin-password.txt
+    chmod 600 .quickstart/*
+    REGISTRY_ADMIN_PASSWORD=${REGISTRY_ADMIN_PASSWORD:-$(cat .quickstart/admin-password.txt)}
+    export REGISTRY_ADMIN_PASSWORD
     "../$build_dir/rotor" plan -c quickstart.toml
     "../$build_dir/rotor" apply -c quickstart.toml --auto-approve
     ;;

@@ -117,9 +117,14 @@ absl::Status WriteFileAtomic(const std::string& path, absl::string_view contents
 }
 
 absl::Status MakeDirs(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return ErrnoToStatus(ec.value(), absl::StrCat("create folder ", path));
+  // Folders rotor makes hold vault stores and registry keys: owner only.
+  std::filesystem::path current;
+  for (const auto& part : std::filesystem::path(path)) {
+    current /= part;
+    if (::mkdir(current.c_str(), 0700) != 0 && errno != EEXIST) {
+      return ErrnoToStatus(errno, absl::StrCat("create folder ", current.string()));
+    }
+  }
   return absl::OkStatus();
 }
 

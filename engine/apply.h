@@ -1,0 +1,67 @@
+// ApplyPlan: executes a Plan against the providers, in the order that keeps
+// the registry usable at every moment:
+//   1. recover soft-deleted names, 2. write new secret versions (users, then
+//   the certificate), 3. delete stale secrets, 4. (re)deploy and wait.
+// Nothing is deleted before every write succeeded, and the first failure
+// stops the run (the next plan picks up from the live state).
+//
+// The executor never prints: it reports to an ApplyObserver. Values come
+// from the DesiredState (resolved again for this run), never from the Plan.
+#ifndef ROTOR_ENGINE_APPLY_H_
+#define ROTOR_ENGINE_APPLY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/base/clock.h"
+#include "engine/deployments.h"
+#include "engine/plan.h"
+#include "engine/state.h"
+#include "engine/vault.h"
+
+namespace rotor {
+
+class ApplyObserver {
+ public:
+  virtual ~ApplyObserver() = default;
+  virtual void OnChangeStarted(const Change& change) {}
+  virtual void OnChangeFinished(const Change& change, const absl::Status& status) {}
+  virtual void OnDeploymentProgress(const Deployment& current, absl::Duration elapsed) {}
+  virtual void OnMessage(absl::string_view message) {}
+};
+
+struct ApplyOptions {
+  const Clock* clock = &RealClock::Get();
+  absl::Duration deployment_timeout = absl::Minutes(90);
+  // How long to wait for ObjectIsBeingRecovered to clear after a recover.
+  absl::Duration recover_timeout = absl::Seconds(60);
+};
+
+// What the seed's Set-CertificateSecret prints, plus the deployment made.
+struct ApplyOutputs {
+  std::string pfx_key_vault_resource_id;
+  std::string pfx_key_vault_secret_url;
+  std::string pfx_thumbprint;
+  std::string deployment_name;
+  std::string deployment_state;
+  std::vector<std::string> written_secrets;
+  std::vector<std::string> deleted_secrets;
+};
+
+// `actual` is the state the plan was computed on (the caller refreshed it
+// and checked the plan against it).
+absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const DesiredState& desired,
+                                       const ActualState& actual, Vault& vault,
+                                       DeploymentService* deployments,
+                                       const ApplyOptions& options, ApplyObserver& observer);
+
+// A new deployment name from the one being redeployed: its base (without a
+// previous rotor suffix) plus "-" and a UTC timestamp, within ARM's 64
+// characters: "registry" -> "registry-20261125T193500Z".
+std::string DeriveDeploymentName(absl::string_view previous, absl::Time now);
+
+}  // namespace rotor
+
+#endif  // ROTOR_ENGINE_APPLY_H_

@@ -1,0 +1,73 @@
+#include "engine/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "engine/cli/commands.h"
+
+namespace rotor::cli {
+namespace {
+
+#ifndef ROTOR_VERSION
+#define ROTOR_VERSION "0.0.0"
+#endif
+
+void AddCommon(CLI::App* command, CommonOptions* options) {
+  command->add_option("-c,--config", options->config, "The configuration file")
+      ->capture_default_str();
+  command->add_flag("--json", options->json, "Machine-readable JSON output");
+  command->add_flag("--no-color", options->no_color,
+                    "No colours (also when NO_COLOR is set or the output is not a terminal)");
+}
+
+}  // namespace
+
+int Run(int argc, const char* const* argv, Io& io) {
+  CLI::App app("rotor keeps a container registry's logins and TLS certificate, declared in "
+               "TOML, in sync with Key Vault and the registry's ARM deployment.",
+               "rotor");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "rotor " ROTOR_VERSION);
+  app.footer("Exit codes: 0 success (or no changes), 1 error, 2 changes present (plan "
+             "--detailed-exitcode).");
+
+  PlanOptions plan;
+  CLI::App* plan_cmd = app.add_subcommand("plan", "Show what apply would change");
+  AddCommon(plan_cmd, &plan.common);
+  plan_cmd->add_option("--out,-o", plan.out, "Save the plan to this file for rotor apply");
+  plan_cmd->add_flag("--detailed-exitcode", plan.detailed_exitcode,
+                     "Exit 0 with no changes, 2 with changes, 1 on error");
+
+  ApplyOptions apply;
+  CLI::App* apply_cmd = app.add_subcommand("apply", "Converge the vault and the deployment");
+  AddCommon(apply_cmd, &apply.common);
+  apply_cmd->add_flag("--auto-approve", apply.auto_approve, "Apply without asking for 'yes'");
+  apply_cmd->add_option("PLANFILE", apply.plan_file,
+                        "A plan saved by rotor plan --out (applied only if nothing moved)");
+
+  CommonOptions show;
+  CLI::App* show_cmd =
+      app.add_subcommand("show", "List the secrets with their versions, and the deployments");
+  AddCommon(show_cmd, &show);
+
+  CommonOptions validate;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate", "Check the configuration and the certificate, offline");
+  AddCommon(validate_cmd, &validate);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostream& stream = e.get_exit_code() == 0 ? io.out : io.err;
+    int code = app.exit(e, stream, stream);
+    return code == 0 ? kExitOk : kExitError;
+  }
+
+  if (plan_cmd->parsed()) return PlanCommand(plan, io);
+  if (apply_cmd->parsed()) return ApplyCommand(apply, io);
+  if (show_cmd->parsed()) return ShowCommand(show, io);
+  if (validate_cmd->parsed()) return ValidateCommand(validate, io);
+  return kExitError;
+}
+
+}  // namespace rotor::cli

@@ -1,0 +1,33 @@
+// The rotor command line: parses arguments and runs one command against the
+// streams, environment and clock it is given, so tests drive it in-process
+// as well as through the real binary.
+#ifndef ROTOR_ENGINE_CLI_CLI_H_
+#define ROTOR_ENGINE_CLI_CLI_H_
+
+#include <iosfwd>
+
+#include "engine/base/clock.h"
+#include "engine/value_source.h"
+
+namespace rotor::cli {
+
+// Exit codes, as Terraform's.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitChanges = 2;
+
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+  std::istream& in;
+  bool out_is_tty = false;
+  bool in_is_tty = false;
+  const Environment& env;
+  const Clock& clock;
+};
+
+int Run(int argc, const char* const* argv, Io& io);
+
+}  // namespace rotor::cli
+
+#endif  // ROTOR_ENGINE_CLI_CLI_H_

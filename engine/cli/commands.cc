@@ -1,0 +1,319 @@
+#include "engine/cli/commands.h"
+
+#include <iostream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "engine/apply.h"
+#include "engine/base/files.h"
+#include "engine/base/status_macros.h"
+#include "engine/cli/providers.h"
+#include "engine/config.h"
+#include "engine/desired.h"
+#include "engine/diff.h"
+#include "engine/refresh.h"
+#include "engine/render.h"
+#include "engine/cli/show.h"
+
+namespace rotor::cli {
+namespace {
+
+#ifndef ROTOR_VERSION
+#define ROTOR_VERSION "0.0.0"
+#endif
+
+TextStyle StyleFor(const CommonOptions& options, const Io& io) {
+  bool color = io.out_is_tty && !options.no_color && !io.env.Get("NO_COLOR").has_value();
+  auto term = io.env.Get("TERM");
+  if (term.has_value() && *term == "dumb") color = false;
+  return TextStyle{color};
+}
+
+int Fail(Io& io, const absl::Status& status) {
+  io.err << "Error: " << status.message() << "\n";
+  return kExitError;
+}
+
+// Everything a plan is computed from, loaded once per command.
+struct Session {
+  Config config;
+  DesiredState desired;
+  Providers providers;
+  ActualState actual;
+};
+
+absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writing) {
+  Session s;
+  ASSIGN_OR_RETURN(s.config, LoadConfig(options.config));
+  ASSIGN_OR_RETURN(s.desired, BuildDesired(s.config, io.env, io.clock.Now()));
+  ProviderOptions provider_options;
+  provider_options.for_writing = for_writing;
+  provider_options.clock = &io.clock;
+  ASSIGN_OR_RETURN(s.providers, OpenProviders(s.config, provider_options));
+  return s;
+}
+
+absl::StatusOr<Plan> Refresh(Session& s, Io& io) {
+  ASSIGN_OR_RETURN(s.actual, Refresh(s.desired, *s.providers.vault, s.providers.deployments.get()));
+  ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now()));
+  plan.tool_version = ROTOR_VERSION;
+  plan.prior_fingerprint = StateFingerprint(s.actual);
+  return plan;
+}
+
+// A certificate that fails its checks stops plan and apply before anything
+// is written; the checks say why.
+absl::Status CheckCertificateErrors(const Session& s) {
+  if (s.desired.certificate.has_value() && s.desired.certificate->has_errors) {
+    std::vector<std::string> failed;
+    for (const auto& c : s.desired.certificate->checks) {
+      if (c.level == "ERROR") failed.push_back(absl::StrCat(c.name, " (", c.detail, ")"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "certificate ", s.desired.certificate->pfx_path, " fails ", failed.size(),
+        failed.size() == 1 ? " check: " : " checks: ", absl::StrJoin(failed, "; ")));
+  }
+  return absl::OkStatus();
+}
+
+// Prints progress of an apply as plain lines (one per event).
+class PrintingObserver : public ApplyObserver {
+ public:
+  PrintingObserver(Io& io, const Clock& clock) : io_(io), clock_(clock) {}
+
+  void OnChangeStarted(const Change& c) override {
+    started_[c.address] = clock_.Now();
+    io_.out << c.address << ": " << Verb(c) << "...\n";
+    io_.out.flush();
+  }
+  void OnChangeFinished(const Change& c, const absl::Status& status) override {
+    absl::Duration took = clock_.Now() - started_[c.address];
+    if (status.ok()) {
+      io_.out << c.address << ": " << Done(c) << " [" << Seconds(took) << "]\n";
+    } else {
+      io_.out << c.address << ": failed [" << Seconds(took) << "]\n";
+    }
+    io_.out.flush();
+  }
+  void OnDeploymentProgress(const Deployment& d, absl::Duration elapsed) override {
+    if (elapsed - last_progress_ < absl::Seconds(10)) return;
+    last_progress_ = elapsed;
+    io_.out << "deployment.registry: Still redeploying... (" << d.name << " is "
+            << d.provisioning_state << ") [" << Seconds(elapsed) << " elapsed]\n";
+    io_.out.flush();
+  }
+  void OnMessage(absl::string_view message) override {
+    io_.out << "  " << message << "\n";
+    io_.out.flush();
+  }
+
+ private:
+  static std::string Seconds(absl::Duration d) {
+    int64_t s = absl::ToInt64Seconds(d);
+    if (s >= 60) return absl::StrCat(s / 60, "m", s % 60, "s");
+    return absl::StrCat(s, "s");
+  }
+  static const char* Verb(const Change& c) {
+    switch (c.action) {
+      case Action::kCreate:
+        return c.Kind() == "deployment" ? "Deploying" : "Creating";
+      case Action::kUpdate:
+        return "Writing a new version";
+      case Action::kRecover:
+        return "Recovering";
+      case Action::kDelete:
+        return "Deleting";
+      case Action::kRedeploy:
+        return "Redeploying";
+      case Action::kNoOp:
+        break;
+    }
+    return "Checking";
+  }
+  static const char* Done(const Change& c) {
+    switch (c.action) {
+      case Action::kCreate:
+        return c.Kind() == "deployment" ? "Deployed" : "Created";
+      case Action::kUpdate:
+        return "New version written";
+      case Action::kRecover:
+        return "Recovered";
+      case Action::kDelete:
+        return "Deleted";
+      case Action::kRedeploy:
+        return "Redeployed";
+      case Action::kNoOp:
+        break;
+    }
+    return "Done";
+  }
+
+  Io& io_;
+  const Clock& clock_;
+  std::map<std::string, absl::Time> started_;
+  absl::Duration last_progress_ = absl::ZeroDuration();
+};
+
+// Same changes (address and action, in order): a saved plan is applied only
+// if recomputing it now gives the same actions.
+bool SameActions(const Plan& a, const Plan& b) {
+  if (a.changes.size() != b.changes.size()) return false;
+  for (size_t i = 0; i < a.changes.size(); ++i) {
+    if (a.changes[i].address != b.changes[i].address ||
+        a.changes[i].action != b.changes[i].action) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int PlanCommand(const PlanOptions& options, Io& io) {
+  auto session = Load(options.common, io, /*for_writing=*/false);
+  if (!session.ok()) return Fail(io, session.status());
+  auto plan = Refresh(*session, io);
+  if (!plan.ok()) return Fail(io, plan.status());
+  TextStyle style = StyleFor(options.common, io);
+  if (options.common.json) {
+    io.out << RenderPlanJson(*plan, /*pretty=*/true);
+  } else {
+    io.out << RenderPlanText(*plan, style);
+  }
+  if (absl::Status certs = CheckCertificateErrors(*session); !certs.ok()) return Fail(io, certs);
+  if (!options.out.empty()) {
+    absl::Status saved = WriteFileAtomic(options.out, RenderPlanJson(*plan, /*pretty=*/true));
+    if (!saved.ok()) return Fail(io, saved);
+    if (!options.common.json) {
+      io.out << "\nSaved the plan to: " << options.out << "\n"
+             << "To perform exactly these actions, run:\n    rotor apply -c "
+             << options.common.config << " " << options.out << "\n";
+    }
+  }
+  if (options.detailed_exitcode && plan->HasChanges()) return kExitChanges;
+  return kExitOk;
+}
+
+int ApplyCommand(const ApplyOptions& options, Io& io) {
+  std::optional<Plan> saved;
+  if (!options.plan_file.empty()) {
+    auto text = ReadFile(options.plan_file);
+    if (!text.ok()) return Fail(io, text.status());
+    auto parsed = ParsePlanJson(*text);
+    if (!parsed.ok()) {
+      return Fail(io, absl::Status(parsed.status().code(), absl::StrCat(options.plan_file, ": ",
+                                                                         parsed.status().message())));
+    }
+    saved = *std::move(parsed);
+  }
+  auto session = Load(options.common, io, /*for_writing=*/true);
+  if (!session.ok()) return Fail(io, session.status());
+  auto plan = Refresh(*session, io);
+  if (!plan.ok()) return Fail(io, plan.status());
+  TextStyle style = StyleFor(options.common, io);
+
+  if (saved.has_value()) {
+    if (saved->config_digest != session->config.digest) {
+      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
+                          "saved plan ", options.plan_file, " was made from a different version of ",
+                          options.common.config, "; run rotor plan again")));
+    }
+    if (saved->prior_fingerprint != plan->prior_fingerprint) {
+      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
+                          "saved plan ", options.plan_file,
+                          " is stale: the vault or the deployments changed since it was made; run "
+                          "rotor plan again")));
+    }
+    if (!SameActions(*saved, *plan)) {
+      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
+                          "saved plan ", options.plan_file,
+                          " no longer matches: a value from the configuration's sources changed "
+                          "since it was made; run rotor plan again")));
+    }
+  } else {
+    io.out << RenderPlanText(*plan, style);
+  }
+  if (absl::Status certs = CheckCertificateErrors(*session); !certs.ok()) return Fail(io, certs);
+  if (!plan->HasChanges()) {
+    if (saved.has_value()) io.out << RenderSummaryLine(*plan) << "\n";
+    return kExitOk;
+  }
+  if (!saved.has_value() && !options.auto_approve) {
+    if (!io.in_is_tty) {
+      return Fail(io, absl::FailedPreconditionError(
+                          "apply needs approval, and no terminal is attached to answer; run "
+                          "rotor apply --auto-approve, or apply a saved plan file"));
+    }
+    io.out << "\nDo you want to perform these actions?\n"
+           << "  rotor will perform the actions described above.\n"
+           << "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ";
+    io.out.flush();
+    std::string answer;
+    std::getline(io.in, answer);
+    if (absl::StripAsciiWhitespace(answer) != "yes") {
+      io.err << "\nApply cancelled.\n";
+      return kExitError;
+    }
+  }
+  io.out << "\n";
+  PrintingObserver observer(io, io.clock);
+  rotor::ApplyOptions apply_options;
+  apply_options.clock = &io.clock;
+  auto outputs = ApplyPlan(*plan, session->desired, session->actual, *session->providers.vault,
+                           session->providers.deployments.get(), apply_options, observer);
+  if (!outputs.ok()) return Fail(io, outputs.status());
+
+  Plan::Summary s = plan->Summarize();
+  io.out << "\nApply complete! Resources: " << s.add << " added, " << s.change << " changed, "
+         << s.destroy << " destroyed, " << s.redeploy << " redeployed.\n";
+  std::string rendered = RenderOutputsText(*outputs);
+  if (!rendered.empty()) io.out << "\nOutputs:\n\n" << rendered;
+  if (options.common.json) io.out << RenderOutputsJson(*outputs);
+
+  // Converged? The next plan must be empty; say so if it is not.
+  auto after = Refresh(*session, io);
+  if (!after.ok()) return Fail(io, after.status());
+  if (after->HasChanges()) {
+    io.err << RenderPlanText(*after, style);
+    return Fail(io, absl::InternalError(
+                        "apply finished but the live state still differs from the configuration "
+                        "(see the plan above); run rotor apply again"));
+  }
+  return kExitOk;
+}
+
+int ValidateCommand(const CommonOptions& options, Io& io) {
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return Fail(io, config.status());
+  auto desired = BuildDesired(*config, io.env, io.clock.Now());
+  if (!desired.ok()) return Fail(io, desired.status());
+  if (desired->certificate.has_value()) {
+    Plan checks_only;
+    checks_only.certificate_checks = desired->certificate->checks;
+    io.out << "Certificate checks for " << desired->certificate->pfx_path << ":\n"
+           << RenderChecksText(checks_only, StyleFor(options, io));
+    if (desired->certificate->has_errors) {
+      io.err << "Error: the certificate fails its checks\n";
+      return kExitError;
+    }
+  }
+  io.out << "Success! The configuration is valid.\n";
+  return kExitOk;
+}
+
+int ShowCommand(const CommonOptions& options, Io& io) {
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return Fail(io, config.status());
+  ProviderOptions provider_options;
+  provider_options.clock = &io.clock;
+  auto providers = OpenProviders(*config, provider_options);
+  if (!providers.ok()) return Fail(io, providers.status());
+  auto report = ReadShowReport(*config, *providers->vault, providers->deployments.get());
+  if (!report.ok()) return Fail(io, report.status());
+  io.out << (options.json ? RenderShowJson(*report) : RenderShowText(*report));
+  return kExitOk;
+}
+
+}  // namespace rotor::cli

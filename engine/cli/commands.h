@@ -1,0 +1,37 @@
+// The rotor commands. Each takes its options and the Io it prints to and
+// returns an exit code; argument parsing lives in cli.cc.
+#ifndef ROTOR_ENGINE_CLI_COMMANDS_H_
+#define ROTOR_ENGINE_CLI_COMMANDS_H_
+
+#include <string>
+
+#include "engine/cli/cli.h"
+
+namespace rotor::cli {
+
+struct CommonOptions {
+  std::string config = "rotor.toml";
+  bool json = false;
+  bool no_color = false;
+};
+
+struct PlanOptions {
+  CommonOptions common;
+  std::string out;  // save the plan here
+  bool detailed_exitcode = false;
+};
+
+struct ApplyOptions {
+  CommonOptions common;
+  std::string plan_file;
+  bool auto_approve = false;
+};
+
+int PlanCommand(const PlanOptions& options, Io& io);
+int ApplyCommand(const ApplyOptions& options, Io& io);
+int ShowCommand(const CommonOptions& options, Io& io);
+int ValidateCommand(const CommonOptions& options, Io& io);
+
+}  // namespace rotor::cli
+
+#endif  // ROTOR_ENGINE_CLI_COMMANDS_H_

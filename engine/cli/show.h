@@ -1,0 +1,48 @@
+// `rotor show`: every secret with all its versions (as
+// Get-AzureKeyVaultSecret -IncludeVersions lists them), soft-deleted
+// secrets, the certificate rotor manages, and the deployments. Read-only;
+// never reads user secret values.
+#ifndef ROTOR_ENGINE_CLI_SHOW_H_
+#define ROTOR_ENGINE_CLI_SHOW_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/config.h"
+#include "engine/deployments.h"
+#include "engine/vault.h"
+
+namespace rotor::cli {
+
+struct ShowSecret {
+  SecretVersion latest;
+  std::vector<SecretVersion> versions;  // newest first
+};
+
+struct ShowCertificate {
+  std::string secret_name;
+  std::string version_id;
+  std::string thumbprint;
+  std::string error;  // when the secret is absent or unreadable
+  absl::Time not_after = absl::UnixEpoch();
+};
+
+struct ShowReport {
+  VaultInfo vault;
+  std::vector<ShowSecret> secrets;
+  std::vector<DeletedSecret> deleted;
+  std::optional<ShowCertificate> certificate;
+  std::string resource_group;
+  std::vector<Deployment> deployments;  // newest first
+};
+
+absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,
+                                          DeploymentService* deployments);
+std::string RenderShowText(const ShowReport& report);
+std::string RenderShowJson(const ShowReport& report);
+
+}  // namespace rotor::cli
+
+#endif  // ROTOR_ENGINE_CLI_SHOW_H_
