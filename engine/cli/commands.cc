@@ -65,8 +65,12 @@ absl::StatusOr<Plan> Refresh(Session& s, Io& io) {
 
 // A certificate that fails its checks stops plan and apply before anything
 // is written; the checks say why.
-absl::Status CheckCertificateErrors(const Session& s) {
+absl::Status CheckCertificateErrors(const Session& s, Io& io, const TextStyle& style) {
   if (s.desired.certificate.has_value() && s.desired.certificate->has_errors) {
+    Plan checks_only;
+    checks_only.certificate_checks = s.desired.certificate->checks;
+    io.out << "Certificate checks for " << s.desired.certificate->pfx_path << ":\n"
+           << RenderChecksText(checks_only, style) << "\n";
     std::vector<std::string> failed;
     for (const auto& c : s.desired.certificate->checks) {
       if (c.level == "ERROR") failed.push_back(absl::StrCat(c.name, " (", c.detail, ")"));
@@ -174,15 +178,17 @@ bool SameActions(const Plan& a, const Plan& b) {
 int PlanCommand(const PlanOptions& options, Io& io) {
   auto session = Load(options.common, io, /*for_writing=*/false);
   if (!session.ok()) return Fail(io, session.status());
+  TextStyle style = StyleFor(options.common, io);
+  if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
+    return Fail(io, certs);
+  }
   auto plan = Refresh(*session, io);
   if (!plan.ok()) return Fail(io, plan.status());
-  TextStyle style = StyleFor(options.common, io);
   if (options.common.json) {
     io.out << RenderPlanJson(*plan, /*pretty=*/true);
   } else {
     io.out << RenderPlanText(*plan, style);
   }
-  if (absl::Status certs = CheckCertificateErrors(*session); !certs.ok()) return Fail(io, certs);
   if (!options.out.empty()) {
     absl::Status saved = WriteFileAtomic(options.out, RenderPlanJson(*plan, /*pretty=*/true));
     if (!saved.ok()) return Fail(io, saved);
@@ -210,9 +216,12 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   }
   auto session = Load(options.common, io, /*for_writing=*/true);
   if (!session.ok()) return Fail(io, session.status());
+  TextStyle style = StyleFor(options.common, io);
+  if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
+    return Fail(io, certs);
+  }
   auto plan = Refresh(*session, io);
   if (!plan.ok()) return Fail(io, plan.status());
-  TextStyle style = StyleFor(options.common, io);
 
   if (saved.has_value()) {
     if (saved->config_digest != session->config.digest) {
@@ -235,7 +244,6 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   } else {
     io.out << RenderPlanText(*plan, style);
   }
-  if (absl::Status certs = CheckCertificateErrors(*session); !certs.ok()) return Fail(io, certs);
   if (!plan->HasChanges()) {
     if (saved.has_value()) io.out << RenderSummaryLine(*plan) << "\n";
     return kExitOk;

@@ -1,5 +1,7 @@
 #include "providers/local/provisioning.h"
 
+#include "providers/local/certificate_files.h"
+
 #include <exception>
 #include <utility>
 
@@ -34,6 +36,9 @@ ProvisioningHook ComposeProvisioningSteps(std::vector<ProvisioningStep> steps) {
 ProvisioningHook MakeLocalRegistryHook(Vault& vault,
                                        LocalRegistryOptions options) {
   std::vector<ProvisioningStep> steps;
+  // The VM agent places the certificate before the start-up script builds
+  // htpasswd and starts the registry.
+  steps.push_back(MakeCertificateStep(vault, options.registry_dir));
   steps.push_back(
       MakeHtpasswdStep(vault, options.registry_dir, options.bcrypt_cost));
   return ComposeProvisioningSteps(std::move(steps));
