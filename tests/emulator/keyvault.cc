@@ -1,6 +1,7 @@
 #include "tests/emulator/keyvault.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -328,6 +329,7 @@ absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
   std::unique_ptr<KeyVaultService> service(new KeyVaultService(state_dir, clock));
   const std::string dir = absl::StrCat(state_dir, "/vaults");
   RETURN_IF_ERROR(MakeDirs(dir));
+  ::chmod(dir.c_str(), 0700);  // the vault files hold secret values
 
   auto add = [&](const std::string& name, bool create) -> absl::Status {
     RETURN_IF_ERROR(local::ValidateSecretName(name).ok()

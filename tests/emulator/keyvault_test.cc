@@ -1,7 +1,9 @@
 // The Key Vault data plane of the real rotor-emulator binary, over HTTPS.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -303,6 +305,28 @@ TEST_CASE("vaults are routed by the Host header; the bare address serves the fir
   CHECK(JsonString(r.Json(), "error/code") == "VaultNotFound");
   auto stats = emu.Stats();
   CHECK(JsonString(stats, "vaults/other/requests") == "2");
+}
+
+TEST_CASE("many concurrent clients are served") {
+  Emulator emu(Args());
+  const std::string token = emu.VaultToken();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 20; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 3; ++i) {
+        HttpResult r = emu.Send(
+            "PUT", emu.VaultUrl("newregkv", Path(absl::StrCat("/secrets/c", c, "-", i))),
+            R"({"value":"v"})", token);
+        if (r.status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(ok.load() == 60);
+  HttpResult r = emu.Get(emu.VaultUrl("newregkv", Path("/secrets?maxresults=25")), token);
+  CHECK(r.status == 200);
+  CHECK(JsonString(emu.Stats(), "vaults/newregkv/writes") == "60");
 }
 
 }  // namespace

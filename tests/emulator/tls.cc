@@ -9,6 +9,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <sys/stat.h>
+
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -184,6 +186,7 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir) {
   TlsFiles files;
   const std::string tls_dir = absl::StrCat(state_dir, "/tls");
   RETURN_IF_ERROR(MakeDirs(tls_dir));
+  ::chmod(tls_dir.c_str(), 0700);
   files.ca_cert_path = absl::StrCat(state_dir, "/ca.pem");
   const std::string ca_key_path = absl::StrCat(tls_dir, "/ca.key");
   files.server_cert_path = absl::StrCat(tls_dir, "/server.pem");
