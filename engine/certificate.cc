@@ -49,7 +49,9 @@ absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConf
   certs::CertificateInfo info = pfx->Info(now);
   desired.thumbprint = info.thumbprint;
   desired.subject = info.subject;
+  desired.issuer = info.issuer;
   desired.dns_names = info.dns_names;
+  desired.not_before = info.not_before;
   desired.not_after = info.not_after;
   auto encoded = certs::EncodeCertificateSecret(pfx_der.Reveal(), *password);
   if (!encoded.ok()) {
@@ -75,6 +77,10 @@ ActualCertificate DecodeActualCertificate(const SecretBundle& bundle) {
   }
   certs::CertificateInfo info = pfx->Info(absl::UnixEpoch());
   actual.thumbprint = info.thumbprint;
+  actual.subject = info.subject;
+  actual.issuer = info.issuer;
+  actual.dns_names = info.dns_names;
+  actual.not_before = info.not_before;
   actual.not_after = info.not_after;
   return actual;
 }

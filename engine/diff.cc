@@ -158,11 +158,14 @@ class PlanBuilder {
   void DiffCertificate(const DesiredCertificate& cert) {
     std::string address = absl::StrCat("certificate.", cert.secret_name);
     auto add_attributes = [&](Change& c, const ActualCertificate* before) {
-      c.attributes.push_back({"thumbprint", before ? before->thumbprint : "", cert.thumbprint});
+      bool known = before != nullptr && !before->thumbprint.empty();
+      c.attributes.push_back({"thumbprint", known ? before->thumbprint : "", cert.thumbprint});
+      c.attributes.push_back({"subject", known ? before->subject : "", cert.subject});
+      c.attributes.push_back({"dns_names", known ? absl::StrJoin(before->dns_names, ", ") : "",
+                              absl::StrJoin(cert.dns_names, ", ")});
+      c.attributes.push_back({"issuer", known ? before->issuer : "", cert.issuer});
       c.attributes.push_back(
-          {"not_after", before && before->not_after != absl::UnixEpoch()
-                            ? FormatPlanTime(before->not_after) : "",
-           FormatPlanTime(cert.not_after)});
+          {"not_after", known ? FormatPlanTime(before->not_after) : "", FormatPlanTime(cert.not_after)});
       c.attributes.push_back({"value", before ? kSensitiveValue : "", kSensitiveValue});
     };
     const SecretVersion* live = actual_.FindSecret(cert.secret_name);

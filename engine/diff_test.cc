@@ -277,7 +277,10 @@ TEST_CASE("certificates compare by thumbprint, and stale deployment parameters r
   SecretVersion cert = Live("containersecret", kNow - absl::Hours(48), true, "pfx");
   cert.tags[kRoleTag] = kRoleCertificate;
   f.actual.secrets[SecretKey("containersecret")] = cert;
-  f.actual.certificates[SecretKey("containersecret")] = {"AAAA", "", kNow + absl::Hours(24 * 365)};
+  ActualCertificate current;
+  current.thumbprint = "AAAA";
+  current.not_after = kNow + absl::Hours(24 * 365);
+  f.actual.certificates[SecretKey("containersecret")] = current;
   f.WithDeployment(kNow - absl::Hours(24));
   f.actual.base_deployment->parameters["pfxKeyVaultSecretUrl"] = {"String", JsonQuote(cert.id)};
   f.actual.base_deployment->parameters["pfxThumbprint"] = {"String", JsonQuote("AAAA")};

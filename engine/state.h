@@ -45,7 +45,9 @@ struct DesiredCertificate {
   std::string content_type;
   std::string thumbprint;
   std::string subject;
+  std::string issuer;
   std::vector<std::string> dns_names;
+  absl::Time not_before = absl::UnixEpoch();
   absl::Time not_after = absl::UnixEpoch();
   int warn_days = 45;
   std::vector<CheckLine> checks;
@@ -79,6 +81,10 @@ struct DesiredState {
 struct ActualCertificate {
   std::string thumbprint;  // empty when the value could not be decoded
   std::string decode_error;
+  std::string subject;
+  std::string issuer;
+  std::vector<std::string> dns_names;
+  absl::Time not_before = absl::UnixEpoch();
   absl::Time not_after = absl::UnixEpoch();
 };
 

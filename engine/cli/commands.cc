@@ -69,7 +69,7 @@ absl::Status CheckCertificateErrors(const Session& s, Io& io, const TextStyle& s
   if (s.desired.certificate.has_value() && s.desired.certificate->has_errors) {
     Plan checks_only;
     checks_only.certificate_checks = s.desired.certificate->checks;
-    io.out << "Certificate checks for " << s.desired.certificate->pfx_path << ":\n"
+    io.err << "Certificate checks for " << s.desired.certificate->pfx_path << ":\n"
            << RenderChecksText(checks_only, style) << "\n";
     std::vector<std::string> failed;
     for (const auto& c : s.desired.certificate->checks) {
@@ -85,32 +85,32 @@ absl::Status CheckCertificateErrors(const Session& s, Io& io, const TextStyle& s
 // Prints progress of an apply as plain lines (one per event).
 class PrintingObserver : public ApplyObserver {
  public:
-  PrintingObserver(Io& io, const Clock& clock) : io_(io), clock_(clock) {}
+  PrintingObserver(std::ostream& out, const Clock& clock) : out_(out), clock_(clock) {}
 
   void OnChangeStarted(const Change& c) override {
     started_[c.address] = clock_.Now();
-    io_.out << c.address << ": " << Verb(c) << "...\n";
-    io_.out.flush();
+    out_ << c.address << ": " << Verb(c) << "...\n";
+    out_.flush();
   }
   void OnChangeFinished(const Change& c, const absl::Status& status) override {
     absl::Duration took = clock_.Now() - started_[c.address];
     if (status.ok()) {
-      io_.out << c.address << ": " << Done(c) << " [" << Seconds(took) << "]\n";
+      out_ << c.address << ": " << Done(c) << " [" << Seconds(took) << "]\n";
     } else {
-      io_.out << c.address << ": failed [" << Seconds(took) << "]\n";
+      out_ << c.address << ": failed [" << Seconds(took) << "]\n";
     }
-    io_.out.flush();
+    out_.flush();
   }
   void OnDeploymentProgress(const Deployment& d, absl::Duration elapsed) override {
     if (elapsed - last_progress_ < absl::Seconds(10)) return;
     last_progress_ = elapsed;
-    io_.out << "deployment.registry: Still redeploying... (" << d.name << " is "
+    out_ << "deployment.registry: Still redeploying... (" << d.name << " is "
             << d.provisioning_state << ") [" << Seconds(elapsed) << " elapsed]\n";
-    io_.out.flush();
+    out_.flush();
   }
   void OnMessage(absl::string_view message) override {
-    io_.out << "  " << message << "\n";
-    io_.out.flush();
+    out_ << "  " << message << "\n";
+    out_.flush();
   }
 
  private:
@@ -154,7 +154,7 @@ class PrintingObserver : public ApplyObserver {
     return "Done";
   }
 
-  Io& io_;
+  std::ostream& out_;
   const Clock& clock_;
   std::map<std::string, absl::Time> started_;
   absl::Duration last_progress_ = absl::ZeroDuration();
@@ -217,6 +217,9 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   auto session = Load(options.common, io, /*for_writing=*/true);
   if (!session.ok()) return Fail(io, session.status());
   TextStyle style = StyleFor(options.common, io);
+  // With --json, stdout carries only the final JSON document; people's
+  // text goes to stderr.
+  std::ostream& human = options.common.json ? io.err : io.out;
   if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
     return Fail(io, certs);
   }
@@ -242,10 +245,11 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
                           "since it was made; run rotor plan again")));
     }
   } else {
-    io.out << RenderPlanText(*plan, style);
+    human << RenderPlanText(*plan, style);
   }
   if (!plan->HasChanges()) {
-    if (saved.has_value()) io.out << RenderSummaryLine(*plan) << "\n";
+    if (saved.has_value()) human << RenderSummaryLine(*plan) << "\n";
+    if (options.common.json) io.out << RenderOutputsJson(ApplyOutputs{});
     return kExitOk;
   }
   if (!saved.has_value() && !options.auto_approve) {
@@ -254,10 +258,10 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
                           "apply needs approval, and no terminal is attached to answer; run "
                           "rotor apply --auto-approve, or apply a saved plan file"));
     }
-    io.out << "\nDo you want to perform these actions?\n"
-           << "  rotor will perform the actions described above.\n"
-           << "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ";
-    io.out.flush();
+    human << "\nDo you want to perform these actions?\n"
+          << "  rotor will perform the actions described above.\n"
+          << "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ";
+    human.flush();
     std::string answer;
     std::getline(io.in, answer);
     if (absl::StripAsciiWhitespace(answer) != "yes") {
@@ -265,8 +269,8 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
       return kExitError;
     }
   }
-  io.out << "\n";
-  PrintingObserver observer(io, io.clock);
+  human << "\n";
+  PrintingObserver observer(human, io.clock);
   rotor::ApplyOptions apply_options;
   apply_options.clock = &io.clock;
   auto outputs = ApplyPlan(*plan, session->desired, session->actual, *session->providers.vault,
@@ -274,10 +278,10 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   if (!outputs.ok()) return Fail(io, outputs.status());
 
   Plan::Summary s = plan->Summarize();
-  io.out << "\nApply complete! Resources: " << s.add << " added, " << s.change << " changed, "
+  human << "\nApply complete! Resources: " << s.add << " added, " << s.change << " changed, "
          << s.destroy << " destroyed, " << s.redeploy << " redeployed.\n";
   std::string rendered = RenderOutputsText(*outputs);
-  if (!rendered.empty()) io.out << "\nOutputs:\n\n" << rendered;
+  if (!rendered.empty()) human << "\nOutputs:\n\n" << rendered;
   if (options.common.json) io.out << RenderOutputsJson(*outputs);
 
   // Converged? The next plan must be empty; say so if it is not.
@@ -318,7 +322,8 @@ int ShowCommand(const CommonOptions& options, Io& io) {
   provider_options.clock = &io.clock;
   auto providers = OpenProviders(*config, provider_options);
   if (!providers.ok()) return Fail(io, providers.status());
-  auto report = ReadShowReport(*config, *providers->vault, providers->deployments.get());
+  auto report = ReadShowReport(*config, *providers->vault, providers->deployments.get(),
+                               io.clock.Now());
   if (!report.ok()) return Fail(io, report.status());
   io.out << (options.json ? RenderShowJson(*report) : RenderShowText(*report));
   return kExitOk;

@@ -15,7 +15,7 @@
 namespace rotor::cli {
 
 absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,
-                                          DeploymentService* deployments) {
+                                          DeploymentService* deployments, absl::Time now) {
   ShowReport report;
   report.vault = vault.info();
   ASSIGN_OR_RETURN(std::vector<SecretVersion> listed, vault.ListSecrets());
@@ -38,10 +38,9 @@ absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,
     auto bundle = vault.GetSecret(cert.secret_name);
     if (bundle.ok()) {
       cert.version_id = bundle->meta.id;
-      ActualCertificate decoded = DecodeActualCertificate(*bundle);
-      cert.thumbprint = decoded.thumbprint;
-      cert.not_after = decoded.not_after;
-      cert.error = decoded.decode_error;
+      cert.decoded = DecodeActualCertificate(*bundle);
+      cert.error = cert.decoded.decode_error;
+      cert.days_left = static_cast<int>(absl::ToInt64Hours(cert.decoded.not_after - now) / 24);
     } else {
       cert.error = std::string(bundle.status().message());
     }
@@ -97,8 +96,13 @@ std::string RenderShowText(const ShowReport& report) {
     if (!c.error.empty()) {
       absl::StrAppend(&out, "  ", c.error, "\n");
     } else {
-      absl::StrAppend(&out, "  version url: ", c.version_id, "\n  thumbprint: ", c.thumbprint,
-                      "\n  not after:  ", FormatPlanTime(c.not_after), "\n");
+      const ActualCertificate& d = c.decoded;
+      absl::StrAppend(&out, "  version url: ", c.version_id, "\n  thumbprint:  ", d.thumbprint,
+                      "\n  subject:     ", d.subject, "\n  dns names:   ",
+                      absl::StrJoin(d.dns_names, ", "), "\n  issuer:      ", d.issuer,
+                      "\n  not before:  ", FormatPlanTime(d.not_before),
+                      "\n  not after:   ", FormatPlanTime(d.not_after), " (", c.days_left,
+                      " days left)\n");
     }
   }
   if (!report.resource_group.empty()) {
@@ -205,10 +209,23 @@ std::string RenderShowJson(const ShowReport& report) {
     Str(w, c.secret_name);
     Str(w, "version_url");
     Str(w, c.version_id);
+    const ActualCertificate& d = c.decoded;
     Str(w, "thumbprint");
-    Str(w, c.thumbprint);
+    Str(w, d.thumbprint);
+    Str(w, "subject");
+    Str(w, d.subject);
+    Str(w, "issuer");
+    Str(w, d.issuer);
+    Str(w, "dns_names");
+    w.StartArray();
+    for (const auto& name : d.dns_names) Str(w, name);
+    w.EndArray();
+    Str(w, "not_before");
+    Str(w, c.error.empty() ? FormatPlanTime(d.not_before) : "");
     Str(w, "not_after");
-    Str(w, c.error.empty() ? FormatPlanTime(c.not_after) : "");
+    Str(w, c.error.empty() ? FormatPlanTime(d.not_after) : "");
+    Str(w, "days_left");
+    w.Int(c.days_left);
     Str(w, "error");
     Str(w, c.error);
     w.EndObject();

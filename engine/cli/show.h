@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "engine/config.h"
 #include "engine/deployments.h"
+#include "engine/state.h"
 #include "engine/vault.h"
 
 namespace rotor::cli {
@@ -24,9 +25,9 @@ struct ShowSecret {
 struct ShowCertificate {
   std::string secret_name;
   std::string version_id;
-  std::string thumbprint;
   std::string error;  // when the secret is absent or unreadable
-  absl::Time not_after = absl::UnixEpoch();
+  ActualCertificate decoded;
+  int days_left = 0;
 };
 
 struct ShowReport {
@@ -39,7 +40,7 @@ struct ShowReport {
 };
 
 absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,
-                                          DeploymentService* deployments);
+                                          DeploymentService* deployments, absl::Time now);
 std::string RenderShowText(const ShowReport& report);
 std::string RenderShowJson(const ShowReport& report);
 

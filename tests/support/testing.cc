@@ -68,4 +68,6 @@ std::string BuildDir() {
 #endif
 }
 
+std::string SourceDir() { return ROTOR_SOURCE_DIR; }
+
 }  // namespace rotor::testing

@@ -33,6 +33,8 @@ void WriteFileOrDie(const std::string& path, const std::string& contents);
 // The folder holding the built binaries (rotor, rotor-emulator): the
 // ROTOR_BUILD_DIR the build passes to tests.
 std::string BuildDir();
+// The repository's root (for schemas, examples and other checked-in files).
+std::string SourceDir();
 
 }  // namespace rotor::testing
 
