@@ -1,0 +1,254 @@
+#include "providers/http/rate_controller.h"
+
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <queue>
+#include <random>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "providers/http/retry.h"
+
+namespace rotor::http {
+namespace {
+
+absl::Duration S(double seconds) { return absl::Seconds(seconds); }
+
+TEST_CASE("RateController: unlimited until throttled, then one probe") {
+  RatePolicy policy;
+  RateController c(policy);
+  for (int i = 0; i < 20; ++i) {
+    auto d = c.TryStart(S(0));
+    REQUIRE(d.start);
+    CHECK_FALSE(d.probe);
+    c.OnStart(S(0), false);
+  }
+  for (int i = 0; i < 19; ++i) c.OnProcessed(S(0.1), false);
+  c.OnThrottled(S(0.1), false, std::nullopt);
+  CHECK(c.throttled());
+  auto d = c.TryStart(S(0.5));
+  CHECK_FALSE(d.start);
+  CHECK(d.retry_at == S(1.1));
+  d = c.TryStart(S(1.1));
+  REQUIRE(d.start);
+  CHECK(d.probe);
+  c.OnStart(S(1.1), true);
+  // Only one probe at a time.
+  d = c.TryStart(S(1.2));
+  CHECK_FALSE(d.start);
+  CHECK(d.retry_at == absl::InfiniteDuration());
+  c.OnThrottled(S(1.2), true, std::nullopt);
+  d = c.TryStart(S(2.2));
+  REQUIRE(d.start);
+  c.OnStart(S(2.2), true);
+  c.OnProcessed(S(2.0 + 0.2 + 0.0), true);  // accepted at t=2.2
+  CHECK_FALSE(c.throttled());
+  // 20 successes in 2.2 s.
+  CHECK(c.rate() == doctest::Approx(20 / 2.2));
+}
+
+TEST_CASE("RateController: Retry-After sets the pause") {
+  RateController c(RatePolicy{});
+  c.TryStart(S(0));
+  c.OnStart(S(0), false);
+  c.OnThrottled(S(0), false, S(7));
+  CHECK(c.TryStart(S(6.9)).retry_at == S(7));
+  CHECK(c.TryStart(S(7)).start);
+}
+
+TEST_CASE("RateController: pacing spaces requests evenly") {
+  RateController c(RatePolicy{});
+  // Learn 10 req/s: 10 successes, a throttle, a successful probe at t=1.
+  for (int i = 0; i < 9; ++i) {
+    c.TryStart(S(0));
+    c.OnStart(S(0), false);
+    c.OnProcessed(S(0.01), false);
+  }
+  c.TryStart(S(0.01));
+  c.OnStart(S(0.01), false);
+  c.OnThrottled(S(0.02), false, std::nullopt);
+  REQUIRE(c.TryStart(S(1.02)).probe);
+  c.OnStart(S(1.02), true);
+  c.OnProcessed(S(1.0), true);
+  CHECK(c.rate() == doctest::Approx(10.0));
+  auto d = c.TryStart(S(1.01));
+  CHECK_FALSE(d.start);
+  CHECK(d.retry_at == S(1.1));
+  CHECK(c.TryStart(S(1.1)).start);
+}
+
+// ---------------------------------------------------------------------------
+// Simulation: the controller plus per-request retries against a server that
+// enforces a limit, in simulated time. This is where the policy defaults
+// were tuned against Key Vault's published limits.
+
+enum class Limiter { kSlidingWindow, kFixedWindow, kTokenBucket };
+
+struct Server {
+  Server(Limiter kind, int limit, double window)
+      : kind(kind), limit(limit), window(window) {}
+  Limiter kind;
+  int limit;      // requests per window (or bucket size)
+  double window;  // seconds (token bucket: refills limit/window per s)
+  std::deque<double> accepted;
+  double tokens = 0;
+  double last = 0;
+
+  bool Accept(double t) {
+    switch (kind) {
+      case Limiter::kSlidingWindow:
+        while (!accepted.empty() && accepted.front() <= t - window) {
+          accepted.pop_front();
+        }
+        if (static_cast<int>(accepted.size()) >= limit) return false;
+        accepted.push_back(t);
+        return true;
+      case Limiter::kFixedWindow: {
+        double start = std::floor(t / window) * window;
+        while (!accepted.empty() && accepted.front() < start) {
+          accepted.pop_front();
+        }
+        if (static_cast<int>(accepted.size()) >= limit) return false;
+        accepted.push_back(t);
+        return true;
+      }
+      case Limiter::kTokenBucket:
+        tokens = std::min<double>(limit, tokens + (t - last) * limit / window);
+        last = t;
+        if (tokens < 1) return false;
+        tokens -= 1;
+        return true;
+    }
+    return false;
+  }
+};
+
+struct SimResult {
+  double seconds = 0;
+  int sent = 0;
+  int throttled = 0;
+  int failed = 0;
+};
+
+SimResult Simulate(int n, Server server, int parallelism = 16,
+                   double latency = 0.005) {
+  if (server.kind == Limiter::kTokenBucket) server.tokens = server.limit;
+  RateController lane(RatePolicy{});
+  RetryPolicy retry;
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  struct Job {
+    double ready_at = 0;
+    int attempts = 0;
+  };
+  std::vector<Job> waiting(n);
+  struct InFlight {
+    double done;
+    bool accepted;
+    bool probe;
+    Job job;
+    bool operator>(const InFlight& o) const { return done > o.done; }
+  };
+  std::priority_queue<InFlight, std::vector<InFlight>, std::greater<>> flight;
+  SimResult result;
+  double now = 0;
+  int finished = 0;
+  while (finished < n) {
+    while (!flight.empty() && flight.top().done <= now) {
+      InFlight f = flight.top();
+      flight.pop();
+      if (f.accepted) {
+        lane.OnProcessed(S(now), f.probe);
+        ++finished;
+        continue;
+      }
+      ++result.throttled;
+      lane.OnThrottled(S(now), f.probe, std::nullopt);
+      if (f.job.attempts >= retry.max_attempts) {
+        ++result.failed;
+        ++finished;
+        continue;
+      }
+      f.job.ready_at = now + absl::ToDoubleSeconds(BackoffDelay(
+                                 retry, f.job.attempts, true, uniform(rng)));
+      // Retries keep their place ahead of fresh requests.
+      waiting.insert(waiting.begin(), f.job);
+    }
+    if (finished >= n) break;
+    double next = 1e18;
+    for (size_t i = 0; i < waiting.size();) {
+      if (static_cast<int>(flight.size()) >= parallelism) break;
+      if (waiting[i].ready_at > now) {
+        next = std::min(next, waiting[i].ready_at);
+        ++i;
+        continue;
+      }
+      auto d = lane.TryStart(S(now));
+      if (!d.start) {
+        if (d.retry_at != absl::InfiniteDuration()) {
+          next = std::min(next, absl::ToDoubleSeconds(d.retry_at));
+        }
+        break;
+      }
+      lane.OnStart(S(now), d.probe);
+      Job job = waiting[i];
+      waiting.erase(waiting.begin() + i);
+      ++job.attempts;
+      ++result.sent;
+      flight.push(
+          {now + latency, server.Accept(now + latency / 2), d.probe, job});
+    }
+    if (!flight.empty()) next = std::min(next, flight.top().done);
+    REQUIRE(next < 1e17);
+    now = std::max(now, next);
+  }
+  result.seconds = now;
+  return result;
+}
+
+void Report(const char* name, int n, double ideal, const SimResult& r) {
+  double ratio = r.seconds / ideal;
+  double share = static_cast<double>(r.throttled) / r.sent;
+  INFO(absl::StrFormat(
+      "%s: %d requests in %.1f s (ideal %.1f s, %.3fx), %d sent, %d 429s "
+      "(%.1f%%), %d failed",
+      name, n, r.seconds, ideal, ratio, r.sent, r.throttled, share * 100,
+      r.failed));
+  CHECK(r.failed == 0);
+  CHECK(share <= 0.05);
+  CHECK(ratio <= 1.15);
+}
+
+TEST_CASE("simulation: Key Vault secret writes, 300 per 10 s sliding window") {
+  for (int n : {1000, 3000}) {
+    auto r = Simulate(n, Server{Limiter::kSlidingWindow, 300, 10});
+    Report("writes/sliding", n, n / 30.0, r);
+  }
+}
+
+TEST_CASE("simulation: few writes, far away") {
+  for (int n : {400, 700}) {
+    auto r = Simulate(n, Server{Limiter::kSlidingWindow, 300, 10}, 16, 0.05);
+    Report("writes/sliding/50ms", n, n / 30.0, r);
+  }
+}
+
+TEST_CASE("simulation: Key Vault reads, 4000 per 10 s sliding window") {
+  auto r =
+      Simulate(12000, Server{Limiter::kSlidingWindow, 4000, 10}, 16, 0.002);
+  Report("reads/sliding", 12000, 12000 / 400.0, r);
+}
+
+TEST_CASE("simulation: fixed window") {
+  auto r = Simulate(1000, Server{Limiter::kFixedWindow, 300, 10});
+  Report("writes/fixed", 1000, 1000 / 30.0, r);
+}
+
+TEST_CASE("simulation: token bucket") {
+  auto r = Simulate(1000, Server{Limiter::kTokenBucket, 300, 10});
+  Report("writes/bucket", 1000, (1000 - 300) / 30.0, r);
+}
+
+}  // namespace
+}  // namespace rotor::http

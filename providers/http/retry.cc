@@ -1,0 +1,77 @@
+#include "providers/http/retry.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+
+namespace rotor::http {
+
+bool IsRetryableStatus(int status) {
+  switch (status) {
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+  }
+  return false;
+}
+
+std::optional<absl::Duration> ParseRetryAfter(const HttpHeaders& headers,
+                                              absl::Time now) {
+  for (const char* name : {"x-ms-retry-after-ms", "retry-after-ms"}) {
+    if (const std::string* value = headers.Find(name)) {
+      int64_t ms = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*value), &ms) &&
+          ms >= 0) {
+        return absl::Milliseconds(ms);
+      }
+    }
+  }
+  const std::string* value = headers.Find("retry-after");
+  if (value == nullptr) return std::nullopt;
+  absl::string_view text = absl::StripAsciiWhitespace(*value);
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(text, &seconds)) {
+    if (seconds < 0) return std::nullopt;
+    return absl::Seconds(seconds);
+  }
+  // HTTP-date in any of the three formats RFC 9110 allows.
+  std::string date(text);
+  time_t when = curl_getdate(date.c_str(), nullptr);
+  if (when == -1) return std::nullopt;
+  return std::max(absl::ZeroDuration(), absl::FromTimeT(when) - now);
+}
+
+absl::Duration BackoffDelay(const RetryPolicy& policy, int retry,
+                            bool throttled, double uniform) {
+  int exponent = std::clamp(retry - 1, 0, 30);
+  double factor = std::ldexp(1.0, exponent);
+  if (throttled) {
+    absl::Duration base =
+        std::min(policy.max_backoff, policy.throttle_backoff * factor);
+    return base * (1.0 + policy.throttle_jitter * uniform);
+  }
+  absl::Duration cap =
+      std::min(policy.max_backoff, policy.initial_backoff * factor);
+  return cap * uniform;
+}
+
+bool RetryBudget::TryAcquire() {
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+void RetryBudget::OnSuccess() {
+  tokens_ = std::min(capacity_, tokens_ + refill_);
+}
+
+}  // namespace rotor::http
