@@ -303,6 +303,29 @@ TEST_CASE("certificates compare by thumbprint, and stale deployment parameters r
   CHECK(rotate.changes[1].After("pfxThumbprint") == "CCCC");
 }
 
+TEST_CASE("an old certificate secret is deleted only when the policy says so and rotor wrote it") {
+  Fixture f;
+  f.desired.certificate.emplace();
+  f.desired.certificate->secret_name = "newcert";
+  f.desired.certificate->thumbprint = "AAAA";
+  SecretVersion live = Live("newcert", kNow - absl::Hours(48), true, "pfx");
+  live.tags[kRoleTag] = kRoleCertificate;
+  f.actual.secrets[SecretKey("newcert")] = live;
+  ActualCertificate current;
+  current.thumbprint = "AAAA";
+  f.actual.certificates[SecretKey("newcert")] = current;
+  SecretVersion old = Live("oldcert", kNow - absl::Hours(480), true, "pfx");
+  old.tags[kRoleTag] = kRoleCertificate;
+  f.actual.secrets[SecretKey("oldcert")] = old;
+  SecretVersion foreign = Live("handmade", kNow - absl::Hours(480), false, "pfx");
+  f.actual.secrets[SecretKey("handmade")] = foreign;
+  CHECK_FALSE(f.Compute().HasChanges());  // default: kept
+
+  f.desired.policy.delete_stale_certificates = true;
+  Plan plan = f.Compute();
+  CHECK(Addresses(plan) == std::vector<std::string>{"delete stale_certificate.oldcert"});
+}
+
 TEST_CASE("more than 25 secrets warns that the registry reads only the first page") {
   Fixture f;
   for (int i = 0; i < 26; ++i) {

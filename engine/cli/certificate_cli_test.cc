@@ -177,6 +177,30 @@ TEST_CASE("a new certificate under a new secret name keeps the old secret") {
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 }
 
+TEST_CASE("validate prints every certificate check, one per line") {
+  CertWorkspace w;
+  w.IssuePfx();
+  auto ok = w.Rotor({"validate"});
+  INFO(ok.stdout_data, ok.stderr_data);
+  CHECK(ok.exit_code == 0);
+  for (const char* line :
+       {"  Parse PFX: OK (", "  Private Key: OK (", "  Expiry Date: OK (", "  Signature Algorithm: OK (",
+        "  Key Size: OK (RSA 2048 bits)", "  Key Usage: OK (", "  Cert Chain: OK (", "  Chain Order: OK (",
+        "  Other Certificates: OK (none)",
+        "  DNS Names: OK (myreg.local.cloudapp.azurestack.external)", "  Issuer: OK ("}) {
+    CHECK_MESSAGE(absl::StrContains(ok.stdout_data, line), line);
+  }
+  CHECK(absl::StrContains(ok.stdout_data, "Success! The configuration is valid."));
+
+  certs::testing::CertOptions sha1;
+  sha1.sha1_signature = true;
+  w.IssuePfx(sha1);
+  auto bad = w.Rotor({"validate"});
+  CHECK(bad.exit_code == 1);
+  CHECK(absl::StrContains(bad.stdout_data, "  Signature Algorithm: ERROR ("));
+  CHECK(bad.stderr_data == "Error: the certificate fails its checks\n");
+}
+
 TEST_CASE("re-exporting the same certificate plans no change") {
   CertWorkspace w;
   std::string first = w.IssuePfx();

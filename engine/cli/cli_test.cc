@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "engine/base/files.h"
 #include "engine/base/process.h"
 #include "engine/vault.h"
 #include "providers/local/local_vault.h"
@@ -212,6 +213,20 @@ TEST_CASE("apply without --auto-approve asks, and refuses without a terminal") {
   CHECK(apply.exit_code == 1);
   CHECK(absl::StrContains(apply.stderr_data, "apply needs approval, and no terminal is attached"));
   CHECK(w.OpenVault()->ListSecrets()->empty());
+}
+
+TEST_CASE("a second apply on the same state refuses while the first holds the lock") {
+  Workspace w;
+  REQUIRE(MakeDirs(w.dir().Path(".rotor")).ok());
+  auto held = FileLock::Acquire(w.dir().Path(".rotor/lock"));
+  REQUIRE(held.ok());
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  CHECK(apply.exit_code == 1);
+  CHECK(absl::StrContains(apply.stderr_data, "Error: another rotor process (pid "));
+  CHECK(absl::StrContains(apply.stderr_data, "holds the lock " + w.dir().Path(".rotor/lock")));
+  CHECK(w.OpenVault()->ListSecrets()->empty());
+  // plan only reads: it does not need the lock.
+  CHECK(w.Rotor({"plan"}).exit_code == 0);
 }
 
 TEST_CASE("--help works for every command") {
