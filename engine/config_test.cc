@@ -1092,7 +1092,7 @@ dns_name = "myreg.local.cloudapp.azurestack.external"
   CHECK(c.certificate->password.Describe() == "literal");
 }
 
-TEST_CASE("deployment parameters become JSON; parameter names are remappable") {
+TEST_CASE("deployment parameters become JSON - parameter names are remappable") {
   Config c = LoadOrDie(absl::StrCat(kLocalHead, R"([deployment]
 resource_group = "rg"
 name = "registry-1"

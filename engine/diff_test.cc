@@ -101,7 +101,7 @@ TEST_CASE("a missing user is created and the registry redeployed") {
   CHECK(s.redeploy == 1);
 }
 
-TEST_CASE("a changed value is an update; its cause depends on who wrote the latest version") {
+TEST_CASE("a changed value is an update - its cause depends on who wrote the latest version") {
   Fixture f;
   f.DeclareUser("admin", "new-password-1");
   f.DeclareUser("ci", "ci-password-22");

@@ -113,7 +113,7 @@ class Workspace {
   std::map<std::string, std::string> env_;
 };
 
-TEST_CASE("first apply creates the users and makes the first deployment; then no changes") {
+TEST_CASE("first apply creates the users and makes the first deployment - then no changes") {
   Workspace w;
   auto plan = w.Rotor({"plan", "--detailed-exitcode"});
   CHECK(plan.exit_code == 2);

@@ -48,7 +48,7 @@ TEST_CASE("FaultInjector draws the same decisions from the same seed") {
   CHECK(none.Next() == Fault::kNone);
 }
 
-TEST_CASE("--throttle answers 429 with Retry-After per vault; --write-throttle limits writes") {
+TEST_CASE("--throttle answers 429 with Retry-After per vault - --write-throttle limits writes") {
   Emulator emu(Args({"--throttle", "5/10s", "--write-throttle", "2/10s"}));
   const std::string token = emu.VaultToken();
   // The challenge does not use the budget.
@@ -114,7 +114,7 @@ TEST_CASE("--fail-rate 1 fails every request, --drop-rate 1 drops every connecti
   }
 }
 
-TEST_CASE("--seed replays the same faults; --latency delays answers") {
+TEST_CASE("--seed replays the same faults - --latency delays answers") {
   auto run = [](const std::string& seed) {
     Emulator emu(Args({"--fail-rate", "0.5", "--seed", seed}));
     std::string statuses;

@@ -282,7 +282,7 @@ TEST_CASE("api-versions 2016-10-01, 7.x and date-style, names URL-encoded") {
   CHECK(absl::StrContains(JsonString(r.Json(), "nextLink"), "api-version=2016-10-01"));
 }
 
-TEST_CASE("vaults are routed by the Host header; the bare address serves the first vault") {
+TEST_CASE("vaults are routed by the Host header - the bare address serves the first vault") {
   Emulator emu(Args());
   const std::string token = emu.VaultToken();
   REQUIRE(emu.Send("PUT", emu.VaultUrl("other", Path("/secrets/only-other")), R"({"value":"o"})",

@@ -88,7 +88,7 @@ TEST_CASE("a fixed --listen port, endpoints.json, and SIGINT") {
   CHECK(emu.Stop(2) == 0);
 }
 
-TEST_CASE("command-line errors exit 2 with a message; --help exits 0") {
+TEST_CASE("command-line errors exit 2 with a message - --help exits 0") {
   const std::string bin = rotor::testing::BuildDir() + "/rotor-emulator";
   auto r = RunProcess({bin, "--help"});
   REQUIRE(r.ok());
