@@ -232,6 +232,7 @@ class HttpClient::Impl {
     absl::Duration started;
     HttpHeaders response_headers;
     std::string response_body;
+    std::vector<std::string> peer_certificates_pem;
     bool too_large = false;
     size_t max_body = 0;
     char error[CURL_ERROR_SIZE] = {};
@@ -604,6 +605,10 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
   // libcurl resends a request on its own when a reused connection turns out
   // to be closed; a non-idempotent request must never be sent twice.
   if (!req.idempotent) set(CURLOPT_FRESH_CONNECT, 1L);
+  if (req.capture_peer_certificates) {
+    set(CURLOPT_CERTINFO, 1L);
+    set(CURLOPT_FRESH_CONNECT, 1L);
+  }
 
   bool has_body = !req.body.empty() || req.method == "POST" ||
                   req.method == "PUT" || req.method == "PATCH";
@@ -743,6 +748,20 @@ void HttpClient::Impl::OnDone(CURL* easy, CURLcode code) {
   long verify_result = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &verify_result);
+  if (job->request.capture_peer_certificates) {
+    job->peer_certificates_pem.clear();
+    curl_certinfo* info = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &info) == CURLE_OK && info != nullptr) {
+      for (int i = 0; i < info->num_of_certs; ++i) {
+        for (curl_slist* field = info->certinfo[i]; field != nullptr; field = field->next) {
+          absl::string_view entry(field->data);
+          if (absl::StartsWith(entry, "Cert:")) {
+            job->peer_certificates_pem.emplace_back(entry.substr(5));
+          }
+        }
+      }
+    }
+  }
   curl_multi_remove_handle(multi_, easy);
   curl_easy_cleanup(easy);
   job->easy = nullptr;
@@ -859,6 +878,7 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status,
                                   absl::Duration now) {
   HttpResponse response(status, std::move(job->response_headers),
                         std::move(job->response_body));
+  response.peer_certificates_pem = std::move(job->peer_certificates_pem);
   job->response_headers = HttpHeaders();
   std::optional<absl::Duration> server_delay;
   if (IsRetryableStatus(status)) {

@@ -811,3 +811,26 @@ TEST_CASE("throttling: the client adapts its rate to the server's limit") {
 
 }  // namespace
 }  // namespace rotor::http
+
+namespace rotor::http {
+namespace {
+
+TEST_CASE("a request can capture the server's certificate chain") {
+  auto server = StartServer();
+  server->Handle("GET", "/v2/", [](const auto&) { return Json(200, "{}"); });
+  auto client = MakeClient(OptionsFor(*server));
+  HttpRequest request = Get(server->Url("/v2/"));
+  request.capture_peer_certificates = true;
+  auto response = client->Send(std::move(request));
+  REQUIRE(response.ok());
+  REQUIRE_FALSE(response->peer_certificates_pem.empty());
+  CHECK(absl::StartsWith(response->peer_certificates_pem[0], "-----BEGIN CERTIFICATE-----"));
+
+  // Without asking, nothing is captured.
+  auto plain = client->Send(Get(server->Url("/v2/")));
+  REQUIRE(plain.ok());
+  CHECK(plain->peer_certificates_pem.empty());
+}
+
+}  // namespace
+}  // namespace rotor::http

@@ -114,7 +114,8 @@ HttpRequest Post(std::string url, Secret body, absl::string_view content_type) {
 HttpResponse::HttpResponse(HttpResponse&& other) noexcept
     : status(other.status),
       headers(std::move(other.headers)),
-      body(std::move(other.body)) {
+      body(std::move(other.body)),
+      peer_certificates_pem(std::move(other.peer_certificates_pem)) {
   // A short body lives in the moved-from string's inline buffer.
   WipeString(other.body);
 }
@@ -125,6 +126,7 @@ HttpResponse& HttpResponse::operator=(HttpResponse&& other) noexcept {
     status = other.status;
     headers = std::move(other.headers);
     body = std::move(other.body);
+    peer_certificates_pem = std::move(other.peer_certificates_pem);
     WipeString(other.body);
   }
   return *this;

@@ -48,6 +48,10 @@ struct HttpRequest {
   // reused connection (libcurl silently resends a request whose reused
   // connection turns out to be dead).
   bool idempotent = false;
+  // Ask for the server's certificate chain (HttpResponse::
+  // peer_certificates_pem); the request then uses a fresh connection, since
+  // only a handshake reveals the chain.
+  bool capture_peer_certificates = false;
 };
 
 // Convenience constructors: GET/DELETE/PUT are idempotent by HTTP's
@@ -80,6 +84,8 @@ class HttpResponse {
   int status = 0;
   HttpHeaders headers;
   std::string body;
+  // The server's certificates as PEM, leaf first, when the request asked.
+  std::vector<std::string> peer_certificates_pem;
 };
 
 // The service's own error, from a JSON body shaped like Key Vault / ARM
