@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "engine/cli/commands.h"
+#include "engine/cli/verify_command.h"
 
 namespace rotor::cli {
 namespace {
@@ -55,6 +56,13 @@ int Run(int argc, const char* const* argv, Io& io) {
       "validate", "Check the configuration and the certificate, offline");
   AddCommon(validate_cmd, &validate);
 
+  VerifyOptions verify;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify", "Log in to the live registry: certificate, every user, refused users");
+  AddCommon(verify_cmd, &verify.common);
+  verify_cmd->add_option("--expect-rejected", verify.expect_rejected,
+                         "NAME=ENV_VAR: NAME must be refused with the password in ENV_VAR");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,6 +75,7 @@ int Run(int argc, const char* const* argv, Io& io) {
   if (apply_cmd->parsed()) return ApplyCommand(apply, io);
   if (show_cmd->parsed()) return ShowCommand(show, io);
   if (validate_cmd->parsed()) return ValidateCommand(validate, io);
+  if (verify_cmd->parsed()) return VerifyCommand(verify, io);
   return kExitError;
 }
 

@@ -291,6 +291,7 @@ absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
     Options options) {
   auto impl = std::make_unique<Impl>();
   std::string ca_pem;
+  std::string served_pem;
   if (options.plain_http) {
     impl->server = std::make_unique<httplib::Server>();
   } else {
@@ -314,6 +315,7 @@ absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
     impl->server =
         std::make_unique<httplib::SSLServer>(x509->get(), key->get());
     ca_pem = ca->cert_pem();
+    served_pem = cert->cert_pem;
   }
   httplib::Server& server = *impl->server;
   if (!server.is_valid()) {
@@ -352,8 +354,10 @@ absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
   for (int i = 0; i < 5000 && !server.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return std::unique_ptr<HttpsTestServer>(new HttpsTestServer(
+  auto started = std::unique_ptr<HttpsTestServer>(new HttpsTestServer(
       std::move(impl), port, std::move(ca_pem), options.plain_http));
+  started->cert_pem_ = std::move(served_pem);
+  return started;
 }
 
 HttpsTestServer::HttpsTestServer(std::unique_ptr<Impl> impl, int port,

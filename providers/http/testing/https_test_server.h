@@ -108,6 +108,8 @@ class HttpsTestServer {
                   absl::string_view host = "localhost") const;
   // The CA certificate to trust (PEM).
   const std::string& ca_pem() const { return ca_pem_; }
+  // The certificate the server presents (PEM; empty with plain_http).
+  const std::string& cert_pem() const { return cert_pem_; }
 
   // Answers `method` ("*" = any) on exactly `path` (query ignored). A later
   // registration for the same method and path replaces the earlier one.
@@ -131,6 +133,7 @@ class HttpsTestServer {
   std::unique_ptr<Impl> impl_;
   int port_;
   std::string ca_pem_;
+  std::string cert_pem_;
   bool plain_http_;
 };
 

@@ -1,0 +1,66 @@
+// Verify: does the live registry do what the configuration declares? It
+// serves the declared certificate, every declared user logs in, and every
+// user that should be gone is refused.
+//
+// The checks run against a RegistryProbe (providers/registry implements it
+// over HTTPS); RunVerify itself is pure bookkeeping, so its cases are unit
+// tests.
+#ifndef ROTOR_ENGINE_VERIFY_H_
+#define ROTOR_ENGINE_VERIFY_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "engine/base/secret.h"
+
+namespace rotor {
+
+class RegistryProbe {
+ public:
+  virtual ~RegistryProbe() = default;
+  virtual const std::string& url() const = 0;
+  // The leaf certificate the registry serves, as PEM.
+  virtual absl::StatusOr<std::string> ServedCertificatePem() = 0;
+  // The HTTP status of `GET /v2/` with Basic credentials (200 accepted,
+  // 401 refused).
+  virtual absl::StatusOr<int> Login(absl::string_view user, const Secret& password) = 0;
+};
+
+struct ExpectedCertificate {
+  std::string thumbprint;
+  absl::Time not_after = absl::UnixEpoch();
+};
+
+struct VerifyInput {
+  std::optional<ExpectedCertificate> certificate;
+  // Users that must log in, with their passwords.
+  std::vector<std::pair<std::string, Secret>> accepted;
+  // Users that must be refused (401), with the password they had.
+  std::vector<std::pair<std::string, Secret>> rejected;
+};
+
+struct VerifyCheck {
+  std::string name;  // "certificate", "user admin", "rejected old"
+  bool ok = false;
+  std::string detail;
+};
+
+struct VerifyReport {
+  std::string registry_url;
+  std::vector<VerifyCheck> checks;
+  bool ok() const;
+};
+
+VerifyReport RunVerify(const VerifyInput& input, RegistryProbe& probe, absl::Time now);
+
+std::string RenderVerifyText(const VerifyReport& report);
+std::string RenderVerifyJson(const VerifyReport& report);
+
+}  // namespace rotor
+
+#endif  // ROTOR_ENGINE_VERIFY_H_
