@@ -198,7 +198,15 @@ class Executor {
   }
 
   absl::Status Delete(const Change& c) {
+    std::optional<Secret> last_password;
+    if (options_.capture_deleted_credentials && c.Kind() == "stale_user") {
+      auto bundle = vault_.GetSecret(c.Name());
+      if (bundle.ok()) last_password = std::move(bundle->value);
+    }
     ASSIGN_OR_RETURN(DeletedSecret deleted, vault_.DeleteSecret(c.Name()));
+    if (last_password.has_value()) {
+      outputs_.deleted_credentials.emplace_back(deleted.latest.name, *std::move(last_password));
+    }
     outputs_.deleted_secrets.push_back(deleted.latest.name);
     return absl::OkStatus();
   }

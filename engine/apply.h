@@ -37,6 +37,10 @@ struct ApplyOptions {
   absl::Duration deployment_timeout = absl::Minutes(90);
   // How long to wait for ObjectIsBeingRecovered to clear after a recover.
   absl::Duration recover_timeout = absl::Seconds(60);
+  // Read each stale user's password just before deleting it, so a verify
+  // right after the apply can check that it is refused (ApplyOutputs::
+  // deleted_credentials; kept in memory only).
+  bool capture_deleted_credentials = false;
 };
 
 // What the seed's Set-CertificateSecret prints, plus the deployment made.
@@ -48,6 +52,9 @@ struct ApplyOutputs {
   std::string deployment_state;
   std::vector<std::string> written_secrets;
   std::vector<std::string> deleted_secrets;
+  // Deleted registry users with the password they had (see
+  // ApplyOptions::capture_deleted_credentials). Never rendered.
+  std::vector<std::pair<std::string, Secret>> deleted_credentials;
 };
 
 // `actual` is the state the plan was computed on (the caller refreshed it

@@ -43,6 +43,9 @@ int Run(int argc, const char* const* argv, Io& io) {
   CLI::App* apply_cmd = app.add_subcommand("apply", "Converge the vault and the deployment");
   AddCommon(apply_cmd, &apply.common);
   apply_cmd->add_flag("--auto-approve", apply.auto_approve, "Apply without asking for 'yes'");
+  apply_cmd->add_flag("--verify", apply.verify,
+                      "Afterwards, log in to the registry as rotor verify does; users deleted by "
+                      "this apply must be refused");
   apply_cmd->add_option("PLANFILE", apply.plan_file,
                         "A plan saved by rotor plan --out (applied only if nothing moved)");
 

@@ -16,6 +16,7 @@
 #include "engine/refresh.h"
 #include "engine/render.h"
 #include "engine/cli/show.h"
+#include "engine/cli/verify_command.h"
 
 namespace rotor::cli {
 namespace {
@@ -273,6 +274,7 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   PrintingObserver observer(human, io.clock);
   rotor::ApplyOptions apply_options;
   apply_options.clock = &io.clock;
+  apply_options.capture_deleted_credentials = options.verify;
   auto outputs = ApplyPlan(*plan, session->desired, session->actual, *session->providers.vault,
                            session->providers.deployments.get(), apply_options, observer);
   if (!outputs.ok()) return Fail(io, outputs.status());
@@ -292,6 +294,11 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
     return Fail(io, absl::InternalError(
                         "apply finished but the live state still differs from the configuration "
                         "(see the plan above); run rotor apply again"));
+  }
+  if (options.verify) {
+    human << "\n";
+    return VerifyRegistry(session->config, session->desired, *session->providers.vault,
+                          std::move(outputs->deleted_credentials), /*json=*/false, human, io);
   }
   return kExitOk;
 }

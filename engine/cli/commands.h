@@ -25,6 +25,7 @@ struct ApplyOptions {
   CommonOptions common;
   std::string plan_file;
   bool auto_approve = false;
+  bool verify = false;  // run rotor verify after the apply
 };
 
 int PlanCommand(const PlanOptions& options, Io& io);

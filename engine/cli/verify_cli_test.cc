@@ -163,7 +163,11 @@ TEST_CASE("verify logs in to a real registry with every user and checks its cert
 
   // Replace admin by admin1: the old login must stop working.
   w.WriteConfig("admin1", "ADMIN1_PW");
-  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  auto applied = w.Rotor({"apply", "--auto-approve", "--verify"});
+  INFO(applied.stdout_data, applied.stderr_data);
+  REQUIRE(applied.exit_code == 0);
+  CHECK(absl::StrContains(applied.stdout_data, "user admin1     OK      GET /v2/ -> 200"));
+  CHECK(absl::StrContains(applied.stdout_data, "rejected admin  OK      GET /v2/ -> 401"));
   auto renamed = w.Rotor({"verify", "--expect-rejected", "admin=ADMIN_PW", "--json"});
   INFO(renamed.stdout_data, renamed.stderr_data);
   CHECK(renamed.exit_code == 0);
