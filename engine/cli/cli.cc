@@ -59,6 +59,11 @@ int Run(int argc, const char* const* argv, Io& io) {
       "validate", "Check the configuration and the certificate, offline");
   AddCommon(validate_cmd, &validate);
 
+  CommonOptions drift;
+  CLI::App* drift_cmd = app.add_subcommand(
+      "drift", "Read-only: exit 2 when something moved outside rotor, 0 when not");
+  AddCommon(drift_cmd, &drift);
+
   VerifyOptions verify;
   CLI::App* verify_cmd = app.add_subcommand(
       "verify", "Log in to the live registry: certificate, every user, refused users");
@@ -79,6 +84,7 @@ int Run(int argc, const char* const* argv, Io& io) {
   if (show_cmd->parsed()) return ShowCommand(show, io);
   if (validate_cmd->parsed()) return ValidateCommand(validate, io);
   if (verify_cmd->parsed()) return VerifyCommand(verify, io);
+  if (drift_cmd->parsed()) return DriftCommand(drift, io);
   return kExitError;
 }
 

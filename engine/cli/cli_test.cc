@@ -229,9 +229,38 @@ TEST_CASE("a second apply on the same state refuses while the first holds the lo
   CHECK(w.Rotor({"plan"}).exit_code == 0);
 }
 
+TEST_CASE("drift tells changes made outside rotor from pending config changes") {
+  Workspace w;
+  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  auto clean = w.Rotor({"drift"});
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.stdout_data == "No drift: the vault and the deployment are as rotor left them.\n");
+
+  // A config change is pending, not drift.
+  w.SetEnv("ADMIN_PW", kNewAdminPassword);
+  auto pending = w.Rotor({"drift"});
+  CHECK(pending.exit_code == 0);
+  CHECK(absl::StrContains(pending.stdout_data, "(2 changes from the configuration are pending"));
+  w.SetEnv("ADMIN_PW", kAdminPassword);
+
+  // Someone sets admin's password by hand: drift.
+  SetSecretRequest by_hand;
+  by_hand.value = Secret("set-by-hand-123");
+  by_hand.content_type = kUserContentType;
+  REQUIRE(w.OpenVault()->SetSecret("admin", by_hand).ok());
+  auto drifted = w.Rotor({"drift"});
+  CHECK(drifted.exit_code == 2);
+  CHECK(absl::StrContains(drifted.stdout_data, "~ user.admin"));
+  CHECK(absl::StrContains(drifted.stdout_data, "reason (drift): the latest version"));
+  auto json = w.Rotor({"plan", "--json"});
+  CHECK(absl::StrContains(json.stdout_data, "\"cause\": \"drift\""));
+  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  CHECK(w.Rotor({"drift"}).exit_code == 0);
+}
+
 TEST_CASE("--help works for every command") {
   Workspace w;
-  for (const char* command : {"plan", "apply", "show", "validate"}) {
+  for (const char* command : {"plan", "apply", "show", "validate", "verify", "drift"}) {
     auto help = w.Rotor({command, "--help"});
     CHECK(help.exit_code == 0);
     CHECK(absl::StrContains(help.stdout_data, "--config"));

@@ -303,6 +303,33 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   return kExitOk;
 }
 
+int DriftCommand(const CommonOptions& options, Io& io) {
+  auto session = Load(options, io, /*for_writing=*/false);
+  if (!session.ok()) return Fail(io, session.status());
+  auto plan = Refresh(*session, io);
+  if (!plan.ok()) return Fail(io, plan.status());
+  Plan drift = *plan;
+  drift.changes.clear();
+  for (const auto& c : plan->changes) {
+    if (c.cause == Cause::kDrift) drift.changes.push_back(c);
+  }
+  size_t pending = plan->changes.size() - drift.changes.size();
+  if (options.json) {
+    io.out << RenderPlanJson(drift, /*pretty=*/true);
+  } else if (drift.HasChanges()) {
+    io.out << "Drift: the live state moved outside rotor.\n\n"
+           << RenderPlanText(drift, StyleFor(options, io));
+  } else {
+    io.out << "No drift: the vault and the deployment are as rotor left them.";
+    if (pending > 0) {
+      io.out << " (" << pending << (pending == 1 ? " change" : " changes")
+             << " from the configuration are pending; see rotor plan.)";
+    }
+    io.out << "\n";
+  }
+  return drift.HasChanges() ? kExitChanges : kExitOk;
+}
+
 int ValidateCommand(const CommonOptions& options, Io& io) {
   auto config = LoadConfig(options.config);
   if (!config.ok()) return Fail(io, config.status());

@@ -31,6 +31,9 @@ struct ApplyOptions {
 int PlanCommand(const PlanOptions& options, Io& io);
 int ApplyCommand(const ApplyOptions& options, Io& io);
 int ShowCommand(const CommonOptions& options, Io& io);
+// Read-only: exit 0 when nothing moved outside rotor, 2 when something did
+// (pending config changes are ignored), 1 on error.
+int DriftCommand(const CommonOptions& options, Io& io);
 int ValidateCommand(const CommonOptions& options, Io& io);
 
 }  // namespace rotor::cli
