@@ -1,0 +1,591 @@
+#include "providers/keyvault/keyvault_client.h"
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/base/status_macros.h"
+#include "providers/auth/cloud.h"
+#include "providers/http/retry.h"
+#include "providers/http/url.h"
+#include "providers/keyvault/keyvault_codec.h"
+
+namespace rotor::keyvault {
+namespace {
+
+// The service's code (innererror first) as the engine's VaultErrorCode.
+absl::Status Tag(absl::Status status) {
+  std::string code = http::ServiceInnerCodeOf(status);
+  if (code.empty()) code = http::ServiceCodeOf(status);
+  if (!code.empty() && VaultErrorCode(status).empty()) {
+    status = WithVaultErrorCode(std::move(status), code);
+  }
+  return status;
+}
+
+absl::Status ErrorOf(const http::HttpRequest& request, const http::HttpResponse& response) {
+  return Tag(http::HttpErrorToStatus(request, response));
+}
+
+absl::Status WithContext(const absl::Status& status, absl::string_view context) {
+  absl::Status out(status.code(), absl::StrCat(context, ": ", status.message()));
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
+bool IsHex32OrEmpty(absl::string_view v) {
+  if (v.size() > 64) return false;
+  for (char c : v) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckName(absl::string_view name) {
+  if (!IsValidSecretName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", name, "\" is not a valid Key Vault secret name (1-127 letters, digits and '-')"));
+  }
+  return absl::OkStatus();
+}
+
+bool TagsInclude(const std::map<std::string, std::string>& have,
+                 const std::map<std::string, std::string>& want) {
+  for (const auto& [k, v] : want) {
+    auto it = have.find(k);
+    if (it == have.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+double Uniform() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0, 1)(rng);
+}
+
+}  // namespace
+
+bool IsValidSecretName(absl::string_view name) {
+  if (name.empty() || name.size() > 127) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<KeyVaultClient>> KeyVaultClient::Create(
+    std::shared_ptr<http::HttpSender> sender, KeyVaultOptions options) {
+  while (absl::EndsWith(options.base_url, "/")) options.base_url.pop_back();
+  auto parts = auth::SplitUrl(options.base_url);
+  if (!parts.ok() || (parts->scheme != "https" && parts->scheme != "http") ||
+      !parts->path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Key Vault URL \"", options.base_url, "\" is not an https:// origin"));
+  }
+  if (options.api_version.empty()) {
+    return absl::InvalidArgumentError("the Key Vault api-version is empty");
+  }
+  return std::unique_ptr<KeyVaultClient>(new KeyVaultClient(std::move(sender), std::move(options)));
+}
+
+KeyVaultClient::KeyVaultClient(std::shared_ptr<http::HttpSender> sender, KeyVaultOptions options)
+    : sender_(std::move(sender)), options_(std::move(options)) {
+  info_.name = options_.name;
+  info_.base_url = options_.base_url;
+  info_.resource_id = options_.resource_id;
+}
+
+KeyVaultClient::Stats KeyVaultClient::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+void KeyVaultClient::Log(http::LogLevel level, const std::string& line) const {
+  if (options_.log) options_.log(level, line);
+}
+
+void KeyVaultClient::Sleep(absl::Duration d) const {
+  if (d > absl::ZeroDuration()) absl::SleepFor(d * options_.time_scale);
+}
+
+absl::Duration KeyVaultClient::Backoff(int attempt) const {
+  absl::Duration d = options_.backoff * static_cast<double>(1LL << std::clamp(attempt - 1, 0, 20));
+  return std::min(d, options_.max_backoff) * (1.0 + 0.2 * Uniform());
+}
+
+void KeyVaultClient::ParallelFor(size_t n, const std::function<void(size_t)>& fn) const {
+  const size_t threads = std::min<size_t>(n, static_cast<size_t>(std::max(1, options_.parallelism)));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (size_t i = next++; i < n; i = next++) fn(i);
+    });
+  }
+  for (auto& t : pool) t.join();
+}
+
+std::string KeyVaultClient::Url(absl::string_view path) const {
+  return absl::StrCat(options_.base_url, path, absl::StrContains(path, "?") ? "&" : "?",
+                      "api-version=", http::UrlEncode(options_.api_version));
+}
+
+http::HttpRequest KeyVaultClient::Request(absl::string_view method, absl::string_view path) const {
+  http::HttpRequest r;
+  r.method = std::string(method);
+  r.url = Url(path);
+  r.headers.emplace_back("Accept", "application/json");
+  r.idempotent = method == "GET";
+  return r;
+}
+
+absl::StatusOr<http::HttpResponse> KeyVaultClient::Send(http::HttpRequest request) {
+  auto response = sender_->Send(std::move(request));
+  if (!response.ok()) return Tag(response.status());
+  return response;
+}
+
+absl::StatusOr<http::HttpResponse> KeyVaultClient::SendOk(http::HttpRequest request) {
+  http::HttpRequest shape;
+  shape.method = request.method;
+  shape.url = request.url;
+  ASSIGN_OR_RETURN(http::HttpResponse response, Send(std::move(request)));
+  if (!response.ok()) return ErrorOf(shape, response);
+  return response;
+}
+
+std::string KeyVaultClient::NormalizeId(const std::string& id) const {
+  auto parsed = ParseSecretId(id);
+  if (!parsed.ok() || !auth::SameOrigin(parsed->origin, options_.base_url)) return id;
+  return absl::StrCat(options_.base_url, "/", parsed->collection, "/", parsed->name,
+                      parsed->version.empty() ? "" : "/", parsed->version);
+}
+
+void KeyVaultClient::Normalize(SecretVersion& meta) const { meta.id = NormalizeId(meta.id); }
+
+absl::Status KeyVaultClient::ForEachPage(
+    std::string url, const std::string& what,
+    const std::function<absl::StatusOr<std::string>(const std::string&)>& consume) {
+  std::set<std::string> seen;
+  for (int page = 0;; ++page) {
+    if (page >= options_.max_pages) {
+      return absl::InternalError(
+          absl::StrCat(what, ": more than ", options_.max_pages, " pages"));
+    }
+    http::HttpRequest r = http::Get(url);
+    r.headers.emplace_back("Accept", "application/json");
+    auto response = SendOk(std::move(r));
+    if (!response.ok()) return WithContext(response.status(), what);
+    auto next = consume(response->body);
+    if (!next.ok()) return WithContext(next.status(), what);
+    if (next->empty()) return absl::OkStatus();
+    // nextLink is followed verbatim, but only on the vault's own origin: a
+    // token is never sent elsewhere.
+    if (!auth::SameOrigin(*next, options_.base_url) || !seen.insert(*next).second) {
+      return absl::InternalError(absl::StrCat(what, ": refusing nextLink ", http::RedactUrl(*next),
+                                              " (another host, or a loop)"));
+    }
+    url = *std::move(next);
+  }
+}
+
+absl::StatusOr<SecretBundle> KeyVaultClient::ParseBundleResponse(const http::HttpResponse& response) {
+  ASSIGN_OR_RETURN(ParsedBundle parsed, ParseSecretBundle(response.body));
+  if (!parsed.has_value) return absl::InternalError("the secret answer carries no value");
+  SecretBundle bundle;
+  bundle.meta = std::move(parsed.meta);
+  Normalize(bundle.meta);
+  bundle.value = std::move(parsed.value);
+  return bundle;
+}
+
+template <typename T>
+absl::StatusOr<T> KeyVaultClient::Write(
+    const std::string& what, const std::function<http::HttpRequest()>& make,
+    const std::function<absl::StatusOr<T>(const http::HttpResponse&)>& parse,
+    const std::function<absl::StatusOr<std::optional<T>>()>& landed) {
+  const int max_attempts = std::max(1, options_.max_write_attempts);
+  for (int attempt = 1;; ++attempt) {
+    http::HttpRequest request = make();
+    request.idempotent = false;
+    http::HttpRequest shape;
+    shape.method = request.method;
+    shape.url = request.url;
+    auto response = sender_->Send(std::move(request));
+    absl::Status error;
+    bool maybe_landed = false;
+    std::optional<absl::Duration> delay;
+    if (response.ok()) {
+      if (response->ok()) return parse(*response);
+      error = ErrorOf(shape, *response);
+      if (response->status == 429) {
+        {
+          std::lock_guard<std::mutex> lock(stats_mu_);
+          ++stats_.throttled;
+        }
+        // A throttled request was not processed: send it again as it is.
+        delay = http::ParseRetryAfter(response->headers, absl::Now());
+        if (!delay.has_value()) delay = Backoff(attempt);
+      } else if (http::IsRetryableStatus(response->status)) {
+        maybe_landed = true;
+      } else {
+        return error;
+      }
+    } else {
+      error = Tag(response.status());
+      if (error.code() != absl::StatusCode::kUnavailable &&
+          error.code() != absl::StatusCode::kDeadlineExceeded) {
+        return error;
+      }
+      maybe_landed = true;
+    }
+    if (attempt >= max_attempts) {
+      return WithContext(error, absl::StrCat(what, " (gave up after ", attempt, " attempts)"));
+    }
+    if (maybe_landed) {
+      {
+        std::lock_guard<std::mutex> lock(stats_mu_);
+        ++stats_.write_checks;
+      }
+      auto check = landed();
+      if (!check.ok()) {
+        return absl::Status(
+            error.code(),
+            absl::StrCat(what, ": ", error.message(),
+                         "; whether it took effect could not be read (", check.status().message(),
+                         "), so it was not sent again"));
+      }
+      if (check->has_value()) {
+        {
+          std::lock_guard<std::mutex> lock(stats_mu_);
+          ++stats_.landed_without_answer;
+        }
+        Log(http::LogLevel::kInfo,
+            absl::StrCat(what, ": the write took effect although its answer was lost (",
+                         error.message(), ")"));
+        return **std::move(check);
+      }
+      delay = Backoff(attempt);
+    }
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      ++stats_.write_retries;
+    }
+    Log(http::LogLevel::kInfo,
+        absl::StrCat(what, ": ", error.message(), "; sending it again in ",
+                     absl::FormatDuration(absl::Trunc(*delay, absl::Milliseconds(1))), " (attempt ",
+                     attempt + 1, "/", max_attempts, ")"));
+    Sleep(*delay);
+  }
+}
+
+// --- lists
+
+absl::StatusOr<std::vector<SecretVersion>> KeyVaultClient::ListSecretVersions(
+    absl::string_view name) {
+  RETURN_IF_ERROR(CheckName(name));
+  std::vector<SecretVersion> out;
+  RETURN_IF_ERROR(ForEachPage(Url(absl::StrCat("/secrets/", name, "/versions")),
+                              absl::StrCat("listing the versions of secret ", name),
+                              [&](const std::string& body) -> absl::StatusOr<std::string> {
+                                ASSIGN_OR_RETURN(SecretListPage parsed, ParseSecretList(body));
+                                for (auto& v : parsed.items) {
+                                  Normalize(v);
+                                  out.push_back(std::move(v));
+                                }
+                                return parsed.next_link;
+                              }));
+  if (out.empty()) {
+    return WithVaultErrorCode(
+        absl::NotFoundError(absl::StrCat("secret ", name, " was not found in vault ", info_.name)),
+        "SecretNotFound");
+  }
+  return out;
+}
+
+absl::StatusOr<SecretVersion> KeyVaultClient::LatestVersionOf(const SecretVersion& item) {
+  ASSIGN_OR_RETURN(std::vector<SecretVersion> versions, ListSecretVersions(item.name));
+  const SecretVersion* latest = nullptr;
+  for (const auto& v : versions) {
+    if (latest == nullptr || v.created > latest->created ||
+        (v.created == latest->created && v.updated > latest->updated)) {
+      latest = &v;
+    }
+  }
+  int ties = 0;
+  for (const auto& v : versions) {
+    if (v.created == latest->created) ++ties;
+  }
+  if (ties > 1) {
+    // Created in the same second: only the service knows which is latest.
+    ASSIGN_OR_RETURN(SecretBundle bundle, GetSecret(item.name));
+    return std::move(bundle.meta);
+  }
+  SecretVersion out = *latest;
+  out.name = item.name;
+  return out;
+}
+
+absl::StatusOr<std::vector<SecretVersion>> KeyVaultClient::ListSecrets() {
+  std::vector<SecretVersion> items;
+  RETURN_IF_ERROR(ForEachPage(Url("/secrets"), absl::StrCat("listing the secrets of vault ", info_.name),
+                              [&](const std::string& body) -> absl::StatusOr<std::string> {
+                                ASSIGN_OR_RETURN(SecretListPage parsed, ParseSecretList(body));
+                                for (auto& v : parsed.items) items.push_back(std::move(v));
+                                return parsed.next_link;
+                              }));
+  std::vector<absl::StatusOr<SecretVersion>> latest(items.size(), absl::UnknownError(""));
+  ParallelFor(items.size(), [&](size_t i) { latest[i] = LatestVersionOf(items[i]); });
+  std::vector<SecretVersion> out;
+  out.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!latest[i].ok()) {
+      // Deleted between the list and the version lookup: it is gone.
+      if (latest[i].status().code() == absl::StatusCode::kNotFound) continue;
+      return latest[i].status();
+    }
+    out.push_back(*std::move(latest[i]));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<DeletedSecret>> KeyVaultClient::ListDeletedSecrets() {
+  std::vector<DeletedSecret> out;
+  RETURN_IF_ERROR(ForEachPage(Url("/deletedsecrets"),
+                              absl::StrCat("listing the deleted secrets of vault ", info_.name),
+                              [&](const std::string& body) -> absl::StatusOr<std::string> {
+                                ASSIGN_OR_RETURN(DeletedSecretListPage parsed,
+                                                 ParseDeletedSecretList(body));
+                                for (auto& d : parsed.items) {
+                                  Normalize(d.latest);
+                                  out.push_back(std::move(d));
+                                }
+                                return parsed.next_link;
+                              }));
+  return out;
+}
+
+// --- reads
+
+absl::StatusOr<SecretBundle> KeyVaultClient::GetSecret(absl::string_view name,
+                                                       absl::string_view version) {
+  RETURN_IF_ERROR(CheckName(name));
+  if (!IsHex32OrEmpty(version)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", version, "\" is not a secret version"));
+  }
+  auto response = SendOk(Request("GET", absl::StrCat("/secrets/", name, "/", version)));
+  if (!response.ok()) return response.status();
+  return ParseBundleResponse(*response);
+}
+
+std::vector<absl::StatusOr<SecretBundle>> KeyVaultClient::GetSecrets(
+    const std::vector<std::string>& names) {
+  std::vector<absl::StatusOr<SecretBundle>> out;
+  out.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) out.emplace_back(absl::UnknownError("not read"));
+  std::vector<http::HttpRequest> requests;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (absl::Status s = CheckName(names[i]); !s.ok()) {
+      out[i] = s;
+      continue;
+    }
+    requests.push_back(Request("GET", absl::StrCat("/secrets/", names[i], "/")));
+    index.push_back(i);
+  }
+  if (requests.empty()) return out;
+  std::vector<http::HttpRequest> shapes;
+  for (const auto& r : requests) {
+    http::HttpRequest shape;
+    shape.method = r.method;
+    shape.url = r.url;
+    shapes.push_back(std::move(shape));
+  }
+  auto responses = sender_->SendAll(std::move(requests));
+  for (size_t k = 0; k < responses.size(); ++k) {
+    size_t i = index[k];
+    if (!responses[k].ok()) {
+      out[i] = Tag(responses[k].status());
+    } else if (!responses[k]->ok()) {
+      out[i] = ErrorOf(shapes[k], *responses[k]);
+    } else {
+      out[i] = ParseBundleResponse(*responses[k]);
+    }
+  }
+  return out;
+}
+
+// --- writes
+
+absl::StatusOr<SecretVersion> KeyVaultClient::SetSecret(absl::string_view name,
+                                                        const SetSecretRequest& request) {
+  RETURN_IF_ERROR(CheckName(name));
+  const std::string path = absl::StrCat("/secrets/", name);
+  const Secret body = SetSecretBody(request);
+  const std::string what = absl::StrCat("writing secret ", name);
+  std::function<http::HttpRequest()> make = [&] {
+    http::HttpRequest r = Request("PUT", path);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = body.Clone();
+    return r;
+  };
+  std::function<absl::StatusOr<SecretVersion>(const http::HttpResponse&)> parse =
+      [&](const http::HttpResponse& response) -> absl::StatusOr<SecretVersion> {
+    ASSIGN_OR_RETURN(ParsedBundle parsed, ParseSecretBundle(response.body));
+    Normalize(parsed.meta);
+    return std::move(parsed.meta);
+  };
+  // Did an unanswered PUT land? The latest version holds exactly this value,
+  // content type and tags.
+  std::function<absl::StatusOr<std::optional<SecretVersion>>()> landed =
+      [&]() -> absl::StatusOr<std::optional<SecretVersion>> {
+    auto response = Send(Request("GET", absl::StrCat(path, "/")));
+    if (!response.ok()) return response.status();
+    if (response->status == 404) return std::optional<SecretVersion>();
+    if (!response->ok()) {
+      http::HttpRequest shape = Request("GET", absl::StrCat(path, "/"));
+      absl::Status error = ErrorOf(shape, *response);
+      if (VaultErrorCode(error) == kSecretDisabled) return std::optional<SecretVersion>();
+      return error;
+    }
+    ASSIGN_OR_RETURN(ParsedBundle latest, ParseSecretBundle(response->body));
+    const bool same = latest.has_value && latest.value.Equals(request.value) &&
+                      latest.meta.content_type == request.content_type &&
+                      TagsInclude(latest.meta.tags, request.tags);
+    if (!same) return std::optional<SecretVersion>();
+    Normalize(latest.meta);
+    return std::optional<SecretVersion>(std::move(latest.meta));
+  };
+  return Write<SecretVersion>(what, make, parse, landed);
+}
+
+std::vector<absl::StatusOr<SecretVersion>> KeyVaultClient::SetSecrets(
+    const std::vector<std::pair<std::string, const SetSecretRequest*>>& writes) {
+  std::vector<absl::StatusOr<SecretVersion>> out(writes.size(), absl::UnknownError(""));
+  ParallelFor(writes.size(),
+              [&](size_t i) { out[i] = SetSecret(writes[i].first, *writes[i].second); });
+  return out;
+}
+
+absl::StatusOr<SecretVersion> KeyVaultClient::SetVersionEnabled(absl::string_view name,
+                                                                absl::string_view version,
+                                                                bool enabled) {
+  RETURN_IF_ERROR(CheckName(name));
+  if (version.empty() || !IsHex32OrEmpty(version)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", version, "\" is not a secret version"));
+  }
+  http::HttpRequest r = Request("PATCH", absl::StrCat("/secrets/", name, "/", version));
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.body = Secret(UpdateEnabledBody(enabled));
+  // Setting an attribute to a value twice is harmless.
+  r.idempotent = true;
+  auto response = SendOk(std::move(r));
+  if (!response.ok()) return response.status();
+  ASSIGN_OR_RETURN(ParsedBundle parsed, ParseSecretBundle(response->body));
+  Normalize(parsed.meta);
+  return std::move(parsed.meta);
+}
+
+absl::StatusOr<DeletedSecret> KeyVaultClient::DeleteSecret(absl::string_view name) {
+  RETURN_IF_ERROR(CheckName(name));
+  const std::string path = absl::StrCat("/secrets/", name);
+  std::function<http::HttpRequest()> make = [&] { return Request("DELETE", path); };
+  std::function<absl::StatusOr<DeletedSecret>(const http::HttpResponse&)> parse =
+      [&](const http::HttpResponse& response) -> absl::StatusOr<DeletedSecret> {
+    ASSIGN_OR_RETURN(DeletedSecret d, ParseDeletedSecret(response.body));
+    Normalize(d.latest);
+    return d;
+  };
+  std::function<absl::StatusOr<std::optional<DeletedSecret>>()> landed =
+      [&]() -> absl::StatusOr<std::optional<DeletedSecret>> {
+    auto live = Send(Request("GET", absl::StrCat(path, "/versions")));
+    if (!live.ok()) return live.status();
+    if (live->status != 404) {
+      if (!live->ok()) return ErrorOf(Request("GET", path), *live);
+      ASSIGN_OR_RETURN(SecretListPage page, ParseSecretList(live->body));
+      if (!page.items.empty() || !page.next_link.empty()) return std::optional<DeletedSecret>();
+    }
+    // Gone: read what the soft delete kept, if the vault has it.
+    auto deleted = Send(Request("GET", absl::StrCat("/deletedsecrets/", name)));
+    if (deleted.ok() && deleted->ok()) {
+      auto d = ParseDeletedSecret(deleted->body);
+      if (d.ok()) {
+        Normalize(d->latest);
+        return std::optional<DeletedSecret>(*std::move(d));
+      }
+    }
+    DeletedSecret d;
+    d.latest.name = std::string(name);
+    return std::optional<DeletedSecret>(std::move(d));
+  };
+  return Write<DeletedSecret>(absl::StrCat("deleting secret ", name), make, parse, landed);
+}
+
+absl::StatusOr<SecretVersion> KeyVaultClient::RecoverDeletedSecret(absl::string_view name) {
+  RETURN_IF_ERROR(CheckName(name));
+  const std::string path = absl::StrCat("/deletedsecrets/", name);
+  std::function<http::HttpRequest()> make = [&] {
+    http::HttpRequest r = Request("POST", absl::StrCat(path, "/recover"));
+    return r;
+  };
+  std::function<absl::StatusOr<SecretVersion>(const http::HttpResponse&)> parse =
+      [&](const http::HttpResponse& response) -> absl::StatusOr<SecretVersion> {
+    ASSIGN_OR_RETURN(ParsedBundle parsed, ParseSecretBundle(response.body));
+    Normalize(parsed.meta);
+    return std::move(parsed.meta);
+  };
+  std::function<absl::StatusOr<std::optional<SecretVersion>>()> landed =
+      [&]() -> absl::StatusOr<std::optional<SecretVersion>> {
+    auto deleted = Send(Request("GET", path));
+    if (!deleted.ok()) return deleted.status();
+    if (deleted->status != 404) {
+      if (!deleted->ok()) return ErrorOf(Request("GET", path), *deleted);
+      return std::optional<SecretVersion>();  // still deleted
+    }
+    // No longer deleted: recovered (Key Vault may take a moment to serve it).
+    for (int i = 0; i < 10; ++i) {
+      auto versions = ListSecretVersions(name);
+      if (versions.ok()) {
+        const SecretVersion* latest = &versions->front();
+        for (const auto& v : *versions) {
+          if (v.created > latest->created) latest = &v;
+        }
+        return std::optional<SecretVersion>(*latest);
+      }
+      if (versions.status().code() != absl::StatusCode::kNotFound) return versions.status();
+      Sleep(absl::Seconds(1));
+    }
+    return absl::NotFoundError(absl::StrCat("secret ", name, " left the deleted secrets but is not readable"));
+  };
+  return Write<SecretVersion>(absl::StrCat("recovering secret ", name), make, parse, landed);
+}
+
+absl::Status KeyVaultClient::PurgeDeletedSecret(absl::string_view name) {
+  RETURN_IF_ERROR(CheckName(name));
+  const std::string path = absl::StrCat("/deletedsecrets/", name);
+  std::function<http::HttpRequest()> make = [&] { return Request("DELETE", path); };
+  std::function<absl::StatusOr<bool>(const http::HttpResponse&)> parse =
+      [](const http::HttpResponse&) -> absl::StatusOr<bool> { return true; };
+  std::function<absl::StatusOr<std::optional<bool>>()> landed =
+      [&]() -> absl::StatusOr<std::optional<bool>> {
+    auto deleted = Send(Request("GET", path));
+    if (!deleted.ok()) return deleted.status();
+    if (deleted->status == 404) return std::optional<bool>(true);
+    if (!deleted->ok()) return ErrorOf(Request("GET", path), *deleted);
+    return std::optional<bool>();
+  };
+  return Write<bool>(absl::StrCat("purging deleted secret ", name), make, parse, landed).status();
+}
+
+}  // namespace rotor::keyvault
