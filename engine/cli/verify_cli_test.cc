@@ -1,11 +1,7 @@
 // rotor verify against a real docker-registry (Debian's docker-registry)
 // serving what the local provider's redeploy rendered: htpasswd and
 // <THUMBPRINT>.crt/.prv.
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -21,22 +17,9 @@ namespace {
 constexpr char kAdminPw[] = "Verify-Admin-Distinctive-1";
 constexpr char kAdmin1Pw[] = "Verify-Admin1-Distinctive-2";
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class RegistryWorkspace {
  public:
-  RegistryWorkspace() : pki_(absl::Now()), port_(FreeLoopbackPort()) {
+  RegistryWorkspace() : pki_(absl::Now()), port_(testing::FreeLoopbackPort()) {
     dir_.Write("ca.pem", pki_.root().CertificatePem());
     dir_.Write("pfx-password.txt", "pfx-pw\n");
     dir_.Write("template.json", R"({"parameters": {

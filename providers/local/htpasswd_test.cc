@@ -220,20 +220,6 @@ TEST_CASE(
 // --- the real registry
 // -----------------------------------------------------------
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The HTTP status of GET /v2/ with Basic auth (curl reads the credentials
 // from stdin so they are not on a command line).
 int RegistryStatus(int port, const std::string& user,
@@ -252,10 +238,8 @@ int RegistryStatus(int port, const std::string& user,
 }
 
 TEST_CASE("docker-registry accepts the rendered htpasswd") {
-  if (!PathExists("/usr/bin/docker-registry")) {
-    MESSAGE("docker-registry is not installed: skipped");
-    return;
-  }
+  REQUIRE_MESSAGE(PathExists("/usr/bin/docker-registry"),
+                  "docker-registry is installed by scripts/bootstrap.sh");
   VaultFixture f;
   REQUIRE(f.vault->SetSecret("admin", Req("Adm1n:pass word")).ok());
   REQUIRE(f.vault->SetSecret("ci", Req("ci-password")).ok());
@@ -263,7 +247,7 @@ TEST_CASE("docker-registry accepts the rendered htpasswd") {
       f.vault->SetSecret("containersecret", Req(std::string(2000, 'x'))).ok());
   REQUIRE(RenderHtpasswd(*f.vault, f.dir.Path("registry"), kTestCost).ok());
 
-  const int port = FreeLoopbackPort();
+  const int port = testing::FreeLoopbackPort();
   const std::string config = f.dir.Write(
       "registry/config.yml",
       absl::StrCat("version: 0.1\n"

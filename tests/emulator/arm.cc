@@ -1,3 +1,4 @@
+#include "providers/http/url.h"
 #include "tests/emulator/arm.h"
 
 #include <algorithm>
@@ -788,7 +789,7 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg,
               absl::StrCat(base_url, "/subscriptions/", sub, "/resourcegroups/", d->resource_group,
                            "/providers/Microsoft.Resources/deployments/", d->name,
                            "/operationStatuses/", run->operation_id,
-                           "?api-version=", PercentEncode(request.Query("api-version"))));
+                           "?api-version=", http::UrlEncode(request.Query("api-version"))));
   return r;
 }
 
@@ -972,8 +973,8 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     if (end < limit) {
       std::string link = absl::StrCat(
           base_url, "/subscriptions/", sub, "/resourcegroups/", rg,
-          "/providers/Microsoft.Resources/deployments/?api-version=", PercentEncode(api_version));
-      if (!filter.empty()) absl::StrAppend(&link, "&$filter=", PercentEncode(filter));
+          "/providers/Microsoft.Resources/deployments/?api-version=", http::UrlEncode(api_version));
+      if (!filter.empty()) absl::StrAppend(&link, "&$filter=", http::UrlEncode(filter));
       if (request.HasQuery("$top")) absl::StrAppend(&link, "&$top=", request.Query("$top"));
       absl::StrAppend(&link, "&$skiptoken=", Base64UrlEncode(absl::StrCat(end)));
       json::KeyStr(w, "nextLink", link);

@@ -1,3 +1,4 @@
+#include "providers/http/url.h"
 #include "tests/emulator/keyvault.h"
 
 #include <dirent.h>
@@ -183,10 +184,10 @@ absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
 std::string NextLink(const std::string& base, const std::string& path,
                      const HttpRequest& request, const std::string& token) {
   std::string link = absl::StrCat(base, path, "?api-version=",
-                                  PercentEncode(request.Query("api-version")),
+                                  http::UrlEncode(request.Query("api-version")),
                                   "&$skiptoken=", token);
   if (request.HasQuery("maxresults")) {
-    absl::StrAppend(&link, "&maxresults=", PercentEncode(request.Query("maxresults")));
+    absl::StrAppend(&link, "&maxresults=", http::UrlEncode(request.Query("maxresults")));
   }
   return link;
 }

@@ -1,3 +1,4 @@
+#include "providers/http/url.h"
 #include "tests/emulator/tokens.h"
 
 #include <openssl/crypto.h>
@@ -290,8 +291,8 @@ HttpResponse TokenService::IssueToken(const HttpRequest& request, TokenFlavor fl
     if (absl::Base64Unescape(absl::StripAsciiWhitespace(auth.substr(6)), &decoded)) {
       size_t colon = decoded.find(':');
       if (colon != std::string::npos) {
-        client_id = PercentDecode(decoded.substr(0, colon), true);
-        secret = Secret(PercentDecode(decoded.substr(colon + 1), true));
+        client_id = http::UrlDecode(decoded.substr(0, colon), true);
+        secret = Secret(http::UrlDecode(decoded.substr(colon + 1), true));
       }
       OPENSSL_cleanse(decoded.data(), decoded.size());
     }

@@ -1,5 +1,7 @@
 #include "tests/emulator/util.h"
 
+#include "providers/http/url.h"
+
 #include <openssl/rand.h>
 
 #include <cstdint>
@@ -34,52 +36,13 @@ std::string NewUuid() {
                       hex.substr(16, 4), "-", hex.substr(20));
 }
 
-namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::string PercentDecode(absl::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%' && i + 2 < text.size()) {
-      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
-  }
-  return out;
-}
-
-std::string PercentEncode(absl::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", c);
-    }
-  }
-  return out;
-}
-
 std::map<std::string, std::string> ParseForm(absl::string_view body) {
   std::map<std::string, std::string> out;
   for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {
     size_t eq = pair.find('=');
-    std::string name = PercentDecode(pair.substr(0, eq), true);
+    std::string name = http::UrlDecode(pair.substr(0, eq), true);
     std::string value =
-        eq == absl::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
+        eq == absl::string_view::npos ? std::string() : http::UrlDecode(pair.substr(eq + 1), true);
     out.emplace(std::move(name), std::move(value));
   }
   return out;

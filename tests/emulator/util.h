@@ -16,10 +16,6 @@ std::string NewUuid();
 // 32 random hex characters.
 std::string RandomHex(size_t bytes);
 
-// "%41" -> "A"; with `plus_is_space`, "+" -> " " (forms).
-std::string PercentDecode(absl::string_view text, bool plus_is_space);
-// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string PercentEncode(absl::string_view text);
 // An application/x-www-form-urlencoded body (later duplicates ignored).
 std::map<std::string, std::string> ParseForm(absl::string_view body);
 
