@@ -16,7 +16,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libtomlplusplus-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libabsl-dev
   doctest-dev libcpp-httplib-dev libcli11-dev libvalijson-dev libcrypt-dev
-  openssl curl docker-registry apache2-utils
+  openssl curl docker-registry apache2-utils python3
 )
 missing=()
 for p in "${packages[@]}"; do
