@@ -19,6 +19,15 @@ void AddCommon(CLI::App* command, CommonOptions* options) {
   command->add_flag("--json", options->json, "Machine-readable JSON output");
   command->add_flag("--no-color", options->no_color,
                     "No colours (also when NO_COLOR is set or the output is not a terminal)");
+  command->add_option("--parallelism", options->parallelism,
+                      "Azure: HTTP requests in flight at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  command->add_option("--log-level", options->log_level,
+                      "The least severe log lines printed on stderr: error, warn, info or debug "
+                      "(debug shows each request, bodies redacted)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
 }
 
 }  // namespace

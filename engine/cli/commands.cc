@@ -49,9 +49,8 @@ absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writ
   Session s;
   ASSIGN_OR_RETURN(s.config, LoadConfig(options.config));
   ASSIGN_OR_RETURN(s.desired, BuildDesired(s.config, io.env, io.clock.Now()));
-  ProviderOptions provider_options;
+  ProviderOptions provider_options = ProviderOptionsFor(options, io);
   provider_options.for_writing = for_writing;
-  provider_options.clock = &io.clock;
   ASSIGN_OR_RETURN(s.providers, OpenProviders(s.config, provider_options));
   return s;
 }
@@ -175,6 +174,16 @@ bool SameActions(const Plan& a, const Plan& b) {
 }
 
 }  // namespace
+
+ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io) {
+  ProviderOptions provider_options;
+  provider_options.clock = &io.clock;
+  provider_options.env = &io.env;
+  provider_options.parallelism = options.parallelism;
+  provider_options.log = &io.err;
+  provider_options.log_level = options.log_level;
+  return provider_options;
+}
 
 int PlanCommand(const PlanOptions& options, Io& io) {
   auto session = Load(options.common, io, /*for_writing=*/false);
@@ -352,8 +361,7 @@ int ValidateCommand(const CommonOptions& options, Io& io) {
 int ShowCommand(const CommonOptions& options, Io& io) {
   auto config = LoadConfig(options.config);
   if (!config.ok()) return Fail(io, config.status());
-  ProviderOptions provider_options;
-  provider_options.clock = &io.clock;
+  ProviderOptions provider_options = ProviderOptionsFor(options, io);
   auto providers = OpenProviders(*config, provider_options);
   if (!providers.ok()) return Fail(io, providers.status());
   auto report = ReadShowReport(*config, *providers->vault, providers->deployments.get(),

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/cli/cli.h"
+#include "engine/cli/providers.h"
 
 namespace rotor::cli {
 
@@ -13,6 +14,10 @@ struct CommonOptions {
   std::string config = "rotor.toml";
   bool json = false;
   bool no_color = false;
+  // Azure providers: HTTP requests in flight, and the least severe log
+  // lines printed on stderr (debug shows each request, bodies redacted).
+  int parallelism = 16;
+  std::string log_level = "warn";
 };
 
 struct PlanOptions {
@@ -27,6 +32,9 @@ struct ApplyOptions {
   bool auto_approve = false;
   bool verify = false;  // run rotor verify after the apply
 };
+
+// How the providers are opened for a command run with `options`.
+ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io);
 
 int PlanCommand(const PlanOptions& options, Io& io);
 int ApplyCommand(const ApplyOptions& options, Io& io);

@@ -1,7 +1,17 @@
 #include "engine/cli/providers.h"
 
+#include <algorithm>
+#include <mutex>
+#include <ostream>
+
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
+#include "providers/arm/arm_client.h"
+#include "providers/auth/bearer_sender.h"
+#include "providers/auth/cloud.h"
+#include "providers/auth/credentials.h"
+#include "providers/http/http_client.h"
+#include "providers/keyvault/keyvault_client.h"
 #include "providers/local/local_deployments.h"
 #include "providers/local/local_vault.h"
 #include "providers/local/provisioning.h"
@@ -40,6 +50,115 @@ absl::StatusOr<Providers> OpenLocal(const Config& config, const ProviderOptions&
   return providers;
 }
 
+int LevelRank(absl::string_view level) {
+  if (level == "debug") return 0;
+  if (level == "info") return 1;
+  if (level == "error") return 3;
+  return 2;  // warn
+}
+
+int LevelRank(http::LogLevel level) {
+  switch (level) {
+    case http::LogLevel::kDebug:
+      return 0;
+    case http::LogLevel::kInfo:
+      return 1;
+    case http::LogLevel::kWarning:
+      return 2;
+    case http::LogLevel::kError:
+      return 3;
+  }
+  return 3;
+}
+
+// Log lines to a stream (stderr), one at a time from any thread. The HTTP
+// layer and the providers log no secrets, no tokens and no bodies.
+http::LogSink MakeLogSink(std::ostream* out, absl::string_view min_level) {
+  if (out == nullptr) return nullptr;
+  auto mu = std::make_shared<std::mutex>();
+  const int min_rank = LevelRank(min_level);
+  return [out, mu, min_rank](http::LogLevel level, absl::string_view message) {
+    if (LevelRank(level) < min_rank) return;
+    absl::string_view name = level == http::LogLevel::kWarning ? "warn" : http::LogLevelName(level);
+    std::lock_guard<std::mutex> lock(*mu);
+    *out << "rotor: [" << name << "] " << message << "\n";
+    out->flush();
+  };
+}
+
+// cloud.kind = "azurestack" / "azure": one HTTP client (one connection
+// pool) and one token cache shared by Key Vault and ARM.
+absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions& options) {
+  static const ProcessEnvironment kProcessEnvironment;
+  const Environment& env = options.env != nullptr ? *options.env : kProcessEnvironment;
+  CloudConfig cloud = config.cloud;
+  RETURN_IF_ERROR(ResolveCloudIdentity(&cloud, env));
+  ASSIGN_OR_RETURN(auth::ApiVersions versions, auth::ResolveApiVersions(cloud));
+  http::LogSink log = MakeLogSink(options.log, options.log_level);
+
+  http::HttpClientOptions http_options;
+  http_options.parallelism = std::max(1, options.parallelism);
+  http_options.ca_bundle_path = cloud.ca_bundle;
+  http_options.allow_insecure_loopback = cloud.allow_insecure_loopback;
+  http_options.log = log;
+  ASSIGN_OR_RETURN(std::unique_ptr<http::HttpClient> created,
+                   http::HttpClient::Create(std::move(http_options)));
+  std::shared_ptr<http::HttpSender> client(std::move(created));
+
+  ASSIGN_OR_RETURN(auth::CloudEndpoints endpoints, auth::DiscoverEndpoints(cloud, *client));
+  if (log) {
+    log(http::LogLevel::kInfo,
+        absl::StrCat("cloud: ARM ", endpoints.arm_endpoint, ", login ", endpoints.login_endpoint,
+                     " (", auth::TokenProtocolName(endpoints.protocol), "), Key Vault *.",
+                     endpoints.vault_dns_suffix, "; profile ", versions.profile, " (Key Vault ",
+                     versions.keyvault, ", deployments ", versions.deployments, ")"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<auth::TokenCredential> credential,
+                   auth::MakeCredential(config.auth, endpoints, cloud.tenant_id, env, client,
+                                        options.clock));
+  auto tokens = std::make_shared<auth::TokenCache>(std::move(credential), options.clock, log);
+
+  Providers providers;
+  auth::BearerSender::Options vault_auth;
+  vault_auth.audience = endpoints.keyvault_audience;  // empty: from the challenge
+  vault_auth.fallback_audience = endpoints.keyvault_audience_fallback;
+  vault_auth.service = absl::StrCat("Key Vault ", config.vault.name);
+  vault_auth.log = log;
+  keyvault::KeyVaultOptions vault_options;
+  vault_options.name = config.vault.name;
+  vault_options.base_url = endpoints.VaultUrl(config.vault.name);
+  vault_options.resource_id =
+      absl::StrCat("/subscriptions/", cloud.subscription_id, "/resourceGroups/",
+                   config.vault.resource_group, "/providers/Microsoft.KeyVault/vaults/",
+                   config.vault.name);
+  vault_options.api_version = versions.keyvault;
+  vault_options.parallelism = std::max(1, options.parallelism);
+  vault_options.clock = options.clock;
+  vault_options.log = log;
+  ASSIGN_OR_RETURN(providers.vault,
+                   keyvault::KeyVaultClient::Create(
+                       std::make_shared<auth::BearerSender>(client, tokens, vault_auth),
+                       std::move(vault_options)));
+
+  if (config.deployment.has_value()) {
+    auth::BearerSender::Options arm_auth;
+    arm_auth.audience = endpoints.management_audience;
+    arm_auth.service = "ARM";
+    arm_auth.log = log;
+    arm::ArmOptions arm_options;
+    arm_options.arm_endpoint = endpoints.arm_endpoint;
+    arm_options.subscription_id = cloud.subscription_id;
+    arm_options.api_version = versions.deployments;
+    arm_options.clock = options.clock;
+    arm_options.log = log;
+    ASSIGN_OR_RETURN(providers.deployments,
+                     arm::ArmDeploymentClient::Create(
+                         std::make_shared<auth::BearerSender>(client, tokens, arm_auth),
+                         std::move(arm_options)));
+  }
+  return providers;
+}
+
 }  // namespace
 
 absl::StatusOr<Providers> OpenProviders(const Config& config, const ProviderOptions& options) {
@@ -48,10 +167,9 @@ absl::StatusOr<Providers> OpenProviders(const Config& config, const ProviderOpti
       return OpenLocal(config, options);
     case CloudKind::kAzureStack:
     case CloudKind::kAzure:
-      break;
+      return OpenAzure(config, options);
   }
-  return absl::UnimplementedError(
-      "this build of rotor has no Azure HTTP providers yet: only cloud.kind = \"local\" works");
+  return absl::InvalidArgumentError("unknown cloud.kind");
 }
 
 }  // namespace rotor::cli

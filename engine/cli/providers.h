@@ -3,14 +3,17 @@
 #ifndef ROTOR_ENGINE_CLI_PROVIDERS_H_
 #define ROTOR_ENGINE_CLI_PROVIDERS_H_
 
+#include <iosfwd>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "engine/base/clock.h"
 #include "engine/base/files.h"
 #include "engine/config.h"
 #include "engine/deployments.h"
+#include "engine/value_source.h"
 #include "engine/vault.h"
 
 namespace rotor::cli {
@@ -26,6 +29,15 @@ struct Providers {
 struct ProviderOptions {
   bool for_writing = false;  // take the lock
   const Clock* clock = &RealClock::Get();
+  // The Azure providers (cloud.kind azurestack / azure) only:
+  // AZURE_* variables and [auth] value sources; nullptr: the process's.
+  const Environment* env = nullptr;
+  // HTTP requests in flight at once (--parallelism).
+  int parallelism = 16;
+  // Log lines ("rotor: [warn] ...") go here when at least `log_level`
+  // (debug, info, warn, error); nullptr: nowhere. Never secrets or bodies.
+  std::ostream* log = nullptr;
+  std::string log_level = "warn";
 };
 
 absl::StatusOr<Providers> OpenProviders(const Config& config, const ProviderOptions& options);

@@ -84,8 +84,7 @@ int VerifyCommand(const VerifyOptions& options, Io& io) {
   if (!rejected.ok()) return Fail(io, rejected.status());
   auto desired = BuildDesired(*config, io.env, io.clock.Now());
   if (!desired.ok()) return Fail(io, desired.status());
-  ProviderOptions provider_options;
-  provider_options.clock = &io.clock;
+  ProviderOptions provider_options = ProviderOptionsFor(options.common, io);
   auto providers = OpenProviders(*config, provider_options);
   if (!providers.ok()) return Fail(io, providers.status());
   return VerifyRegistry(*config, *desired, *providers->vault, *std::move(rejected),
