@@ -373,14 +373,17 @@ absl::Status HttpClient::Impl::Validate(const HttpRequest& request,
         absl::StrCat(what, ": the method must be upper-case letters"));
   }
   ASSIGN_OR_RETURN(*parts, ParseUrl(request.url, what));
+  const bool instance_metadata =
+      options_.allow_instance_metadata && parts->host == "169.254.169.254";
   if (parts->scheme == "http") {
-    if (!IsLoopbackHost(parts->host)) {
+    if (instance_metadata) {
+      // IMDS: plain http on its link-local address, by design.
+    } else if (!IsLoopbackHost(parts->host)) {
       return absl::InvalidArgumentError(absl::StrCat(
           what,
           ": plain http:// is refused; use https:// (http is accepted "
           "only for a loopback host with allow_insecure_loopback)"));
-    }
-    if (!options_.allow_insecure_loopback) {
+    } else if (!options_.allow_insecure_loopback) {
       return absl::InvalidArgumentError(absl::StrCat(
           what,
           ": plain http:// is refused; use https:// (for a loopback "

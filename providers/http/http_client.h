@@ -9,7 +9,8 @@
 //
 // Security defaults that cannot be turned off: TLS peer and host name
 // verification, HTTPS only (plain http:// is accepted only for a loopback
-// host and only with `allow_insecure_loopback`), no redirects followed, no
+// host and only with `allow_insecure_loopback`, or for the instance metadata
+// service with `allow_instance_metadata`), no redirects followed, no
 // credentials in logs or error messages (URLs go through RedactUrl, bodies
 // and credential-bearing headers are never logged). Proxies come from the
 // usual environment variables (https_proxy, HTTPS_PROXY, http_proxy,
@@ -78,6 +79,10 @@ struct HttpClientOptions {
   // Accept http:// for loopback hosts (localhost, *.localhost, 127.0.0.0/8,
   // [::1]). Never for any other host.
   bool allow_insecure_loopback = false;
+  // Accept http://169.254.169.254 (the Azure instance metadata service, which
+  // serves managed identity tokens only over http on that link-local
+  // address). Never any other non-loopback host.
+  bool allow_instance_metadata = false;
 
   // Default "rotor/<version>".
   std::string user_agent;
