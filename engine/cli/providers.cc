@@ -100,6 +100,8 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
   http_options.parallelism = std::max(1, options.parallelism);
   http_options.ca_bundle_path = cloud.ca_bundle;
   http_options.allow_insecure_loopback = cloud.allow_insecure_loopback;
+  // Managed identity tokens come from IMDS, which speaks only http.
+  http_options.allow_instance_metadata = config.auth.method == AuthMethod::kManagedIdentity;
   http_options.log = log;
   ASSIGN_OR_RETURN(std::unique_ptr<http::HttpClient> created,
                    http::HttpClient::Create(std::move(http_options)));

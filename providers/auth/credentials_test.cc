@@ -281,3 +281,35 @@ TEST_CASE("MakeCredential: methods, environment variables, errors without values
 
 }  // namespace
 }  // namespace rotor::auth
+
+namespace rotor::auth {
+namespace {
+
+TEST_CASE("managed identity reaches IMDS over http only when the client allows it") {
+  ManagedIdentityCredential::Options o;  // the real IMDS address
+  http::HttpClientOptions refusing;
+  std::shared_ptr<http::HttpClient> plain(*http::HttpClient::Create(refusing));
+  auto refused = ManagedIdentityCredential(plain, o).FetchToken("https://vault.azure.net");
+  CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(refused.status().message(), "plain http:// is refused"));
+
+  http::HttpClientOptions allowing;
+  allowing.allow_instance_metadata = true;
+  allowing.connect_timeout = absl::Milliseconds(200);
+  allowing.request_timeout = absl::Milliseconds(400);
+  allowing.retry.max_attempts = 1;
+  std::shared_ptr<http::HttpClient> imds(*http::HttpClient::Create(allowing));
+  auto attempted = ManagedIdentityCredential(imds, o).FetchToken("https://vault.azure.net");
+  // Not refused up front: it went to the network (no IMDS here, so it fails
+  // there, or answers if this runs on an Azure VM).
+  INFO(attempted.status().ToString());
+  CHECK(attempted.status().code() != absl::StatusCode::kInvalidArgument);
+  // Other plain-http hosts stay refused with that option.
+  ManagedIdentityCredential::Options other;
+  other.endpoint = "http://169.254.169.253/metadata/identity/oauth2/token";
+  CHECK(ManagedIdentityCredential(imds, other).FetchToken("x").status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace rotor::auth
