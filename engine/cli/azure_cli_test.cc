@@ -64,28 +64,24 @@ struct WorkspaceOptions {
   bool client_certificate = false;
   std::string tenant = kTenant;
   std::string deploy_duration = "300ms";
+  // cloud.kind "azure" with every endpoint overridden to the emulator (the
+  // stamp derivations are not used then).
+  bool public_azure = false;
+  std::string profile;  // cloud.profile; empty: the kind's default
 };
 
 class AzureWorkspace {
  public:
   explicit AzureWorkspace(WorkspaceOptions options = {})
       : options_(std::move(options)), pki_(absl::Now()) {
-    std::vector<std::string> args = {
-        "--vault", "newregkv", "--resource-group", "newregreg",
-        "--client", absl::StrCat(kClientId, ":", kClientSecret),
-        "--client", absl::StrCat(kSpId, ":", kSpSecret),
-        "--deploy-duration", options_.deploy_duration, "--bcrypt-cost", "4",
-        "--registry-dir", dir_.Path("registry")};
     if (options_.client_certificate) {
       // The service principal's certificate: rotor reads the PFX, the
       // emulator verifies assertions against the PEM.
       auto sp = pki_.IssueLeaf({.common_name = kCertClientId, .server_auth = false});
       dir_.Write("sp.pfx", sp.ToPfx(kPfxPassword));
-      args.push_back("--client-cert");
-      args.push_back(absl::StrCat(kCertClientId, ":", dir_.Write("sp-cert.pem", sp.CertificatePem())));
+      sp_cert_pem_ = dir_.Write("sp-cert.pem", sp.CertificatePem());
     }
-    args.insert(args.end(), options_.emulator_args.begin(), options_.emulator_args.end());
-    emu_ = std::make_unique<Emulator>(args);
+    StartEmulator(options_.emulator_args, options_.deploy_duration);
     env_ = {{"ROTOR_CLIENT_SECRET", kClientSecret},
             {"ADMIN_PW", "Admin-Pw-Distinct-1a"},
             {"CI_PW", "Ci-Pw-Distinct-2b"},
@@ -98,6 +94,15 @@ class AzureWorkspace {
     WriteConfig();
   }
   ~AzureWorkspace() { CHECK(emu_->Stop() == 0); }
+
+  // Stops the emulator and starts it again on the same state (vaults,
+  // deployments, signing key) with other flags; the config follows the new
+  // port.
+  void Restart(const std::vector<std::string>& args, const std::string& deploy_duration) {
+    CHECK(emu_->Stop() == 0);
+    StartEmulator(args, deploy_duration);
+    WriteConfig();
+  }
 
   Emulator& emu() { return *emu_; }
   std::map<std::string, std::string>& env() { return env_; }
@@ -158,15 +163,18 @@ class AzureWorkspace {
   }
 
   void WriteConfig() {
-    std::string text = absl::StrCat(R"([cloud]
-kind = "azurestack"
-arm_endpoint = "https://management.localhost:)", emu_->port(), R"("
-tenant_id = ")", options_.tenant, R"("
-subscription_id = ")", kSubscription, R"("
-ca_bundle = ")", emu_->ca_path(), R"("
-
-[auth]
-)");
+    const int port = emu_->port();
+    std::string text = absl::StrCat("[cloud]\nkind = \"", options_.public_azure ? "azure" : "azurestack",
+                                    "\"\narm_endpoint = \"https://management.localhost:", port, "\"\n");
+    if (options_.public_azure) {
+      // Public Azure's well-known endpoints, each overridden to the emulator.
+      absl::StrAppend(&text, "login_endpoint = \"https://login.localhost:", port, "\"\n",
+                      "management_audience = \"", emu_->ArmAudience(), "\"\n",
+                      "vault_dns_suffix = \"vault.localhost:", port, "\"\n");
+    }
+    if (!options_.profile.empty()) absl::StrAppend(&text, "profile = \"", options_.profile, "\"\n");
+    absl::StrAppend(&text, "tenant_id = \"", options_.tenant, "\"\nsubscription_id = \"", kSubscription,
+                    "\"\nca_bundle = \"", emu_->ca_path(), "\"\n\n[auth]\n");
     if (options_.client_certificate) {
       absl::StrAppend(&text, "method = \"client_certificate\"\nclient_id = \"", kCertClientId,
                       "\"\nclient_certificate = \"sp.pfx\"\n"
@@ -273,6 +281,21 @@ client_secret = { env = "SPN_CLIENT_SECRET" }
     return names;
   }
   const std::string& old_thumbprint() const { return old_thumbprint_; }
+
+  void StartEmulator(const std::vector<std::string>& extra, const std::string& deploy_duration) {
+    std::vector<std::string> args = {
+        "--vault", "newregkv", "--resource-group", "newregreg",
+        "--client", absl::StrCat(kClientId, ":", kClientSecret),
+        "--client", absl::StrCat(kSpId, ":", kSpSecret),
+        "--deploy-duration", deploy_duration, "--bcrypt-cost", "4",
+        "--registry-dir", dir_.Path("registry")};
+    if (!sp_cert_pem_.empty()) {
+      args.push_back("--client-cert");
+      args.push_back(absl::StrCat(kCertClientId, ":", sp_cert_pem_));
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    emu_ = std::make_unique<Emulator>(args, dir_.Path("emulator-state"));
+  }
   std::string Path(const std::string& relative) const { return dir_.Path(relative); }
 
  private:
@@ -283,6 +306,7 @@ client_secret = { env = "SPN_CLIENT_SECRET" }
   std::map<std::string, std::string> env_;
   std::vector<std::pair<std::string, std::string>> users_;
   std::string old_thumbprint_;
+  std::string sp_cert_pem_;
 };
 
 int64_t StatInt(const rapidjson::Document& stats, const std::string& path) {
@@ -334,9 +358,27 @@ TEST_CASE("azurestack: first apply into a group with a registry deployment, then
   auto show = w.Rotor({"show"});
   CHECK(show.exit_code == 0);
   CHECK(absl::StrContains(show.stdout_data, "Vault: newregkv (https://newregkv.vault.localhost:"));
-  // Reads: the refresh listed once and read only the declared values.
   auto stats = w.Stats();
   CHECK(StatInt(stats, "vaults/newregkv/operations/SetSecret") == 4);  // seed + 3 writes
+
+  // A plan's reads: the list once (plus the unauthenticated probe that
+  // learns the audience), one version listing per secret (no values), and
+  // the values of the declared secrets only.
+  REQUIRE(w.emu().Request("POST", w.emu().Url("127.0.0.1", "/_emulator/stats/reset")).status / 100 == 2);
+  const int64_t tokens_before = StatInt(w.Stats(), "tokens/issued");
+  REQUIRE(w.Rotor({"plan"}).exit_code == 0);
+  stats = w.Stats();
+  CHECK(StatInt(stats, "vaults/newregkv/operations/GetSecrets") == 2);
+  CHECK(StatInt(stats, "vaults/newregkv/operations/GetSecretVersions") == 3);
+  // The values of admin, ci and containersecret; one more read only when
+  // containersecret's two versions were created in the same second (the
+  // list does not say which is latest then).
+  const int64_t reads = StatInt(stats, "vaults/newregkv/operations/GetSecret");
+  CHECK(reads >= 3);
+  CHECK(reads <= 4);
+  CHECK(StatInt(stats, "vaults/newregkv/operations/GetDeletedSecrets") == 1);
+  CHECK(StatInt(stats, "vaults/newregkv/unauthorized") == 1);
+  CHECK(StatInt(stats, "tokens/issued") - tokens_before == 2);  // Key Vault's and ARM's
 }
 
 TEST_CASE("azurestack: a password change is one change and one redeploy") {
@@ -347,8 +389,11 @@ TEST_CASE("azurestack: a password change is one change and one redeploy") {
   CHECK(plan.exit_code == 2);
   CHECK(absl::StrContains(plan.stdout_data, "~ user.admin"));
   CHECK(absl::StrContains(plan.stdout_data, "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
-  auto apply = w.Rotor({"apply", "--auto-approve"});
+  // With every request logged: still no secret in the output.
+  auto apply = w.Rotor({"apply", "--auto-approve", "--log-level", "debug"});
   REQUIRE(apply.exit_code == 0);
+  CHECK(absl::StrContains(apply.stderr_data, "> PUT https://newregkv.vault.localhost:"));
+  CHECK(absl::StrContains(apply.stderr_data, "body: ("));
   CHECK(w.RegistryAccepts("admin", "Admin-Pw-Changed-4d"));
   CHECK_FALSE(w.RegistryAccepts("admin", "Admin-Pw-Distinct-1a"));
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
@@ -414,21 +459,74 @@ TEST_CASE("client certificate: a JWT assertion (RS256, x5t) signs rotor in") {
   CHECK(StatInt(stats, "tokens/refused") == 0);
 }
 
-TEST_CASE("tokens that expire during a run are renewed") {
-  WorkspaceOptions options;
-  options.emulator_args = {"--token-lifetime", "2s"};
-  options.deploy_duration = "5s";
-  AzureWorkspace w(options);
+TEST_CASE("a long deployment: progress lines, and tokens that expire meanwhile are renewed") {
+  AzureWorkspace w;
   w.Seed();
   w.IssuePfx();
+  // Same state, now with 2 s tokens and a 15 s deployment.
+  w.Restart({"--token-lifetime", "2s"}, "15s");
   auto apply = w.Rotor({"apply", "--auto-approve", "--log-level", "info"});
   REQUIRE(apply.exit_code == 0);
+  CHECK(absl::StrContains(apply.stdout_data, "deployment.registry: Still redeploying... (registry-"));
+  CHECK(absl::StrContains(apply.stdout_data, "s elapsed]"));
   auto stats = w.Stats();
-  // Several ARM tokens over a 5 s deployment with 2 s tokens, besides the
-  // vault's; every request that reached ARM or Key Vault with an expired
-  // token was answered again after a refresh.
-  CHECK(StatInt(stats, "tokens/issued") >= 4);
+  // Tokens renewed during the wait (each ARM poll needs a live one); none
+  // was refused.
+  CHECK(StatInt(stats, "tokens/issued") >= 5);
+  CHECK(StatInt(stats, "tokens/refused") == 0);
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+}
+
+TEST_CASE("apply waits for a deployment that is already running, then redeploys") {
+  AzureWorkspace w;
+  w.Seed();
+  w.IssuePfx();
+  w.Restart({}, "4s");
+  // Someone redeploys from the portal just before rotor runs.
+  auto seeded = w.Deployment("registry");
+  HttpResult manual = w.emu().Send(
+      "PUT", w.emu().ArmUrl(w.ArmPath("portal-redeploy")),
+      absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kRegistryTemplate,
+                   R"(,"parameters":{"pfxKeyVaultResourceId":{"value":")",
+                   JsonString(seeded, "properties/parameters/pfxKeyVaultResourceId/value"),
+                   R"("},"pfxKeyVaultSecretUrl":{"value":")",
+                   JsonString(seeded, "properties/parameters/pfxKeyVaultSecretUrl/value"),
+                   R"("},"pfxThumbprint":{"value":")", w.old_thumbprint(),
+                   R"("},"servicePrincipalClientId":{"value":")", kSpId,
+                   R"("},"servicePrincipalClientSecret":{"value":")", kSpSecret, R"("}}}})"),
+      w.emu().ArmToken());
+  REQUIRE_MESSAGE(manual.status / 100 == 2, manual.body);
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  REQUIRE(apply.exit_code == 0);
+  CHECK(absl::StrContains(apply.stdout_data, "  deployment portal-redeploy is "));
+  CHECK(absl::StrContains(apply.stdout_data, "; waiting for it to finish before redeploying"));
+  CHECK(JsonString(w.Deployment("portal-redeploy"), "properties/provisioningState") == "Succeeded");
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+}
+
+TEST_CASE("profile 2019-03-01-hybrid: deployments at 2018-05-01, Key Vault at 2016-10-01") {
+  WorkspaceOptions options;
+  options.profile = "2019-03-01-hybrid";
+  AzureWorkspace w(options);
+  FirstApply(w);
+  auto plan = w.Rotor({"plan", "--detailed-exitcode", "--log-level", "debug"});
+  CHECK(plan.exit_code == 0);
+  CHECK(absl::StrContains(plan.stderr_data, "deployments/?api-version=2018-05-01"));
+  CHECK(absl::StrContains(plan.stderr_data, "/secrets?api-version=2016-10-01"));
+}
+
+TEST_CASE("kind azure, profile latest: Key Vault 7.6, deployments 2025-04-01, AAD v2 tokens") {
+  WorkspaceOptions options;
+  options.public_azure = true;
+  AzureWorkspace w(options);
+  FirstApply(w);
+  auto plan = w.Rotor({"plan", "--detailed-exitcode", "--log-level", "debug"});
+  CHECK(plan.exit_code == 0);
+  CHECK(absl::StrContains(plan.stderr_data, "/oauth2/v2.0/token"));
+  CHECK(absl::StrContains(plan.stderr_data, "(AAD v2)"));
+  CHECK(absl::StrContains(plan.stderr_data, "/secrets?api-version=7.6"));
+  CHECK(absl::StrContains(plan.stderr_data, "deployments/?api-version=2025-04-01"));
+  CHECK_FALSE(absl::StrContains(plan.stderr_data, "/metadata/endpoints"));
 }
 
 TEST_CASE("429 throttling with Retry-After: waits and converges") {
@@ -455,7 +553,9 @@ TEST_CASE("429 throttling without Retry-After: Key Vault's 1-2-4-8-16 s backoff"
 }
 
 TEST_CASE("a failed deployment is reported with ARM's error; the next apply converges") {
-  AzureWorkspace w;
+  WorkspaceOptions options;
+  options.emulator_args = {"--arm-page-size", "1"};  // every deployment list is paged
+  AzureWorkspace w(options);
   w.Seed();
   w.IssuePfx();
   HttpResult fail = w.emu().Request(
