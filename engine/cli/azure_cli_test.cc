@@ -414,6 +414,36 @@ TEST_CASE("azurestack: a replaced user is a create, a delete and one redeploy") 
   CHECK(w.RegistryAccepts("ops", "Ops-Pw-Distinct-3c"));
   CHECK_FALSE(w.RegistryAccepts("ci", "Ci-Pw-Distinct-2b"));
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+
+  // ci comes back: its soft-deleted secret is recovered, then written.
+  w.SetUsers({{"admin", "ADMIN_PW"}, {"ci", "CI_PW"}, {"ops", "OPS_PW"}});
+  w.env()["CI_PW"] = "Ci-Pw-Returned-6f";
+  auto back = w.Rotor({"plan", "--detailed-exitcode"});
+  CHECK(back.exit_code == 2);
+  CHECK(absl::StrContains(back.stdout_data, "will be recovered from soft delete"));
+  auto recover = w.Rotor({"apply", "--auto-approve"});
+  REQUIRE(recover.exit_code == 0);
+  CHECK(w.Logins() == std::vector<std::string>{"admin", "ci", "ops"});
+  CHECK(w.RegistryAccepts("ci", "Ci-Pw-Returned-6f"));
+  CHECK(StatInt(w.Stats(), "vaults/newregkv/operations/RecoverDeletedSecret") == 1);
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+}
+
+TEST_CASE("a vault without soft delete: no deleted-secret listing, deletes purge") {
+  WorkspaceOptions options;
+  options.emulator_args = {"--no-soft-delete"};
+  AzureWorkspace w(options);
+  FirstApply(w);
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  REQUIRE(apply.exit_code == 0);
+  CHECK(w.Logins() == std::vector<std::string>{"admin"});
+  w.SetUsers({{"admin", "ADMIN_PW"}, {"ci", "CI_PW"}});
+  auto plan = w.Rotor({"plan", "--detailed-exitcode"});
+  CHECK(plan.exit_code == 2);
+  CHECK(absl::StrContains(plan.stdout_data, "+ user.ci"));
+  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 }
 
 TEST_CASE("azurestack: certificate rotation under the same secret name") {

@@ -532,6 +532,15 @@ absl::StatusOr<DeletedSecret> KeyVaultClient::DeleteSecret(absl::string_view nam
   return Write<DeletedSecret>(absl::StrCat("deleting secret ", name), make, parse, landed);
 }
 
+absl::StatusOr<DeletedSecret> KeyVaultClient::GetDeletedSecret(absl::string_view name) {
+  RETURN_IF_ERROR(CheckName(name));
+  ASSIGN_OR_RETURN(http::HttpResponse response,
+                   SendOk(Request("GET", absl::StrCat("/deletedsecrets/", name))));
+  ASSIGN_OR_RETURN(DeletedSecret d, ParseDeletedSecret(response.body));
+  Normalize(d.latest);
+  return d;
+}
+
 absl::StatusOr<SecretVersion> KeyVaultClient::RecoverDeletedSecret(absl::string_view name) {
   RETURN_IF_ERROR(CheckName(name));
   const std::string path = absl::StrCat("/deletedsecrets/", name);

@@ -87,6 +87,9 @@ class KeyVaultClient : public Vault {
                                                   bool enabled) override;
   absl::StatusOr<DeletedSecret> DeleteSecret(absl::string_view name) override;
   absl::StatusOr<std::vector<DeletedSecret>> ListDeletedSecrets() override;
+  // Beyond the Vault interface: one soft-deleted secret (GET
+  // /deletedsecrets/{name}); NotFound when it is not deleted.
+  absl::StatusOr<DeletedSecret> GetDeletedSecret(absl::string_view name);
   absl::StatusOr<SecretVersion> RecoverDeletedSecret(absl::string_view name) override;
   absl::Status PurgeDeletedSecret(absl::string_view name) override;
 

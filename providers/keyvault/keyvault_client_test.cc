@@ -354,6 +354,15 @@ TEST_CASE("delete, deleted secrets, recover, purge, enable/disable") {
   REQUIRE(listed.ok());
   REQUIRE(listed->size() == 1);
   CHECK((*listed)[0].latest.name == "old");
+  f.server->Handle("GET", "/deletedsecrets/old", [&](const Req&) {
+    return Json(200, absl::StrCat(R"({"recoveryId":")", f.Base(),
+                                  R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
+                                  f.Id("old", "00d1"), R"(","attributes":{"enabled":true,"created":1600000000}})"));
+  });
+  auto one = f.vault->GetDeletedSecret("old");
+  REQUIRE(one.ok());
+  CHECK(one->latest.id == f.Id("old", "00d1"));
+  CHECK(f.vault->GetDeletedSecret("never").status().code() == absl::StatusCode::kNotFound);
   auto recovered = f.vault->RecoverDeletedSecret("old");
   REQUIRE(recovered.ok());
   CHECK(recovered->version == "00d1");
