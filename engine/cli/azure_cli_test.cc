@@ -582,7 +582,7 @@ TEST_CASE("429 throttling without Retry-After: Key Vault's 1-2-4-8-16 s backoff"
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 }
 
-TEST_CASE("a failed deployment is reported with ARM's error; the next apply converges") {
+TEST_CASE("a failed deployment is reported with ARM's error, the next apply converges") {
   WorkspaceOptions options;
   options.emulator_args = {"--arm-page-size", "1"};  // every deployment list is paged
   AzureWorkspace w(options);

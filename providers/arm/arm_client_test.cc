@@ -68,7 +68,7 @@ DeploymentRequest Request(const std::string& name) {
   return r;
 }
 
-TEST_CASE("list follows nextLink; get and exportTemplate") {
+TEST_CASE("list follows nextLink, get and exportTemplate") {
   Fixture f;
   f.server->Handle("GET", f.Path(""), [&](const Req& r) {
     CHECK(r.Param("api-version") == "2019-10-01");
@@ -171,7 +171,7 @@ TEST_CASE("a deployment already running: 409 DeploymentActive is a clear FailedP
   CHECK(f.server->RequestCount("PUT", f.Path("second")) == 1);
 }
 
-TEST_CASE("a PUT whose answer was lost is not sent twice; one refused before landing is") {
+TEST_CASE("a PUT whose answer was lost is not sent twice, one refused before landing is") {
   Fixture f;
   std::atomic<int> puts{0};
   std::atomic<bool> exists{false};
@@ -198,7 +198,7 @@ TEST_CASE("a PUT whose answer was lost is not sent twice; one refused before lan
   (void)throttled_puts;
 }
 
-TEST_CASE("waiting gives up at the timeout; transient poll failures are tolerated") {
+TEST_CASE("waiting gives up at the timeout, transient poll failures are tolerated") {
   Fixture f;
   f.server->Script("GET", f.Path("slow"), {ErrorJson(500, "InternalServerError", "blip")},
                    Json(200, Fixture::Body("slow", "Running")));

@@ -103,7 +103,7 @@ TEST_CASE("challenge mode: the first request learns the audience, then carries a
   CHECK(f.tokens->fetches() == 1);
 }
 
-TEST_CASE("a PUT's probe carries no body; the real PUT does") {
+TEST_CASE("a PUT's probe carries no body, the real PUT does") {
   Fixture f;
   std::atomic<int> unauthorized{0};
   std::vector<std::string> bodies;
@@ -126,7 +126,7 @@ TEST_CASE("a PUT's probe carries no body; the real PUT does") {
   CHECK(bodies[1] == R"({"value":"pw"})");
 }
 
-TEST_CASE("a 401 to a token refreshes it once and retries; a second 401 is returned") {
+TEST_CASE("a 401 to a token refreshes it once and retries, a second 401 is returned") {
   Fixture f;
   std::atomic<int> unauthorized{0};
   // Accepts tokens from the third on: tok-1 (after the probe) is refused,
@@ -146,7 +146,7 @@ TEST_CASE("a 401 to a token refreshes it once and retries; a second 401 is retur
   CHECK(absl::StrContains(again->body, "tok-3"));
 }
 
-TEST_CASE("fixed audience (ARM): no probe; an expired token is replaced on 401") {
+TEST_CASE("fixed audience (ARM): no probe, an expired token is replaced on 401") {
   Fixture f;
   std::atomic<int> calls{0};
   f.server->Handle("GET", "/subscriptions/s", [&](const HttpsTestServer::Request& r) {

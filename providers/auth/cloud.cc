@@ -194,7 +194,11 @@ absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudConfig& cloud,
   if (!cloud.management_audience.empty()) {
     e.management_audience = cloud.management_audience;
   } else if (azure) {
-    e.management_audience = kAzureManagementAudience;
+    // ARM accepts tokens for its own URL: https://management.azure.com/ on
+    // public Azure, the sovereign clouds' management URLs likewise.
+    e.management_audience = SameOrigin(e.arm_endpoint, kAzureArmEndpoint)
+                                ? std::string(kAzureManagementAudience)
+                                : absl::StrCat(e.arm_endpoint, "/");
   } else if (metadata != nullptr && !metadata->audiences.empty() &&
              !metadata->audiences[0].empty()) {
     e.management_audience = metadata->audiences[0];

@@ -144,6 +144,14 @@ TEST_CASE("public Azure: well-known endpoints, AAD v2") {
   CHECK(e->management_audience == "https://management.azure.com/");
   CHECK(e->VaultUrl("kv") == "https://kv.vault.azure.net");
   CHECK(e->keyvault_audience_fallback == "https://vault.azure.net");
+
+  // A sovereign cloud's ARM: derived the same way, overridable.
+  c.arm_endpoint = "https://management.usgovcloudapi.net";
+  auto gov = DeriveEndpoints(c, nullptr);
+  REQUIRE(gov.ok());
+  CHECK(gov->management_audience == "https://management.usgovcloudapi.net/");
+  CHECK(gov->VaultUrl("kv") == "https://kv.vault.usgovcloudapi.net");
+  CHECK(gov->keyvault_audience_fallback == "https://vault.usgovcloudapi.net");
 }
 
 TEST_CASE("overrides win over derivations") {

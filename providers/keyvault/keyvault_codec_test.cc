@@ -196,7 +196,7 @@ TEST_CASE("secret ids") {
   CHECK_FALSE(ParseSecretId("kv/secrets/x").ok());
 }
 
-TEST_CASE("request bodies: JSON-escaped value, content type, tags; round trip") {
+TEST_CASE("request bodies: JSON-escaped value, content type, tags, round trip") {
   SetSecretRequest r;
   r.value = Secret("quote\" backslash\\ newline\n unicode \xC3\xA9 ctl \x01");
   r.content_type = "user credentials";
