@@ -11,8 +11,9 @@
 // the vault's 401 challenge (fallback https://vault.{suffix}). A port on the
 // ARM endpoint is carried over to the derived Key Vault host and audience
 // (https://management.localhost:8443 -> https://kv.vault.localhost:8443).
-// Public Azure uses the well-known endpoints. Every value can be overridden
-// in [cloud].
+// Public Azure uses the well-known endpoints (another ARM endpoint, e.g. a
+// sovereign cloud's, gets the same derivation: vault.{suffix}, and its own
+// URL as the ARM audience). Every value can be overridden in [cloud].
 #ifndef ROTOR_PROVIDERS_AUTH_CLOUD_H_
 #define ROTOR_PROVIDERS_AUTH_CLOUD_H_
 
