@@ -17,7 +17,7 @@
 namespace rotor::arm {
 namespace {
 
-std::string ReferenceDir() { return testing::SourceDir() + "/../shared/reference"; }
+std::string ReferenceDir() { return testing::SourceDir() + "/tests/data/azure-reference"; }
 
 std::string ToText(const rapidjson::Value& v) {
   rapidjson::StringBuffer b;
