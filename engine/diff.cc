@@ -362,6 +362,8 @@ class PlanBuilder {
       }
     }
 
+    LintDeployedThumbprint(deployment, base);
+
     if (actual_.last_successful_deployment.has_value()) {
       std::vector<std::string> late;
       CollectLateSecretChanges(actual_.last_successful_deployment->timestamp, &late);
@@ -397,6 +399,27 @@ class PlanBuilder {
     for (auto& r : config_reasons) c.reasons.push_back(std::move(r));
     for (auto& r : drift_reasons) c.reasons.push_back(std::move(r));
     return absl::OkStatus();
+  }
+
+  // The certificate secret holds a certificate whose thumbprint is not the
+  // one the deployment passes: the registry VM looks for files named after
+  // pfxThumbprint, so redeploying that deployment as it is fails.
+  void LintDeployedThumbprint(const DesiredDeployment& deployment, const Deployment& base) {
+    if (!desired_.certificate.has_value()) return;
+    const std::string& secret = desired_.certificate->secret_name;
+    auto current = actual_.certificates.find(SecretKey(secret));
+    if (current == actual_.certificates.end() || current->second.thumbprint.empty()) return;
+    const std::string thumb_param = deployment.ParameterName("pfx_thumbprint");
+    std::string deployed = ParameterString(base, thumb_param);
+    if (deployed.empty() || EqualsIgnoreCase(deployed, current->second.thumbprint)) return;
+    plan_.warnings.push_back(
+        {absl::StrCat("certificate.", secret),
+         absl::StrCat("the certificate in secret ", secret, " has thumbprint ",
+                      current->second.thumbprint, " but deployment ", base.name, " passes ",
+                      thumb_param, " = ", deployed,
+                      "; the registry VM looks for files named after the thumbprint, so "
+                      "redeploying ", base.name, " as it is fails (rotor redeploys with the "
+                      "matching thumbprint)")});
   }
 
   void AddCertificateAttributes(Change& c, const Deployment* base) {

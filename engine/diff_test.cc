@@ -286,12 +286,19 @@ TEST_CASE("certificates compare by thumbprint, and stale deployment parameters r
   f.actual.base_deployment->parameters["pfxThumbprint"] = {"String", JsonQuote("AAAA")};
   CHECK_FALSE(f.Compute().HasChanges());
 
-  // The deployment still points at another thumbprint: redeploy only.
+  CHECK(f.Compute().warnings.empty());
+
+  // The deployment still points at another thumbprint: redeploy only, and
+  // a warning that the deployment as it is cannot work.
   f.actual.base_deployment->parameters["pfxThumbprint"] = {"String", JsonQuote("BBBB")};
   Plan stale = f.Compute();
   REQUIRE(stale.changes.size() == 1);
   CHECK(stale.changes[0].action == Action::kRedeploy);
   CHECK(stale.changes[0].cause == Cause::kDrift);
+  REQUIRE(stale.warnings.size() == 1);
+  CHECK(stale.warnings[0].subject == "certificate.containersecret");
+  CHECK(stale.warnings[0].message.find("has thumbprint AAAA but deployment registry passes "
+                                       "pfxThumbprint = BBBB") != std::string::npos);
 
   // A new PFX: a new version, then a redeploy with the URL known after apply.
   f.desired.certificate->thumbprint = "CCCC";
