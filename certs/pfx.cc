@@ -370,6 +370,20 @@ absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem,
   return internal::Thumbprint(cert.get());
 }
 
+absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem,
+                                         absl::string_view source_name) {
+  internal::BioPtr bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
+                   : nullptr);
+  if (!cert) {
+    TakeOpenSslErrors();
+    return absl::InvalidArgumentError(
+        absl::StrCat("no PEM certificate in ", source_name));
+  }
+  return internal::Asn1TimeToAbsl(X509_get0_notAfter(cert.get()));
+}
+
 absl::StatusOr<std::string> ThumbprintOfDer(absl::string_view der,
                                             absl::string_view source_name) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());

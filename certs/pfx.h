@@ -111,6 +111,10 @@ class Pfx {
 // `source_name` names the input in errors.
 absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem,
                                             absl::string_view source_name);
+// The end of the validity period (notAfter) of the first certificate in
+// `pem` (what rotor verify reports about the certificate a registry serves).
+absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem,
+                                         absl::string_view source_name);
 // The thumbprint of one DER-encoded certificate.
 absl::StatusOr<std::string> ThumbprintOfDer(absl::string_view der,
                                             absl::string_view source_name);

@@ -212,6 +212,16 @@ TEST_CASE("The thumbprint is what openssl x509 -fingerprint -sha1 prints") {
         "leaf.der is not a DER certificate");
 }
 
+TEST_CASE("NotAfterOfPem reads the first certificate's validity end") {
+  auto pfx = Pfx::Open(Leaf().ToPfx("pw"), Secret("pw"), kSource);
+  REQUIRE(pfx.ok());
+  auto not_after = NotAfterOfPem(Leaf().CertificatePem(), "leaf.pem");
+  REQUIRE(not_after.ok());
+  CHECK(*not_after == pfx->Info(TestNow()).not_after);
+  CHECK(NotAfterOfPem("not a pem", "served").status().message() ==
+        "no PEM certificate in served");
+}
+
 TEST_CASE("Re-exporting a certificate keeps its thumbprint") {
   const std::string first = Leaf().ToPfx("one", PfxEncryption::kAes256);
   const std::string second =
