@@ -2,10 +2,16 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "certs/pfx.h"
 #include "engine/diff.h"
+#include "engine/json_text.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
 
@@ -17,37 +23,54 @@ bool VerifyReport::ok() const {
 
 namespace {
 
-VerifyCheck CheckCertificate(const ExpectedCertificate& expected, RegistryProbe& probe) {
+constexpr char kDomainLabelParameter[] = "pipDomainNameLabel";
+
+VerifyCheck CheckCertificate(const ExpectedCertificate& expected, RegistryProbe& probe,
+                             absl::Time now) {
   VerifyCheck check{"certificate", false, ""};
+  check.declared_thumbprint = expected.thumbprint;
+  check.declared_not_after = expected.not_after;
   auto pem = probe.ServedCertificatePem();
   if (!pem.ok()) {
     check.detail = std::string(pem.status().message());
     return check;
   }
   auto served = certs::ThumbprintOfPem(*pem, "the served certificate");
-  if (!served.ok()) {
-    check.detail = std::string(served.status().message());
+  auto not_after = certs::NotAfterOfPem(*pem, "the served certificate");
+  if (!served.ok() || !not_after.ok()) {
+    check.detail = std::string((served.ok() ? not_after.status() : served.status()).message());
     return check;
   }
+  check.served_thumbprint = *served;
+  check.served_not_after = *not_after;
   if (*served != expected.thumbprint) {
     check.detail = absl::StrCat("serves ", *served, ", but the declared certificate is ",
-                                expected.thumbprint, " (a redeploy has not happened yet?)");
+                                expected.thumbprint, " (a redeploy has not happened yet?); served ",
+                                "valid until ", FormatPlanTime(*not_after), ", declared valid until ",
+                                FormatPlanTime(expected.not_after));
+    return check;
+  }
+  if (*not_after <= now) {
+    check.detail = absl::StrCat("serves ", *served, ", which expired at ", FormatPlanTime(*not_after));
     return check;
   }
   check.ok = true;
-  check.detail = absl::StrCat("serves ", *served, ", valid until ", FormatPlanTime(expected.not_after));
+  check.detail = absl::StrCat("serves ", *served, ", valid until ", FormatPlanTime(*not_after));
   return check;
 }
 
 VerifyCheck CheckLogin(const std::string& user, const Secret& password, bool want_accepted,
                        RegistryProbe& probe) {
   VerifyCheck check{absl::StrCat(want_accepted ? "user " : "rejected ", user), false, ""};
+  const int want = want_accepted ? 200 : 401;
+  check.user = user;
+  check.expected_status = want;
   auto status = probe.Login(user, password);
   if (!status.ok()) {
     check.detail = std::string(status.status().message());
     return check;
   }
-  int want = want_accepted ? 200 : 401;
+  check.status = *status;
   check.ok = *status == want;
   check.detail = absl::StrCat("GET /v2/ -> ", *status,
                               check.ok ? "" : absl::StrCat(" (expected ", want, ")"));
@@ -63,7 +86,7 @@ VerifyReport RunVerify(const VerifyInput& input, RegistryProbe& probe, absl::Tim
   VerifyReport report;
   report.registry_url = probe.url();
   if (input.certificate.has_value()) {
-    report.checks.push_back(CheckCertificate(*input.certificate, probe));
+    report.checks.push_back(CheckCertificate(*input.certificate, probe, now));
   }
   for (const auto& [user, password] : input.accepted) {
     report.checks.push_back(CheckLogin(user, password, true, probe));
@@ -72,6 +95,35 @@ VerifyReport RunVerify(const VerifyInput& input, RegistryProbe& probe, absl::Tim
     report.checks.push_back(CheckLogin(user, password, false, probe));
   }
   return report;
+}
+
+absl::StatusOr<std::string> RegistryUrlFromDeployment(absl::string_view arm_endpoint,
+                                                      const Deployment& deployment) {
+  std::string label;
+  for (const auto& [name, parameter] : deployment.parameters) {
+    if (!absl::EqualsIgnoreCase(name, kDomainLabelParameter)) continue;
+    label = JsonStringValue(parameter.value_json).value_or("");
+  }
+  if (label.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "deployment ", deployment.name, " has no ", kDomainLabelParameter,
+        " parameter (the registry template's public IP DNS label) to derive the registry's name "
+        "from"));
+  }
+  // https://management.<region>.<external domain>[:port][/]
+  absl::string_view host = arm_endpoint;
+  absl::ConsumePrefix(&host, "https://");
+  host = host.substr(0, host.find_first_of(":/"));
+  std::vector<absl::string_view> labels = absl::StrSplit(host, '.');
+  if (labels.size() < 3 || !absl::EqualsIgnoreCase(labels[0], "management")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ARM endpoint's host ", host, " is not management.<region>.<external domain>, so the "
+        "registry's name (", label, ".<region>.cloudapp.<external domain>) cannot be derived"));
+  }
+  std::string domain = absl::StrJoin(labels.begin() + 2, labels.end(), ".");
+  return absl::StrCat("https://", absl::AsciiStrToLower(label), ".",
+                      absl::AsciiStrToLower(labels[1]), ".cloudapp.",
+                      absl::AsciiStrToLower(domain));
 }
 
 std::string RenderVerifyText(const VerifyReport& report) {
@@ -112,6 +164,40 @@ std::string RenderVerifyJson(const VerifyReport& report) {
     w.Bool(c.ok);
     w.Key("detail");
     w.String(c.detail.c_str());
+    if (!c.declared_thumbprint.empty()) {
+      auto side = [&w](const char* key, const std::string& thumbprint,
+                       const std::optional<absl::Time>& not_after) {
+        w.Key(key);
+        if (thumbprint.empty()) {
+          w.Null();
+          return;
+        }
+        w.StartObject();
+        w.Key("thumbprint");
+        w.String(thumbprint.c_str());
+        w.Key("not_after");
+        if (not_after.has_value()) {
+          w.String(FormatPlanTime(*not_after).c_str());
+        } else {
+          w.Null();
+        }
+        w.EndObject();
+      };
+      side("served", c.served_thumbprint, c.served_not_after);
+      side("declared", c.declared_thumbprint, c.declared_not_after);
+    }
+    if (!c.user.empty()) {
+      w.Key("user");
+      w.String(c.user.c_str());
+      w.Key("expected_status");
+      w.Int(c.expected_status);
+      w.Key("status");
+      if (c.status == 0) {
+        w.Null();
+      } else {
+        w.Int(c.status);
+      }
+    }
     w.EndObject();
   }
   w.EndArray();

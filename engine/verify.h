@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/base/secret.h"
+#include "engine/deployments.h"
 
 namespace rotor {
 
@@ -48,6 +49,19 @@ struct VerifyCheck {
   std::string name;  // "certificate", "user admin", "rejected old"
   bool ok = false;
   std::string detail;
+  // The certificate check: what the registry serves (empty when it could
+  // not be read) and what the configuration declares.
+  // (Every field has an initializer, so {name, ok, detail} leaves the rest
+  // without -Wmissing-field-initializers.)
+  std::string served_thumbprint{};
+  std::optional<absl::Time> served_not_after{};
+  std::string declared_thumbprint{};
+  std::optional<absl::Time> declared_not_after{};
+  // Login checks: the user, the status wanted (200 or 401) and the one
+  // answered (0 when no answer came).
+  std::string user{};
+  int expected_status = 0;
+  int status = 0;
 };
 
 struct VerifyReport {
@@ -57,6 +71,18 @@ struct VerifyReport {
 };
 
 VerifyReport RunVerify(const VerifyInput& input, RegistryProbe& probe, absl::Time now);
+
+// The registry's base URL when `[registry] url` is not set, from the
+// deployment the registry VM runs. The Azure Stack Hub registry template
+// (azurestack-gallery registry/) gives the VM a public IP whose DNS label is
+// the `pipDomainNameLabel` parameter, and Azure Stack Hub names such an IP
+// <label>.<region>.cloudapp.<external domain> (learn.microsoft.com,
+// azure-stack/user/azure-stack-dns), where the stamp's ARM endpoint is
+// management.<region>.<external domain>. The registry listens on 443.
+// FailedPrecondition, saying why, when the deployment has no such parameter
+// or the endpoint is not of that form.
+absl::StatusOr<std::string> RegistryUrlFromDeployment(absl::string_view arm_endpoint,
+                                                      const Deployment& deployment);
 
 std::string RenderVerifyText(const VerifyReport& report);
 std::string RenderVerifyJson(const VerifyReport& report);

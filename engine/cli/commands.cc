@@ -307,7 +307,10 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   if (options.verify) {
     human << "\n";
     return VerifyRegistry(session->config, session->desired, *session->providers.vault,
-                          std::move(outputs->deleted_credentials), /*json=*/false, human, io);
+                          session->providers.deployments.get(),
+                          {std::move(outputs->deleted_credentials), /*json=*/false,
+                           s.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration()},
+                          human, io);
   }
   return kExitOk;
 }

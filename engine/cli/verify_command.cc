@@ -1,8 +1,10 @@
 #include "engine/cli/verify_command.h"
 
+#include <optional>
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/base/status_macros.h"
 #include "engine/cli/providers.h"
 #include "engine/desired.h"
@@ -42,9 +44,46 @@ absl::StatusOr<std::vector<std::pair<std::string, Secret>>> ParseRejected(
 
 }  // namespace
 
+absl::StatusOr<std::string> ResolveRegistryUrl(const Config& config,
+                                               DeploymentService* deployments) {
+  if (!config.registry.url.empty()) return config.registry.url;
+  const std::string advice =
+      "; set [registry] url to the registry's address (https://NAME.REGION.cloudapp.DOMAIN)";
+  if (config.cloud.kind != CloudKind::kAzureStack || deployments == nullptr ||
+      !config.deployment.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rotor verify needs the registry's address: set [registry] url (only an Azure Stack Hub "
+        "registry deployment lets rotor derive it)"));
+  }
+  const DeploymentConfig& d = *config.deployment;
+  std::optional<Deployment> running;
+  if (d.name != "latest") {
+    auto named = deployments->GetDeployment(d.resource_group, d.name);
+    if (!named.ok()) return named.status();
+    running = *std::move(named);
+  } else {
+    auto all = deployments->ListDeployments(d.resource_group);
+    if (!all.ok()) return all.status();
+    for (auto& candidate : *all) {
+      if (!candidate.Succeeded()) continue;
+      if (!running.has_value() || candidate.timestamp > running->timestamp) running = candidate;
+    }
+    if (!running.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "[registry] url is not set, and no deployment in resource group ", d.resource_group,
+          " has succeeded to derive the registry's name from", advice));
+    }
+  }
+  auto url = RegistryUrlFromDeployment(config.cloud.arm_endpoint, *running);
+  if (!url.ok()) {
+    return absl::Status(url.status().code(), absl::StrCat("[registry] url is not set, and ",
+                                                          url.status().message(), advice));
+  }
+  return url;
+}
+
 int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vault,
-                   std::vector<std::pair<std::string, Secret>> rejected, bool json,
-                   std::ostream& out, Io& io) {
+                   DeploymentService* deployments, VerifyRun run, std::ostream& out, Io& io) {
   VerifyInput input;
   if (desired.certificate.has_value()) {
     input.certificate =
@@ -64,16 +103,36 @@ int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vau
     }
     input.accepted.emplace_back(user.name, std::move(bundle->value));
   }
-  input.rejected = std::move(rejected);
+  input.rejected = std::move(run.rejected);
 
+  auto url = ResolveRegistryUrl(config, deployments);
+  if (!url.ok()) return Fail(io, url.status());
   registry::RegistryClientOptions registry;
-  registry.url = config.registry.url;
+  registry.url = *url;
   registry.ca_bundle_path = config.registry.ca_bundle;
   registry.allow_insecure_loopback = config.cloud.allow_insecure_loopback;
   auto probe = registry::MakeRegistryClient(registry);
   if (!probe.ok()) return Fail(io, probe.status());
+  if (run.wait_for_registry > absl::ZeroDuration()) {
+    // Any answer will do (the certificate check reports what it is); the
+    // registry restarts with the deployment, so refused connections are
+    // expected for a while.
+    const absl::Time deadline = absl::Now() + run.wait_for_registry;
+    bool said = false;
+    for (;;) {
+      auto answer = (*probe)->ServedCertificatePem();
+      if (answer.ok() || absl::Now() >= deadline) break;
+      if (!said) {
+        out << "Waiting for the registry at " << (*probe)->url() << " to answer ("
+            << answer.status().message() << ")...\n";
+        out.flush();
+        said = true;
+      }
+      absl::SleepFor(absl::Milliseconds(250));
+    }
+  }
   VerifyReport report = RunVerify(input, **probe, io.clock.Now());
-  out << (json ? RenderVerifyJson(report) : RenderVerifyText(report));
+  out << (run.json ? RenderVerifyJson(report) : RenderVerifyText(report));
   return report.ok() ? kExitOk : kExitError;
 }
 
@@ -87,8 +146,11 @@ int VerifyCommand(const VerifyOptions& options, Io& io) {
   ProviderOptions provider_options = ProviderOptionsFor(options.common, io);
   auto providers = OpenProviders(*config, provider_options);
   if (!providers.ok()) return Fail(io, providers.status());
-  return VerifyRegistry(*config, *desired, *providers->vault, *std::move(rejected),
-                        options.common.json, io.out, io);
+  VerifyRun run;
+  run.rejected = *std::move(rejected);
+  run.json = options.common.json;
+  return VerifyRegistry(*config, *desired, *providers->vault, providers->deployments.get(),
+                        std::move(run), io.out, io);
 }
 
 }  // namespace rotor::cli

@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "engine/base/secret.h"
 #include "engine/cli/commands.h"
 #include "engine/config.h"
+#include "engine/deployments.h"
 #include "engine/state.h"
 #include "engine/vault.h"
 
@@ -24,12 +26,28 @@ struct VerifyOptions {
 
 int VerifyCommand(const VerifyOptions& options, Io& io);
 
-// The verification itself, shared with `rotor apply --verify`: `rejected`
-// are users that must now be refused, with the password they had. Prints
-// the report (text, or JSON with `json`); returns the exit code.
+struct VerifyRun {
+  // Users that must now be refused, with the password they had.
+  std::vector<std::pair<std::string, Secret>> rejected;
+  bool json = false;
+  // Right after a redeploy the registry restarts: wait up to this long for
+  // it to answer at all before checking (zero: check at once).
+  absl::Duration wait_for_registry = absl::ZeroDuration();
+};
+
+// How long `rotor apply --verify` waits for a redeployed registry.
+inline constexpr absl::Duration kRegistryRestartWait = absl::Seconds(120);
+
+// The registry's base URL: `[registry] url`, else derived from the
+// deployment the registry runs (RegistryUrlFromDeployment, engine/verify.h):
+// the configured [deployment] name, or the most recent successful one.
+absl::StatusOr<std::string> ResolveRegistryUrl(const Config& config,
+                                               DeploymentService* deployments);
+
+// The verification itself, shared with `rotor apply --verify`. Prints the
+// report (text, or JSON with `run.json`); returns the exit code.
 int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vault,
-                   std::vector<std::pair<std::string, Secret>> rejected, bool json,
-                   std::ostream& out, Io& io);
+                   DeploymentService* deployments, VerifyRun run, std::ostream& out, Io& io);
 
 }  // namespace rotor::cli
 

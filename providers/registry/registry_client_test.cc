@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "certs/pfx.h"
+#include "engine/diff.h"
 #include "providers/http/testing/https_test_server.h"
 #include "tests/support/testing.h"
 
@@ -49,7 +50,21 @@ TEST_CASE("verify against a registry: certificate, accepted and refused logins")
   VerifyReport report = RunVerify(input, **probe, absl::Now());
   CHECK(report.ok());
   REQUIRE(report.checks.size() == 3);
-  CHECK(report.checks[0].detail == absl::StrCat("serves ", served, ", valid until 2030-03-17T17:46:40Z"));
+  // The served certificate's own expiry (the declared one differs here).
+  absl::Time served_until = *certs::NotAfterOfPem(server->cert_pem(), "server");
+  CHECK(report.checks[0].detail == absl::StrCat("serves ", served, ", valid until ",
+                                                FormatPlanTime(served_until)));
+  CHECK(report.checks[0].served_thumbprint == served);
+  CHECK(report.checks[0].served_not_after == served_until);
+  CHECK(report.checks[0].declared_not_after == absl::FromUnixSeconds(1900000000));
+  CHECK(report.checks[1].user == "admin");
+  CHECK(report.checks[1].expected_status == 200);
+  CHECK(report.checks[1].status == 200);
+  CHECK(report.checks[2].expected_status == 401);
+  std::string json = RenderVerifyJson(report);
+  CHECK(absl::StrContains(json, absl::StrCat("\"served\": {\n        \"thumbprint\": \"", served)));
+  CHECK(absl::StrContains(json, "\"not_after\": \"2030-03-17T17:46:40Z\""));
+  CHECK(absl::StrContains(json, "\"expected_status\": 401"));
   CHECK(report.checks[1].detail == "GET /v2/ -> 200");
   CHECK(report.checks[2].detail == "GET /v2/ -> 401");
 
@@ -62,6 +77,9 @@ TEST_CASE("verify against a registry: certificate, accepted and refused logins")
   for (const auto& c : bad.checks) CHECK_FALSE(c.ok);
   CHECK(bad.checks[2].detail ==
         "GET /v2/ -> 200 (expected 401): the deleted user can still log in; redeploy the registry");
+  CHECK(absl::StartsWith(bad.checks[0].detail,
+                         absl::StrCat("serves ", served, ", but the declared certificate is ",
+                                      std::string(40, 'A'), " (a redeploy has not happened yet?)")));
   std::string text = RenderVerifyText(bad);
   CHECK(absl::StrContains(text, "3 of 3 checks failed."));
   CHECK_FALSE(absl::StrContains(text, "right-password"));
