@@ -189,6 +189,7 @@ class Executor {
 
   void RecordWrite(const Change& c, const SecretVersion& written) {
     outputs_.written_secrets.push_back(written.name);
+    outputs_.written_versions[SecretKey(written.name)] = written;
     if (c.Kind() == "certificate") {
       certificate_version_ = written;
       outputs_.pfx_key_vault_resource_id = vault_.info().resource_id;
@@ -393,6 +394,59 @@ absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const DesiredState& des
                                        DeploymentService* deployments,
                                        const ApplyOptions& options, ApplyObserver& observer) {
   return Executor(plan, desired, actual, vault, deployments, options, observer).Run();
+}
+
+RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actual,
+                           const ApplyOutputs& outputs) {
+  RefreshHint hint;
+  // What the refresh before the apply read (exact versions only).
+  for (const auto& [key, value] : actual.values) {
+    auto live = actual.secrets.find(key);
+    if (live == actual.secrets.end() || live->second.version.empty()) continue;
+    KnownSecret& known = hint.secrets[key];
+    known.meta = live->second;
+    known.value = value.Clone();
+  }
+  for (const auto& [key, certificate] : actual.certificates) {
+    auto live = actual.secrets.find(key);
+    if (live == actual.secrets.end() || live->second.version.empty()) continue;
+    KnownSecret& known = hint.secrets[key];
+    known.meta = live->second;
+    known.certificate = certificate;
+  }
+  // What the apply wrote replaces it: a written secret that nothing here
+  // can describe is read again.
+  for (const auto& [key, written] : outputs.written_versions) hint.secrets.erase(key);
+  auto written_version = [&](const std::string& key) -> const SecretVersion* {
+    auto it = outputs.written_versions.find(key);
+    if (it == outputs.written_versions.end() || it->second.version.empty()) return nullptr;
+    return &it->second;
+  };
+  if (desired.certificate.has_value()) {
+    const DesiredCertificate& cert = *desired.certificate;
+    const std::string key = SecretKey(cert.secret_name);
+    if (const SecretVersion* written = written_version(key)) {
+      KnownSecret& known = hint.secrets[key];
+      known.meta = *written;
+      ActualCertificate& c = known.certificate.emplace();
+      c.thumbprint = cert.thumbprint;
+      c.subject = cert.subject;
+      c.issuer = cert.issuer;
+      c.dns_names = cert.dns_names;
+      c.not_before = cert.not_before;
+      c.not_after = cert.not_after;
+    }
+  }
+  for (const auto& user : desired.users) {
+    if (user.generated) continue;
+    const std::string key = SecretKey(user.name);
+    if (const SecretVersion* written = written_version(key)) {
+      KnownSecret& known = hint.secrets[key];
+      known.meta = *written;
+      known.value = user.password.Clone();
+    }
+  }
+  return hint;
 }
 
 std::string DeriveDeploymentName(absl::string_view previous, absl::Time now) {

@@ -10,6 +10,7 @@
 #ifndef ROTOR_ENGINE_APPLY_H_
 #define ROTOR_ENGINE_APPLY_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "engine/base/clock.h"
 #include "engine/deployments.h"
 #include "engine/plan.h"
+#include "engine/refresh.h"
 #include "engine/state.h"
 #include "engine/vault.h"
 
@@ -51,6 +53,8 @@ struct ApplyOutputs {
   std::string deployment_name;
   std::string deployment_state;
   std::vector<std::string> written_secrets;
+  // The version each write made, keyed by SecretKey(name).
+  std::map<std::string, SecretVersion> written_versions;
   std::vector<std::string> deleted_secrets;
   // Deleted registry users with the password they had (see
   // ApplyOptions::capture_deleted_credentials). Never rendered.
@@ -63,6 +67,15 @@ absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const DesiredState& des
                                        const ActualState& actual, Vault& vault,
                                        DeploymentService* deployments,
                                        const ApplyOptions& options, ApplyObserver& observer);
+
+// What the refresh that checks convergence right after an apply may take as
+// known instead of reading it again (see RefreshHint): the versions the
+// apply wrote, with the declared values it wrote there (user passwords, the
+// certificate), and the secrets `actual` (the refresh the plan came from)
+// read that the apply did not write. Generated passwords are never read, so
+// they need no entry. `actual` is left as it was.
+RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actual,
+                           const ApplyOutputs& outputs);
 
 // A new deployment name from the one being redeployed: its base (without a
 // previous rotor suffix) plus "-" and a UTC timestamp, within ARM's 64

@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/base/status_macros.h"
+#include "engine/json_text.h"
 
 namespace rotor {
 namespace {
@@ -45,8 +46,16 @@ absl::Status ReadDeployments(const DesiredDeployment& want, DeploymentService& s
 
 }  // namespace
 
+bool ListedAsKnown(const SecretVersion& listed, const SecretVersion& known) {
+  if (!listed.version.empty() && listed.version != known.version) return false;
+  return SecretKey(listed.name) == SecretKey(known.name) && listed.enabled == known.enabled &&
+         absl::ToUnixSeconds(listed.created) == absl::ToUnixSeconds(known.created) &&
+         absl::ToUnixSeconds(listed.updated) == absl::ToUnixSeconds(known.updated) &&
+         listed.content_type == known.content_type && listed.tags == known.tags;
+}
+
 absl::StatusOr<ActualState> Refresh(const DesiredState& desired, Vault& vault,
-                                    DeploymentService* deployments) {
+                                    DeploymentService* deployments, const RefreshHint* hint) {
   ActualState actual;
   actual.vault = vault.info();
   ASSIGN_OR_RETURN(std::vector<SecretVersion> listed, vault.ListSecrets());
@@ -71,32 +80,60 @@ absl::StatusOr<ActualState> Refresh(const DesiredState& desired, Vault& vault,
     return deleted.status();
   }
 
-  // Which values the diff needs.
+  // Which values the diff needs, each once.
+  std::string certificate_key;
+  if (desired.certificate.has_value()) certificate_key = SecretKey(desired.certificate->secret_name);
   std::set<std::string> declared;
-  std::vector<std::string> to_read;
-  auto want_value = [&](const std::string& name) {
-    const SecretVersion* live = actual.FindSecret(name);
-    if (live != nullptr && live->enabled) to_read.push_back(live->name);
+  std::vector<std::string> needed;  // keys
+  auto want_value = [&](const std::string& key) {
+    auto it = actual.secrets.find(key);
+    if (it != actual.secrets.end() && it->second.enabled && declared.insert(key).second) {
+      needed.push_back(key);
+    }
   };
   for (const auto& user : desired.users) {
-    declared.insert(SecretKey(user.name));
-    if (!user.generated) want_value(user.name);
-  }
-  std::string certificate_key;
-  if (desired.certificate.has_value()) {
-    certificate_key = SecretKey(desired.certificate->secret_name);
-    declared.insert(certificate_key);
-    want_value(desired.certificate->secret_name);
-  }
-  for (const auto& [key, live] : actual.secrets) {
-    if (declared.count(key) == 0 && !IsKnownKind(live) && live.enabled) {
-      to_read.push_back(live.name);
+    std::string key = SecretKey(user.name);
+    if (user.generated) {
+      declared.insert(key);
+    } else {
+      want_value(key);
+      declared.insert(key);
     }
   }
+  if (!certificate_key.empty()) {
+    want_value(certificate_key);
+    declared.insert(certificate_key);
+  }
+  for (const auto& [key, live] : actual.secrets) {
+    if (declared.count(key) == 0 && !IsKnownKind(live) && live.enabled) needed.push_back(key);
+  }
+
+  // What the hint already knows is not read again.
+  std::vector<std::string> to_read;  // names, as listed
+  std::vector<std::string> to_read_keys;
+  for (const std::string& key : needed) {
+    SecretVersion& live = actual.secrets.at(key);
+    const KnownSecret* known = nullptr;
+    if (hint != nullptr) {
+      auto it = hint->secrets.find(key);
+      if (it != hint->secrets.end() && ListedAsKnown(live, it->second.meta)) known = &it->second;
+    }
+    if (known != nullptr && key == certificate_key && known->certificate.has_value()) {
+      live = known->meta;
+      actual.certificates[key] = *known->certificate;
+    } else if (known != nullptr && key != certificate_key && known->value.has_value()) {
+      live = known->meta;
+      actual.values.emplace(key, known->value->Clone());
+    } else {
+      to_read.push_back(live.name);
+      to_read_keys.push_back(key);
+    }
+  }
+
   std::vector<absl::StatusOr<SecretBundle>> bundles = vault.GetSecrets(to_read);
   for (size_t i = 0; i < to_read.size(); ++i) {
     auto& bundle = bundles[i];
-    std::string key = SecretKey(to_read[i]);
+    const std::string& key = to_read_keys[i];
     if (!bundle.ok()) {
       // Deleted or disabled between the list and the read: diff treats it
       // as it now is on the next plan; a real error stops the refresh.
@@ -107,6 +144,10 @@ absl::StatusOr<ActualState> Refresh(const DesiredState& desired, Vault& vault,
       }
       return absl::Status(bundle.status().code(),
                           absl::StrCat("read secret ", to_read[i], ": ", bundle.status().message()));
+    }
+    // The read names the exact latest version (the list may not).
+    if (SecretKey(bundle->meta.name) == key && !bundle->meta.version.empty()) {
+      actual.secrets[key] = bundle->meta;
     }
     if (key == certificate_key) {
       actual.certificates[key] = DecodeActualCertificate(*bundle);
@@ -124,8 +165,11 @@ absl::StatusOr<ActualState> Refresh(const DesiredState& desired, Vault& vault,
 std::string StateFingerprint(const ActualState& actual) {
   std::string canonical = absl::StrCat("vault ", actual.vault.name, "\n");
   for (const auto& [key, s] : actual.secrets) {
-    absl::StrAppend(&canonical, "secret ", key, " ", s.version, " ", s.enabled ? 1 : 0, " ",
-                    absl::ToUnixSeconds(s.updated), " ", s.content_type, "\n");
+    absl::StrAppend(&canonical, "secret ", key, " ", s.version.empty() ? "-" : s.version, " ",
+                    s.enabled ? 1 : 0, " ", absl::ToUnixSeconds(s.created), " ",
+                    absl::ToUnixSeconds(s.updated), " ", JsonQuote(s.content_type));
+    for (const auto& [k, v] : s.tags) absl::StrAppend(&canonical, " ", JsonQuote(k), "=", JsonQuote(v));
+    absl::StrAppend(&canonical, "\n");
   }
   for (const auto& [key, d] : actual.deleted) {
     absl::StrAppend(&canonical, "deleted ", key, " ", absl::ToUnixSeconds(d.deleted_date), "\n");

@@ -90,7 +90,10 @@ struct ActualCertificate {
 
 struct ActualState {
   VaultInfo vault;
-  // The latest version of every live secret, keyed by SecretKey(name).
+  // The latest version of every live secret, keyed by SecretKey(name), as
+  // listed; for the secrets the refresh read (see `values` and
+  // `certificates`), as read, with the exact version and versioned id. The
+  // others may have an empty `version` (Vault::ListSecrets).
   std::map<std::string, SecretVersion> secrets;
   // Values of the secrets whose value the diff needs (declared users with a
   // declared value, and undeclared secrets of unknown kind), keyed by

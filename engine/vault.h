@@ -58,8 +58,12 @@ struct VaultInfo {
 // Metadata of one version of a secret (never its value).
 struct SecretVersion {
   std::string name;     // as stored
-  std::string version;  // 32 lower-case hex characters
-  std::string id;       // "{base_url}/secrets/{name}/{version}"
+  // 32 lower-case hex characters. Empty in a ListSecrets answer whose
+  // provider's list does not carry versions (Key Vault's does not).
+  std::string version;
+  // "{base_url}/secrets/{name}/{version}"; "{base_url}/secrets/{name}" when
+  // `version` is empty.
+  std::string id;
   std::string content_type;
   std::map<std::string, std::string> tags;
   bool enabled = true;
@@ -94,7 +98,12 @@ class Vault {
   virtual const VaultInfo& info() const = 0;
 
   // The latest version of every secret that is not deleted, all pages;
-  // values are not read.
+  // values are not read. What a list answer carries: name, enabled,
+  // created, updated, content type and tags of the latest version. Its
+  // `version` (and the versioned `id`) only when the provider's list has
+  // them: Key Vault's list does not, and learning them would cost a request
+  // per secret, so its client leaves `version` empty; a GetSecret of the
+  // secret gives the exact one.
   virtual absl::StatusOr<std::vector<SecretVersion>> ListSecrets() = 0;
   // Every version of `name`, any order. NotFound when the secret is absent.
   virtual absl::StatusOr<std::vector<SecretVersion>> ListSecretVersions(

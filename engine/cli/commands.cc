@@ -55,8 +55,9 @@ absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writ
   return s;
 }
 
-absl::StatusOr<Plan> Refresh(Session& s, Io& io) {
-  ASSIGN_OR_RETURN(s.actual, Refresh(s.desired, *s.providers.vault, s.providers.deployments.get()));
+absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr) {
+  ASSIGN_OR_RETURN(s.actual,
+                   Refresh(s.desired, *s.providers.vault, s.providers.deployments.get(), hint));
   ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now()));
   plan.tool_version = ROTOR_VERSION;
   plan.prior_fingerprint = StateFingerprint(s.actual);
@@ -295,8 +296,11 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   if (!rendered.empty()) human << "\nOutputs:\n\n" << rendered;
   if (options.common.json) io.out << RenderOutputsJson(*outputs);
 
-  // Converged? The next plan must be empty; say so if it is not.
-  auto after = Refresh(*session, io);
+  // Converged? The next plan must be empty; say so if it is not. What this
+  // apply wrote and what the plan read are not read again while the list
+  // shows them unchanged (HintAfterApply).
+  const RefreshHint hint = HintAfterApply(session->desired, session->actual, *outputs);
+  auto after = Refresh(*session, io, &hint);
   if (!after.ok()) return Fail(io, after.status());
   if (after->HasChanges()) {
     io.err << RenderPlanText(*after, style);

@@ -27,6 +27,21 @@ absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,
     ASSIGN_OR_RETURN(s.versions, vault.ListSecretVersions(latest.name));
     std::sort(s.versions.begin(), s.versions.end(),
               [](const SecretVersion& a, const SecretVersion& b) { return a.created > b.created; });
+    if (latest.version.empty() && !s.versions.empty()) {
+      // Key Vault's list names no version: the latest is the one created
+      // last, and when two share that second only a read tells.
+      const SecretVersion* newest = &s.versions.front();
+      if (s.versions.size() > 1 && s.versions[1].created == newest->created) {
+        auto bundle = vault.GetSecret(latest.name);
+        if (bundle.ok()) {
+          for (const auto& v : s.versions) {
+            if (v.version == bundle->meta.version) newest = &v;
+          }
+        }
+      }
+      latest.version = newest->version;
+      latest.id = newest->id;
+    }
     s.latest = std::move(latest);
   }
   auto deleted = vault.ListDeletedSecrets();

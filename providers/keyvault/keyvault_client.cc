@@ -314,49 +314,20 @@ absl::StatusOr<std::vector<SecretVersion>> KeyVaultClient::ListSecretVersions(
   return out;
 }
 
-absl::StatusOr<SecretVersion> KeyVaultClient::LatestVersionOf(const SecretVersion& item) {
-  ASSIGN_OR_RETURN(std::vector<SecretVersion> versions, ListSecretVersions(item.name));
-  const SecretVersion* latest = nullptr;
-  for (const auto& v : versions) {
-    if (latest == nullptr || v.created > latest->created ||
-        (v.created == latest->created && v.updated > latest->updated)) {
-      latest = &v;
-    }
-  }
-  int ties = 0;
-  for (const auto& v : versions) {
-    if (v.created == latest->created) ++ties;
-  }
-  if (ties > 1) {
-    // Created in the same second: only the service knows which is latest.
-    ASSIGN_OR_RETURN(SecretBundle bundle, GetSecret(item.name));
-    return std::move(bundle.meta);
-  }
-  SecretVersion out = *latest;
-  out.name = item.name;
-  return out;
-}
-
 absl::StatusOr<std::vector<SecretVersion>> KeyVaultClient::ListSecrets() {
-  std::vector<SecretVersion> items;
+  // One request per page of 25 and nothing per secret: the list carries no
+  // version ids, and the Vault contract lets `version` stay empty (the
+  // engine reads the exact version of the secrets it needs with GetSecret).
+  std::vector<SecretVersion> out;
   RETURN_IF_ERROR(ForEachPage(Url("/secrets"), absl::StrCat("listing the secrets of vault ", info_.name),
                               [&](const std::string& body) -> absl::StatusOr<std::string> {
                                 ASSIGN_OR_RETURN(SecretListPage parsed, ParseSecretList(body));
-                                for (auto& v : parsed.items) items.push_back(std::move(v));
+                                for (auto& v : parsed.items) {
+                                  Normalize(v);
+                                  out.push_back(std::move(v));
+                                }
                                 return parsed.next_link;
                               }));
-  std::vector<absl::StatusOr<SecretVersion>> latest(items.size(), absl::UnknownError(""));
-  ParallelFor(items.size(), [&](size_t i) { latest[i] = LatestVersionOf(items[i]); });
-  std::vector<SecretVersion> out;
-  out.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (!latest[i].ok()) {
-      // Deleted between the list and the version lookup: it is gone.
-      if (latest[i].status().code() == absl::StatusCode::kNotFound) continue;
-      return latest[i].status();
-    }
-    out.push_back(*std::move(latest[i]));
-  }
   return out;
 }
 

@@ -7,11 +7,10 @@
 //  - Lists follow every nextLink verbatim (absolute, its own api-version,
 //    empty pages included) but only on the vault's own origin: a nextLink
 //    to another host is refused rather than sent a token.
-//  - ListSecrets: Key Vault's list carries no versions, the engine needs the
-//    latest version's id (it is the certificate URL the deployment passes),
-//    so each listed secret's versions are listed too (concurrently, no
-//    values): the latest is the one created last. Only when two versions
-//    share that second is the latest read with GET (its value discarded).
+//  - ListSecrets is one request per page of 25: Key Vault's list carries no
+//    version ids, so the listed SecretVersions have an empty `version` and
+//    an unversioned `id` (as engine/vault.h allows); GetSecret gives the
+//    exact version of a secret.
 //  - GetSecrets and SetSecrets run concurrently (`parallelism` at once; the
 //    HTTP client paces and retries underneath).
 //  - Writes that are not idempotent (SetSecret's PUT, delete, recover,
@@ -50,7 +49,7 @@ struct KeyVaultOptions {
   std::string base_url;     // "https://newregkv.vault.local.azurestack.external"
   std::string resource_id;  // ARM id of the vault, for VaultInfo
   std::string api_version = "2016-10-01";
-  // Concurrent operations in GetSecrets / SetSecrets / version lookups.
+  // Concurrent operations in GetSecrets / SetSecrets.
   int parallelism = 16;
   // Attempts of a non-idempotent write (the first included).
   int max_write_attempts = 6;
@@ -116,7 +115,6 @@ class KeyVaultClient : public Vault {
                            const std::function<absl::StatusOr<std::string>(const std::string&)>& consume);
   std::string NormalizeId(const std::string& id) const;
   void Normalize(SecretVersion& meta) const;
-  absl::StatusOr<SecretVersion> LatestVersionOf(const SecretVersion& item);
   absl::StatusOr<SecretBundle> ParseBundleResponse(const http::HttpResponse& response);
 
   // Sends a write that must not be repeated blindly (see the header
