@@ -5,6 +5,7 @@
 #define ROTOR_ENGINE_CLI_CLI_H_
 
 #include <iosfwd>
+#include <string>
 
 #include "engine/base/clock.h"
 #include "engine/value_source.h"
@@ -16,6 +17,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitChanges = 2;
 
+class Console;
+
 struct Io {
   std::ostream& out;
   std::ostream& err;
@@ -24,6 +27,12 @@ struct Io {
   bool in_is_tty = false;
   const Environment& env;
   const Clock& clock;
+  bool err_is_tty = false;
+  // Progress and log events (engine/cli/console.h); set by Run for the
+  // commands, null when a command is run without one.
+  Console* console = nullptr;
+  // The registry this Io runs in a fleet ("newregkv"); "" for one config.
+  std::string scope;
 };
 
 int Run(int argc, const char* const* argv, Io& io);

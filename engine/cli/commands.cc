@@ -2,6 +2,8 @@
 
 #include <iostream>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -9,10 +11,12 @@
 #include "engine/apply.h"
 #include "engine/base/files.h"
 #include "engine/base/status_macros.h"
+#include "engine/cli/console.h"
 #include "engine/cli/providers.h"
 #include "engine/config.h"
 #include "engine/desired.h"
 #include "engine/diff.h"
+#include "engine/json_text.h"
 #include "engine/refresh.h"
 #include "engine/render.h"
 #include "engine/cli/show.h"
@@ -56,8 +60,9 @@ absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writ
 }
 
 absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr) {
-  ASSIGN_OR_RETURN(s.actual,
-                   Refresh(s.desired, *s.providers.vault, s.providers.deployments.get(), hint));
+  auto actual = Refresh(s.desired, *s.providers.vault, s.providers.deployments.get(), hint);
+  if (io.console != nullptr) io.console->EndProgress(io.scope);  // throttling waits
+  ASSIGN_OR_RETURN(s.actual, std::move(actual));
   ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now()));
   plan.tool_version = ROTOR_VERSION;
   plan.prior_fingerprint = StateFingerprint(s.actual);
@@ -83,43 +88,93 @@ absl::Status CheckCertificateErrors(const Session& s, Io& io, const TextStyle& s
   return absl::OkStatus();
 }
 
-// Prints progress of an apply as plain lines (one per event).
+std::string ShortDuration(absl::Duration d) {
+  int64_t s = absl::ToInt64Seconds(d);
+  if (s >= 60) return absl::StrCat(s / 60, "m", s % 60, "s");
+  return absl::StrCat(s, "s");
+}
+
+// Reports an apply: a line per change started and finished on `out`
+// (Terraform's), and the deployment's progress while it runs: a status line
+// rewritten in place on a terminal, a timestamped line every 10 s otherwise
+// (on `out`, or live on stderr for a fleet's registry), events with
+// --log-format json. --quiet: nothing.
 class PrintingObserver : public ApplyObserver {
  public:
-  PrintingObserver(std::ostream& out, const Clock& clock) : out_(out), clock_(clock) {}
+  PrintingObserver(std::ostream& out, Io& io, bool quiet)
+      : out_(out), clock_(io.clock), console_(io.console), scope_(io.scope), quiet_(quiet) {}
 
   void OnChangeStarted(const Change& c) override {
     started_[c.address] = clock_.Now();
+    if (c.Kind() == "deployment") first_deployment_ = c.action == Action::kCreate;
+    if (Json()) {
+      console_->Event("info", scope_, "change.started",
+                      {StringField("address", c.address), StringField("action", ActionName(c.action))});
+      return;
+    }
+    if (quiet_) return;
     out_ << c.address << ": " << Verb(c) << "...\n";
     out_.flush();
   }
   void OnChangeFinished(const Change& c, const absl::Status& status) override {
     absl::Duration took = clock_.Now() - started_[c.address];
+    if (console_ != nullptr) console_->EndProgress(scope_);
+    if (Json()) {
+      console_->Event(status.ok() ? "info" : "error", scope_, "change.finished",
+                      {StringField("address", c.address), StringField("action", ActionName(c.action)),
+                       BoolField("ok", status.ok()), NumberField("seconds", absl::ToDoubleSeconds(took))});
+      return;
+    }
+    if (quiet_) return;
     if (status.ok()) {
-      out_ << c.address << ": " << Done(c) << " [" << Seconds(took) << "]\n";
+      out_ << c.address << ": " << Done(c) << " [" << ShortDuration(took) << "]\n";
     } else {
-      out_ << c.address << ": failed [" << Seconds(took) << "]\n";
+      out_ << c.address << ": failed [" << ShortDuration(took) << "]\n";
     }
     out_.flush();
   }
   void OnDeploymentProgress(const Deployment& d, absl::Duration elapsed) override {
+    const char* still = first_deployment_ ? "Still deploying..." : "Still redeploying...";
+    const std::string text =
+        absl::StrCat("deployment.registry: ", still, " (", d.name, " is ", d.provisioning_state,
+                     ") [", ShortDuration(elapsed), " elapsed]");
+    if (console_ != nullptr && (console_->json() || console_->status_line())) {
+      // The status line puts the time first: a narrow terminal cuts the end.
+      console_->Progress(scope_, "deployment.progress",
+                         console_->json()
+                             ? text
+                             : absl::StrCat("deployment.registry: ", still, " [",
+                                            ShortDuration(elapsed), " elapsed] ", d.name, " is ",
+                                            d.provisioning_state),
+                         {StringField("deployment", d.name),
+                          StringField("resource_group", d.resource_group),
+                          StringField("state", d.provisioning_state),
+                          NumberField("elapsed_seconds", absl::ToDoubleSeconds(elapsed))});
+      return;
+    }
+    if (quiet_ || (console_ != nullptr && console_->quiet())) return;
     if (elapsed - last_progress_ < absl::Seconds(10)) return;
     last_progress_ = elapsed;
-    out_ << "deployment.registry: Still redeploying... (" << d.name << " is "
-            << d.provisioning_state << ") [" << Seconds(elapsed) << " elapsed]\n";
+    if (console_ != nullptr && !scope_.empty()) {
+      console_->Line(scope_, text);  // a fleet: live, while the output waits
+      return;
+    }
+    out_ << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ ", clock_.Now(), absl::UTCTimeZone()) << text
+         << "\n";
     out_.flush();
   }
   void OnMessage(absl::string_view message) override {
+    if (Json()) {
+      console_->Event("info", scope_, "apply.message", {StringField("message", message)});
+      return;
+    }
+    if (quiet_) return;
     out_ << "  " << message << "\n";
     out_.flush();
   }
 
  private:
-  static std::string Seconds(absl::Duration d) {
-    int64_t s = absl::ToInt64Seconds(d);
-    if (s >= 60) return absl::StrCat(s / 60, "m", s % 60, "s");
-    return absl::StrCat(s, "s");
-  }
+  bool Json() const { return console_ != nullptr && console_->json(); }
   static const char* Verb(const Change& c) {
     switch (c.action) {
       case Action::kCreate:
@@ -157,6 +212,10 @@ class PrintingObserver : public ApplyObserver {
 
   std::ostream& out_;
   const Clock& clock_;
+  Console* console_;
+  std::string scope_;
+  bool quiet_;
+  bool first_deployment_ = false;
   std::map<std::string, absl::Time> started_;
   absl::Duration last_progress_ = absl::ZeroDuration();
 };
@@ -183,6 +242,43 @@ ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io) {
   provider_options.parallelism = options.parallelism;
   provider_options.log = &io.err;
   provider_options.log_level = options.log_level;
+  if (Console* console = io.console; console != nullptr) {
+    const std::string scope = io.scope;
+    provider_options.log_sink = [console, scope](absl::string_view level,
+                                                 absl::string_view message) {
+      console->Log(level, scope, message);
+    };
+    // Retries are waits: throttling shows as progress. Plain lines at most
+    // every 5 s per registry.
+    auto last_line = std::make_shared<std::pair<std::mutex, absl::Time>>();
+    last_line->second = absl::InfinitePast();
+    const Clock* clock = &io.clock;
+    provider_options.on_retry = [console, scope, last_line, clock](const RetryNotice& r) {
+      const bool throttled = r.status == 429 || r.status == 503;
+      std::string text = absl::StrCat(
+          throttled ? "throttled: " : "", "retrying ", r.method, " ", r.url, " in ",
+          absl::FormatDuration(absl::Trunc(r.delay, absl::Milliseconds(100))),
+          " after ",
+          r.status == 0 ? std::string("a transport failure") : absl::StrCat("HTTP ", r.status),
+          r.server_delay ? " (Retry-After)" : "", " (attempt ", r.attempt, ")");
+      if (console->json() || console->status_line()) {
+        console->Progress(scope, "http.retry", text,
+                          {StringField("method", r.method), StringField("url", r.url),
+                           IntField("status", r.status), IntField("attempt", r.attempt),
+                           NumberField("delay_seconds", absl::ToDoubleSeconds(r.delay)),
+                           BoolField("retry_after", r.server_delay)});
+        return;
+      }
+      if (!console->plain_lines()) return;
+      {
+        std::lock_guard<std::mutex> lock(last_line->first);
+        absl::Time now = clock->Now();
+        if (now - last_line->second < absl::Seconds(5)) return;
+        last_line->second = now;
+      }
+      console->Line(scope, text);
+    };
+  }
   return provider_options;
 }
 
@@ -197,13 +293,15 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   if (!plan.ok()) return Fail(io, plan.status());
   if (options.common.json) {
     io.out << RenderPlanJson(*plan, /*pretty=*/true);
+  } else if (options.common.quiet) {
+    io.out << RenderSummaryLine(*plan) << "\n";
   } else {
     io.out << RenderPlanText(*plan, style);
   }
   if (!options.out.empty()) {
     absl::Status saved = WriteFileAtomic(options.out, RenderPlanJson(*plan, /*pretty=*/true));
     if (!saved.ok()) return Fail(io, saved);
-    if (!options.common.json) {
+    if (!options.common.json && !options.common.quiet) {
       io.out << "\nSaved the plan to: " << options.out << "\n"
              << "To perform exactly these actions, run:\n    rotor apply -c "
              << options.common.config << " " << options.out << "\n";
@@ -255,11 +353,12 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
                           " no longer matches: a value from the configuration's sources changed "
                           "since it was made; run rotor plan again")));
     }
-  } else {
+  } else if (!options.common.quiet || !options.auto_approve) {
+    // --quiet shows the plan only when someone must approve it.
     human << RenderPlanText(*plan, style);
   }
   if (!plan->HasChanges()) {
-    if (saved.has_value()) human << RenderSummaryLine(*plan) << "\n";
+    if (saved.has_value() || options.common.quiet) human << RenderSummaryLine(*plan) << "\n";
     if (options.common.json) io.out << RenderOutputsJson(ApplyOutputs{});
     return kExitOk;
   }
@@ -280,8 +379,8 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
       return kExitError;
     }
   }
-  human << "\n";
-  PrintingObserver observer(human, io.clock);
+  if (!options.common.quiet) human << "\n";
+  PrintingObserver observer(human, io, options.common.quiet);
   rotor::ApplyOptions apply_options;
   apply_options.clock = &io.clock;
   apply_options.capture_deleted_credentials = options.verify;
@@ -290,10 +389,10 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   if (!outputs.ok()) return Fail(io, outputs.status());
 
   Plan::Summary s = plan->Summarize();
-  human << "\nApply complete! Resources: " << s.add << " added, " << s.change << " changed, "
+  human << (options.common.quiet ? "" : "\n") << "Apply complete! Resources: " << s.add << " added, " << s.change << " changed, "
          << s.destroy << " destroyed, " << s.redeploy << " redeployed.\n";
   std::string rendered = RenderOutputsText(*outputs);
-  if (!rendered.empty()) human << "\nOutputs:\n\n" << rendered;
+  if (!rendered.empty() && !options.common.quiet) human << "\nOutputs:\n\n" << rendered;
   if (options.common.json) io.out << RenderOutputsJson(*outputs);
 
   // Converged? The next plan must be empty; say so if it is not. What this
@@ -333,8 +432,12 @@ int DriftCommand(const CommonOptions& options, Io& io) {
   if (options.json) {
     io.out << RenderPlanJson(drift, /*pretty=*/true);
   } else if (drift.HasChanges()) {
-    io.out << "Drift: the live state moved outside rotor.\n\n"
-           << RenderPlanText(drift, StyleFor(options, io));
+    io.out << "Drift: the live state moved outside rotor.\n";
+    if (options.quiet) {
+      io.out << RenderSummaryLine(drift) << "\n";
+    } else {
+      io.out << "\n" << RenderPlanText(drift, StyleFor(options, io));
+    }
   } else {
     io.out << "No drift: the vault and the deployment are as rotor left them.";
     if (pending > 0) {
@@ -346,22 +449,58 @@ int DriftCommand(const CommonOptions& options, Io& io) {
   return drift.HasChanges() ? kExitChanges : kExitOk;
 }
 
+namespace {
+
+// validate --json: {"config", "valid", "certificate": {"pfx", "checks"}, "error"}.
+std::string ValidateJson(const std::string& config_path, const DesiredState* desired,
+                         const std::string& error) {
+  std::string out = absl::StrCat("{\n  \"config\": ", JsonQuote(config_path),
+                                 ",\n  \"valid\": ", error.empty() ? "true" : "false");
+  if (desired != nullptr && desired->certificate.has_value()) {
+    absl::StrAppend(&out, ",\n  \"certificate\": {\"pfx\": ",
+                    JsonQuote(desired->certificate->pfx_path), ", \"checks\": [");
+    bool first = true;
+    for (const auto& c : desired->certificate->checks) {
+      absl::StrAppend(&out, first ? "\n" : ",\n", "    {\"name\": ", JsonQuote(c.name),
+                      ", \"level\": ", JsonQuote(c.level), ", \"detail\": ", JsonQuote(c.detail),
+                      "}");
+      first = false;
+    }
+    absl::StrAppend(&out, first ? "]}" : "\n  ]}");
+  }
+  if (!error.empty()) absl::StrAppend(&out, ",\n  \"error\": ", JsonQuote(error));
+  out += "\n}\n";
+  return out;
+}
+
+}  // namespace
+
 int ValidateCommand(const CommonOptions& options, Io& io) {
+  auto fail = [&](const absl::Status& status, const DesiredState* desired) {
+    if (options.json) io.out << ValidateJson(options.config, desired, std::string(status.message()));
+    return Fail(io, status);
+  };
   auto config = LoadConfig(options.config);
-  if (!config.ok()) return Fail(io, config.status());
+  if (!config.ok()) return fail(config.status(), nullptr);
   auto desired = BuildDesired(*config, io.env, io.clock.Now());
-  if (!desired.ok()) return Fail(io, desired.status());
+  if (!desired.ok()) return fail(desired.status(), nullptr);
   if (desired->certificate.has_value()) {
-    Plan checks_only;
-    checks_only.certificate_checks = desired->certificate->checks;
-    io.out << "Certificate checks for " << desired->certificate->pfx_path << ":\n"
-           << RenderChecksText(checks_only, StyleFor(options, io));
-    if (desired->certificate->has_errors) {
-      io.err << "Error: the certificate fails its checks\n";
-      return kExitError;
+    const bool errors = desired->certificate->has_errors;
+    if (!options.json && (!options.quiet || errors)) {
+      Plan checks_only;
+      checks_only.certificate_checks = desired->certificate->checks;
+      io.out << "Certificate checks for " << desired->certificate->pfx_path << ":\n"
+             << RenderChecksText(checks_only, StyleFor(options, io));
+    }
+    if (errors) {
+      return fail(absl::FailedPreconditionError("the certificate fails its checks"), &*desired);
     }
   }
-  io.out << "Success! The configuration is valid.\n";
+  if (options.json) {
+    io.out << ValidateJson(options.config, &*desired, "");
+  } else {
+    io.out << "Success! The configuration is valid.\n";
+  }
   return kExitOk;
 }
 

@@ -4,6 +4,7 @@
 #define ROTOR_ENGINE_CLI_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 #include "engine/cli/cli.h"
 #include "engine/cli/providers.h"
@@ -11,13 +12,25 @@
 namespace rotor::cli {
 
 struct CommonOptions {
+  // The one configuration a command runs on (a fleet runs the command once
+  // per file, with this set to each).
   std::string config = "rotor.toml";
+  // -c as given: files and folders (every *.toml in them); empty means
+  // rotor.toml. More than one, or a folder, makes a fleet (fleet.h).
+  std::vector<std::string> configs;
+  // --target: only the registries whose vault name or config file stem is
+  // one of these.
+  std::vector<std::string> targets;
   bool json = false;
   bool no_color = false;
   // Azure providers: HTTP requests in flight, and the least severe log
   // lines printed on stderr (debug shows each request, bodies redacted).
   int parallelism = 16;
   std::string log_level = "warn";
+  // Progress and log events: "text" or "json" (console.h).
+  std::string log_format = "text";
+  // Only errors and the final summary.
+  bool quiet = false;
 };
 
 struct PlanOptions {

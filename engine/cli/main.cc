@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
   // A value source's command that exits early must not kill rotor.
   std::signal(SIGPIPE, SIG_IGN);
   rotor::ProcessEnvironment env;
-  rotor::cli::Io io{std::cout,          std::cerr,  std::cin, ::isatty(1) == 1,
-                    ::isatty(0) == 1,   env,        rotor::RealClock::Get()};
+  rotor::cli::Io io{std::cout,        std::cerr, std::cin,         ::isatty(1) == 1,
+                    ::isatty(0) == 1, env,       rotor::RealClock::Get(), ::isatty(2) == 1};
   int code = rotor::cli::Run(argc, argv, io);
   std::cout.flush();
   return code;

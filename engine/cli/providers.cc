@@ -95,6 +95,11 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
   RETURN_IF_ERROR(ResolveCloudIdentity(&cloud, env));
   ASSIGN_OR_RETURN(auth::ApiVersions versions, auth::ResolveApiVersions(cloud));
   http::LogSink log = MakeLogSink(options.log, options.log_level);
+  if (options.log_sink) {
+    log = [sink = options.log_sink](http::LogLevel level, absl::string_view message) {
+      sink(level == http::LogLevel::kWarning ? "warn" : http::LogLevelName(level), message);
+    };
+  }
 
   http::HttpClientOptions http_options;
   http_options.parallelism = std::max(1, options.parallelism);
@@ -103,6 +108,11 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
   // Managed identity tokens come from IMDS, which speaks only http.
   http_options.allow_instance_metadata = config.auth.method == AuthMethod::kManagedIdentity;
   http_options.log = log;
+  if (options.on_retry) {
+    http_options.on_retry = [on_retry = options.on_retry](const http::RetryEvent& e) {
+      on_retry(RetryNotice{e.method, e.url, e.attempt, e.status, e.delay, e.server_delay});
+    };
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<http::HttpClient> created,
                    http::HttpClient::Create(std::move(http_options)));
   std::shared_ptr<http::HttpSender> client(std::move(created));

@@ -3,12 +3,15 @@
 #ifndef ROTOR_ENGINE_CLI_PROVIDERS_H_
 #define ROTOR_ENGINE_CLI_PROVIDERS_H_
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "engine/base/clock.h"
 #include "engine/base/files.h"
 #include "engine/config.h"
@@ -26,6 +29,17 @@ struct Providers {
   std::optional<FileLock> lock;
 };
 
+// A retry the HTTP client scheduled (throttling, a transient failure): a
+// wait worth showing as progress. No secret: the URL is redacted.
+struct RetryNotice {
+  std::string method;
+  std::string url;
+  int attempt = 0;  // the attempt that failed, 1 = the first
+  int status = 0;   // its HTTP status; 0 for a transport failure
+  absl::Duration delay;
+  bool server_delay = false;  // from Retry-After
+};
+
 struct ProviderOptions {
   bool for_writing = false;  // take the lock
   const Clock* clock = &RealClock::Get();
@@ -38,6 +52,11 @@ struct ProviderOptions {
   // (debug, info, warn, error); nullptr: nowhere. Never secrets or bodies.
   std::ostream* log = nullptr;
   std::string log_level = "warn";
+  // When set, log lines go here instead of `log`, unfiltered: `level` is
+  // "debug", "info", "warn" or "error".
+  std::function<void(absl::string_view level, absl::string_view message)> log_sink;
+  // Called (from an I/O thread) for every HTTP retry scheduled.
+  std::function<void(const RetryNotice&)> on_retry;
 };
 
 absl::StatusOr<Providers> OpenProviders(const Config& config, const ProviderOptions& options);
