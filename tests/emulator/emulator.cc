@@ -6,8 +6,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "engine/base/files.h"
 #include "engine/base/status_macros.h"
@@ -195,7 +197,10 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
   } else {
     if (options_.latency > absl::ZeroDuration()) absl::SleepFor(options_.latency);
     const Fault fault = faults_->Next();
-    if (fault == Fault::kDrop) {
+    std::optional<HttpResponse> scripted = scripted_.Take(request);
+    if (scripted.has_value()) {
+      r = *std::move(scripted);
+    } else if (fault == Fault::kDrop) {
       stats_.Dropped();
       r.drop = true;
       if (!options_.quiet) {
@@ -204,7 +209,9 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
       }
       return r;
     }
-    if (fault == Fault::kFail500 || fault == Fault::kFail503) {
+    if (scripted.has_value()) {
+      // Answered above (POST /_emulator/answer).
+    } else if (fault == Fault::kFail500 || fault == Fault::kFail503) {
       stats_.InjectedFailure();
       const bool unavailable = fault == Fault::kFail503;
       r = KeyVaultError(unavailable ? 503 : 500,
@@ -310,6 +317,43 @@ HttpResponse Emulator::Admin(const HttpRequest& request) {
   } else if (p == "/_emulator/deploy-fail" && request.method == "POST" &&
              !request.Query("resourceGroup").empty()) {
     arm_->ArmFailure(request.Query("resourceGroup"));
+    r.status = 204;
+  } else if (p == "/_emulator/answer" && request.method == "POST" &&
+             !request.Query("path").empty()) {
+    // The next `count` (default 1, 0: until DELETE) requests for `method`
+    // (default any) and `path` get `status` (default 200), the request body
+    // repeated `repeat` times (default 1) as `contentType` (default JSON),
+    // and the header `header` ("Name: value") if given.
+    ScriptedAnswer answer;
+    answer.method = request.HasQuery("method") ? request.Query("method") : "*";
+    answer.path = request.Query("path");
+    int count = 1, status = 200, repeat = 1;
+    if ((request.HasQuery("count") && !absl::SimpleAtoi(request.Query("count"), &count)) ||
+        (request.HasQuery("status") && !absl::SimpleAtoi(request.Query("status"), &status)) ||
+        (request.HasQuery("repeat") &&
+         (!absl::SimpleAtoi(request.Query("repeat"), &repeat) || repeat < 0 ||
+          static_cast<double>(repeat) * static_cast<double>(request.body.size()) > 256e6))) {
+      return KeyVaultError(400, "BadParameter", "count, status and repeat are numbers");
+    }
+    answer.remaining = count;
+    answer.response.status = status;
+    answer.response.body.reserve(request.body.size() * static_cast<size_t>(repeat));
+    for (int i = 0; i < repeat; ++i) answer.response.body += request.body;
+    answer.response.content_type = request.HasQuery("contentType")
+                                       ? request.Query("contentType")
+                                       : "application/json; charset=utf-8";
+    if (const std::string header = request.Query("header"); !header.empty()) {
+      const size_t colon = header.find(':');
+      if (colon == std::string::npos) {
+        return KeyVaultError(400, "BadParameter", "header is \"Name: value\"");
+      }
+      answer.response.SetHeader(header.substr(0, colon),
+                                std::string(absl::StripAsciiWhitespace(header.substr(colon + 1))));
+    }
+    scripted_.Add(std::move(answer));
+    r.status = 204;
+  } else if (p == "/_emulator/answer" && request.method == "DELETE") {
+    scripted_.Clear();
     r.status = 204;
   } else if (p == "/_emulator/health" && request.method == "GET") {
     r.Json(200, "{\"status\":\"ok\"}");

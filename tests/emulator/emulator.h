@@ -75,6 +75,7 @@ class Emulator {
   uint64_t seed_ = 0;
   Stats stats_;
   std::unique_ptr<FaultInjector> faults_;
+  ScriptedAnswers scripted_;
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<KeyVaultService> vaults_;
   std::unique_ptr<RegistryProvisioner> registry_;

@@ -1,5 +1,7 @@
 #include "tests/emulator/faults.h"
 
+#include "absl/strings/match.h"
+
 namespace rotor::emulator {
 
 void SlidingWindow::Expire(absl::Time now) {
@@ -40,6 +42,33 @@ Fault FaultInjector::Next() {
   if (drop < drop_rate_) return Fault::kDrop;
   if (fail < fail_rate_) return which < 0.5 ? Fault::kFail500 : Fault::kFail503;
   return Fault::kNone;
+}
+
+void ScriptedAnswers::Add(ScriptedAnswer answer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  answers_.push_back(std::move(answer));
+}
+
+void ScriptedAnswers::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  answers_.clear();
+}
+
+std::optional<HttpResponse> ScriptedAnswers::Take(const HttpRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = answers_.begin(); it != answers_.end(); ++it) {
+    if (it->method != "*" && it->method != request.method) continue;
+    const bool prefix = absl::EndsWith(it->path, "*");
+    if (prefix ? !absl::StartsWith(request.path, absl::string_view(it->path).substr(
+                                                     0, it->path.size() - 1))
+               : request.path != it->path) {
+      continue;
+    }
+    HttpResponse response = it->response;
+    if (it->remaining > 0 && --it->remaining == 0) answers_.erase(it);
+    return response;
+  }
+  return std::nullopt;
 }
 
 }  // namespace rotor::emulator

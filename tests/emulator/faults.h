@@ -8,8 +8,11 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "absl/time/time.h"
+#include "tests/emulator/http_types.h"
 #include "tests/emulator/options.h"
 
 namespace rotor::emulator {
@@ -50,6 +53,32 @@ class FaultInjector {
   double drop_rate_;
   std::mutex mu_;
   std::mt19937_64 rng_;
+};
+
+// Scripted answers (POST /_emulator/answer): requests that match a method
+// and a path get a given answer instead of the emulated one (and are not
+// carried out), for tests of what clients do with broken or hostile
+// answers: truncated or malformed JSON, wrong types, huge bodies, bad
+// nextLinks.
+struct ScriptedAnswer {
+  std::string method;  // "*" matches any
+  // The request path (percent-decoded, no query); a trailing '*' matches
+  // any path that starts with what comes before it.
+  std::string path;
+  int remaining = 1;  // answers left; 0 or less: until cleared
+  HttpResponse response;
+};
+
+class ScriptedAnswers {
+ public:
+  void Add(ScriptedAnswer answer);
+  void Clear();
+  // The answer for `request` (the first added that matches), counting it.
+  std::optional<HttpResponse> Take(const HttpRequest& request);
+
+ private:
+  std::mutex mu_;
+  std::vector<ScriptedAnswer> answers_;
 };
 
 }  // namespace rotor::emulator

@@ -183,6 +183,10 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "deployments per page of an ARM list (default 100)")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--quiet", options.quiet, "no per-request log lines on stderr");
+  app.add_option("--tls-cert-profile", options.tls_cert_profile,
+                 "server certificate: valid (default), or one clients must refuse: untrusted "
+                 "(another CA), wrong-host (names only wrong-host.example), expired")
+      ->check(CLI::IsMember({"valid", "untrusted", "wrong-host", "expired"}));
 
   app.add_option("--latency", latency, "delay added to every request, like 20ms");
   app.add_option("--throttle", throttle,

@@ -59,6 +59,9 @@ struct EmulatorOptions {
   int retention_days = 90;
   int arm_page_size = 100;
   bool quiet = false;
+  // The server certificate (tls.h): "valid", or one clients must refuse
+  // ("untrusted", "wrong-host", "expired").
+  std::string tls_cert_profile = "valid";
 
   // Fault injection (all off by default).
   absl::Duration latency = absl::ZeroDuration();

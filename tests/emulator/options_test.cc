@@ -77,5 +77,22 @@ TEST_CASE("the command line fills the options") {
   CHECK(parsed.exit_code == 2);
 }
 
+TEST_CASE("--tls-cert-profile takes valid, untrusted, wrong-host or expired") {
+  const char* plain[] = {"rotor-emulator", "--state", "/tmp/s"};
+  ParsedCommandLine parsed = ParseCommandLine(3, plain);
+  REQUIRE(parsed.options.has_value());
+  CHECK(parsed.options->tls_cert_profile == "valid");
+  for (const char* profile : {"valid", "untrusted", "wrong-host", "expired"}) {
+    const char* argv[] = {"rotor-emulator", "--state", "/tmp/s", "--tls-cert-profile", profile};
+    parsed = ParseCommandLine(5, argv);
+    REQUIRE_MESSAGE(parsed.options.has_value(), parsed.message);
+    CHECK(parsed.options->tls_cert_profile == profile);
+  }
+  const char* bad[] = {"rotor-emulator", "--state", "/tmp/s", "--tls-cert-profile", "revoked"};
+  parsed = ParseCommandLine(5, bad);
+  CHECK_FALSE(parsed.options.has_value());
+  CHECK(parsed.exit_code == 2);
+}
+
 }  // namespace
 }  // namespace rotor::emulator

@@ -57,7 +57,7 @@ int RunEmulator(EmulatorOptions options) {
   const std::string port_file = absl::StrCat(state_dir, "/port");
   ::unlink(port_file.c_str());
 
-  auto tls = PrepareTls(state_dir);
+  auto tls = PrepareTls(state_dir, options.tls_cert_profile);
   if (!tls.ok()) return Fail(absl::StrCat("TLS set-up failed: ", tls.status().message()));
 
   httplib::SSLServer server(tls->server_cert_path.c_str(), tls->server_key_path.c_str());

@@ -122,17 +122,24 @@ absl::Status SetSerial(X509* cert) {
 }
 
 // A certificate for `key` named `cn`, signed by `issuer_key` (self-signed
-// when issuer is null).
+// when issuer is null), valid from an hour ago for `days` days (or, with
+// `expired`, from 30 days ago until yesterday).
 absl::StatusOr<X509Ptr> MakeCertificate(EVP_PKEY* key, const std::string& cn, X509* issuer,
                                         EVP_PKEY* issuer_key, long days, bool ca,
                                         const std::vector<std::string>& dns,
-                                        const std::vector<std::string>& ips) {
+                                        const std::vector<std::string>& ips,
+                                        bool expired = false) {
   X509Ptr cert(X509_new());
   if (!cert) return OpenSslError("X509_new");
   X509_set_version(cert.get(), 2);
   RETURN_IF_ERROR(SetSerial(cert.get()));
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), days * 24 * 3600);
+  if (expired) {
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -30L * 24 * 3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), -24L * 3600);
+  } else {
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), days * 24 * 3600);
+  }
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -182,7 +189,17 @@ std::vector<std::string> ServerCertificateDnsNames() {
           "*.vault.localhost"};
 }
 
-absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir) {
+std::vector<std::string> ServerCertificateProfiles() {
+  return {"valid", "untrusted", "wrong-host", "expired"};
+}
+
+absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_view profile) {
+  if (profile != "valid" && profile != "untrusted" && profile != "wrong-host" &&
+      profile != "expired") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown TLS certificate profile \"", profile,
+        "\": use valid, untrusted, wrong-host or expired"));
+  }
   TlsFiles files;
   const std::string tls_dir = absl::StrCat(state_dir, "/tls");
   RETURN_IF_ERROR(MakeDirs(tls_dir));
@@ -223,10 +240,23 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir) {
     std::fill(key_pem.begin(), key_pem.end(), '\0');
   }
 
+  // The issuer and names of the server certificate (see tls.h).
+  if (profile == "untrusted") {
+    // A CA nobody was told about, made for this start and never saved.
+    ASSIGN_OR_RETURN(ca_key, NewEcKey());
+    ASSIGN_OR_RETURN(ca_cert, MakeCertificate(ca_key.get(), "rotor-emulator untrusted CA",
+                                              nullptr, ca_key.get(), 30, true, {}, {}));
+  }
+  std::vector<std::string> dns = ServerCertificateDnsNames();
+  std::vector<std::string> ips = {"127.0.0.1", "::1"};
+  if (profile == "wrong-host") {
+    dns = {"wrong-host.example"};
+    ips.clear();
+  }
   ASSIGN_OR_RETURN(PkeyPtr server_key, NewEcKey());
   ASSIGN_OR_RETURN(X509Ptr server_cert,
-                   MakeCertificate(server_key.get(), "localhost", ca_cert.get(), ca_key.get(),
-                                   365, false, ServerCertificateDnsNames(), {"127.0.0.1", "::1"}));
+                   MakeCertificate(server_key.get(), dns.front(), ca_cert.get(), ca_key.get(),
+                                   365, false, dns, ips, profile == "expired"));
   ASSIGN_OR_RETURN(std::string key_pem, KeyPem(server_key.get()));
   RETURN_IF_ERROR(WriteFileAtomic(files.server_key_path, key_pem, 0600));
   std::fill(key_pem.begin(), key_pem.end(), '\0');

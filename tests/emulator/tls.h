@@ -7,6 +7,14 @@
 //  - an RSA key that signs the access tokens the emulator issues (kept, so
 //    tokens stay valid across restarts).
 //
+// A server certificate profile other than "valid" makes a certificate that
+// clients trusting DIR/ca.pem must refuse (--tls-cert-profile, for tests of
+// the clients' TLS checks):
+//   untrusted   issued by a throwaway CA that is not DIR/ca.pem
+//   wrong-host  issued by the CA for "wrong-host.example" only (no localhost
+//               names, no IP addresses)
+//   expired     issued by the CA for the usual names, expired yesterday
+//
 // Files (private keys 0600 in DIR/tls, 0700):
 //   DIR/ca.pem                  the CA certificate (what clients trust)
 //   DIR/tls/ca.key              the CA key
@@ -33,9 +41,14 @@ struct TlsFiles {
 // The DNS names the server certificate covers.
 std::vector<std::string> ServerCertificateDnsNames();
 
+// The server certificate profiles PrepareTls knows ("valid" first).
+std::vector<std::string> ServerCertificateProfiles();
+
 // Creates (or reuses) the CA and the token key, and issues a new server
-// certificate. DIR/ca.pem exists when this returns OK.
-absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir);
+// certificate of `profile` (see above). DIR/ca.pem exists when this returns
+// OK. An unknown profile is InvalidArgument.
+absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir,
+                                    absl::string_view profile = "valid");
 
 }  // namespace rotor::emulator
 
