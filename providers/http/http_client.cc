@@ -946,11 +946,14 @@ void HttpClient::Impl::Retry(
     std::optional<absl::Duration> server_delay,
     const std::function<absl::Status(absl::string_view)>& error) {
   const RetryPolicy& policy = options_.retry;
+  // Each error is made before `job` is moved into Finish: in
+  // Finish(std::move(job), error(... job->attempts ...)) the parameter may
+  // be move-constructed first (clang does), leaving job null (UBSan).
   if (job->attempts >= policy.max_attempts) {
-    Finish(
-        std::move(job),
+    absl::Status gave_up =
         error(absl::StrCat(" (gave up after ", job->attempts,
-                           job->attempts == 1 ? " attempt)" : " attempts)")));
+                           job->attempts == 1 ? " attempt)" : " attempts)"));
+    Finish(std::move(job), std::move(gave_up));
     return;
   }
   if (server_delay.has_value() && *server_delay > policy.max_retry_after) {
@@ -962,10 +965,11 @@ void HttpClient::Impl::Retry(
     return;
   }
   if (!budget_.TryAcquire()) {
-    Finish(std::move(job),
-           error(absl::StrCat(" (the client's retry budget is exhausted; "
-                              "not retried after attempt ",
-                              job->attempts, ")")));
+    absl::Status exhausted =
+        error(absl::StrCat(" (the client's retry budget is exhausted; "
+                           "not retried after attempt ",
+                           job->attempts, ")"));
+    Finish(std::move(job), std::move(exhausted));
     return;
   }
   absl::Duration delay =
