@@ -125,7 +125,10 @@ absl::StatusOr<DecodedCertificate> DecodeJsonWrapped(const Secret& value) {
   // In-situ parsing leaves the strings in `json` (which is wiped) instead of
   // copying them into the document's allocator (which is not).
   rapidjson::Document doc;
-  doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag>(json.s.data());
+  // Iterative: the default parser recurses once per nesting level (a
+  // deeply nested value overflowed the stack).
+  doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(
+      json.s.data());
   if (doc.HasParseError()) {
     return absl::InvalidArgumentError(
         absl::StrCat(kWhat,

@@ -127,7 +127,9 @@ std::string RenderPlanJson(const Plan& plan, bool pretty) {
 
 absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  // Iterative: the default parser recurses once per nesting level (a
+  // deeply nested plan file overflowed the stack).
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     return Malformed(absl::StrCat("JSON error at offset ", doc.GetErrorOffset(), ": ",
                                   rapidjson::GetParseError_En(doc.GetParseError())));

@@ -2,6 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +21,35 @@ namespace rotor::arm {
 namespace {
 
 constexpr int kMaxErrorDepth = 8;
+// Deeper JSON is refused: ToText (RapidJSON's Accept) and the engine's
+// JsonCanonical recurse once per level. ARM's own documents stay far below.
+constexpr int kMaxJsonDepth = 128;
+
+// The nesting depth of `root` (1 for a scalar), counted without recursion.
+int Depth(const rapidjson::Value& root) {
+  int deepest = 0;
+  std::vector<std::pair<const rapidjson::Value*, int>> pending = {{&root, 1}};
+  while (!pending.empty()) {
+    auto [v, depth] = pending.back();
+    pending.pop_back();
+    deepest = std::max(deepest, depth);
+    if (depth > kMaxJsonDepth) break;
+    if (v->IsArray()) {
+      for (const auto& item : v->GetArray()) pending.emplace_back(&item, depth + 1);
+    } else if (v->IsObject()) {
+      for (const auto& m : v->GetObject()) pending.emplace_back(&m.value, depth + 1);
+    }
+  }
+  return deepest;
+}
+
+// Parses an answer without recursion (RapidJSON's default parser recurses
+// once per nesting level: a body of 200,000 '[' overflowed the stack) and
+// refuses one nested deeper than kMaxJsonDepth; false for both.
+bool ParseJson(rapidjson::Document& doc, absl::string_view text) {
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  return !doc.HasParseError() && Depth(doc) <= kMaxJsonDepth;
+}
 
 std::string Str(const rapidjson::Value& o, const char* name) {
   if (!o.IsObject()) return "";
@@ -45,8 +78,7 @@ bool FormatJsonMessage(const std::string& message, int depth, std::vector<std::s
   absl::string_view trimmed = absl::StripAsciiWhitespace(message);
   if (!absl::StartsWith(trimmed, "{") || depth > kMaxErrorDepth) return false;
   rapidjson::Document inner;
-  inner.Parse(trimmed.data(), trimmed.size());
-  if (inner.HasParseError() || !inner.IsObject()) return false;
+  if (!ParseJson(inner, trimmed) || !inner.IsObject()) return false;
   size_t before = lines->size();
   FormatError(inner, depth, lines);
   return lines->size() > before;
@@ -160,7 +192,9 @@ bool IsJsonValue(absl::string_view text) {
   rapidjson::InsituStringStream stream(buffer.data());
   rapidjson::BaseReaderHandler<> handler;
   rapidjson::Reader reader;
-  const bool ok = !reader.Parse<rapidjson::kParseInsituFlag>(stream, handler).IsError();
+  const bool ok =
+      !reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag>(stream, handler)
+           .IsError();
   OPENSSL_cleanse(buffer.data(), buffer.size());
   return ok && !text.empty();
 }
@@ -185,16 +219,14 @@ absl::StatusOr<absl::Time> ParseArmTime(absl::string_view text) {
 absl::StatusOr<Deployment> ParseDeployment(absl::string_view body,
                                            absl::string_view resource_group) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError()) return absl::InvalidArgumentError("the deployment answer is not JSON");
+  if (!ParseJson(doc, body)) return absl::InvalidArgumentError("the deployment answer is not JSON");
   return FromValue(doc, resource_group);
 }
 
 absl::StatusOr<DeploymentListPage> ParseDeploymentList(absl::string_view body,
                                                        absl::string_view resource_group) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the deployment list is not a JSON object");
   }
   const rapidjson::Value* value = Member(doc, "value");
@@ -212,8 +244,7 @@ absl::StatusOr<DeploymentListPage> ParseDeploymentList(absl::string_view body,
 
 absl::StatusOr<OperationStatus> ParseOperationStatus(absl::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the operation status is not a JSON object");
   }
   OperationStatus s;
@@ -227,8 +258,7 @@ absl::StatusOr<OperationStatus> ParseOperationStatus(absl::string_view body) {
 
 absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the deployment operations answer is not a JSON object");
   }
   const rapidjson::Value* value = Member(doc, "value");
@@ -274,8 +304,7 @@ absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body)
 
 absl::StatusOr<std::string> ParseExportedTemplate(absl::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the exported template is not a JSON object");
   }
   const rapidjson::Value* t = Member(doc, "template");
@@ -287,16 +316,14 @@ absl::StatusOr<std::string> ParseExportedTemplate(absl::string_view body) {
 
 std::string FormatArmError(absl::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) return "";
+  if (!ParseJson(doc, json)) return "";
   return FormatErrorValue(doc);
 }
 
 absl::StatusOr<std::string> ParseValidateResult(absl::string_view body) {
   if (absl::StripAsciiWhitespace(body).empty()) return std::string();
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the validate answer is not a JSON object");
   }
   const rapidjson::Value* error = Member(doc, "error");

@@ -42,7 +42,9 @@ std::optional<double> Number(const rapidjson::Value& object, const char* name) {
 
 absl::StatusOr<MetadataEndpoints> ParseMetadataEndpoints(absl::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  // Iterative: the default parser recurses once per nesting level (a
+  // deeply nested answer overflowed the stack).
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return absl::InvalidArgumentError("the metadata endpoints answer is not a JSON object");
   }
@@ -78,7 +80,7 @@ absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Tim
     ~Wipe() { OPENSSL_cleanse(s.data(), s.size()); }
   } wipe{buffer};
   rapidjson::Document doc;
-  doc.ParseInsitu(buffer.data());
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(buffer.data());
   if (doc.HasParseError() || !doc.IsObject()) {
     return absl::InvalidArgumentError("the token response is not a JSON object");
   }

@@ -142,7 +142,9 @@ absl::string_view HttpResponse::Header(absl::string_view name) const {
 ServiceError ParseServiceError(absl::string_view body) {
   ServiceError error;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  // Iterative: the default parser recurses once per nesting level (a
+  // deeply nested error body overflowed the stack).
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) return error;
   auto it = doc.FindMember("error");
   if (it == doc.MemberEnd()) return error;
