@@ -7,6 +7,8 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <utility>
 
@@ -329,8 +331,16 @@ CertificateInfo Pfx::Info(absl::Time now) const {
   info.dns_names = DnsNames(leaf);
   info.not_before = internal::Asn1TimeToAbsl(X509_get0_notBefore(leaf));
   info.not_after = internal::Asn1TimeToAbsl(X509_get0_notAfter(leaf));
-  info.days_left = static_cast<int>(
-      std::floor(absl::FDivDuration(info.not_after - now, absl::Hours(24))));
+  // A validity time OpenSSL cannot read is InfinitePast (so: expired), and
+  // a far one may not fit an int: clamp before converting (pfx_fuzzer found
+  // the cast of -inf, which is undefined behaviour).
+  const double days =
+      std::floor(absl::FDivDuration(info.not_after - now, absl::Hours(24)));
+  info.days_left =
+      std::isnan(days) ? 0
+                       : static_cast<int>(std::clamp(
+                             days, static_cast<double>(INT_MIN),
+                             static_cast<double>(INT_MAX)));
   info.self_signed = internal::IsSelfIssued(leaf);
   info.key_type = internal::KeyTypeName(impl_->key.get());
   info.key_bits = EVP_PKEY_get_bits(impl_->key.get());
