@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for rotor, builds it, then runs one job:
-#   scripts/bootstrap.sh quickstart   plan + apply examples/quickstart.toml (local vault)
-#   scripts/bootstrap.sh test         the whole test suite through ctest
+#   scripts/bootstrap.sh quickstart        plan + apply examples/quickstart.toml (local vault)
+#   scripts/bootstrap.sh test              the whole test suite through ctest
+#   scripts/bootstrap.sh test --sanitize   the same, then again in a second build
+#                                          folder with clang, ASan + UBSan and the
+#                                          libFuzzer targets' short runs (what CI runs;
+#                                          also ROTOR_SANITIZE_PASS=1)
 # Idempotent; works as root without prompts (uses sudo otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 job=${1:-}
+sanitize=${ROTOR_SANITIZE_PASS:-0}
 case "$job" in
   quickstart|test) ;;
-  *) echo "usage: $0 quickstart|test" >&2; exit 64 ;;
+  *) echo "usage: $0 quickstart|test [--sanitize]" >&2; exit 64 ;;
 esac
+if [ "${2:-}" = "--sanitize" ] && [ "$job" = test ]; then
+  sanitize=1
+elif [ -n "${2:-}" ]; then
+  echo "usage: $0 quickstart|test [--sanitize]" >&2; exit 64
+fi
 
 packages=(
   build-essential cmake pkg-config git ca-certificates
@@ -18,6 +28,9 @@ packages=(
   doctest-dev libcpp-httplib-dev libcli11-dev libvalijson-dev libcrypt-dev
   openssl curl docker-registry apache2-utils python3
 )
+# The sanitizer pass: clang with its sanitizer and libFuzzer runtimes, and
+# llvm-symbolizer for readable reports.
+[ "$sanitize" = 1 ] && packages+=(clang libclang-rt-14-dev llvm-14)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -61,5 +74,24 @@ case "$job" in
     ;;
   test)
     ctest --test-dir "$build_dir" --output-on-failure -j"${ROTOR_JOBS:-2}"
+    if [ "$sanitize" = 1 ]; then
+      # The whole suite again under AddressSanitizer (leaks included) and
+      # UBSan, built with clang so that the libFuzzer targets (tests/fuzz)
+      # share the build; each fuzzer gets a short run (ctest label "fuzz").
+      # -O1 with line tables keeps the build and the tests quick enough for
+      # CI while reports still name files and lines. The Azure SDK fidelity
+      # test (label "sdk") only exercises the emulator against npm packages
+      # and already ran above: it is left out here.
+      san_dir=${ROTOR_SANITIZE_BUILD_DIR:-build-sanitize}
+      CC=clang CXX=clang++ cmake -S . -B "$san_dir" -DROTOR_SANITIZE=ON -DROTOR_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+        -DROTOR_FUZZ_SECONDS="${ROTOR_FUZZ_SECONDS:-20}"
+      cmake --build "$san_dir" -j"${ROTOR_JOBS:-2}"
+      symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
+      [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
+      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        ctest --test-dir "$san_dir" --output-on-failure -j"${ROTOR_JOBS:-2}" -LE sdk
+    fi
     ;;
 esac
