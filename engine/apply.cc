@@ -14,6 +14,8 @@ namespace rotor {
 namespace {
 
 constexpr size_t kMaxDeploymentNameLength = 64;
+// Deployment PUTs refused as DeploymentActive before apply gives up.
+constexpr int kMaxDeploymentActiveRetries = 3;
 constexpr char kStampFormat[] = "%Y%m%dT%H%M%SZ";
 constexpr size_t kStampLength = 16;  // "20261125T193500Z"
 
@@ -351,15 +353,27 @@ class Executor {
                       Secret(JsonQuote(want.client_secret.Reveal())));
     }
 
-    RETURN_IF_ERROR(WaitForRunning(want.resource_group));
-    ASSIGN_OR_RETURN(Deployment started,
-                     deployments_->StartDeployment(want.resource_group, request));
-    observer_.OnMessage(absl::StrCat("deployment ", started.name, " started in resource group ",
+    // Another rotor (on another machine: the lock keeps two on one machine
+    // apart) may start a deployment between the list and the PUT: ARM
+    // refuses ours (DeploymentActive), and it waits for that one too.
+    absl::StatusOr<Deployment> started;
+    for (int attempt = 1;; ++attempt) {
+      RETURN_IF_ERROR(WaitForRunning(want.resource_group));
+      started = deployments_->StartDeployment(want.resource_group, request);
+      if (started.ok() || DeploymentErrorCode(started.status()) != kDeploymentActive ||
+          attempt >= kMaxDeploymentActiveRetries) {
+        break;
+      }
+      observer_.OnMessage(absl::StrCat("another deployment started in resource group ",
+                                       want.resource_group, " just before this one"));
+    }
+    if (!started.ok()) return started.status();
+    observer_.OnMessage(absl::StrCat("deployment ", started->name, " started in resource group ",
                                      want.resource_group));
     ASSIGN_OR_RETURN(
         Deployment done,
         deployments_->WaitForDeployment(
-            want.resource_group, started.name,
+            want.resource_group, started->name,
             [&](const Deployment& current, absl::Duration elapsed) {
               observer_.OnDeploymentProgress(current, elapsed);
             },
@@ -428,13 +442,7 @@ RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actua
     if (const SecretVersion* written = written_version(key)) {
       KnownSecret& known = hint.secrets[key];
       known.meta = *written;
-      ActualCertificate& c = known.certificate.emplace();
-      c.thumbprint = cert.thumbprint;
-      c.subject = cert.subject;
-      c.issuer = cert.issuer;
-      c.dns_names = cert.dns_names;
-      c.not_before = cert.not_before;
-      c.not_after = cert.not_after;
+      known.certificate = CertificateAsDeclared(cert);
     }
   }
   for (const auto& user : desired.users) {

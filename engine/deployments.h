@@ -34,6 +34,13 @@ inline constexpr char kStateCanceled[] = "Canceled";
 
 bool IsTerminalProvisioningState(absl::string_view state);
 
+// ARM's code for a deployment refused because another one is running in its
+// resource group (409). StartDeployment's FailedPrecondition carries it:
+// DeploymentErrorCode(status) == kDeploymentActive.
+inline constexpr char kDeploymentActive[] = "DeploymentActive";
+absl::Status WithDeploymentErrorCode(absl::Status status, absl::string_view code);
+std::string DeploymentErrorCode(const absl::Status& status);
+
 struct DeploymentParameter {
   std::string type;        // "String", "SecureString", "Int", ... (may be empty)
   std::string value_json;  // the JSON value; empty when not returned

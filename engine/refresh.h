@@ -1,10 +1,18 @@
 // Refresh: reads the live state a plan is computed against.
 //
+// The secret list is paged, a round trip per 25 secrets one after the other;
+// the declared secrets are read at the same time (their names are known
+// without the list), beside the deleted-secret list and the deployment
+// list, so a plan takes about as long as its requests spread over the
+// vault's parallelism. The Vault and the DeploymentService are called from
+// several threads at once.
+//
 // Request budget (what scales with the vault): one pass over the secret list
 // (a request per 25 secrets) and one over the deleted-secret list (a request
 // per 25 deleted secrets, usually one), plus one read per secret whose value
-// the diff needs: declared users with a declared value, the certificate, and
-// undeclared secrets of unknown kind (to warn about short ones, which the
+// the diff needs: each declared user with a declared value and the
+// certificate (whether the list shows them or not), and undeclared secrets
+// of unknown kind (to warn about short ones, which the
 // registry VM would turn into logins). Generated passwords are never read,
 // and nothing is read per listed secret: the list's metadata (updated,
 // enabled, content type, tags) is enough for everything else. The exact
@@ -58,6 +66,10 @@ bool ListedAsKnown(const SecretVersion& listed, const SecretVersion& known);
 // live state no longer has it. Two refreshes of the same config read the
 // same secrets, so they learn the same version ids.
 std::string StateFingerprint(const ActualState& actual);
+
+// The certificate `cert` declares, as DecodeActualCertificate reads it from
+// a secret holding exactly cert.secret_value (without opening the PFX).
+ActualCertificate CertificateAsDeclared(const DesiredCertificate& cert);
 
 // Decodes the certificate held in a secret bundle (either encoding the
 // registry accepts); on failure fills decode_error and leaves thumbprint

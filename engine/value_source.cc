@@ -2,9 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -166,11 +168,20 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source,
 
 }  // namespace
 
+ProcessEnvironment::ProcessEnvironment() {
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const char* equals = std::strchr(*entry, '=');
+    if (equals == nullptr) continue;
+    // The first definition wins, as with getenv.
+    index_.emplace(std::string(*entry, equals - *entry), equals + 1);
+  }
+}
+
 std::optional<std::string> ProcessEnvironment::Get(
     absl::string_view name) const {
-  const char* value = std::getenv(std::string(name).c_str());
-  if (value == nullptr) return std::nullopt;
-  return std::string(value);
+  auto it = index_.find(name);
+  if (it == index_.end()) return std::nullopt;
+  return std::string(it->second);
 }
 
 std::optional<std::string> FakeEnvironment::Get(absl::string_view name) const {

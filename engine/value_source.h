@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,10 +29,18 @@ class Environment {
   virtual std::optional<std::string> Get(absl::string_view name) const = 0;
 };
 
-// The process's own environment (getenv).
+// The process's own environment, indexed once when constructed: getenv
+// scans the whole environment on each call, which a config with thousands
+// of { env = ... } sources turns quadratic. rotor never changes its own
+// environment; a variable set after construction is not seen. The index
+// points into the environment's strings, so values are not copied.
 class ProcessEnvironment : public Environment {
  public:
+  ProcessEnvironment();
   std::optional<std::string> Get(absl::string_view name) const override;
+
+ private:
+  absl::flat_hash_map<std::string, const char*> index_;  // name -> value
 };
 
 // A map-backed environment for tests.

@@ -14,6 +14,8 @@
 //    until it is recovered or purged.
 //  - Absent secrets give NotFound; a disabled version gives PermissionDenied
 //    on GetSecret; throttling gives Unavailable.
+// Implementations are called from several threads at once (a refresh lists
+// while it reads).
 #ifndef ROTOR_ENGINE_VAULT_H_
 #define ROTOR_ENGINE_VAULT_H_
 

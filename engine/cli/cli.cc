@@ -45,11 +45,13 @@ void AddCommon(CLI::App* command, CommonOptions* options) {
       ->add_option("-c,--config", options->configs,
                    "The configuration file (default rotor.toml); repeat it, or name a folder "
                    "(every *.toml in it), for a fleet")
+      ->type_name("CONFIG")
       ->allow_extra_args(false);
   command
       ->add_option("--target", options->targets,
                    "Only the registry whose vault name or configuration file stem is NAME "
                    "(repeatable)")
+      ->type_name("NAME")
       ->allow_extra_args(false);
   command->add_flag("--json", options->json, "Machine-readable JSON output");
   command->add_option("--parallelism", options->parallelism,
@@ -185,13 +187,17 @@ int Run(int argc, const char* const* argv, Io& io) {
   CLI::App* init_cmd = app.add_subcommand(
       "init", "Write a configuration that reproduces a live registry (its users, certificate "
               "and latest deployment)");
-  init_cmd->add_option("--vault", init.vault, "The Key Vault the registry reads");
+  init_cmd->add_option("--vault", init.vault, "The Key Vault the registry reads")
+      ->type_name("NAME");
   init_cmd->add_option("--resource-group", init.resource_group,
-                       "The resource group of the registry's deployments and of the vault");
+                       "The resource group of the registry's deployments and of the vault")
+      ->type_name("RG");
   init_cmd->add_option("--deployment", init.deployment,
                        "The deployment to read: latest (the most recent) or a name")
       ->capture_default_str();
-  init_cmd->add_option("-o,--out", init.out, "The configuration file to write")->required();
+  init_cmd->add_option("-o,--out", init.out, "The configuration file to write")
+      ->type_name("FILE")
+      ->required();
   init_cmd->add_option("-c,--config", init.existing,
                        "Take [cloud] and [auth] (and defaults for --vault and "
                        "--resource-group) from this configuration");

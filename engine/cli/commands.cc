@@ -312,6 +312,8 @@ int PlanCommand(const PlanOptions& options, Io& io) {
 }
 
 int ApplyCommand(const ApplyOptions& options, Io& io) {
+  auto deployment_timeout = DurationFromEnvironment(io.env, "ROTOR_DEPLOYMENT_TIMEOUT");
+  if (!deployment_timeout.ok()) return Fail(io, deployment_timeout.status());
   std::optional<Plan> saved;
   if (!options.plan_file.empty()) {
     auto text = ReadFile(options.plan_file);
@@ -384,6 +386,7 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   rotor::ApplyOptions apply_options;
   apply_options.clock = &io.clock;
   apply_options.capture_deleted_credentials = options.verify;
+  if (deployment_timeout->has_value()) apply_options.deployment_timeout = **deployment_timeout;
   auto outputs = ApplyPlan(*plan, session->desired, session->actual, *session->providers.vault,
                            session->providers.deployments.get(), apply_options, observer);
   if (!outputs.ok()) return Fail(io, outputs.status());

@@ -1,10 +1,18 @@
 #include "engine/cli/providers.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <mutex>
 #include <ostream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "engine/base/status_macros.h"
 #include "providers/arm/arm_client.h"
 #include "providers/auth/bearer_sender.h"
@@ -86,11 +94,28 @@ http::LogSink MakeLogSink(std::ostream* out, absl::string_view min_level) {
   };
 }
 
+// A lock file name part: lower case, [a-z0-9._-] kept, anything else '_'.
+std::string LockNamePart(absl::string_view text) {
+  std::string out = absl::AsciiStrToLower(text);
+  for (char& c : out) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '_';
+  }
+  return out;
+}
+
 // cloud.kind = "azurestack" / "azure": one HTTP client (one connection
 // pool) and one token cache shared by Key Vault and ARM.
 absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions& options) {
   static const ProcessEnvironment kProcessEnvironment;
   const Environment& env = options.env != nullptr ? *options.env : kProcessEnvironment;
+  ASSIGN_OR_RETURN(std::optional<absl::Duration> http_timeout,
+                   DurationFromEnvironment(env, "ROTOR_HTTP_TIMEOUT"));
+  ASSIGN_OR_RETURN(const double time_scale, TimeScaleFromEnvironment(env));
+  std::optional<FileLock> lock;
+  if (options.for_writing) {
+    ASSIGN_OR_RETURN(std::string lock_path, AzureLockPath(config, env));
+    ASSIGN_OR_RETURN(lock, FileLock::Acquire(lock_path));
+  }
   CloudConfig cloud = config.cloud;
   RETURN_IF_ERROR(ResolveCloudIdentity(&cloud, env));
   ASSIGN_OR_RETURN(auth::ApiVersions versions, auth::ResolveApiVersions(cloud));
@@ -108,6 +133,11 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
   // Managed identity tokens come from IMDS, which speaks only http.
   http_options.allow_instance_metadata = config.auth.method == AuthMethod::kManagedIdentity;
   http_options.log = log;
+  http_options.time_scale = time_scale;
+  if (http_timeout.has_value()) {
+    http_options.request_timeout = *http_timeout;
+    http_options.connect_timeout = std::min(http_options.connect_timeout, *http_timeout);
+  }
   if (options.on_retry) {
     http_options.on_retry = [on_retry = options.on_retry](const http::RetryEvent& e) {
       on_retry(RetryNotice{e.method, e.url, e.attempt, e.status, e.delay, e.server_delay});
@@ -131,6 +161,7 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
   auto tokens = std::make_shared<auth::TokenCache>(std::move(credential), options.clock, log);
 
   Providers providers;
+  providers.lock = std::move(lock);
   auth::BearerSender::Options vault_auth;
   vault_auth.audience = endpoints.keyvault_audience;  // empty: from the challenge
   vault_auth.fallback_audience = endpoints.keyvault_audience_fallback;
@@ -147,6 +178,7 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
   vault_options.parallelism = std::max(1, options.parallelism);
   vault_options.clock = options.clock;
   vault_options.log = log;
+  vault_options.time_scale = time_scale;
   ASSIGN_OR_RETURN(providers.vault,
                    keyvault::KeyVaultClient::Create(
                        std::make_shared<auth::BearerSender>(client, tokens, vault_auth),
@@ -163,6 +195,7 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
     arm_options.api_version = versions.deployments;
     arm_options.clock = options.clock;
     arm_options.log = log;
+    arm_options.time_scale = time_scale;
     ASSIGN_OR_RETURN(providers.deployments,
                      arm::ArmDeploymentClient::Create(
                          std::make_shared<auth::BearerSender>(client, tokens, arm_auth),
@@ -172,6 +205,63 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<absl::Duration>> DurationFromEnvironment(const Environment& env,
+                                                                      absl::string_view name) {
+  std::optional<std::string> text = env.Get(name);
+  if (!text.has_value() || absl::StripAsciiWhitespace(*text).empty()) return std::nullopt;
+  absl::Duration d;
+  if (!absl::ParseDuration(absl::StripAsciiWhitespace(*text), &d) || d <= absl::ZeroDuration() ||
+      d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment variable ", name, " = \"", *text,
+                     "\" is not a duration: use a number and a unit, like 500ms, 30s or 2h"));
+  }
+  return d;
+}
+
+absl::StatusOr<double> TimeScaleFromEnvironment(const Environment& env) {
+  std::optional<std::string> text = env.Get("ROTOR_TEST_TIME_SCALE");
+  if (!text.has_value() || absl::StripAsciiWhitespace(*text).empty()) return 1.0;
+  double scale = 0;
+  if (!absl::SimpleAtod(absl::StripAsciiWhitespace(*text), &scale) || !(scale > 0) ||
+      scale > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment variable ROTOR_TEST_TIME_SCALE = \"", *text,
+                     "\" is not a number greater than 0 and at most 1"));
+  }
+  return scale;
+}
+
+absl::StatusOr<std::string> AzureLockPath(const Config& config, const Environment& env) {
+  std::string dir;
+  std::optional<std::string> runtime = env.Get("XDG_RUNTIME_DIR");
+  if (runtime.has_value() && absl::StartsWith(*runtime, "/")) {
+    dir = absl::StrCat(*runtime, "/rotor");
+    RETURN_IF_ERROR(MakeDirs(dir));
+  } else {
+    // A shared /tmp: the folder must be ours, not a link someone planted.
+    dir = absl::StrCat("/tmp/rotor-", ::getuid());
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return ErrnoToStatus(errno, absl::StrCat("create ", dir));
+    }
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) != 0) return ErrnoToStatus(errno, absl::StrCat("stat ", dir));
+    if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 0077) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          dir, " is not a folder only this user can use; rotor keeps its apply locks there "
+               "(set XDG_RUNTIME_DIR to use another place)"));
+    }
+  }
+  std::string endpoint(config.cloud.arm_endpoint);
+  if (size_t scheme = endpoint.find("://"); scheme != std::string::npos) {
+    endpoint = endpoint.substr(scheme + 3);
+  }
+  while (absl::EndsWith(endpoint, "/")) endpoint.pop_back();
+  if (endpoint.empty()) endpoint = "default";
+  return absl::StrCat(dir, "/", LockNamePart(endpoint), ".", LockNamePart(config.vault.name), ".",
+                      LockNamePart(config.vault.resource_group), ".lock");
+}
 
 absl::StatusOr<Providers> OpenProviders(const Config& config, const ProviderOptions& options) {
   switch (config.cloud.kind) {

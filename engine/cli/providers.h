@@ -61,6 +61,24 @@ struct ProviderOptions {
 
 absl::StatusOr<Providers> OpenProviders(const Config& config, const ProviderOptions& options);
 
+// Knobs from the environment, for slow stamps and for tests (rotor(1),
+// ENVIRONMENT): ROTOR_HTTP_TIMEOUT (each HTTP attempt, default 60s),
+// ROTOR_DEPLOYMENT_TIMEOUT (how long apply waits for a deployment, default
+// 90m), both a number and a unit ("500ms", "30s", "2h"); nullopt when unset,
+// InvalidArgument naming the variable when not a positive duration.
+absl::StatusOr<std::optional<absl::Duration>> DurationFromEnvironment(const Environment& env,
+                                                                      absl::string_view name);
+// ROTOR_TEST_TIME_SCALE: multiplies the waits rotor schedules itself (retry
+// backoff, Retry-After, deployment polling), in (0, 1]; 1 when unset. For
+// tests, which run against an emulator that answers in milliseconds.
+absl::StatusOr<double> TimeScaleFromEnvironment(const Environment& env);
+
+// The lock that keeps two applies to one registry on this machine apart
+// for cloud.kind azurestack / azure (kind local locks its state_dir):
+// $XDG_RUNTIME_DIR/rotor/ (else /tmp/rotor-UID/, which must be this user's
+// own folder) holds ENDPOINT.VAULT.RESOURCE_GROUP.lock.
+absl::StatusOr<std::string> AzureLockPath(const Config& config, const Environment& env);
+
 }  // namespace rotor::cli
 
 #endif  // ROTOR_ENGINE_CLI_PROVIDERS_H_

@@ -217,10 +217,13 @@ absl::StatusOr<Deployment> ArmDeploymentClient::StartDeployment(absl::string_vie
       }
       error = ErrorOf("PUT", url, *response);
       if (response->status == 409 && http::ServiceCodeOf(error) == "DeploymentActive") {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "resource group ", resource_group,
-            " already has a deployment running; wait for it to finish, then run rotor apply again (",
-            error.message(), ")"));
+        return WithDeploymentErrorCode(
+            absl::FailedPreconditionError(absl::StrCat(
+                "resource group ", resource_group,
+                " already has a deployment running; wait for it to finish, then run rotor apply "
+                "again (",
+                error.message(), ")")),
+            kDeploymentActive);
       }
       if (response->status == 429) {
         delay = http::ParseRetryAfter(response->headers, clock().Now());

@@ -1,6 +1,7 @@
 #include "providers/http/http_client.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -139,6 +141,11 @@ absl::StatusOr<UrlParts> ParseUrl(const std::string& url,
   return parts;
 }
 
+bool IsDirectory(const char* path) {
+  struct stat st;
+  return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool HasLineBreak(absl::string_view s) {
   return s.find_first_of("\r\n") != absl::string_view::npos;
 }
@@ -262,6 +269,7 @@ class HttpClient::Impl {
   absl::Status TransportError(const Job& job, CURLcode code,
                               long verify_result) const;
   Lane* LaneFor(const std::string& key);
+  void ReadProxyEnvironment();
   void Log(LogLevel level, absl::string_view message) const {
     if (options_.log) options_.log(level, message);
   }
@@ -272,7 +280,12 @@ class HttpClient::Impl {
   std::string user_agent_;
   std::vector<X509*> extra_trust_;
   std::string trust_pem_;       // only when !trust_system_store
-  bool system_bundle_ = false;  // libcurl has a default CA bundle file
+  bool system_bundle_ = false;     // libcurl has a default CA bundle file
+  bool system_directory_ = false;  // ... and a CA directory that exists
+  // The proxy settings of the environment, read once (ReadProxyEnvironment).
+  std::string https_proxy_;
+  std::string http_proxy_;
+  std::string no_proxy_;
 
   CURLM* multi_ = nullptr;
   std::thread thread_;
@@ -339,6 +352,8 @@ absl::Status HttpClient::Impl::Init() {
   }
   const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
   system_bundle_ = info != nullptr && info->cainfo != nullptr;
+  system_directory_ = info != nullptr && info->capath != nullptr && IsDirectory(info->capath);
+  ReadProxyEnvironment();
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
   // Keep an idle connection per possible concurrent transfer.
@@ -346,6 +361,26 @@ absl::Status HttpClient::Impl::Init() {
                     static_cast<long>(options_.parallelism + 4));
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
+}
+
+// libcurl reads the proxy variables itself on every transfer it is not
+// given a proxy for (six getenv calls, each a scan of the whole environment:
+// with thousands of variables, as a config with one { env = ... } password
+// per user has, that is most of the I/O thread's time). They are read once
+// here with libcurl's rules and passed to each transfer: no_proxy or
+// NO_PROXY; for https, https_proxy then HTTPS_PROXY; for http, http_proxy
+// only (never HTTP_PROXY, which CGI programs can be fed); then all_proxy,
+// ALL_PROXY.
+void HttpClient::Impl::ReadProxyEnvironment() {
+  auto get = [](std::initializer_list<const char*> names) -> std::string {
+    for (const char* name : names) {
+      if (const char* value = std::getenv(name)) return value;
+    }
+    return "";
+  };
+  no_proxy_ = get({"no_proxy", "NO_PROXY"});
+  https_proxy_ = get({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"});
+  http_proxy_ = get({"http_proxy", "all_proxy", "ALL_PROXY"});
 }
 
 HttpClient::Impl::~Impl() {
@@ -574,6 +609,10 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
   set(CURLOPT_ERRORBUFFER, job.error);
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   set(CURLOPT_PROTOCOLS_STR, "http,https");
+  // The environment's proxy (ReadProxyEnvironment); "" means none.
+  const bool https = absl::StartsWithIgnoreCase(req.url, "https:");
+  set(CURLOPT_PROXY, (https ? https_proxy_ : http_proxy_).c_str());
+  set(CURLOPT_NOPROXY, no_proxy_.c_str());
   set(CURLOPT_FOLLOWLOCATION, 0L);
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -592,12 +631,18 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
     set(CURLOPT_CAINFO_BLOB, &blob);
     set(CURLOPT_CAPATH, static_cast<char*>(nullptr));
   } else {
-    // The system store is libcurl's CA bundle file. libcurl caches the
-    // parsed bundle in the multi handle only when no CA directory is set, and
-    // Debian's libcurl sets one by default (/etc/ssl/certs, the same
-    // certificates): without this every new connection would parse ~140
-    // certificates on the I/O thread.
-    if (system_bundle_) set(CURLOPT_CAPATH, static_cast<char*>(nullptr));
+    // The system store. When libcurl has a CA directory (Debian's:
+    // /etc/ssl/certs, hashed links to the same certificates as its bundle
+    // file) it alone is used: OpenSSL then loads an issuer from it only when
+    // a chain needs one, where the bundle file costs a parse of ~140
+    // certificates (about 250 million instructions, tens of milliseconds on
+    // the I/O thread) before the first handshake. Without a directory, the
+    // bundle file, which libcurl parses once and caches in the multi handle.
+    if (system_directory_) {
+      set(CURLOPT_CAINFO, static_cast<char*>(nullptr));
+    } else if (system_bundle_) {
+      set(CURLOPT_CAPATH, static_cast<char*>(nullptr));
+    }
     if (!extra_trust_.empty()) {
       // Plus the configured CAs, added to the (cached) store of each
       // connection's TLS context.

@@ -14,7 +14,8 @@
 // credentials in logs or error messages (URLs go through RedactUrl, bodies
 // and credential-bearing headers are never logged). Proxies come from the
 // usual environment variables (https_proxy, HTTPS_PROXY, http_proxy,
-// no_proxy), which libcurl reads itself.
+// all_proxy, no_proxy), read with libcurl's rules when the client is
+// created.
 //
 // Retries (RetryPolicy) and pacing per host (RatePolicy, RateController)
 // happen inside the client: a request waiting for its backoff or for its

@@ -722,10 +722,11 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
         LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
     for (const auto& sd : store.deployments) {
       if (sd.deployment.provisioning_state == kStateRunning) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "deployment ", sd.deployment.name,
-            " is still running in resource group ", store.resource_group,
-            " (DeploymentActive); wait for it to finish"));
+        return WithDeploymentErrorCode(
+            absl::FailedPreconditionError(absl::StrCat(
+                "deployment ", sd.deployment.name, " is still running in resource group ",
+                store.resource_group, " (DeploymentActive); wait for it to finish")),
+            kDeploymentActive);
       }
     }
     ASSIGN_OR_RETURN(std::string mode, NormaliseMode(request.mode));

@@ -379,6 +379,25 @@ std::vector<SecretVersion> VaultModel::List() const {
   return out;
 }
 
+std::vector<SecretVersion> VaultModel::ListPage(absl::string_view after, size_t max,
+                                                bool* more) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<SecretVersion> out;
+  auto it = after.empty() ? state_->secrets.begin()
+                          : state_->secrets.upper_bound(std::string(after));
+  for (; it != state_->secrets.end(); ++it) {
+    if (it->second.deleted) continue;
+    if (out.size() == max) break;
+    out.push_back(Meta(it->second, it->second.versions.back()));
+  }
+  if (more != nullptr) {
+    for (; it != state_->secrets.end() && it->second.deleted; ++it) {
+    }
+    *more = it != state_->secrets.end();
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<SecretVersion>> VaultModel::ListVersions(
     absl::string_view name) const {
   RETURN_IF_ERROR(ValidateSecretName(name));

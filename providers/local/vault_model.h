@@ -139,6 +139,12 @@ class VaultModel {
       absl::string_view name, absl::string_view version = "") const;
   // GetSecrets: the latest version of every non-deleted secret, name order.
   std::vector<SecretVersion> List() const;
+  // One page of List(): at most `max` of them whose lower-cased name sorts
+  // after `after` ("": from the first); `more` (when not null) tells whether
+  // others follow. Costs the page, not the vault (an emulator pages a large
+  // vault with it).
+  std::vector<SecretVersion> ListPage(absl::string_view after, size_t max,
+                                      bool* more) const;
   // GetSecretVersions: every version of `name`, oldest first.
   absl::StatusOr<std::vector<SecretVersion>> ListVersions(
       absl::string_view name) const;

@@ -263,6 +263,16 @@ int ArmService::Running() const {
   return static_cast<int>(runs_.size());
 }
 
+std::vector<std::string> ArmService::RunningIn(const std::string& resource_group) const {
+  std::vector<std::string> out;
+  auto all = deployments_->ListDeployments(resource_group);
+  if (!all.ok()) return out;
+  for (const auto& d : *all) {
+    if (d.provisioning_state == "Running") out.push_back(d.name);
+  }
+  return out;
+}
+
 std::string ArmService::LastRegistryThumbprint() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_thumbprint_;

@@ -66,6 +66,9 @@ class ArmService {
   // Fails the next deployment in `resource_group` (--deploy-fail, admin).
   void ArmFailure(absl::string_view resource_group);
   int Running() const;
+  // The deployments of `resource_group` whose stored state is Running (what
+  // ARM's 409 DeploymentActive rule looks at), for the journal.
+  std::vector<std::string> RunningIn(const std::string& resource_group) const;
   // The thumbprint of the last successful registry deployment ("" if none).
   std::string LastRegistryThumbprint() const;
   // Wakes running deployments (they fail: the emulator stopped) and joins

@@ -84,7 +84,11 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   std::unique_ptr<Emulator> e(new Emulator(std::move(options), port));
   const EmulatorOptions& o = e->options_;
   e->seed_ = o.seed.has_value() ? *o.seed : std::random_device{}();
-  e->faults_ = std::make_unique<FaultInjector>(o.fail_rate, o.drop_rate, e->seed_);
+  e->faults_ = std::make_unique<FaultInjector>(o.fail_rate, o.drop_rate, e->seed_,
+                                                o.corrupt_rate, o.slow_rate);
+  if (!o.journal_path.empty()) {
+    ASSIGN_OR_RETURN(e->journal_, Journal::Open(o.journal_path));
+  }
   ASSIGN_OR_RETURN(e->tokens_,
                    TokenService::Create(e->endpoints_, tls.token_key_path,
                                         std::move(e->options_.clients), o.client_certs,
@@ -92,7 +96,8 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   local::VaultModelOptions model;
   model.soft_delete = o.soft_delete;
   model.retention_days = o.retention_days;
-  ASSIGN_OR_RETURN(e->vaults_, KeyVaultService::Open(o.state_dir, o.vaults, model));
+  ASSIGN_OR_RETURN(e->vaults_, KeyVaultService::Open(o.state_dir, o.vaults, model, RealClock::Get(),
+                                                         o.persist_interval));
   RegistryOptions registry;
   registry.registry_dir = o.registry_dir;
   registry.registry_cmd = o.registry_cmd;
@@ -195,11 +200,26 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
   if (absl::StartsWith(request.path, "/_emulator/")) {
     r = Admin(request);
   } else {
+    JournalContext journal;
+    if (journal_) {
+      journal.seq = journal_->Arrive();
+      journal.arrival = start;
+      if (auto put = DeploymentPut(request); put.has_value()) {
+        journal.running = arm_->RunningIn(put->first);
+      }
+    }
+    auto record = [&](HttpResponse& answer) {
+      if (!journal_) return;
+      journal.took = absl::Now() - start;
+      if (IsKeyVaultPath(request.path)) journal.vault = JournalVault(request);
+      journal_->Record(journal, request, answer);
+    };
     if (options_.latency > absl::ZeroDuration()) absl::SleepFor(options_.latency);
     const Fault fault = faults_->Next();
     std::optional<HttpResponse> scripted = scripted_.Take(request);
     if (scripted.has_value()) {
       r = *std::move(scripted);
+      journal.fault = "scripted";
     } else if (fault == Fault::kDrop) {
       stats_.Dropped();
       r.drop = true;
@@ -207,11 +227,14 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
         std::fprintf(stderr, "rotor-emulator: %s %s%s dropped (--drop-rate)\n",
                      request.method.c_str(), request.host.c_str(), request.target.c_str());
       }
+      journal.fault = "drop";
+      record(r);
       return r;
     }
     if (scripted.has_value()) {
       // Answered above (POST /_emulator/answer).
     } else if (fault == Fault::kFail500 || fault == Fault::kFail503) {
+      journal.fault = fault == Fault::kFail503 ? "503" : "500";
       stats_.InjectedFailure();
       const bool unavailable = fault == Fault::kFail503;
       r = KeyVaultError(unavailable ? 503 : 500,
@@ -230,8 +253,20 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
       }
     } else {
       r = Route(request);
+      // Faults of the answer to a request that was carried out.
+      const AnswerFault answer = faults_->NextAnswer();
+      if (answer.corrupt && !r.body.empty()) {
+        stats_.InjectedFailure();
+        r.body = CorruptBody(r.body, answer);
+        journal.fault = "corrupt";
+      }
+      if (answer.slow) {
+        journal.fault = journal.fault.empty() ? "slow" : journal.fault + ",slow";
+        absl::SleepFor(options_.slow);
+      }
     }
     stats_.Request(r.status);
+    record(r);
   }
   r.SetHeader("x-ms-request-id", NewUuid());
   r.SetHeader("Date", HttpDate(absl::Now()));
@@ -465,6 +500,13 @@ HttpResponse Emulator::OpenIdConfiguration(const HttpRequest& request, const std
   HttpResponse r;
   r.Json(200, json::Text(b));
   return r;
+}
+
+std::string Emulator::JournalVault(const HttpRequest& request) const {
+  const std::string host = HostName(request.host);
+  const size_t dot = host.find(".vault.");
+  if (dot != std::string::npos && dot > 0) return vaults_->Find(host.substr(0, dot));
+  return vaults_->Names().empty() ? std::string() : vaults_->Names()[0];
 }
 
 HttpResponse Emulator::KeyVault(const HttpRequest& request) {

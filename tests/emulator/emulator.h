@@ -32,6 +32,7 @@
 #include "tests/emulator/endpoints.h"
 #include "tests/emulator/faults.h"
 #include "tests/emulator/http_types.h"
+#include "tests/emulator/journal.h"
 #include "tests/emulator/keyvault.h"
 #include "tests/emulator/options.h"
 #include "tests/emulator/registry.h"
@@ -69,12 +70,15 @@ class Emulator {
   HttpResponse KeyVault(const HttpRequest& request);
   HttpResponse Arm(const HttpRequest& request);
   SlidingWindow& Window(const std::string& vault, bool write);
+  // The vault a Key Vault request is routed to ("" when none), for the journal.
+  std::string JournalVault(const HttpRequest& request) const;
 
   EmulatorOptions options_;
   Endpoints endpoints_;
   uint64_t seed_ = 0;
   Stats stats_;
   std::unique_ptr<FaultInjector> faults_;
+  std::unique_ptr<Journal> journal_;  // --journal
   ScriptedAnswers scripted_;
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<KeyVaultService> vaults_;

@@ -1,5 +1,7 @@
 #include "tests/emulator/faults.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 
 namespace rotor::emulator {
@@ -42,6 +44,33 @@ Fault FaultInjector::Next() {
   if (drop < drop_rate_) return Fault::kDrop;
   if (fail < fail_rate_) return which < 0.5 ? Fault::kFail500 : Fault::kFail503;
   return Fault::kNone;
+}
+
+AnswerFault FaultInjector::NextAnswer() {
+  AnswerFault out;
+  if (corrupt_rate_ <= 0 && slow_rate_ <= 0) return out;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double corrupt = unit(answer_rng_);
+  const double how = unit(answer_rng_);
+  const double position = unit(answer_rng_);
+  const double slow = unit(answer_rng_);
+  out.corrupt = corrupt < corrupt_rate_;
+  out.truncate = how < 0.5;
+  out.position = position;
+  out.slow = slow < slow_rate_;
+  return out;
+}
+
+std::string CorruptBody(const std::string& body, const AnswerFault& fault) {
+  if (body.empty()) return body;
+  const size_t at = std::min(body.size() - 1, static_cast<size_t>(fault.position * body.size()));
+  if (fault.truncate) return body.substr(0, at);
+  // A character no JSON text may hold outside a string, and an unbalanced
+  // bracket: whatever it lands in, the document no longer parses as it was.
+  std::string out = body;
+  out.insert(at, "\x01}");
+  return out;
 }
 
 void ScriptedAnswers::Add(ScriptedAnswer answer) {

@@ -151,12 +151,14 @@ HttpResponse JsonOk(std::string body) {
   return r;
 }
 
-// One page of `keys` (sorted) after the $skiptoken; fills `next` with the
-// token of the next page, "" when this is the last.
-absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
-                                               const std::vector<std::string>& keys,
-                                               std::string* next) {
+// A list request's page: at most `max` items after the key `after`.
+struct PageRequest {
   size_t max = kMaxPage;
+  std::string after;  // "" before the first page
+};
+
+absl::StatusOr<PageRequest> ParsePageRequest(const HttpRequest& request) {
+  PageRequest page;
   if (request.HasQuery("maxresults")) {
     int n = 0;
     if (!absl::SimpleAtoi(request.Query("maxresults"), &n) || n < 1 || n > 25) {
@@ -164,20 +166,34 @@ absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
           absl::StrCat("Invalid value for maxresults '", request.Query("maxresults"),
                        "'. It must be an integer between 1 and 25."));
     }
-    max = static_cast<size_t>(n);
+    page.max = static_cast<size_t>(n);
   }
-  size_t start = 0;
   if (request.HasQuery("$skiptoken")) {
     auto token = Base64UrlDecode(request.Query("$skiptoken"));
     if (!token.ok() || !absl::StartsWith(*token, "k:")) {
       return absl::InvalidArgumentError("The $skiptoken is not valid.");
     }
-    const std::string after = token->substr(2);
-    start = std::upper_bound(keys.begin(), keys.end(), after) - keys.begin();
+    page.after = token->substr(2);
   }
-  size_t end = std::min(keys.size(), start + max);
+  return page;
+}
+
+// The $skiptoken of the page after the one ending with key `last`.
+std::string SkipToken(absl::string_view last) { return Base64UrlEncode(absl::StrCat("k:", last)); }
+
+// One page of `keys` (sorted) after the $skiptoken; fills `next` with the
+// token of the next page, "" when this is the last.
+absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
+                                               const std::vector<std::string>& keys,
+                                               std::string* next) {
+  ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(request));
+  size_t start = 0;
+  if (!page.after.empty()) {
+    start = std::upper_bound(keys.begin(), keys.end(), page.after) - keys.begin();
+  }
+  size_t end = std::min(keys.size(), start + page.max);
   next->clear();
-  if (end < keys.size()) *next = Base64UrlEncode(absl::StrCat("k:", keys[end - 1]));
+  if (end < keys.size()) *next = SkipToken(keys[end - 1]);
   return std::make_pair(start, end);
 }
 
@@ -322,12 +338,58 @@ struct KeyVaultService::Entry {
 
 KeyVaultService::KeyVaultService(std::string state_dir, const Clock& clock)
     : state_dir_(std::move(state_dir)), clock_(clock) {}
-KeyVaultService::~KeyVaultService() = default;
+KeyVaultService::~KeyVaultService() {
+  if (persister_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(dirty_mu_);
+      stopping_ = true;
+    }
+    dirty_cv_.notify_all();
+    persister_.join();
+  }
+  // What the write-behind has not written yet (nothing when persisting
+  // synchronously).
+  for (Entry* entry : dirty_) {
+    if (absl::Status s = Persist(*entry); !s.ok()) {
+      std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n", entry->name.c_str(),
+                   std::string(s.message()).c_str());
+    }
+  }
+}
+
+void KeyVaultService::MarkDirty(Entry& entry) {
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    dirty_.insert(&entry);
+  }
+  dirty_cv_.notify_all();
+}
+
+void KeyVaultService::PersistLoop() {
+  std::unique_lock<std::mutex> lock(dirty_mu_);
+  while (!stopping_) {
+    dirty_cv_.wait(lock, [&] { return stopping_ || !dirty_.empty(); });
+    if (stopping_) break;
+    // Let a burst of writes gather, then write each changed vault once.
+    dirty_cv_.wait_for(lock, absl::ToChronoMilliseconds(persist_interval_), [&] { return stopping_; });
+    std::set<Entry*> dirty;
+    dirty.swap(dirty_);
+    lock.unlock();
+    for (Entry* entry : dirty) {
+      if (absl::Status s = Persist(*entry); !s.ok()) {
+        std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n",
+                     entry->name.c_str(), std::string(s.message()).c_str());
+      }
+    }
+    lock.lock();
+  }
+}
 
 absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
     const std::string& state_dir, const std::vector<std::string>& vaults,
-    local::VaultModelOptions model_options, const Clock& clock) {
+    local::VaultModelOptions model_options, const Clock& clock, absl::Duration persist_interval) {
   std::unique_ptr<KeyVaultService> service(new KeyVaultService(state_dir, clock));
+  service->persist_interval_ = persist_interval;
   const std::string dir = absl::StrCat(state_dir, "/vaults");
   RETURN_IF_ERROR(MakeDirs(dir));
   ::chmod(dir.c_str(), 0700);  // the vault files hold secret values
@@ -379,6 +441,10 @@ absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
   std::sort(stored.begin(), stored.end());
   for (const auto& name : stored) {
     if (local::ValidateSecretName(name).ok()) RETURN_IF_ERROR(add(name, false));
+  }
+  if (persist_interval > absl::ZeroDuration()) {
+    KeyVaultService* raw = service.get();
+    service->persister_ = std::thread([raw] { raw->PersistLoop(); });
   }
   return service;
 }
@@ -434,10 +500,18 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
   const std::string version =
       seg.size() > 2 && op != "GetSecretVersions" ? seg[2] : std::string();
 
+  // Synchronously (the store file is current when the answer leaves), or
+  // write-behind with --persist-interval.
   auto persist = [&]() -> absl::Status {
+    if (persist_interval_ > absl::ZeroDuration()) {
+      MarkDirty(*entry);
+      return absl::OkStatus();
+    }
     absl::Status s = Persist(*entry);
-    if (!s.ok()) std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n",
-                              entry->name.c_str(), std::string(s.message()).c_str());
+    if (!s.ok()) {
+      std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n",
+                   entry->name.c_str(), std::string(s.message()).c_str());
+    }
     return s;
   };
   auto persist_failed = [&](const absl::Status& s) {
@@ -547,9 +621,18 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     std::vector<SecretVersion> items;
     std::vector<DeletedSecret> deleted;
     std::string path;
+    std::string next;
+    std::pair<size_t, size_t> range;
     if (op == "GetSecrets") {
-      items = model.List();
-      for (const auto& m : items) keys.push_back(Lower(m.name));
+      // Paged in the model: a page costs its 25 secrets, not the vault.
+      auto request_page = ParsePageRequest(request);
+      if (!request_page.ok()) {
+        return KeyVaultError(400, "BadParameter", request_page.status().message());
+      }
+      bool more = false;
+      items = model.ListPage(request_page->after, request_page->max, &more);
+      range = {0, items.size()};
+      if (more && !items.empty()) next = SkipToken(Lower(items.back().name));
       path = "/secrets";
     } else if (op == "GetSecretVersions") {
       auto versions = model.ListVersions(name);
@@ -566,13 +649,15 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
       for (const auto& d : deleted) keys.push_back(Lower(d.latest.name));
       path = "/deletedsecrets";
     }
-    std::string next;
-    auto page = Page(request, keys, &next);
-    if (!page.ok()) return KeyVaultError(400, "BadParameter", page.status().message());
+    if (op != "GetSecrets") {
+      auto page = Page(request, keys, &next);
+      if (!page.ok()) return KeyVaultError(400, "BadParameter", page.status().message());
+      range = *page;
+    }
     w.StartObject();
     json::Key(w, "value");
     w.StartArray();
-    for (size_t i = page->first; i < page->second; ++i) {
+    for (size_t i = range.first; i < range.second; ++i) {
       if (op == "GetDeletedSecrets") {
         render.Deleted(w, deleted[i], false);
       } else {

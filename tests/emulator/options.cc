@@ -143,6 +143,8 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   std::string listen = "127.0.0.1:0";
   std::vector<std::string> clients, client_certs;
   std::string registry_cmd, latency, throttle, write_throttle, deploy_duration, token_lifetime;
+  std::string slow;
+  std::string persist_interval;
   std::string seed_text;
   bool no_soft_delete = false;
 
@@ -201,6 +203,19 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--drop-rate", options.drop_rate,
                  "share of connections closed without an answer, like 0.05")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--corrupt-rate", options.corrupt_rate,
+                 "share of answers whose JSON body is truncated or garbled, like 0.05")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--slow-rate", options.slow_rate,
+                 "share of answers held back by --slow after the request was carried out")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--slow", slow, "how long --slow-rate holds an answer back (default 5s)");
+  app.add_option("--persist-interval", persist_interval,
+                 "write changed vaults to the state folder at most once per interval, off the "
+                 "request path (default 0: after every change, before answering)");
+  app.add_option("--journal", options.journal_path,
+                 "append one JSON line per request to FILE (method, path, status, names, "
+                 "versions, thumbprints; never a value)");
   app.add_option("--deploy-duration", deploy_duration,
                  "how long deployments stay Running (default 1s)");
   app.add_option("--deploy-fail", options.deploy_fail,
@@ -264,6 +279,11 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
     return absl::OkStatus();
   };
   if (auto s = duration("--latency", latency, options.latency); !s.ok()) return fail(s);
+  if (auto s = duration("--slow", slow, options.slow); !s.ok()) return fail(s);
+  if (auto s = duration("--persist-interval", persist_interval, options.persist_interval);
+      !s.ok()) {
+    return fail(s);
+  }
   if (auto s = duration("--deploy-duration", deploy_duration, options.deploy_duration); !s.ok()) {
     return fail(s);
   }

@@ -70,9 +70,23 @@ struct EmulatorOptions {
   bool throttle_no_retry_after = false;
   double fail_rate = 0;
   double drop_rate = 0;
+  // Share of answers (to requests carried out) whose JSON body is truncated
+  // or garbled.
+  double corrupt_rate = 0;
+  // Share of answers held back by `slow` after the request was carried out
+  // (past a client's timeout: the write landed, its answer did not).
+  double slow_rate = 0;
+  absl::Duration slow = absl::Seconds(5);
+  // 0: a vault's store file is written after every change, before the
+  // answer; otherwise at most once per interval (a benchmark's large vault).
+  absl::Duration persist_interval = absl::ZeroDuration();
   absl::Duration deploy_duration = absl::Seconds(1);
   std::vector<std::string> deploy_fail;  // resource groups, one failure each
   std::optional<uint64_t> seed;
+
+  // Append one JSON line per request to this file (never a value); see
+  // journal.h.
+  std::string journal_path;
 };
 
 // "20ms", "1.5s", "30s", "10m", "1h", "2d". Negative durations are refused.
