@@ -76,7 +76,10 @@ class Fleet {
     INFO("rotor ", absl::StrJoin(args, " "), "\nstdout:\n", result->stdout_data, "\nstderr:\n",
          result->stderr_data);
     CHECK_FALSE(result->timed_out);
-    for (const auto& [name, secret] : kSecrets) {
+    for (const auto& entry : kSecrets) {
+      // Not a structured binding: clang 14 cannot capture one (CHECK_MESSAGE does).
+      const auto& name = entry.first;
+      const auto& secret = entry.second;
       CHECK_MESSAGE(!absl::StrContains(result->stdout_data, secret), name, " in stdout");
       CHECK_MESSAGE(!absl::StrContains(result->stderr_data, secret), name, " in stderr");
     }
