@@ -21,6 +21,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -228,6 +229,9 @@ class HttpClient::Impl {
     std::string lane_key;
     Lane* lane = nullptr;
     uint64_t seq = 0;
+    // A member of a SendAll of several requests: it waits behind every
+    // request sent alone (see Enqueue).
+    bool bulk = false;
     Batch* batch = nullptr;
     size_t index = 0;
     int attempts = 0;
@@ -296,7 +300,7 @@ class HttpClient::Impl {
   std::atomic<uint64_t> next_seq_{0};
 
   // I/O thread only.
-  std::vector<std::unique_ptr<Job>> waiting_;  // sorted by seq
+  std::vector<std::unique_ptr<Job>> waiting_;  // sorted by (bulk, seq)
   std::vector<std::unique_ptr<Job>> active_;
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
   uint64_t pass_ = 0;
@@ -462,6 +466,7 @@ std::vector<absl::StatusOr<HttpResponse>> HttpClient::Impl::SendAll(
                      IsReadMethod(requests[i].method) ? " reads" : " writes");
     job->request = std::move(requests[i]);
     job->batch = &batch;
+    job->bulk = requests.size() > 1;
     job->index = i;
     job->max_body = options_.max_response_bytes;
     jobs.push_back(std::move(job));
@@ -534,10 +539,17 @@ HttpClient::Impl::Lane* HttpClient::Impl::LaneFor(const std::string& key) {
   return lane.get();
 }
 
+// Requests start in order of arrival, except that one sent alone goes ahead
+// of the queued members of a bulk SendAll: a lone request is usually a link
+// of a chain (the next page of a list, a token, a deployment's status) that
+// would otherwise wait for the whole batch, e.g. a list of 40 pages behind
+// 1000 reads, while the batch only gives up the slots those few requests use.
 void HttpClient::Impl::Enqueue(std::unique_ptr<Job> job) {
   auto it = std::lower_bound(
-      waiting_.begin(), waiting_.end(), job->seq,
-      [](const std::unique_ptr<Job>& j, uint64_t seq) { return j->seq < seq; });
+      waiting_.begin(), waiting_.end(), job.get(),
+      [](const std::unique_ptr<Job>& j, const Job* key) {
+        return std::make_pair(j->bulk, j->seq) < std::make_pair(key->bulk, key->seq);
+      });
   waiting_.insert(it, std::move(job));
 }
 

@@ -5,7 +5,9 @@
 // are kept alive and reused, and many requests are in flight at once (up to
 // `parallelism`). A dedicated I/O thread drives the transfers; Send and
 // SendAll may be called from any number of threads and block until their
-// requests are done.
+// requests are done. Requests start in order of arrival, but a request sent
+// alone goes ahead of the queued members of a SendAll of several, so a
+// chain of single requests (list pages, tokens) does not wait for a batch.
 //
 // Security defaults that cannot be turned off: TLS peer and host name
 // verification, HTTPS only (plain http:// is accepted only for a loopback

@@ -320,6 +320,38 @@ TEST_CASE("SendAll runs requests concurrently, results in order") {
   CHECK(took < absl::Milliseconds(1200));
 }
 
+TEST_CASE("a request sent alone goes ahead of a queued SendAll") {
+  // A list's next page must not wait for a thousand reads queued before it.
+  auto server = StartServer();
+  server->Handle("GET", "/slow", [](const HttpsTestServer::Request& r) {
+    Answer a = Json(200, r.Param("i"));
+    a.delay = absl::Milliseconds(100);
+    return a;
+  });
+  HttpClientOptions options = OptionsFor(*server);
+  options.parallelism = 2;
+  auto client = MakeClient(options);
+  std::vector<HttpRequest> batch;
+  for (int i = 0; i < 20; ++i) batch.push_back(Get(server->Url("/slow?i=0")));
+  std::atomic<bool> batch_done{false};
+  std::thread bulk([&] {
+    for (auto& r : client->SendAll(std::move(batch))) CHECK(r.ok());
+    batch_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  const absl::Time start = absl::Now();
+  auto lone = client->Send(Get(server->Url("/slow?i=1")));
+  const absl::Duration took = absl::Now() - start;
+  const bool batch_was_done = batch_done;
+  bulk.join();
+  REQUIRE(lone.ok());
+  CHECK(lone->body == "1");
+  MESSAGE("the lone request took " << Seconds(took) << " s beside 20 x 100 ms at parallelism 2");
+  // It waits for one slot (at most 100 ms), not for the batch (1 s).
+  CHECK(took < absl::Milliseconds(600));
+  CHECK(!batch_was_done);
+}
+
 TEST_CASE("connections are kept alive and reused") {
   auto server = StartServer();
   server->Handle("GET", "/x", [](const auto&) { return Json(200, "{}"); });
