@@ -39,6 +39,13 @@ absl::Status WithContext(const absl::Status& status, absl::string_view context) 
   return out;
 }
 
+// "reading secret NAME (GET URL)": which read an unusable answer came from
+// (the URL redacted, as in every message).
+std::string ReadContext(const http::HttpRequest& request, absl::string_view name) {
+  return absl::StrCat("reading secret ", name, " (", request.method, " ",
+                      http::RedactUrl(request.url), ")");
+}
+
 bool IsHex32OrEmpty(absl::string_view v) {
   if (v.size() > 64) return false;
   for (char c : v) {
@@ -355,9 +362,13 @@ absl::StatusOr<SecretBundle> KeyVaultClient::GetSecret(absl::string_view name,
   if (!IsHex32OrEmpty(version)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", version, "\" is not a secret version"));
   }
-  auto response = SendOk(Request("GET", absl::StrCat("/secrets/", name, "/", version)));
+  http::HttpRequest request = Request("GET", absl::StrCat("/secrets/", name, "/", version));
+  const std::string context = ReadContext(request, name);
+  auto response = SendOk(std::move(request));
   if (!response.ok()) return response.status();
-  return ParseBundleResponse(*response);
+  auto bundle = ParseBundleResponse(*response);
+  if (!bundle.ok()) return WithContext(bundle.status(), context);
+  return bundle;
 }
 
 std::vector<absl::StatusOr<SecretBundle>> KeyVaultClient::GetSecrets(

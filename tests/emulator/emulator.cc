@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -214,6 +215,7 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
       if (IsKeyVaultPath(request.path)) journal.vault = JournalVault(request);
       journal_->Record(journal, request, answer);
     };
+    std::optional<HttpResponse> as_carried_out;
     if (options_.latency > absl::ZeroDuration()) absl::SleepFor(options_.latency);
     const Fault fault = faults_->Next();
     std::optional<HttpResponse> scripted = scripted_.Take(request);
@@ -256,6 +258,9 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
       // Faults of the answer to a request that was carried out.
       const AnswerFault answer = faults_->NextAnswer();
       if (answer.corrupt && !r.body.empty()) {
+        // The journal records what was carried out (a SetSecret's version
+        // comes from the answer), not what the client received.
+        if (journal_) as_carried_out = r;
         stats_.InjectedFailure();
         r.body = CorruptBody(r.body, answer);
         journal.fault = "corrupt";
@@ -266,7 +271,7 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
       }
     }
     stats_.Request(r.status);
-    record(r);
+    record(as_carried_out.has_value() ? *as_carried_out : r);
   }
   r.SetHeader("x-ms-request-id", NewUuid());
   r.SetHeader("Date", HttpDate(absl::Now()));

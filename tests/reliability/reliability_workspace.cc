@@ -1,0 +1,179 @@
+#include "tests/reliability/reliability_workspace.h"
+
+#include <doctest/doctest.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "engine/base/files.h"
+
+namespace rotor::reliability {
+
+using emulator::testing::HttpResult;
+using emulator::testing::JsonString;
+
+JournaledWorkspace::JournaledWorkspace(std::string deploy_duration)
+    : journal_path_(side_.Path("journal.jsonl")), deploy_duration_(std::move(deploy_duration)) {
+  REQUIRE(MakeDirs(RuntimeDir()).ok());
+  e2e::WorkspaceOptions options;
+  options.emulator_args = {"--journal", journal_path_};
+  options.deploy_duration = deploy_duration_;
+  ws_ = std::make_unique<e2e::AzureWorkspace>(options);
+  ws_->IssuePfx();
+  ws_->SeedAsPowerShell();
+  users_ = {"admin", "ci"};
+  env()["ROTOR_TEST_TIME_SCALE"] = "0.01";
+  env()["XDG_RUNTIME_DIR"] = RuntimeDir();
+}
+
+JournaledWorkspace::~JournaledWorkspace() = default;
+
+void JournaledWorkspace::SetUsers(std::vector<std::pair<std::string, std::string>> users) {
+  users_.clear();
+  for (const auto& u : users) users_.push_back(u.first);
+  ws_->SetUsers(std::move(users));
+}
+
+void JournaledWorkspace::Restart(const std::vector<std::string>& faults,
+                                 const std::string& deploy_duration) {
+  std::vector<std::string> args = {"--journal", journal_path_};
+  args.insert(args.end(), faults.begin(), faults.end());
+  ws_->Restart(args, deploy_duration.empty() ? deploy_duration_ : deploy_duration);
+}
+
+BackgroundProcess JournaledWorkspace::StartRotor(const std::vector<std::string>& args,
+                                                 const std::string& log_path) {
+  std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessOptions options;
+  options.working_dir = ws_->Path("");
+  for (const auto& [k, v] : env()) options.env[k] = v;
+  auto process = BackgroundProcess::Start(argv, options, log_path);
+  REQUIRE_MESSAGE(process.ok(), process.status().ToString());
+  return *std::move(process);
+}
+
+CheckResult JournaledWorkspace::Check() const {
+  return CheckJournalFile(journal_path_, {.users = users_, .certificate_secrets = {"containersecret"}});
+}
+
+void JournaledWorkspace::ExpectInvariants(const std::string& context) const {
+  CheckResult r = Check();
+  CHECK_MESSAGE(r.violations.empty(), context, ": the journal breaks an invariant:\n",
+                r.Describe());
+}
+
+void JournaledWorkspace::ExpectConverges(const std::string& context) {
+  ProcessResult apply = Rotor({"apply", "--auto-approve", "--no-color"});
+  CHECK_MESSAGE(apply.exit_code == 0, context, ": apply after the faults\n", apply.stdout_data,
+                apply.stderr_data);
+  ProcessResult plan = Rotor({"plan", "--detailed-exitcode", "--no-color"});
+  CHECK_MESSAGE(plan.exit_code == 0, context, ": the plan after converging\n", plan.stdout_data,
+                plan.stderr_data);
+}
+
+std::map<std::string, std::set<std::string>> JournaledWorkspace::VaultVersions() {
+  auto& emu = ws_->emu();
+  const std::string token = emu.VaultToken();
+  // The last segment of each item's id, over every page of a list.
+  auto ids = [&](std::string url) {
+    std::vector<std::string> out;
+    while (!url.empty() && url != "null") {
+      HttpResult r = emu.Get(url, token);
+      REQUIRE_MESSAGE(r.status == 200, url, " ", r.curl_error, r.body);
+      auto doc = r.Json();
+      for (const auto& item : doc["value"].GetArray()) {
+        std::string id = item["id"].GetString();
+        out.push_back(id.substr(id.rfind('/') + 1));
+      }
+      url = JsonString(doc, "nextLink");
+    }
+    return out;
+  };
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& name : ids(emu.VaultUrl("newregkv", "/secrets?api-version=7.4"))) {
+    for (const auto& version : ids(emu.VaultUrl(
+             "newregkv", absl::StrCat("/secrets/", name, "/versions?api-version=7.4")))) {
+      out[absl::AsciiStrToLower(name)].insert(version);
+    }
+  }
+  return out;
+}
+
+void JournaledWorkspace::ExpectNothingLost(const std::string& context) {
+  CheckResult r = Check();
+  auto live = VaultVersions();
+  for (const auto& [name, versions] : r.vault.written) {
+    if (r.vault.deleted.count(name) > 0) continue;
+    for (const auto& version : versions) {
+      CHECK_MESSAGE(live[name].count(version) == 1, context, ": version ", version, " of ", name,
+                    " was written but the vault no longer lists it");
+    }
+  }
+}
+
+int JournaledWorkspace::JournalLines() const {
+  auto text = ReadFile(journal_path_);
+  if (!text.ok()) return 0;
+  int n = 0;
+  for (char c : *text) n += c == '\n';
+  return n;
+}
+
+namespace {
+
+std::string PercentEncode(absl::string_view s, bool plus_for_space) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ' && plus_for_space) {
+      out.push_back('+');
+    } else {
+      absl::StrAppend(&out, "%", absl::string_view(&"0123456789ABCDEF"[c >> 4], 1),
+                      absl::string_view(&"0123456789ABCDEF"[c & 15], 1));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> LeakForms(const std::string& secret) {
+  std::vector<std::string> forms = {secret, PercentEncode(secret, false),
+                                    PercentEncode(secret, true),
+                                    absl::AsciiStrToLower(PercentEncode(secret, false))};
+  // The value at offset 0, 1 or 2 of a 3-byte group: keep only the
+  // characters that depend on its bytes alone.
+  for (int pad = 0; pad < 3; ++pad) {
+    const std::string padded = std::string(pad, '\0') + secret;
+    const size_t full = padded.size() / 3 * 4;
+    const size_t skip = pad == 0 ? 0 : pad == 1 ? 2 : 3;
+    std::string standard = absl::Base64Escape(padded).substr(0, full);
+    std::string web = absl::WebSafeBase64Escape(padded).substr(0, full);
+    if (full > skip + 8) {
+      forms.push_back(standard.substr(skip));
+      forms.push_back(web.substr(skip));
+    }
+  }
+  // Unique, and not shorter than 8 characters (no accidental hits).
+  std::vector<std::string> out;
+  for (auto& f : forms) {
+    if (f.size() >= 8 && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  }
+  return out;
+}
+
+std::string FindLeaks(const std::string& where, const std::string& text,
+                      const std::vector<std::pair<std::string, std::string>>& forms) {
+  std::string hits;
+  for (const auto& [label, form] : forms) {
+    if (absl::StrContains(text, form)) absl::StrAppend(&hits, where, " holds ", label, "\n");
+  }
+  return hits;
+}
+
+}  // namespace rotor::reliability
