@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "certs/testing/make_certs.h"
 #include "engine/base/files.h"
 #include "tests/reliability/reliability_workspace.h"
 
@@ -88,88 +87,6 @@ TEST_CASE("concurrency: azurestack - two applies started together redeploy once"
   CHECK((a_won ? a_exit : b_exit) == 0);
   w.ExpectInvariants("two applies together");
 }
-
-// cloud.kind = "local": the lock is state_dir/lock.
-class LocalRegistry {
- public:
-  static constexpr int kUsers = 12;
-  LocalRegistry() : pki_(absl::Now()) {
-    std::string config = R"([cloud]
-kind = "local"
-state_dir = ".rotor"
-
-[vault]
-name = "newregkv"
-resource_group = "newregreg"
-)";
-    // Each user costs the registry a bcrypt hash at every deployment: the
-    // deployment holds the lock for a while.
-    for (int i = 0; i < kUsers; ++i) {
-      absl::StrAppend(&config, "\n[[user]]\nname = \"user", i, "\"\npassword = { generate = 24 }\n");
-    }
-    absl::StrAppend(&config, R"(
-[certificate]
-secret_name = "containersecret"
-pfx = "registry.pfx"
-password = { env = "PFX_PW" }
-dns_name = "myreg.localhost"
-
-[deployment]
-resource_group = "newregreg"
-client_id = "00000000-0000-0000-0000-00000000c11e"
-client_secret = { env = "SPN_SECRET" }
-template = "registry-template.json"
-)");
-    dir_.Write("rotor.toml", config);
-    dir_.Write("registry-template.json", e2e::kRegistryTemplate);
-    IssuePfx();
-  }
-
-  void IssuePfx() {
-    auto leaf = pki_.IssueLeaf({.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
-    dir_.Write("registry.pfx", leaf.ToPfx("Local-Pfx-Pass-8b"));
-  }
-
-  ProcessOptions Options() const {
-    ProcessOptions options;
-    options.working_dir = dir_.path();
-    options.env = {{"PFX_PW", "Local-Pfx-Pass-8b"}, {"SPN_SECRET", "Local-Spn-Secret-2c"},
-                   {"NO_COLOR", "1"}};
-    options.timeout = absl::Seconds(120);
-    return options;
-  }
-  ProcessResult Rotor(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = RunProcess(argv, Options());
-    REQUIRE(r.ok());
-    return *std::move(r);
-  }
-  BackgroundProcess Start(const std::vector<std::string>& args, const std::string& log) const {
-    std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto p = BackgroundProcess::Start(argv, Options(), dir_.Path(log));
-    REQUIRE(p.ok());
-    return *std::move(p);
-  }
-  // Deployments `rotor show --json` lists (one under a name deployed twice
-  // within a second: the name carries the time to the second).
-  int Deployments() const {
-    ProcessResult show = Rotor({"show", "--json"});
-    REQUIRE(show.exit_code == 0);
-    int n = 0;
-    for (size_t at = show.stdout_data.find("\"provisioning_state\"");
-         at != std::string::npos; at = show.stdout_data.find("\"provisioning_state\"", at + 1)) {
-      ++n;
-    }
-    return n;
-  }
-  std::string Path(const std::string& relative) const { return dir_.Path(relative); }
-
- private:
-  rotor::testing::TempDir dir_;
-  certs::testing::TestPki pki_;
-};
 
 TEST_CASE("concurrency: local - a second apply while the first redeploys refuses naming the lock") {
   LocalRegistry r;

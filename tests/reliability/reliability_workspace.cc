@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "engine/base/files.h"
 
 namespace rotor::reliability {
@@ -120,6 +121,86 @@ int JournaledWorkspace::JournalLines() const {
   if (!text.ok()) return 0;
   int n = 0;
   for (char c : *text) n += c == '\n';
+  return n;
+}
+
+LocalRegistry::LocalRegistry() : pki_(absl::Now()) {
+  std::string config = R"([cloud]
+kind = "local"
+state_dir = ".rotor"
+
+[vault]
+name = "newregkv"
+resource_group = "newregreg"
+)";
+  for (int i = 0; i < kUsers; ++i) {
+    absl::StrAppend(&config, "\n[[user]]\nname = \"user", i, "\"\npassword = { generate = 24 }\n");
+  }
+  absl::StrAppend(&config, R"(
+[[user]]
+name = "admin"
+password = { env = "ADMIN_PW" }
+
+[certificate]
+secret_name = "containersecret"
+pfx = "registry.pfx"
+password = { env = "PFX_PW" }
+dns_name = "myreg.localhost"
+
+[deployment]
+resource_group = "newregreg"
+client_id = "00000000-0000-0000-0000-00000000c11e"
+client_secret = { env = "SPN_SECRET" }
+template = "registry-template.json"
+)");
+  dir_.Write("rotor.toml", config);
+  dir_.Write("registry-template.json", e2e::kRegistryTemplate);
+  env_ = {{"PFX_PW", kPfxPassword},
+          {"SPN_SECRET", kSpnSecret},
+          {"ADMIN_PW", "Local Admin/Pw+5d=&%"},
+          {"NO_COLOR", "1"}};
+  IssuePfx();
+}
+
+void LocalRegistry::IssuePfx() {
+  auto leaf = pki_.IssueLeaf({.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
+  dir_.Write("registry.pfx", leaf.ToPfx(kPfxPassword));
+}
+
+ProcessOptions LocalRegistry::Options() const {
+  ProcessOptions options;
+  options.working_dir = dir_.path();
+  options.env = env_;
+  options.timeout = absl::Seconds(120);
+  return options;
+}
+
+ProcessResult LocalRegistry::Rotor(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProcess(argv, Options());
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->timed_out);
+  return *std::move(r);
+}
+
+BackgroundProcess LocalRegistry::Start(const std::vector<std::string>& args,
+                                       const std::string& log) const {
+  std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = BackgroundProcess::Start(argv, Options(), dir_.Path(log));
+  REQUIRE(p.ok());
+  return *std::move(p);
+}
+
+int LocalRegistry::Deployments() const {
+  ProcessResult show = Rotor({"show", "--json"});
+  REQUIRE(show.exit_code == 0);
+  int n = 0;
+  for (size_t at = show.stdout_data.find("\"provisioning_state\""); at != std::string::npos;
+       at = show.stdout_data.find("\"provisioning_state\"", at + 1)) {
+    ++n;
+  }
   return n;
 }
 

@@ -9,11 +9,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "certs/testing/make_certs.h"
 #include "engine/base/process.h"
 #include "tests/e2e/azure_workspace.h"
 #include "tests/reliability/journal_checker.h"
@@ -66,6 +68,34 @@ class JournaledWorkspace {
   std::string deploy_duration_;
   std::unique_ptr<e2e::AzureWorkspace> ws_;
   std::vector<std::string> users_;
+};
+
+// A registry on cloud.kind = "local" (its lock is state_dir/lock): kUsers
+// generated users (each costs the registry a bcrypt hash at every
+// deployment, so a deployment holds the lock for a while), a certificate
+// and a first deployment from e2e::kRegistryTemplate.
+class LocalRegistry {
+ public:
+  static constexpr int kUsers = 12;
+  static constexpr char kPfxPassword[] = "Local Pfx/Pass+8b=&%";
+  static constexpr char kSpnSecret[] = "Local Spn/Secret+2c=&%";
+  LocalRegistry();
+
+  void IssuePfx();
+  std::map<std::string, std::optional<std::string>>& env() { return env_; }
+  ProcessResult Rotor(const std::vector<std::string>& args) const;
+  BackgroundProcess Start(const std::vector<std::string>& args, const std::string& log) const;
+  // Deployments `rotor show --json` lists (one under a name deployed twice
+  // within a second: the name carries the time to the second).
+  int Deployments() const;
+  std::string Path(const std::string& relative) const { return dir_.Path(relative); }
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  ProcessOptions Options() const;
+  rotor::testing::TempDir dir_;
+  certs::testing::TestPki pki_;
+  std::map<std::string, std::optional<std::string>> env_;
 };
 
 // Base64 (standard and URL-safe, at each of the three alignments a value
