@@ -2,6 +2,7 @@
 // /metadata/endpoints, token responses, and the JWT assertion's JSON parts.
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -97,9 +98,12 @@ absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Tim
   AccessToken result;
   result.token = Secret(std::string(token->value.GetString(), token->value.GetStringLength()));
   if (auto in = Number(doc, "expires_in"); in.has_value() && *in >= 0) {
-    result.expires_on = now + absl::Seconds(*in);
+    result.expires_on = now + absl::Seconds(std::min(*in, absl::ToDoubleSeconds(kMaxTokenLifetime)));
   } else if (auto on = Number(doc, "expires_on"); on.has_value() && *on > 0) {
-    result.expires_on = absl::FromUnixSeconds(static_cast<int64_t>(*on));
+    // Compared as a double first: a huge expires_on does not fit an int64.
+    const double latest = absl::ToDoubleSeconds((now + kMaxTokenLifetime) - absl::UnixEpoch());
+    result.expires_on = *on >= latest ? now + kMaxTokenLifetime
+                                      : absl::FromUnixSeconds(static_cast<int64_t>(*on));
   } else {
     result.expires_on = now + kDefaultTokenLifetime;
   }

@@ -118,6 +118,14 @@ TEST_CASE("token responses: v1 strings, v2 numbers, IMDS, expires_on only, neith
   REQUIRE(neither.ok());
   CHECK(neither->expires_on == now + kDefaultTokenLifetime);
 
+  // Absurd lifetimes are capped (one from the fuzzer overflowed an int64).
+  auto far = ParseTokenResponse(R"({"access_token":"t","expires_on":"1700444444444444003599"})", now);
+  REQUIRE(far.ok());
+  CHECK(far->expires_on == now + kMaxTokenLifetime);
+  auto long_in = ParseTokenResponse(R"({"access_token":"t","expires_in":1e300})", now);
+  REQUIRE(long_in.ok());
+  CHECK(long_in->expires_on == now + kMaxTokenLifetime);
+
   CHECK_FALSE(ParseTokenResponse(R"({"token_type":"Bearer"})", now).ok());
   CHECK_FALSE(ParseTokenResponse(R"({"access_token":"","expires_in":1})", now).ok());
   CHECK_FALSE(ParseTokenResponse(R"({"access_token":"t","token_type":"pop"})", now).ok());

@@ -20,13 +20,17 @@ struct AccessToken {
 
 // When a token response carries neither expires_in nor expires_on.
 inline constexpr absl::Duration kDefaultTokenLifetime = absl::Minutes(5);
+// The longest a token is trusted, whatever its response says (AAD and AD FS
+// tokens live an hour or so; a larger figure is garbage, and an absurd one
+// must not overflow the time arithmetic).
+inline constexpr absl::Duration kMaxTokenLifetime = absl::Hours(24);
 
 // Parses a token endpoint's 200 body (AAD v1/v2, AD FS, IMDS):
 // access_token (required), token_type (Bearer when present), expires_in and
 // expires_on as JSON numbers or strings. expires_in (relative, so immune to
 // clock skew between us and the server) wins over expires_on (absolute Unix
 // seconds); with neither the token is treated as valid for
-// kDefaultTokenLifetime. `now` is the time the request was sent.
+// kDefaultTokenLifetime; never for more than kMaxTokenLifetime. `now` is the time the request was sent.
 absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Time now);
 
 // Fetches tokens for an audience (a resource / App ID URI such as

@@ -256,7 +256,9 @@ TEST_CASE("resource groups and paged deployment lists") {
   while (!link.empty() && pages < 10) {
     r = emu.Get(link, token);
     REQUIRE(r.status == 200);
-    for (const auto& v : r.Json()["value"].GetArray()) names.insert(v["name"].GetString());
+    // Json() returns a Document by value: keep it alive over the loop.
+    const rapidjson::Document page = r.Json();
+    for (const auto& v : page["value"].GetArray()) names.insert(v["name"].GetString());
     link = JsonString(r.Json(), "nextLink");
     ++pages;
   }
