@@ -348,9 +348,8 @@ class Executor {
       outputs_.pfx_thumbprint = thumbprint;
     }
     if (want.has_service_principal) {
-      set_if_declared("service_principal_client_id", Secret(JsonQuote(want.client_id.Reveal())));
-      set_if_declared("service_principal_client_secret",
-                      Secret(JsonQuote(want.client_secret.Reveal())));
+      set_if_declared("service_principal_client_id", JsonQuoteSecret(want.client_id));
+      set_if_declared("service_principal_client_secret", JsonQuoteSecret(want.client_secret));
     }
 
     // Another rotor (on another machine: the lock keeps two on one machine

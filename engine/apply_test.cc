@@ -179,5 +179,11 @@ TEST_CASE("deployment names derive from the previous one plus a UTC stamp") {
   CHECK(DeriveDeploymentName(long_name, t).size() == 64);
 }
 
+TEST_CASE("JsonQuoteSecret quotes a credential as JsonQuote does") {
+  for (const char* text : {"", "short", "Quote\"Back\\slash/Ctl\x01-Ünïcode-and-a-longer-tail"}) {
+    CHECK(JsonQuoteSecret(Secret(text)).Reveal() == JsonQuote(text));
+  }
+}
+
 }  // namespace
 }  // namespace rotor

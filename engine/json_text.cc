@@ -1,5 +1,9 @@
 #include "engine/json_text.h"
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -11,6 +15,21 @@ std::string JsonQuote(absl::string_view text) {
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Secret JsonQuoteSecret(const Secret& text) {
+  // Sized for the worst escaping (\u00XX per byte) so it never reallocates:
+  // a reallocation would free an unwiped copy.
+  rapidjson::StringBuffer buffer(nullptr, 6 * text.size() + 3);
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.String(text.Reveal().data(), static_cast<rapidjson::SizeType>(text.size()));
+  std::string quoted;
+  // On the heap (past the small-string buffer), so the moves below hand the
+  // buffer over instead of leaving a copy behind.
+  quoted.reserve(std::max<size_t>(buffer.GetSize(), 32));
+  quoted.assign(buffer.GetString(), buffer.GetSize());
+  OPENSSL_cleanse(const_cast<char*>(buffer.GetString()), buffer.GetSize());
+  return Secret(std::move(quoted));
 }
 
 std::optional<std::string> JsonStringValue(absl::string_view json) {

@@ -11,11 +11,15 @@
 #include "absl/status/statusor.h"
 
 #include "absl/strings/string_view.h"
+#include "engine/base/secret.h"
 
 namespace rotor {
 
 // `"text"` with JSON escaping.
 std::string JsonQuote(absl::string_view text);
+// JsonQuote for a credential: the result is a Secret and the working buffer
+// is wiped (JsonQuote's would be freed holding the value).
+Secret JsonQuoteSecret(const Secret& text);
 // The string a JSON text holds, or nullopt when it is not a JSON string.
 std::optional<std::string> JsonStringValue(absl::string_view json);
 // The JSON text re-serialised compactly (for comparing values), or nullopt

@@ -279,7 +279,7 @@ struct Adopted {
   std::vector<std::string> disabled_users;
   std::vector<std::string> not_adopted;  // other short-enough secrets
   std::optional<SecretVersion> certificate;
-  std::string pfx_der;
+  Secret pfx_der;
   std::string thumbprint;
   bool pfx_password_empty = false;
   Deployment deployment;
@@ -301,7 +301,7 @@ absl::Status ReadCertificate(Vault& vault, const std::string& name, Adopted& a) 
   ASSIGN_OR_RETURN(certs::Pfx pfx, certs::Pfx::Open(decoded->pfx_der.Reveal(), decoded->password,
                                                     absl::StrCat("Key Vault secret ", name)));
   a.certificate = bundle->meta;
-  a.pfx_der = std::string(decoded->pfx_der.Reveal());
+  a.pfx_der = std::move(decoded->pfx_der);
   a.thumbprint = pfx.Thumbprint();
   a.pfx_password_empty = decoded->password.size() == 0;
   return absl::OkStatus();
@@ -588,7 +588,9 @@ int InitCommand(const InitOptions& options, Io& io) {
           pfx_path, " exists: rotor init does not overwrite a file; remove it or write the "
                     "configuration elsewhere")));
     }
-    if (absl::Status s = WriteFileAtomic(pfx_path, adopted.pfx_der, 0600); !s.ok()) return fail(s);
+    if (absl::Status s = WriteFileAtomic(pfx_path, adopted.pfx_der.Reveal(), 0600); !s.ok()) {
+      return fail(s);
+    }
   }
   if (absl::Status s = WriteFileAtomic(out_path, text, 0644); !s.ok()) return fail(s);
 

@@ -1,5 +1,7 @@
 #include "providers/auth/bearer_sender.h"
 
+#include <openssl/crypto.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -49,6 +51,12 @@ http::HttpRequest BearerSender::Copy(const http::HttpRequest& request) {
 void BearerSender::SetToken(http::HttpRequest& request, const Secret& token) {
   for (auto it = request.headers.begin(); it != request.headers.end();) {
     if (absl::EqualsIgnoreCase(it->first, "Authorization")) {
+      // erase() frees the old token's buffer without the headers' wipe.
+      std::string& old = it->second;
+      if (old.capacity() > 0) {
+        old.resize(old.capacity());
+        OPENSSL_cleanse(old.data(), old.size());
+      }
       it = request.headers.erase(it);
     } else {
       ++it;
