@@ -37,11 +37,14 @@ struct SecretState {
   bool certificate = false;
   int64_t landed_seq = -1;  // arrival of the write that last made it enabled
 
-  bool Enabled() const { return !deleted && !versions.empty() && versions.back().enabled; }
+  bool Enabled() const {
+    return !deleted && !versions.empty() && versions.back().enabled;
+  }
 };
 
 // "https://vault.host:port/secrets/NAME/VERSION" -> (lower NAME, VERSION).
-std::optional<std::pair<std::string, std::string>> SplitSecretUrl(absl::string_view url) {
+std::optional<std::pair<std::string, std::string>> SplitSecretUrl(
+    absl::string_view url) {
   size_t at = Lower(url).find("/secrets/");
   if (at == std::string::npos) return std::nullopt;
   std::vector<std::string> parts =
@@ -57,7 +60,8 @@ std::optional<std::pair<std::string, std::string>> SplitSecretUrl(absl::string_v
 
 bool JournalEntry::IsDeploymentPut() const {
   if (method != "PUT" || surface != "arm" || deployment.empty()) return false;
-  std::vector<absl::string_view> seg = absl::StrSplit(path, '/', absl::SkipEmpty());
+  std::vector<absl::string_view> seg =
+      absl::StrSplit(path, '/', absl::SkipEmpty());
   return seg.size() == 8 && absl::EqualsIgnoreCase(seg[6], "deployments");
 }
 
@@ -70,21 +74,25 @@ absl::StatusOr<std::vector<JournalEntry>> ParseJournal(absl::string_view text) {
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
     if (doc.HasParseError() || !doc.IsObject()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("journal line ", line_number, " is not a JSON object: ", line));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "journal line ", line_number, " is not a JSON object: ", line));
     }
     JournalEntry e;
     e.line = line_number;
-    if (auto it = doc.FindMember("seq"); it != doc.MemberEnd() && it->value.IsInt64()) {
+    if (auto it = doc.FindMember("seq");
+        it != doc.MemberEnd() && it->value.IsInt64()) {
       e.seq = it->value.GetInt64();
     }
-    if (auto it = doc.FindMember("status"); it != doc.MemberEnd() && it->value.IsInt()) {
+    if (auto it = doc.FindMember("status");
+        it != doc.MemberEnd() && it->value.IsInt()) {
       e.status = it->value.GetInt();
     }
-    if (auto it = doc.FindMember("enabled"); it != doc.MemberEnd() && it->value.IsBool()) {
+    if (auto it = doc.FindMember("enabled");
+        it != doc.MemberEnd() && it->value.IsBool()) {
       e.enabled = it->value.GetBool();
     }
-    if (auto it = doc.FindMember("running"); it != doc.MemberEnd() && it->value.IsArray()) {
+    if (auto it = doc.FindMember("running");
+        it != doc.MemberEnd() && it->value.IsArray()) {
       for (const auto& r : it->value.GetArray()) {
         if (r.IsString()) e.running.push_back(r.GetString());
       }
@@ -110,7 +118,8 @@ absl::StatusOr<std::vector<JournalEntry>> ParseJournal(absl::string_view text) {
 }
 
 std::string Violation::ToString() const {
-  return absl::StrCat(invariant, " (journal line ", line, ", seq ", seq, "): ", detail);
+  return absl::StrCat(invariant, " (journal line ", line, ", seq ", seq,
+                      "): ", detail);
 }
 
 std::string CheckResult::Describe() const {
@@ -119,25 +128,29 @@ std::string CheckResult::Describe() const {
   return out;
 }
 
-CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const InvariantOptions& options) {
+CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
+                         const InvariantOptions& options) {
   CheckResult result;
   std::map<std::string, SecretState> secrets;  // by lower-cased name
   std::set<std::string> users, certificates;
   for (const auto& u : options.users) users.insert(Lower(u));
-  for (const auto& c : options.certificate_secrets) certificates.insert(Lower(c));
+  for (const auto& c : options.certificate_secrets)
+    certificates.insert(Lower(c));
   // (lower name, version) -> thumbprint of the PFX a SetSecret stored.
   std::map<std::pair<std::string, std::string>, std::string> thumbprints;
 
   for (const JournalEntry& e : entries) {
     auto violate = [&](const char* invariant, std::string detail) {
-      result.violations.push_back({invariant, e.line, e.seq, std::move(detail)});
+      result.violations.push_back(
+          {invariant, e.line, e.seq, std::move(detail)});
     };
     // The rules hold rotor to account; the test's own requests (curl) only
     // shape the state.
     const bool by_rotor = absl::StartsWith(e.client, "rotor/");
     // Scripted answers, drops and injected 500/503 were not carried out;
     // corrupted and slow answers were.
-    const bool carried_out = e.Succeeded() && !absl::StrContains(e.fault, "scripted");
+    const bool carried_out =
+        e.Succeeded() && !absl::StrContains(e.fault, "scripted");
     const std::string name = Lower(e.secret);
 
     if (e.surface == "kv" && !name.empty()) {
@@ -145,21 +158,24 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const Invaria
       const bool is_certificate = s.certificate || certificates.count(name) > 0;
       if (by_rotor && is_certificate) {
         if (e.op == "DeleteSecret" || e.op == "PurgeDeletedSecret") {
-          violate("certificate", absl::StrCat(e.op, " of certificate secret ", e.secret,
-                                              ": its versions may still be deployed"));
+          violate("certificate",
+                  absl::StrCat(e.op, " of certificate secret ", e.secret,
+                               ": its versions may still be deployed"));
         }
         if (e.op == "UpdateSecret" && e.enabled == false) {
-          violate("certificate", absl::StrCat("UpdateSecret disables ", e.secret, " version ",
-                                              e.version.empty() ? "(latest)" : e.version));
+          violate("certificate",
+                  absl::StrCat("UpdateSecret disables ", e.secret, " version ",
+                               e.version.empty() ? "(latest)" : e.version));
         }
       }
       if (by_rotor && e.op == "DeleteSecret") {
         for (const std::string& user : users) {
           auto it = secrets.find(user);
-          if (it == secrets.end() || !it->second.Enabled() || it->second.landed_seq > e.seq) {
+          if (it == secrets.end() || !it->second.Enabled() ||
+              it->second.landed_seq > e.seq) {
             violate("users", absl::StrCat("DeleteSecret of ", e.secret,
-                                          " arrived before declared user ", user,
-                                          " had an enabled secret"));
+                                          " arrived before declared user ",
+                                          user, " had an enabled secret"));
           }
         }
       }
@@ -170,9 +186,11 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const Invaria
           s.deleted = false;
           if (IsPfxContentType(e.content_type)) {
             s.certificate = true;
-            if (!e.version.empty()) thumbprints[{name, e.version}] = e.thumbprint;
+            if (!e.version.empty())
+              thumbprints[{name, e.version}] = e.thumbprint;
           }
-          if (!e.version.empty()) result.vault.written[name].push_back(e.version);
+          if (!e.version.empty())
+            result.vault.written[name].push_back(e.version);
         } else if (e.op == "UpdateSecret" && e.enabled.has_value()) {
           VersionState* target = nullptr;
           for (auto& v : s.versions) {
@@ -199,31 +217,38 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const Invaria
 
     if (e.IsDeploymentPut()) {
       ++result.vault.deployment_puts;
-      if (e.status == 200 || e.status == 201) ++result.vault.deployments_accepted;
+      if (e.status == 200 || e.status == 201)
+        ++result.vault.deployments_accepted;
       if (!by_rotor) continue;
       if (!e.running.empty()) {
-        violate("running", absl::StrCat("deployment PUT ", e.deployment, " arrived while ",
-                                        absl::StrJoin(e.running, ", "), " ran in resource group ",
-                                        e.resource_group));
+        violate("running",
+                absl::StrCat("deployment PUT ", e.deployment, " arrived while ",
+                             absl::StrJoin(e.running, ", "),
+                             " ran in resource group ", e.resource_group));
       }
       if (e.pfx_secret_url.empty() && e.pfx_thumbprint.empty()) continue;
       auto url = SplitSecretUrl(e.pfx_secret_url);
       if (!url.has_value()) {
-        violate("thumbprint", absl::StrCat("deployment PUT ", e.deployment,
-                                           " passes no versioned secret URL (\"",
-                                           e.pfx_secret_url, "\")"));
+        violate("thumbprint",
+                absl::StrCat("deployment PUT ", e.deployment,
+                             " passes no versioned secret URL (\"",
+                             e.pfx_secret_url, "\")"));
         continue;
       }
       auto stored = thumbprints.find(*url);
       if (stored == thumbprints.end()) {
-        violate("thumbprint", absl::StrCat("deployment PUT ", e.deployment, " names ",
-                                           e.pfx_secret_url,
-                                           ", a version the journal never saw written with a PFX"));
+        violate(
+            "thumbprint",
+            absl::StrCat(
+                "deployment PUT ", e.deployment, " names ", e.pfx_secret_url,
+                ", a version the journal never saw written with a PFX"));
       } else if (!absl::EqualsIgnoreCase(stored->second, e.pfx_thumbprint)) {
-        violate("thumbprint",
-                absl::StrCat("deployment PUT ", e.deployment, " passes thumbprint ",
-                             e.pfx_thumbprint, " but the PFX at ", e.pfx_secret_url, " has ",
-                             stored->second.empty() ? "none readable" : stored->second));
+        violate(
+            "thumbprint",
+            absl::StrCat(
+                "deployment PUT ", e.deployment, " passes thumbprint ",
+                e.pfx_thumbprint, " but the PFX at ", e.pfx_secret_url, " has ",
+                stored->second.empty() ? "none readable" : stored->second));
       }
     }
   }
@@ -233,17 +258,20 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const Invaria
   return result;
 }
 
-CheckResult CheckJournalFile(const std::string& path, const InvariantOptions& options) {
+CheckResult CheckJournalFile(const std::string& path,
+                             const InvariantOptions& options) {
   auto text = ReadFile(path);
   if (!text.ok()) {
     CheckResult r;
-    r.violations.push_back({"journal", 0, 0, std::string(text.status().message())});
+    r.violations.push_back(
+        {"journal", 0, 0, std::string(text.status().message())});
     return r;
   }
   auto entries = ParseJournal(*text);
   if (!entries.ok()) {
     CheckResult r;
-    r.violations.push_back({"journal", 0, 0, std::string(entries.status().message())});
+    r.violations.push_back(
+        {"journal", 0, 0, std::string(entries.status().message())});
     return r;
   }
   return CheckJournal(*entries, options);

@@ -74,7 +74,7 @@ struct ReplayedVault {
   std::map<std::string, std::vector<std::string>> written;
   // lower-cased names deleted (soft) and not recovered at the end.
   std::set<std::string> deleted;
-  int deployment_puts = 0;  // every deployment PUT sent
+  int deployment_puts = 0;       // every deployment PUT sent
   int deployments_accepted = 0;  // ...answered 200/201
 };
 
@@ -85,9 +85,11 @@ struct CheckResult {
   std::string Describe() const;
 };
 
-CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const InvariantOptions& options);
+CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
+                         const InvariantOptions& options);
 // Reads and parses `path`, then checks it; a parse error is a violation.
-CheckResult CheckJournalFile(const std::string& path, const InvariantOptions& options);
+CheckResult CheckJournalFile(const std::string& path,
+                             const InvariantOptions& options);
 
 }  // namespace rotor::reliability
 

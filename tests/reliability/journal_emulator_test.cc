@@ -14,7 +14,9 @@ namespace {
 using emulator::testing::Emulator;
 using emulator::testing::HttpResult;
 
-TEST_CASE("journal: a SetSecret whose answer was corrupted still records the version it wrote") {
+TEST_CASE(
+    "journal: a SetSecret whose answer was corrupted still records the version "
+    "it wrote") {
   rotor::testing::TempDir dir;
   const std::string journal = dir.Path("journal.jsonl");
   Emulator emu({"--vault", "newregkv", "--journal", journal});
@@ -23,11 +25,12 @@ TEST_CASE("journal: a SetSecret whose answer was corrupted still records the ver
   // port, so the token's audience still holds.
   const std::string listen = absl::StrCat("127.0.0.1:", emu.port());
   CHECK(emu.Stop() == 0);
-  Emulator corrupt({"--vault", "newregkv", "--journal", journal, "--corrupt-rate", "1",
-                    "--listen", listen},
+  Emulator corrupt({"--vault", "newregkv", "--journal", journal,
+                    "--corrupt-rate", "1", "--listen", listen},
                    emu.state_dir());
-  HttpResult put = corrupt.Send("PUT", corrupt.VaultUrl("newregkv", "/secrets/a?api-version=7.4"),
-                                R"({"value":"Journal-Test-Value-3f"})", token);
+  HttpResult put = corrupt.Send(
+      "PUT", corrupt.VaultUrl("newregkv", "/secrets/a?api-version=7.4"),
+      R"({"value":"Journal-Test-Value-3f"})", token);
   CHECK(put.status == 200);
   CHECK_FALSE(put.body.empty());
   const std::string text = rotor::testing::ReadFileOrDie(journal);

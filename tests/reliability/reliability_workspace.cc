@@ -17,7 +17,8 @@ using emulator::testing::HttpResult;
 using emulator::testing::JsonString;
 
 JournaledWorkspace::JournaledWorkspace(std::string deploy_duration)
-    : journal_path_(side_.Path("journal.jsonl")), deploy_duration_(std::move(deploy_duration)) {
+    : journal_path_(side_.Path("journal.jsonl")),
+      deploy_duration_(std::move(deploy_duration)) {
   REQUIRE(MakeDirs(RuntimeDir()).ok());
   e2e::WorkspaceOptions options;
   options.emulator_args = {"--journal", journal_path_};
@@ -32,7 +33,8 @@ JournaledWorkspace::JournaledWorkspace(std::string deploy_duration)
 
 JournaledWorkspace::~JournaledWorkspace() = default;
 
-void JournaledWorkspace::SetUsers(std::vector<std::pair<std::string, std::string>> users) {
+void JournaledWorkspace::SetUsers(
+    std::vector<std::pair<std::string, std::string>> users) {
   users_.clear();
   for (const auto& u : users) users_.push_back(u.first);
   ws_->SetUsers(std::move(users));
@@ -42,11 +44,12 @@ void JournaledWorkspace::Restart(const std::vector<std::string>& faults,
                                  const std::string& deploy_duration) {
   std::vector<std::string> args = {"--journal", journal_path_};
   args.insert(args.end(), faults.begin(), faults.end());
-  ws_->Restart(args, deploy_duration.empty() ? deploy_duration_ : deploy_duration);
+  ws_->Restart(args,
+               deploy_duration.empty() ? deploy_duration_ : deploy_duration);
 }
 
-BackgroundProcess JournaledWorkspace::StartRotor(const std::vector<std::string>& args,
-                                                 const std::string& log_path) {
+BackgroundProcess JournaledWorkspace::StartRotor(
+    const std::vector<std::string>& args, const std::string& log_path) {
   std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions options;
@@ -58,25 +61,28 @@ BackgroundProcess JournaledWorkspace::StartRotor(const std::vector<std::string>&
 }
 
 CheckResult JournaledWorkspace::Check() const {
-  return CheckJournalFile(journal_path_, {.users = users_, .certificate_secrets = {"containersecret"}});
+  return CheckJournalFile(
+      journal_path_,
+      {.users = users_, .certificate_secrets = {"containersecret"}});
 }
 
 void JournaledWorkspace::ExpectInvariants(const std::string& context) const {
   CheckResult r = Check();
-  CHECK_MESSAGE(r.violations.empty(), context, ": the journal breaks an invariant:\n",
-                r.Describe());
+  CHECK_MESSAGE(r.violations.empty(), context,
+                ": the journal breaks an invariant:\n", r.Describe());
 }
 
 void JournaledWorkspace::ExpectConverges(const std::string& context) {
   ProcessResult apply = Rotor({"apply", "--auto-approve", "--no-color"});
-  CHECK_MESSAGE(apply.exit_code == 0, context, ": apply after the faults\n", apply.stdout_data,
-                apply.stderr_data);
+  CHECK_MESSAGE(apply.exit_code == 0, context, ": apply after the faults\n",
+                apply.stdout_data, apply.stderr_data);
   ProcessResult plan = Rotor({"plan", "--detailed-exitcode", "--no-color"});
-  CHECK_MESSAGE(plan.exit_code == 0, context, ": the plan after converging\n", plan.stdout_data,
-                plan.stderr_data);
+  CHECK_MESSAGE(plan.exit_code == 0, context, ": the plan after converging\n",
+                plan.stdout_data, plan.stderr_data);
 }
 
-std::map<std::string, std::set<std::string>> JournaledWorkspace::VaultVersions() {
+std::map<std::string, std::set<std::string>>
+JournaledWorkspace::VaultVersions() {
   auto& emu = ws_->emu();
   const std::string token = emu.VaultToken();
   // The last segment of each item's id, over every page of a list.
@@ -95,9 +101,11 @@ std::map<std::string, std::set<std::string>> JournaledWorkspace::VaultVersions()
     return out;
   };
   std::map<std::string, std::set<std::string>> out;
-  for (const auto& name : ids(emu.VaultUrl("newregkv", "/secrets?api-version=7.4"))) {
+  for (const auto& name :
+       ids(emu.VaultUrl("newregkv", "/secrets?api-version=7.4"))) {
     for (const auto& version : ids(emu.VaultUrl(
-             "newregkv", absl::StrCat("/secrets/", name, "/versions?api-version=7.4")))) {
+             "newregkv",
+             absl::StrCat("/secrets/", name, "/versions?api-version=7.4")))) {
       out[absl::AsciiStrToLower(name)].insert(version);
     }
   }
@@ -110,7 +118,8 @@ void JournaledWorkspace::ExpectNothingLost(const std::string& context) {
   for (const auto& [name, versions] : r.vault.written) {
     if (r.vault.deleted.count(name) > 0) continue;
     for (const auto& version : versions) {
-      CHECK_MESSAGE(live[name].count(version) == 1, context, ": version ", version, " of ", name,
+      CHECK_MESSAGE(live[name].count(version) == 1, context, ": version ",
+                    version, " of ", name,
                     " was written but the vault no longer lists it");
     }
   }
@@ -134,7 +143,8 @@ name = "newregkv"
 resource_group = "newregreg"
 )";
   for (int i = 0; i < kUsers; ++i) {
-    absl::StrAppend(&config, "\n[[user]]\nname = \"user", i, "\"\npassword = { generate = 24 }\n");
+    absl::StrAppend(&config, "\n[[user]]\nname = \"user", i,
+                    "\"\npassword = { generate = 24 }\n");
   }
   absl::StrAppend(&config, R"(
 [[user]]
@@ -163,7 +173,8 @@ template = "registry-template.json"
 }
 
 void LocalRegistry::IssuePfx() {
-  auto leaf = pki_.IssueLeaf({.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
+  auto leaf = pki_.IssueLeaf(
+      {.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
   dir_.Write("registry.pfx", leaf.ToPfx(kPfxPassword));
 }
 
@@ -197,7 +208,8 @@ int LocalRegistry::Deployments() const {
   ProcessResult show = Rotor({"show", "--json"});
   REQUIRE(show.exit_code == 0);
   int n = 0;
-  for (size_t at = show.stdout_data.find("\"provisioning_state\""); at != std::string::npos;
+  for (size_t at = show.stdout_data.find("\"provisioning_state\"");
+       at != std::string::npos;
        at = show.stdout_data.find("\"provisioning_state\"", at + 1)) {
     ++n;
   }
@@ -209,12 +221,14 @@ namespace {
 std::string PercentEncode(absl::string_view s, bool plus_for_space) {
   std::string out;
   for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
       out.push_back(static_cast<char>(c));
     } else if (c == ' ' && plus_for_space) {
       out.push_back('+');
     } else {
-      absl::StrAppend(&out, "%", absl::string_view(&"0123456789ABCDEF"[c >> 4], 1),
+      absl::StrAppend(&out, "%",
+                      absl::string_view(&"0123456789ABCDEF"[c >> 4], 1),
                       absl::string_view(&"0123456789ABCDEF"[c & 15], 1));
     }
   }
@@ -224,9 +238,9 @@ std::string PercentEncode(absl::string_view s, bool plus_for_space) {
 }  // namespace
 
 std::vector<std::string> LeakForms(const std::string& secret) {
-  std::vector<std::string> forms = {secret, PercentEncode(secret, false),
-                                    PercentEncode(secret, true),
-                                    absl::AsciiStrToLower(PercentEncode(secret, false))};
+  std::vector<std::string> forms = {
+      secret, PercentEncode(secret, false), PercentEncode(secret, true),
+      absl::AsciiStrToLower(PercentEncode(secret, false))};
   // The value at offset 0, 1 or 2 of a 3-byte group: keep only the
   // characters that depend on its bytes alone.
   for (int pad = 0; pad < 3; ++pad) {
@@ -243,16 +257,19 @@ std::vector<std::string> LeakForms(const std::string& secret) {
   // Unique, and not shorter than 8 characters (no accidental hits).
   std::vector<std::string> out;
   for (auto& f : forms) {
-    if (f.size() >= 8 && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+    if (f.size() >= 8 && std::find(out.begin(), out.end(), f) == out.end())
+      out.push_back(f);
   }
   return out;
 }
 
-std::string FindLeaks(const std::string& where, const std::string& text,
-                      const std::vector<std::pair<std::string, std::string>>& forms) {
+std::string FindLeaks(
+    const std::string& where, const std::string& text,
+    const std::vector<std::pair<std::string, std::string>>& forms) {
   std::string hits;
   for (const auto& [label, form] : forms) {
-    if (absl::StrContains(text, form)) absl::StrAppend(&hits, where, " holds ", label, "\n");
+    if (absl::StrContains(text, form))
+      absl::StrAppend(&hits, where, " holds ", label, "\n");
   }
   return hits;
 }

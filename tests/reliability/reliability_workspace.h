@@ -32,7 +32,9 @@ class JournaledWorkspace {
 
   e2e::AzureWorkspace& ws() { return *ws_; }
   const std::string& journal_path() const { return journal_path_; }
-  std::string Path(const std::string& relative) const { return ws_->Path(relative); }
+  std::string Path(const std::string& relative) const {
+    return ws_->Path(relative);
+  }
   // The folder rotor keeps its apply locks in (XDG_RUNTIME_DIR).
   std::string RuntimeDir() const { return side_.Path("runtime"); }
   std::map<std::string, std::string>& env() { return ws_->env(); }
@@ -42,12 +44,16 @@ class JournaledWorkspace {
   void SetUsers(std::vector<std::pair<std::string, std::string>> users);
   // Stops the emulator and starts it on the same state and journal with
   // `faults` (none: a healthy emulator).
-  void Restart(const std::vector<std::string>& faults, const std::string& deploy_duration = "");
+  void Restart(const std::vector<std::string>& faults,
+               const std::string& deploy_duration = "");
 
   // rotor, synchronously (checked for leaked secrets by AzureWorkspace).
-  ProcessResult Rotor(const std::vector<std::string>& args) { return ws_->Rotor(args); }
+  ProcessResult Rotor(const std::vector<std::string>& args) {
+    return ws_->Rotor(args);
+  }
   // rotor in the background, its output in `log_path`.
-  BackgroundProcess StartRotor(const std::vector<std::string>& args, const std::string& log_path);
+  BackgroundProcess StartRotor(const std::vector<std::string>& args,
+                               const std::string& log_path);
 
   CheckResult Check() const;
   // Fails the test (naming `context`) on any violation.
@@ -84,11 +90,14 @@ class LocalRegistry {
   void IssuePfx();
   std::map<std::string, std::optional<std::string>>& env() { return env_; }
   ProcessResult Rotor(const std::vector<std::string>& args) const;
-  BackgroundProcess Start(const std::vector<std::string>& args, const std::string& log) const;
+  BackgroundProcess Start(const std::vector<std::string>& args,
+                          const std::string& log) const;
   // Deployments `rotor show --json` lists (one under a name deployed twice
   // within a second: the name carries the time to the second).
   int Deployments() const;
-  std::string Path(const std::string& relative) const { return dir_.Path(relative); }
+  std::string Path(const std::string& relative) const {
+    return dir_.Path(relative);
+  }
   const std::string& dir() const { return dir_.path(); }
 
  private:
@@ -103,8 +112,9 @@ class LocalRegistry {
 // besides the secret itself: what a leak search looks for.
 std::vector<std::string> LeakForms(const std::string& secret);
 // "" when none of `forms` occurs in `text`, else which did (never the form).
-std::string FindLeaks(const std::string& where, const std::string& text,
-                      const std::vector<std::pair<std::string, std::string>>& forms);
+std::string FindLeaks(
+    const std::string& where, const std::string& text,
+    const std::vector<std::pair<std::string, std::string>>& forms);
 
 }  // namespace rotor::reliability
 
