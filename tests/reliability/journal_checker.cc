@@ -205,7 +205,9 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
         } else if (e.op == "RecoverDeletedSecret") {
           s.deleted = false;
         } else if (e.op == "PurgeDeletedSecret") {
-          s = SecretState{.certificate = s.certificate};
+          const bool certificate = s.certificate;
+          s = SecretState();
+          s.certificate = certificate;
         }
       }
       if (s.Enabled() && !was_enabled) s.landed_seq = e.seq;

@@ -115,9 +115,11 @@ JournaledWorkspace::VaultVersions() {
 void JournaledWorkspace::ExpectNothingLost(const std::string& context) {
   CheckResult r = Check();
   auto live = VaultVersions();
-  for (const auto& [name, versions] : r.vault.written) {
+  // No structured binding: clang 14 cannot capture one in CHECK_MESSAGE.
+  for (const auto& written : r.vault.written) {
+    const std::string& name = written.first;
     if (r.vault.deleted.count(name) > 0) continue;
-    for (const auto& version : versions) {
+    for (const auto& version : written.second) {
       CHECK_MESSAGE(live[name].count(version) == 1, context, ": version ",
                     version, " of ", name,
                     " was written but the vault no longer lists it");
