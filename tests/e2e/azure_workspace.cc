@@ -3,6 +3,10 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -248,16 +252,19 @@ ProcessResult AzureWorkspace::Rotor(std::vector<std::string> args) {
   INFO("rotor ", absl::StrJoin(args, " "), "\nstdout:\n", result->stdout_data, "\nstderr:\n",
        result->stderr_data);
   CHECK_FALSE(result->timed_out);
-  // No secret value, ever: passwords, client secrets, PFX passwords.
+  // No secret value, ever: passwords, client secrets, PFX passwords...
   std::vector<std::string> secrets = {kClientSecret, kSpSecret, kPfxPassword, kOldPfxPassword};
   for (const auto& [k, v] : env_) {
     if (absl::EndsWith(k, "_PW")) secrets.push_back(v);
   }
   secrets.insert(secrets.end(), extra_secrets_.begin(), extra_secrets_.end());
+  // ...in plain, base64 or URL-encoded form.
+  std::vector<std::pair<std::string, std::string>> forms;
   for (const auto& secret : secrets) {
-    CHECK_FALSE(absl::StrContains(result->stdout_data, secret));
-    CHECK_FALSE(absl::StrContains(result->stderr_data, secret));
+    for (auto& form : LeakForms(secret)) forms.emplace_back("a form of a secret value", form);
   }
+  CHECK(FindLeaks("stdout", result->stdout_data, forms).empty());
+  CHECK(FindLeaks("stderr", result->stderr_data, forms).empty());
   // Nor a token (the emulator's are JWTs).
   CHECK_FALSE(absl::StrContains(result->stderr_data, "eyJ"));
   CHECK_FALSE(absl::StrContains(result->stdout_data, "eyJ"));
@@ -362,6 +369,64 @@ int64_t StatInt(const rapidjson::Value& stats, const std::string& path) {
   int64_t v = 0;
   (void)absl::SimpleAtoi(JsonString(stats, path), &v);
   return v;
+}
+
+namespace {
+
+std::string PercentEncode(absl::string_view s, bool plus_for_space) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ' && plus_for_space) {
+      out.push_back('+');
+    } else {
+      absl::StrAppend(&out, "%",
+                      absl::string_view(&"0123456789ABCDEF"[c >> 4], 1),
+                      absl::string_view(&"0123456789ABCDEF"[c & 15], 1));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> LeakForms(const std::string& secret) {
+  std::vector<std::string> forms = {
+      secret, PercentEncode(secret, false), PercentEncode(secret, true),
+      absl::AsciiStrToLower(PercentEncode(secret, false))};
+  // The value at offset 0, 1 or 2 of a 3-byte group: keep only the
+  // characters that depend on its bytes alone.
+  for (int pad = 0; pad < 3; ++pad) {
+    const std::string padded = std::string(pad, '\0') + secret;
+    const size_t full = padded.size() / 3 * 4;
+    const size_t skip = pad == 0 ? 0 : pad == 1 ? 2 : 3;
+    std::string standard = absl::Base64Escape(padded).substr(0, full);
+    std::string web = absl::WebSafeBase64Escape(padded).substr(0, full);
+    if (full > skip + 8) {
+      forms.push_back(standard.substr(skip));
+      forms.push_back(web.substr(skip));
+    }
+  }
+  // Unique, and not shorter than 8 characters (no accidental hits).
+  std::vector<std::string> out;
+  for (auto& f : forms) {
+    if (f.size() >= 8 && std::find(out.begin(), out.end(), f) == out.end())
+      out.push_back(f);
+  }
+  return out;
+}
+
+std::string FindLeaks(
+    const std::string& where, const std::string& text,
+    const std::vector<std::pair<std::string, std::string>>& forms) {
+  std::string hits;
+  for (const auto& [label, form] : forms) {
+    if (absl::StrContains(text, form))
+      absl::StrAppend(&hits, where, " holds ", label, "\n");
+  }
+  return hits;
 }
 
 }  // namespace rotor::e2e

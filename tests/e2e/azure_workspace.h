@@ -117,8 +117,9 @@ class AzureWorkspace {
   std::string IssuePfx();
 
   // Runs rotor in the workspace with env(); checks that no secret value
-  // (client secrets, PFX passwords, every *_PW variable, AddSecret's) and
-  // no token reaches stdout or stderr.
+  // (client secrets, PFX passwords, every *_PW variable, AddSecret's), in
+  // plain, base64 or URL-encoded form (LeakForms), and no token reaches
+  // stdout or stderr.
   ProcessResult Rotor(std::vector<std::string> args);
   void AddSecret(const std::string& value) { extra_secrets_.push_back(value); }
 
@@ -161,6 +162,16 @@ class AzureWorkspace {
 };
 
 int64_t StatInt(const rapidjson::Value& stats, const std::string& path);
+
+// Base64 (standard and URL-safe, at each of the three alignments a value
+// can have inside longer encoded text) and URL-encoded forms of `secret`,
+// besides the secret itself: what a leak search looks for.
+std::vector<std::string> LeakForms(const std::string& secret);
+// "" when none of `forms` occurs in `text`, else which did (never the form).
+std::string FindLeaks(
+    const std::string& where, const std::string& text,
+    const std::vector<std::pair<std::string, std::string>>& forms);
+
 
 }  // namespace rotor::e2e
 

@@ -107,14 +107,8 @@ class LocalRegistry {
   std::map<std::string, std::optional<std::string>> env_;
 };
 
-// Base64 (standard and URL-safe, at each of the three alignments a value
-// can have inside longer encoded text) and URL-encoded forms of `secret`,
-// besides the secret itself: what a leak search looks for.
-std::vector<std::string> LeakForms(const std::string& secret);
-// "" when none of `forms` occurs in `text`, else which did (never the form).
-std::string FindLeaks(
-    const std::string& where, const std::string& text,
-    const std::vector<std::pair<std::string, std::string>>& forms);
+using e2e::FindLeaks;
+using e2e::LeakForms;
 
 }  // namespace rotor::reliability
 
