@@ -662,6 +662,14 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
       set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(this));
     }
   }
+  // Servers close idle keep-alive connections, often after 5 s (Apache's and
+  // cpp-httplib's default), and a request written into one that is closing
+  // fails with a broken pipe that libcurl does not resend. Pauses of that
+  // length are what throttling makes (Retry-After, the probe after a 429),
+  // so a connection idle for 4 s is not reused: otherwise the probe that
+  // ends a pause fails, the lane waits another probe interval, and every
+  // slot's first request after it fails too.
+  set(CURLOPT_MAXAGE_CONN, 4L);
   // libcurl resends a request on its own when a reused connection turns out
   // to be closed; a non-idempotent request must never be sent twice.
   if (!req.idempotent) set(CURLOPT_FRESH_CONNECT, 1L);
@@ -936,6 +944,18 @@ void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job,
 
 void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status,
                                   absl::Duration now) {
+  // OnBody grows the body in steps of at least 4 KiB, and the headers'
+  // vector doubles; a SendAll of 5000 secret reads (about 400 bytes and 17
+  // headers each) holds every answer until the last one, so the slack would
+  // be 23 MiB of a plan's peak memory. Keep both at their size (the old
+  // body buffer wiped, as OnBody does).
+  std::string& body = job->response_body;
+  if (body.capacity() - body.size() > 256) {
+    std::string fitted(body);
+    WipeString(body);
+    body.swap(fitted);
+  }
+  job->response_headers.shrink_to_fit();
   HttpResponse response(status, std::move(job->response_headers),
                         std::move(job->response_body));
   response.peer_certificates_pem = std::move(job->peer_certificates_pem);
