@@ -339,6 +339,8 @@ absl::StatusOr<EmulatorCounts> BenchWorkspace::ReadStats() {
     const rapidjson::Value& v = doc["vaults"][kVault];
     c.vault_requests = Int(v, "requests");
     c.throttled = Int(v, "throttled");
+    c.unauthorized = Int(v, "unauthorized");
+    c.writes = Int(v, "writes");
     if (v.HasMember("operations") && v["operations"].IsObject()) {
       for (const auto& op : v["operations"].GetObject()) {
         if (op.value.IsInt64()) c.operations[op.name.GetString()] = op.value.GetInt64();

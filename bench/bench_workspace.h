@@ -53,6 +53,8 @@ struct EmulatorCounts {
   int64_t requests = 0;        // every request but /_emulator/ ones
   int64_t vault_requests = 0;  // Key Vault data plane, newregkv
   int64_t throttled = 0;       // 429 answers of the vault
+  int64_t unauthorized = 0;    // 401 answers of the vault (the challenge)
+  int64_t writes = 0;          // secret versions the vault wrote
   int64_t server_errors = 0;   // 5xx answers, all endpoints
   int64_t arm_requests = 0;
   int64_t tokens = 0;          // tokens issued
