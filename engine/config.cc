@@ -114,31 +114,6 @@ std::string AbsoluteDir(const std::string& path) {
   return out;
 }
 
-const char* KindName(CloudKind kind) {
-  switch (kind) {
-    case CloudKind::kAzureStack:
-      return "azurestack";
-    case CloudKind::kAzure:
-      return "azure";
-    case CloudKind::kLocal:
-      return "local";
-  }
-  return "";
-}
-
-const char* MethodName(AuthMethod method) {
-  switch (method) {
-    case AuthMethod::kClientSecret:
-      return "client_secret";
-    case AuthMethod::kClientCertificate:
-      return "client_certificate";
-    case AuthMethod::kManagedIdentity:
-      return "managed_identity";
-    case AuthMethod::kEnvironment:
-      return "environment";
-  }
-  return "";
-}
 
 bool IsLoopbackHost(absl::string_view host) {
   std::string h = absl::AsciiStrToLower(host);
@@ -773,6 +748,32 @@ class Loader {
 };
 
 }  // namespace
+
+const char* KindName(CloudKind kind) {
+  switch (kind) {
+    case CloudKind::kAzureStack:
+      return "azurestack";
+    case CloudKind::kAzure:
+      return "azure";
+    case CloudKind::kLocal:
+      return "local";
+  }
+  return "";
+}
+
+const char* MethodName(AuthMethod method) {
+  switch (method) {
+    case AuthMethod::kClientSecret:
+      return "client_secret";
+    case AuthMethod::kClientCertificate:
+      return "client_certificate";
+    case AuthMethod::kManagedIdentity:
+      return "managed_identity";
+    case AuthMethod::kEnvironment:
+      return "environment";
+  }
+  return "";
+}
 
 absl::StatusOr<Config> ParseConfig(absl::string_view toml_text,
                                    const std::string& path) {

@@ -50,6 +50,8 @@ struct ValueSource {
 };
 
 enum class CloudKind { kAzureStack, kAzure, kLocal };
+// The config spelling of a kind ("azurestack", "azure", "local").
+const char* KindName(CloudKind kind);
 
 struct CloudConfig {
   CloudKind kind = CloudKind::kLocal;
@@ -70,6 +72,8 @@ struct CloudConfig {
 };
 
 enum class AuthMethod { kClientSecret, kClientCertificate, kManagedIdentity, kEnvironment };
+// The config spelling of a method ("client_secret", ...).
+const char* MethodName(AuthMethod method);
 
 struct AuthConfig {
   AuthMethod method = AuthMethod::kClientSecret;

@@ -130,32 +130,6 @@ absl::StatusOr<std::string> SourceToml(const ValueSource& s, const std::string& 
       absl::StrCat(what, ": a literal value cannot be carried into the new configuration"));
 }
 
-const char* KindName(CloudKind kind) {
-  switch (kind) {
-    case CloudKind::kAzureStack:
-      return "azurestack";
-    case CloudKind::kAzure:
-      return "azure";
-    case CloudKind::kLocal:
-      return "local";
-  }
-  return "azurestack";
-}
-
-const char* MethodName(AuthMethod method) {
-  switch (method) {
-    case AuthMethod::kClientSecret:
-      return "client_secret";
-    case AuthMethod::kClientCertificate:
-      return "client_certificate";
-    case AuthMethod::kManagedIdentity:
-      return "managed_identity";
-    case AuthMethod::kEnvironment:
-      return "environment";
-  }
-  return "client_secret";
-}
-
 // [cloud] and [auth] of an existing configuration, for a file in `dir`.
 absl::StatusOr<std::string> CloudAuthFromConfig(const Config& config, const std::string& dir,
                                                 std::vector<Variable>* variables) {
