@@ -12,6 +12,12 @@ constexpr absl::Duration kIdleReset = absl::Seconds(1);
 constexpr double kMinSamples = 10;
 // Above this the pacing is pointless; the lane becomes unlimited.
 constexpr double kMaxRate = 100000;
+// A start this many spacings after its slot keeps the schedule: the
+// client's timer fires late (poll rounds up to whole milliseconds), and
+// pushing every next slot back by that lateness would lower the rate (1 ms
+// late per 2.5 ms spacing is a quarter of 400/s). The price is a burst of at
+// most this many requests after a pause in demand.
+constexpr double kCatchUpSpacings = 3;
 
 absl::Duration Spacing(double rate) { return absl::Seconds(1.0 / rate); }
 
@@ -68,7 +74,10 @@ void RateController::OnStart(absl::Duration now, bool probe) {
   ++in_flight_;
   last_activity_ = now;
   if (probe) probe_in_flight_ = true;
-  if (rate_ > 0) next_send_ = std::max(next_send_, now) + Spacing(rate_);
+  if (rate_ > 0) {
+    const absl::Duration spacing = Spacing(rate_);
+    next_send_ = std::max(next_send_, now - kCatchUpSpacings * spacing) + spacing;
+  }
 }
 
 absl::Duration RateController::ProbePause() const {

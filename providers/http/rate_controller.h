@@ -10,7 +10,9 @@
 // waiting for the lane do not hold a connection slot. When a probe succeeds
 // the lane resumes at the rate it actually achieved since it last resumed
 // (successful requests / elapsed time, which includes the pause, so it sits
-// at or below the server's limit), spaced evenly. While requests are queued
+// at or below the server's limit), spaced evenly; a start a little late
+// (the client's timer) keeps the schedule rather than pushing it back, so
+// the lane really sends at that rate. While requests are queued
 // behind that rate it grows slowly (increase_per_second, multiplicative,
 // plus min_increase); the next 429 cuts it again (at least by `decrease`,
 // at most by half). After `forget_after` without a 429 the lane is
