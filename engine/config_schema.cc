@@ -29,6 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "engine/did_you_mean.h"
+#include "engine/toml_text.h"
 
 namespace rotor::config_internal {
 namespace {
@@ -217,15 +218,6 @@ bool IsValidNameForPath(absl::string_view name) {
   return true;
 }
 
-bool IsBareKey(absl::string_view key) {
-  if (key.empty()) return false;
-  for (char c : key) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_')
-      return false;
-  }
-  return true;
-}
 
 Position FromSource(const toml::source_position& p) {
   return Position{static_cast<int>(p.line), static_cast<int>(p.column)};
@@ -323,49 +315,17 @@ const rapidjson::Value* Annotation(const SchemaNode& node, const char* name) {
   return Keyword(node, name);
 }
 
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(
-              &out, "\\u00",
-              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
 
 // A user's value in a message: quoted, cut at 60 characters.
 std::string ShowValue(absl::string_view s) {
-  if (s.size() > 60) return absl::StrCat(Quote(s.substr(0, 57)), "...");
-  return Quote(s);
+  if (s.size() > 60) return absl::StrCat(TomlQuote(s.substr(0, 57)), "...");
+  return TomlQuote(s);
 }
 
 // A JSON example from the schema written as TOML.
 std::string ExampleAsToml(const rapidjson::Value& v) {
   if (v.IsString())
-    return Quote(absl::string_view(v.GetString(), v.GetStringLength()));
+    return TomlQuote(absl::string_view(v.GetString(), v.GetStringLength()));
   if (v.IsBool()) return v.GetBool() ? "true" : "false";
   if (v.IsInt64()) return absl::StrCat(v.GetInt64());
   if (v.IsNumber()) return absl::StrCat(v.GetDouble());
@@ -579,12 +539,12 @@ class Explainer {
       std::vector<std::string> allowed = StringList(e);
       if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
         std::vector<std::string> quoted;
-        for (const std::string& a : allowed) quoted.push_back(Quote(a));
+        for (const std::string& a : allowed) quoted.push_back(TomlQuote(a));
         std::optional<std::string> guess = DidYouMean(value, allowed);
         Add(at,
             absl::StrCat(
                 prefix_, "unknown value", secret_ ? "" : " " + ShowValue(value),
-                guess ? absl::StrCat("; did you mean ", Quote(*guess), "?")
+                guess ? absl::StrCat("; did you mean ", TomlQuote(*guess), "?")
                       : absl::StrCat("; expected one of ",
                                      absl::StrJoin(quoted, ", "))));
         return;
@@ -714,7 +674,7 @@ class Explainer {
           } else if (guess_is_array_of_tables && path_.empty()) {
             fix = absl::StrCat("; did you mean [[", *guess, "]]?");
           } else {
-            fix = absl::StrCat("; did you mean ", Quote(*guess), "?");
+            fix = absl::StrCat("; did you mean ", TomlQuote(*guess), "?");
           }
         } else if (allowed.empty()) {
           fix = "; this table takes no keys";
@@ -811,7 +771,7 @@ std::string FormatKeyPath(const toml::table& root, const KeyPath& path) {
   for (const PathSegment& segment : path) {
     if (const std::string* key = std::get_if<std::string>(&segment)) {
       if (!out.empty()) out += ".";
-      out += IsBareKey(*key) ? *key : Quote(*key);
+      out += IsTomlBareKey(*key) ? *key : TomlQuote(*key);
       node = node && node->is_table() ? node->as_table()->get(*key) : nullptr;
     } else {
       size_t index = std::get<size_t>(segment);

@@ -19,6 +19,7 @@
 #include "engine/config.h"
 #include "engine/json_text.h"
 #include "engine/state.h"
+#include "engine/toml_text.h"
 
 namespace rotor::cli {
 namespace {
@@ -28,38 +29,6 @@ namespace fs = std::filesystem;
 constexpr char kPfxPasswordVariable[] = "REGISTRY_PFX_PASSWORD";
 constexpr char kSpnSecretVariable[] = "REGISTRY_SPN_CLIENT_SECRET";
 constexpr char kAzureClientSecretVariable[] = "AZURE_CLIENT_SECRET";
-
-// A TOML basic string.
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04X", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
 
 std::string Absolute(const std::string& path) {
   std::error_code ec;
@@ -106,9 +75,9 @@ absl::StatusOr<std::string> SourceToml(const ValueSource& s, const std::string& 
   switch (s.kind) {
     case ValueSource::Kind::kEnv:
       variables->push_back({s.env, std::string(what)});
-      return absl::StrCat("{ env = ", Quote(s.env), " }");
+      return absl::StrCat("{ env = ", TomlQuote(s.env), " }");
     case ValueSource::Kind::kFile:
-      return absl::StrCat("{ file = ", Quote(RelativeTo(dir, s.file)), " }");
+      return absl::StrCat("{ file = ", TomlQuote(RelativeTo(dir, s.file)), " }");
     case ValueSource::Kind::kCommand: {
       std::vector<std::string> args;
       for (size_t i = 0; i < s.command.size(); ++i) {
@@ -117,7 +86,7 @@ absl::StatusOr<std::string> SourceToml(const ValueSource& s, const std::string& 
           arg = RelativeTo(dir, arg);
           if (arg.find('/') == std::string::npos) arg = absl::StrCat("./", arg);
         }
-        args.push_back(Quote(arg));
+        args.push_back(TomlQuote(arg));
       }
       return absl::StrCat("{ command = [", absl::StrJoin(args, ", "), "] }");
     }
@@ -134,13 +103,13 @@ absl::StatusOr<std::string> SourceToml(const ValueSource& s, const std::string& 
 absl::StatusOr<std::string> CloudAuthFromConfig(const Config& config, const std::string& dir,
                                                 std::vector<Variable>* variables) {
   const CloudConfig& c = config.cloud;
-  std::string text = absl::StrCat("[cloud]\nkind = ", Quote(KindName(c.kind)), "\n");
+  std::string text = absl::StrCat("[cloud]\nkind = ", TomlQuote(KindName(c.kind)), "\n");
   if (c.kind == CloudKind::kLocal) {
-    absl::StrAppend(&text, "state_dir = ", Quote(RelativeTo(dir, c.state_dir)), "\n");
+    absl::StrAppend(&text, "state_dir = ", TomlQuote(RelativeTo(dir, c.state_dir)), "\n");
     return text;
   }
   auto add = [&](const char* key, const std::string& value) {
-    if (!value.empty()) absl::StrAppend(&text, key, " = ", Quote(value), "\n");
+    if (!value.empty()) absl::StrAppend(&text, key, " = ", TomlQuote(value), "\n");
   };
   add("arm_endpoint", c.arm_endpoint);
   add("tenant_id", c.tenant_id);
@@ -156,7 +125,7 @@ absl::StatusOr<std::string> CloudAuthFromConfig(const Config& config, const std:
   if (c.allow_insecure_loopback) text += "allow_insecure_loopback = true\n";
 
   const AuthConfig& a = config.auth;
-  absl::StrAppend(&text, "\n[auth]\nmethod = ", Quote(MethodName(a.method)), "\n");
+  absl::StrAppend(&text, "\n[auth]\nmethod = ", TomlQuote(MethodName(a.method)), "\n");
   add("client_id", a.client_id);
   if (a.client_secret.has_value()) {
     ASSIGN_OR_RETURN(std::string s, SourceToml(*a.client_secret, dir, variables,
@@ -177,7 +146,7 @@ absl::StatusOr<std::string> CloudAuthFromConfig(const Config& config, const std:
 absl::StatusOr<std::string> CloudAuthFromFlags(const InitOptions& o, const std::string& dir,
                                                std::vector<Variable>* variables) {
   const std::string kind = o.kind.empty() ? "azurestack" : o.kind;
-  std::string text = absl::StrCat("[cloud]\nkind = ", Quote(kind), "\n");
+  std::string text = absl::StrCat("[cloud]\nkind = ", TomlQuote(kind), "\n");
   if (kind == "local") {
     for (const auto& [flag, value] :
          {std::pair<const char*, const std::string*>{"--arm-endpoint", &o.arm_endpoint},
@@ -201,7 +170,7 @@ absl::StatusOr<std::string> CloudAuthFromFlags(const InitOptions& o, const std::
         "configuration with -c");
   }
   auto add = [&](const char* key, const std::string& value) {
-    if (!value.empty()) absl::StrAppend(&text, key, " = ", Quote(value), "\n");
+    if (!value.empty()) absl::StrAppend(&text, key, " = ", TomlQuote(value), "\n");
   };
   add("arm_endpoint", o.arm_endpoint);
   add("tenant_id", o.tenant_id);
@@ -211,7 +180,7 @@ absl::StatusOr<std::string> CloudAuthFromFlags(const InitOptions& o, const std::
   if (o.client_id.empty()) {
     text += "\n[auth]\nmethod = \"environment\"\n";
   } else {
-    absl::StrAppend(&text, "\n[auth]\nmethod = \"client_secret\"\nclient_id = ", Quote(o.client_id),
+    absl::StrAppend(&text, "\n[auth]\nmethod = \"client_secret\"\nclient_id = ", TomlQuote(o.client_id),
                     "\nclient_secret = { env = \"", kAzureClientSecretVariable, "\" }\n");
     variables->push_back({kAzureClientSecretVariable, "rotor's own sign-in ([auth] client_secret)"});
   }
@@ -346,11 +315,11 @@ int InitCommand(const InitOptions& options, Io& io) {
   // Open the providers through a configuration parsed from what init will
   // write, so every default and check is the one plan applies.
   const std::string vault_section =
-      absl::StrCat("\n[vault]\nname = ", Quote(vault_name),
-                   "\nresource_group = ", Quote(vault_resource_group), "\n");
+      absl::StrCat("\n[vault]\nname = ", TomlQuote(vault_name),
+                   "\nresource_group = ", TomlQuote(vault_resource_group), "\n");
   auto probe = ParseConfig(
       absl::StrCat(cloud_auth, vault_section, "\n[deployment]\nresource_group = ",
-                   Quote(resource_group), "\n"),
+                   TomlQuote(resource_group), "\n"),
       out_path);
   if (!probe.ok()) return fail(probe.status());
   if (probe->cloud.kind == CloudKind::kLocal && !PathExists(probe->cloud.state_dir)) {
@@ -478,7 +447,7 @@ int InitCommand(const InitOptions& options, Io& io) {
   for (const auto& user : adopted.users) {
     std::string variable = UserPasswordVariable(user);
     variables.push_back({variable, absl::StrCat("the password of user \"", user, "\"")});
-    absl::StrAppend(&body, "\n[[user]]\nname = ", Quote(user), "\npassword = { env = \"", variable,
+    absl::StrAppend(&body, "\n[[user]]\nname = ", TomlQuote(user), "\npassword = { env = \"", variable,
                     "\" }\n");
   }
   std::string pfx_file;
@@ -487,9 +456,9 @@ int InitCommand(const InitOptions& options, Io& io) {
     variables.push_back({kPfxPasswordVariable,
                          absl::StrCat("the password of ", pfx_file, " (the PFX in secret ",
                                       adopted.certificate->name, ")")});
-    absl::StrAppend(&body, "\n[certificate]\nsecret_name = ", Quote(adopted.certificate->name),
+    absl::StrAppend(&body, "\n[certificate]\nsecret_name = ", TomlQuote(adopted.certificate->name),
                     "\n# The PFX in the secret (thumbprint ", adopted.thumbprint,
-                    "); point pfx at the one you rotate to.\npfx = ", Quote(pfx_file),
+                    "); point pfx at the one you rotate to.\npfx = ", TomlQuote(pfx_file),
                     "\npassword = { env = \"", kPfxPasswordVariable, "\" }\n");
     if (adopted.pfx_password_empty) {
       warnings.push_back(absl::StrCat(
@@ -498,15 +467,15 @@ int InitCommand(const InitOptions& options, Io& io) {
           "a password before the next certificate rotation"));
     }
   }
-  absl::StrAppend(&body, "\n[deployment]\nresource_group = ", Quote(resource_group),
-                  "\nname = ", Quote(latest ? "latest" : deployment.name), "\n");
+  absl::StrAppend(&body, "\n[deployment]\nresource_group = ", TomlQuote(resource_group),
+                  "\nname = ", TomlQuote(latest ? "latest" : deployment.name), "\n");
   const std::string sp_id = ParameterString(deployment, "servicePrincipalClientId");
   const bool has_sp_secret = deployment.parameters.count("servicePrincipalClientSecret") > 0;
   if (!sp_id.empty() && has_sp_secret) {
     variables.push_back({kSpnSecretVariable,
                          "the registry's service principal secret (the deployment's "
                          "servicePrincipalClientSecret, which ARM never returns)"});
-    absl::StrAppend(&body, "client_id = ", Quote(sp_id), "\nclient_secret = { env = \"",
+    absl::StrAppend(&body, "client_id = ", TomlQuote(sp_id), "\nclient_secret = { env = \"",
                     kSpnSecretVariable, "\" }\n");
   }
   for (auto& v : auth_variables) variables.push_back(std::move(v));
