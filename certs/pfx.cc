@@ -282,6 +282,21 @@ std::vector<std::string> DnsNames(X509* cert) {
   return names;
 }
 
+// The first certificate of a PEM text.
+absl::StatusOr<X509Ptr> ReadPemCertificate(absl::string_view pem,
+                                           absl::string_view source_name) {
+  internal::BioPtr bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
+                   : nullptr);
+  if (!cert) {
+    TakeOpenSslErrors();
+    return absl::InvalidArgumentError(
+        absl::StrCat("no PEM certificate in ", source_name));
+  }
+  return cert;
+}
+
 }  // namespace
 
 absl::StatusOr<Pfx> Pfx::Open(absl::string_view der_bytes,
@@ -368,29 +383,13 @@ std::vector<std::string> Pfx::ChainPem() const {
 
 absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem,
                                             absl::string_view source_name) {
-  internal::BioPtr bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
-                   : nullptr);
-  if (!cert) {
-    TakeOpenSslErrors();
-    return absl::InvalidArgumentError(
-        absl::StrCat("no PEM certificate in ", source_name));
-  }
+  ASSIGN_OR_RETURN(X509Ptr cert, ReadPemCertificate(pem, source_name));
   return internal::Thumbprint(cert.get());
 }
 
 absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem,
                                          absl::string_view source_name) {
-  internal::BioPtr bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
-                   : nullptr);
-  if (!cert) {
-    TakeOpenSslErrors();
-    return absl::InvalidArgumentError(
-        absl::StrCat("no PEM certificate in ", source_name));
-  }
+  ASSIGN_OR_RETURN(X509Ptr cert, ReadPemCertificate(pem, source_name));
   return internal::Asn1TimeToAbsl(X509_get0_notAfter(cert.get()));
 }
 
