@@ -23,6 +23,7 @@
 #include "providers/http/url.h"
 #include "providers/local/vault_model.h"
 #include "rapidjson/document.h"
+#include "tests/support/registry_deployment.h"
 #include "tests/support/testing.h"
 
 namespace rotor::bench {
@@ -36,21 +37,6 @@ constexpr char kClientSecret[] = "bench-client-secret-value";
 constexpr char kSpId[] = "registry-sp";
 constexpr char kSpSecret[] = "Registry-Sp-Secret-7f3a";
 constexpr char kPfxPassword[] = "Bench-Pfx-Pass-9c1e";
-
-// The Azure Stack Hub registry template's parameters that rotation touches.
-constexpr char kRegistryTemplate[] = R"({
-  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  "contentVersion": "1.0.0.0",
-  "parameters": {
-    "adminUsername": {"type": "string", "defaultValue": "azureuser"},
-    "pfxKeyVaultResourceId": {"type": "string"},
-    "pfxKeyVaultSecretUrl": {"type": "string"},
-    "pfxThumbprint": {"type": "string"},
-    "servicePrincipalClientId": {"type": "string"},
-    "servicePrincipalClientSecret": {"type": "securestring"}
-  },
-  "resources": []
-})";
 
 namespace {
 
@@ -269,16 +255,12 @@ absl::Status BenchWorkspace::SeedDeployment() {
   doc.Parse(endpoints.body.c_str());
   const std::string audience = doc.HasParseError() ? "" : Str(doc, "arm_audience");
   ASSIGN_OR_RETURN(std::string token, Token(audience));
-  const std::string vault_id =
-      absl::StrCat("/subscriptions/", kSubscription, "/resourceGroups/", kGroup,
-                   "/providers/Microsoft.KeyVault/vaults/", kVault);
-  std::string body = absl::StrCat(
-      R"({"properties":{"mode":"Incremental","template":)", kRegistryTemplate,
-      R"(,"parameters":{"pfxKeyVaultResourceId":{"value":")", vault_id,
-      R"("},"pfxKeyVaultSecretUrl":{"value":")", certificate_url_,
-      R"("},"pfxThumbprint":{"value":")", thumbprint_,
-      R"("},"servicePrincipalClientId":{"value":")", kSpId,
-      R"("},"servicePrincipalClientSecret":{"value":")", kSpSecret, R"("}}}})");
+  std::string body = testing::RegistryDeploymentBody(
+      {.vault_resource_id = testing::VaultResourceId(kSubscription, kGroup, kVault),
+       .secret_url = certificate_url_,
+       .thumbprint = thumbprint_,
+       .sp_client_id = kSpId,
+       .sp_client_secret = kSpSecret});
   http::HttpRequest put = http::Put(
       Url("management.localhost",
           absl::StrCat("/subscriptions/", kSubscription, "/resourcegroups/", kGroup,

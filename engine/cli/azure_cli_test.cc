@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/azure_workspace.h"
+#include "tests/support/registry_deployment.h"
 
 namespace rotor {
 namespace {
@@ -23,7 +24,6 @@ using e2e::AzureWorkspace;
 using e2e::Emulator;
 using e2e::HttpResult;
 using e2e::JsonString;
-using e2e::kRegistryTemplate;
 using e2e::kSpId;
 using e2e::kSpSecret;
 using e2e::StatInt;
@@ -231,14 +231,13 @@ TEST_CASE("apply waits for a deployment that is already running, then redeploys"
   auto seeded = w.Deployment("registry");
   HttpResult manual = w.emu().Send(
       "PUT", w.emu().ArmUrl(w.ArmPath("portal-redeploy")),
-      absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kRegistryTemplate,
-                   R"(,"parameters":{"pfxKeyVaultResourceId":{"value":")",
-                   JsonString(seeded, "properties/parameters/pfxKeyVaultResourceId/value"),
-                   R"("},"pfxKeyVaultSecretUrl":{"value":")",
-                   JsonString(seeded, "properties/parameters/pfxKeyVaultSecretUrl/value"),
-                   R"("},"pfxThumbprint":{"value":")", w.old_thumbprint(),
-                   R"("},"servicePrincipalClientId":{"value":")", kSpId,
-                   R"("},"servicePrincipalClientSecret":{"value":")", kSpSecret, R"("}}}})"),
+      testing::RegistryDeploymentBody(
+          {.vault_resource_id =
+               JsonString(seeded, "properties/parameters/pfxKeyVaultResourceId/value"),
+           .secret_url = JsonString(seeded, "properties/parameters/pfxKeyVaultSecretUrl/value"),
+           .thumbprint = w.old_thumbprint(),
+           .sp_client_id = kSpId,
+           .sp_client_secret = kSpSecret}),
       w.emu().ArmToken());
   REQUIRE_MESSAGE(manual.status / 100 == 2, manual.body);
   auto apply = w.Rotor({"apply", "--auto-approve"});

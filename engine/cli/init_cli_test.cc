@@ -16,6 +16,7 @@
 #include "engine/base/process.h"
 #include "tests/emulator/emulator_harness.h"
 #include "tests/support/testing.h"
+#include "tests/support/registry_deployment.h"
 
 namespace rotor {
 namespace {
@@ -34,20 +35,6 @@ constexpr char kPfxPassword[] = "Init-Pfx-Pass-\"q\"-37ab";
 constexpr char kAdminPassword[] = "Init-Admin-Pw-11aa";
 constexpr char kCiPassword[] = "Init-Ci-Pw-22bb";
 constexpr char kNotePassword[] = "Init-Note-Value-33cc";
-
-constexpr char kTemplate[] = R"({
-  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  "contentVersion": "1.0.0.0",
-  "parameters": {
-    "registryReplicas": {"type": "int", "defaultValue": 1},
-    "pfxKeyVaultResourceId": {"type": "string"},
-    "pfxKeyVaultSecretUrl": {"type": "string"},
-    "pfxThumbprint": {"type": "string"},
-    "servicePrincipalClientId": {"type": "string"},
-    "servicePrincipalClientSecret": {"type": "securestring"}
-  },
-  "resources": []
-})";
 
 class Registry {
  public:
@@ -85,14 +72,13 @@ class Registry {
     thumbprint_ = *thumbprint;
     const std::string url =
         PutSecret("containersecret", std::string(value->Reveal()), R"(,"contentType":"pfx")");
-    const std::string body = absl::StrCat(
-        R"({"properties":{"mode":"Incremental","template":)", kTemplate,
-        R"(,"parameters":{"pfxKeyVaultResourceId":{"value":"/subscriptions/)", kSubscription,
-        R"(/resourceGroups/newregreg/providers/Microsoft.KeyVault/vaults/newregkv"},)",
-        R"("registryReplicas":{"value":2},)", R"("pfxKeyVaultSecretUrl":{"value":")", url,
-        R"("},"pfxThumbprint":{"value":")", thumbprint_, R"("},)",
-        R"("servicePrincipalClientId":{"value":")", kSpId, R"("},)",
-        R"("servicePrincipalClientSecret":{"value":")", kSpSecret, R"("}}}})");
+    const std::string body = testing::RegistryDeploymentBody(
+        {.vault_resource_id = testing::VaultResourceId(kSubscription, "newregreg", "newregkv"),
+         .secret_url = url,
+         .thumbprint = thumbprint_,
+         .sp_client_id = kSpId,
+         .sp_client_secret = kSpSecret},
+        /*replicas=*/2);
     const std::string path = absl::StrCat(
         "/subscriptions/", kSubscription,
         "/resourcegroups/newregreg/providers/Microsoft.Resources/deployments/"

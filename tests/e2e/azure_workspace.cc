@@ -18,25 +18,9 @@
 #include "certs/pfx.h"
 #include "engine/base/files.h"
 #include "providers/local/htpasswd.h"
+#include "tests/support/registry_deployment.h"
 
 namespace rotor::e2e {
-
-const char kRegistryTemplate[] = R"({
-  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  "contentVersion": "1.0.0.0",
-  "parameters": {
-    "adminUsername": {"type": "string", "defaultValue": "azureuser"},
-    "registryReplicas": {"type": "int", "defaultValue": 1},
-    "pipDomainNameLabel": {"type": "string", "defaultValue": "myreg"},
-    "pfxKeyVaultResourceId": {"type": "string"},
-    "pfxKeyVaultSecretUrl": {"type": "string"},
-    "pfxThumbprint": {"type": "string"},
-    "servicePrincipalClientId": {"type": "string"},
-    "servicePrincipalClientSecret": {"type": "securestring"}
-  },
-  "resources": [],
-  "outputs": {"thumbprint": {"type": "string", "value": "[parameters('pfxThumbprint')]"}}
-})";
 
 AzureWorkspace::AzureWorkspace(WorkspaceOptions options)
     : options_(std::move(options)), pki_(absl::Now()) {
@@ -113,15 +97,13 @@ std::string AzureWorkspace::PutSecret(const std::string& name, const std::string
 
 std::string AzureWorkspace::Deploy(const std::string& name, const std::string& secret_url,
                                    const std::string& thumbprint) {
-  std::string body = absl::StrCat(
-      R"({"properties":{"mode":"Incremental","template":)", kRegistryTemplate,
-      R"(,"parameters":{"pfxKeyVaultResourceId":{"value":"/subscriptions/)", kSubscription,
-      R"(/resourceGroups/newregreg/providers/Microsoft.KeyVault/vaults/newregkv"},)",
-      R"("registryReplicas":{"value":2},"pipDomainNameLabel":{"value":"myreg"},)",
-      R"("pfxKeyVaultSecretUrl":{"value":")", secret_url, R"("},)",
-      R"("pfxThumbprint":{"value":")", thumbprint, R"("},)",
-      R"("servicePrincipalClientId":{"value":")", kSpId, R"("},)",
-      R"("servicePrincipalClientSecret":{"value":")", kSpSecret, R"("}}}})");
+  std::string body = testing::RegistryDeploymentBody(
+      {.vault_resource_id = testing::VaultResourceId(kSubscription, "newregreg", "newregkv"),
+       .secret_url = secret_url,
+       .thumbprint = thumbprint,
+       .sp_client_id = kSpId,
+       .sp_client_secret = kSpSecret},
+      /*replicas=*/2, /*domain_name_label=*/"myreg");
   HttpResult deploy = emu_->Send("PUT", emu_->ArmUrl(ArmPath(name)), body, emu_->ArmToken());
   REQUIRE_MESSAGE((deploy.status == 201 || deploy.status == 200), deploy.body);
   return WaitForOperation(deploy.Header("Azure-AsyncOperation"));

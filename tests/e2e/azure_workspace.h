@@ -45,10 +45,6 @@ inline constexpr char kCertClientId[] = "rotor-cert-sp";
 // every *.localhost name to loopback.
 inline constexpr char kRegistryHost[] = "myreg.localhost";
 
-// The registry template's parameters that rotation touches, a carried-over
-// one (registryReplicas) and the public IP's DNS label (pipDomainNameLabel).
-extern const char kRegistryTemplate[];
-
 struct WorkspaceOptions {
   std::vector<std::string> emulator_args;
   // [auth]: client secret of rotor-ci, or the certificate of kCertClientId.
@@ -94,7 +90,7 @@ class AzureWorkspace {
   // IssuePfx) in the certificate secret, and a successful "registry"
   // deployment that references them.
   void SeedAsPowerShell();
-  // PUTs a registry deployment (kRegistryTemplate) through ARM and waits
+  // PUTs a registry deployment (testing::kRegistryTemplateJson) through ARM and waits
   // for it; returns its final state.
   std::string Deploy(const std::string& name, const std::string& secret_url,
                      const std::string& thumbprint);

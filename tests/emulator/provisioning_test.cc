@@ -18,6 +18,7 @@
 #include "engine/base/files.h"
 #include "providers/local/htpasswd.h"
 #include "tests/emulator/emulator_harness.h"
+#include "tests/support/registry_deployment.h"
 #include "tests/support/testing.h"
 
 namespace rotor::emulator::testing {
@@ -25,21 +26,6 @@ namespace {
 
 constexpr char kSpId[] = "registry-sp";
 constexpr char kSpSecret[] = "registry-sp-secret";
-
-constexpr char kRegistryTemplate[] = R"({
-  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  "contentVersion": "1.0.0.0",
-  "parameters": {
-    "adminUsername": {"type": "string", "defaultValue": "azureuser"},
-    "pfxKeyVaultResourceId": {"type": "string"},
-    "pfxKeyVaultSecretUrl": {"type": "string"},
-    "pfxThumbprint": {"type": "string"},
-    "servicePrincipalClientId": {"type": "string"},
-    "servicePrincipalClientSecret": {"type": "securestring"}
-  },
-  "resources": [],
-  "outputs": {"thumbprint": {"type": "string", "value": "[parameters('pfxThumbprint')]"}}
-})";
 
 struct Pki {
   certs::testing::TestPki pki{absl::Now()};
@@ -70,13 +56,12 @@ std::string SetSecret(const Emulator& emu, const std::string& token, const std::
 std::string Deploy(const Emulator& emu, const std::string& name, const std::string& secret_url,
                    const std::string& thumbprint, const std::string& sp_secret = kSpSecret) {
   const std::string token = emu.ArmToken();
-  std::string body = absl::StrCat(
-      R"({"properties":{"mode":"Incremental","template":)", kRegistryTemplate,
-      R"(,"parameters":{"pfxKeyVaultResourceId":{"value":"/subscriptions/s/resourceGroups/newregreg/providers/Microsoft.KeyVault/vaults/newregkv"},)",
-      R"("pfxKeyVaultSecretUrl":{"value":")", secret_url, R"("},)",
-      R"("pfxThumbprint":{"value":")", thumbprint, R"("},)",
-      R"("servicePrincipalClientId":{"value":")", kSpId, R"("},)",
-      R"("servicePrincipalClientSecret":{"value":")", sp_secret, R"("}}}})");
+  std::string body = rotor::testing::RegistryDeploymentBody(
+      {.vault_resource_id = rotor::testing::VaultResourceId("s", "newregreg", "newregkv"),
+       .secret_url = secret_url,
+       .thumbprint = thumbprint,
+       .sp_client_id = kSpId,
+       .sp_client_secret = sp_secret});
   HttpResult r = emu.Send("PUT",
                           emu.ArmUrl(absl::StrCat("/subscriptions/s/resourcegroups/newregreg/"
                                                   "providers/Microsoft.Resources/deployments/",

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "engine/base/files.h"
+#include "tests/support/registry_deployment.h"
 
 namespace rotor::reliability {
 
@@ -166,7 +167,7 @@ client_secret = { env = "SPN_SECRET" }
 template = "registry-template.json"
 )");
   dir_.Write("rotor.toml", config);
-  dir_.Write("registry-template.json", e2e::kRegistryTemplate);
+  dir_.Write("registry-template.json", testing::kRegistryTemplateJson);
   env_ = {{"PFX_PW", kPfxPassword},
           {"SPN_SECRET", kSpnSecret},
           {"ADMIN_PW", "Local Admin/Pw+5d=&%"},

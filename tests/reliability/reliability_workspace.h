@@ -79,7 +79,7 @@ class JournaledWorkspace {
 // A registry on cloud.kind = "local" (its lock is state_dir/lock): kUsers
 // generated users (each costs the registry a bcrypt hash at every
 // deployment, so a deployment holds the lock for a while), a certificate
-// and a first deployment from e2e::kRegistryTemplate.
+// and a first deployment from testing::kRegistryTemplateJson.
 class LocalRegistry {
  public:
   static constexpr int kUsers = 12;
