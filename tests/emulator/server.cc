@@ -71,6 +71,16 @@ int RunEmulator(EmulatorOptions options) {
   server.set_write_timeout(30, 0);
   server.set_payload_max_length(8 * 1024 * 1024);
 
+  // Debian's cpp-httplib is built with a listen backlog of 5: a client
+  // opening 16 connections at once has some SYNs dropped and retried a
+  // second later, which measured the emulator, not the client. The socket
+  // is remembered as it is made and listened on again with a real backlog
+  // (Linux applies the new one to a listening socket).
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   const std::string host = options.listen_host;
   int port = options.listen_port;
   if (port == 0) {
@@ -80,6 +90,9 @@ int RunEmulator(EmulatorOptions options) {
   }
   if (port <= 0) {
     return Fail(absl::StrCat("cannot listen on ", host, ":", options.listen_port));
+  }
+  if (listen_fd < 0 || ::listen(listen_fd, SOMAXCONN) != 0) {
+    return Fail(absl::StrCat("cannot raise the listen backlog on ", host, ":", port));
   }
 
   const bool quiet = options.quiet;
