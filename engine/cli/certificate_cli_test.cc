@@ -11,6 +11,7 @@
 #include "engine/base/process.h"
 #include "providers/local/local_vault.h"
 #include "tests/support/testing.h"
+#include "tests/e2e/azure_workspace.h"
 
 namespace rotor {
 namespace {
@@ -93,10 +94,10 @@ template = "template.json"
     options.env["NO_COLOR"] = "1";
     auto result = RunProcess(argv, options);
     REQUIRE(result.ok());
-    for (const char* secret : {kPfxPassword, "Local-Literal-Admin-Pw", "Local-Literal-Spn-Secret"}) {
-      CHECK_FALSE(absl::StrContains(result->stdout_data, secret));
-      CHECK_FALSE(absl::StrContains(result->stderr_data, secret));
-    }
+    const std::string leaks =
+        e2e::FindSecretLeaks(result->stdout_data, result->stderr_data,
+                             {kPfxPassword, "Local-Literal-Admin-Pw", "Local-Literal-Spn-Secret"});
+    CHECK_MESSAGE(leaks.empty(), leaks);
     return *std::move(result);
   }
 

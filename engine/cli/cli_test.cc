@@ -10,6 +10,7 @@
 #include "engine/vault.h"
 #include "providers/local/local_vault.h"
 #include "tests/support/testing.h"
+#include "tests/e2e/azure_workspace.h"
 
 namespace rotor {
 namespace {
@@ -82,10 +83,9 @@ class Workspace {
     auto result = RunProcess(argv, options);
     REQUIRE(result.ok());
     // No secret value ever appears in anything rotor prints.
-    for (const char* secret : {kAdminPassword, kNewAdminPassword, kClientSecret}) {
-      CHECK_MESSAGE(!absl::StrContains(result->stdout_data, secret), "secret in stdout");
-      CHECK_MESSAGE(!absl::StrContains(result->stderr_data, secret), "secret in stderr");
-    }
+    const std::string leaks = e2e::FindSecretLeaks(
+        result->stdout_data, result->stderr_data, {kAdminPassword, kNewAdminPassword, kClientSecret});
+    CHECK_MESSAGE(leaks.empty(), leaks);
     return *std::move(result);
   }
 

@@ -12,6 +12,7 @@
 #include "engine/base/process.h"
 #include "engine/cli/init_command.h"
 #include "tests/support/testing.h"
+#include "tests/e2e/azure_workspace.h"
 
 namespace rotor {
 namespace {
@@ -76,13 +77,11 @@ class Fleet {
     INFO("rotor ", absl::StrJoin(args, " "), "\nstdout:\n", result->stdout_data, "\nstderr:\n",
          result->stderr_data);
     CHECK_FALSE(result->timed_out);
-    for (const auto& entry : kSecrets) {
-      // Not a structured binding: clang 14 cannot capture one (CHECK_MESSAGE does).
-      const auto& name = entry.first;
-      const auto& secret = entry.second;
-      CHECK_MESSAGE(!absl::StrContains(result->stdout_data, secret), name, " in stdout");
-      CHECK_MESSAGE(!absl::StrContains(result->stderr_data, secret), name, " in stderr");
-    }
+    std::vector<std::string> secrets;
+    for (const auto& entry : kSecrets) secrets.push_back(entry.second);
+    const std::string leaks =
+        e2e::FindSecretLeaks(result->stdout_data, result->stderr_data, secrets);
+    CHECK_MESSAGE(leaks.empty(), leaks);
     return *std::move(result);
   }
   std::map<std::string, std::string>& env() { return env_; }

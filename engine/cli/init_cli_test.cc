@@ -17,6 +17,7 @@
 #include "tests/emulator/emulator_harness.h"
 #include "tests/support/testing.h"
 #include "tests/support/registry_deployment.h"
+#include "tests/e2e/azure_workspace.h"
 
 namespace rotor {
 namespace {
@@ -124,11 +125,10 @@ class Registry {
     INFO("rotor ", absl::StrJoin(args, " "), "\nstdout:\n", result->stdout_data, "\nstderr:\n",
          result->stderr_data);
     CHECK_FALSE(result->timed_out);
-    for (const char* secret : {kClientSecret, kSpSecret, kPfxPassword, kAdminPassword,
-                               kCiPassword, kNotePassword}) {
-      CHECK_MESSAGE(!absl::StrContains(result->stdout_data, secret), "a secret in stdout");
-      CHECK_MESSAGE(!absl::StrContains(result->stderr_data, secret), "a secret in stderr");
-    }
+    const std::string leaks = e2e::FindSecretLeaks(
+        result->stdout_data, result->stderr_data,
+        {kClientSecret, kSpSecret, kPfxPassword, kAdminPassword, kCiPassword, kNotePassword});
+    CHECK_MESSAGE(leaks.empty(), leaks);
     CHECK_FALSE(absl::StrContains(result->stderr_data, "eyJ"));  // no token
     return *std::move(result);
   }

@@ -10,6 +10,7 @@
 #include "engine/base/files.h"
 #include "engine/base/process.h"
 #include "tests/support/testing.h"
+#include "tests/e2e/azure_workspace.h"
 
 namespace rotor {
 namespace {
@@ -113,10 +114,9 @@ ca_bundle = "ca.pem"
     for (const auto& [k, v] : env_) options.env[k] = v;
     auto result = RunProcess(argv, options);
     REQUIRE(result.ok());
-    for (const char* secret : {kAdminPw, kAdmin1Pw, "local-spn-secret", "pfx-pw"}) {
-      CHECK_FALSE(absl::StrContains(result->stdout_data, secret));
-      CHECK_FALSE(absl::StrContains(result->stderr_data, secret));
-    }
+    const std::string leaks = e2e::FindSecretLeaks(
+        result->stdout_data, result->stderr_data, {kAdminPw, kAdmin1Pw, "local-spn-secret", "pfx-pw"});
+    CHECK_MESSAGE(leaks.empty(), leaks);
     return *std::move(result);
   }
 

@@ -241,12 +241,8 @@ ProcessResult AzureWorkspace::Rotor(std::vector<std::string> args) {
   }
   secrets.insert(secrets.end(), extra_secrets_.begin(), extra_secrets_.end());
   // ...in plain, base64 or URL-encoded form.
-  std::vector<std::pair<std::string, std::string>> forms;
-  for (const auto& secret : secrets) {
-    for (auto& form : LeakForms(secret)) forms.emplace_back("a form of a secret value", form);
-  }
-  CHECK(FindLeaks("stdout", result->stdout_data, forms).empty());
-  CHECK(FindLeaks("stderr", result->stderr_data, forms).empty());
+  const std::string leaks = FindSecretLeaks(result->stdout_data, result->stderr_data, secrets);
+  CHECK_MESSAGE(leaks.empty(), leaks);
   // Nor a token (the emulator's are JWTs).
   CHECK_FALSE(absl::StrContains(result->stderr_data, "eyJ"));
   CHECK_FALSE(absl::StrContains(result->stdout_data, "eyJ"));
@@ -409,6 +405,15 @@ std::string FindLeaks(
       absl::StrAppend(&hits, where, " holds ", label, "\n");
   }
   return hits;
+}
+
+std::string FindSecretLeaks(const std::string& stdout_data, const std::string& stderr_data,
+                            const std::vector<std::string>& secrets) {
+  std::vector<std::pair<std::string, std::string>> forms;
+  for (const auto& secret : secrets) {
+    for (auto& form : LeakForms(secret)) forms.emplace_back("a form of a secret value", form);
+  }
+  return FindLeaks("stdout", stdout_data, forms) + FindLeaks("stderr", stderr_data, forms);
 }
 
 }  // namespace rotor::e2e

@@ -167,6 +167,10 @@ std::vector<std::string> LeakForms(const std::string& secret);
 std::string FindLeaks(
     const std::string& where, const std::string& text,
     const std::vector<std::pair<std::string, std::string>>& forms);
+// FindLeaks of every LeakForms of each of `secrets` in what a command
+// printed: what each test of the real binary checks after every run.
+std::string FindSecretLeaks(const std::string& stdout_data, const std::string& stderr_data,
+                            const std::vector<std::string>& secrets);
 
 
 }  // namespace rotor::e2e
