@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 #include <toml++/toml.h>
 
-// valijson's adapter must come before any other RapidJSON header.
+// RapidJSON before valijson, on purpose: every file must see the same
+// RAPIDJSON_ASSERT (RapidJSON is templates; two definitions would break the
+// one-definition rule), so valijson's adapter may not install its throwing
+// one, and says so in a #warning at each build.
 #include <rapidjson/document.h>
 
 #include <valijson/adapters/rapidjson_adapter.hpp>
