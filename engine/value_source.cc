@@ -20,15 +20,10 @@
 namespace rotor {
 namespace {
 
-void Wipe(std::string* s) {
-  if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
-  s->clear();
-}
-
 // Takes `value` into a Secret, wiping the original buffer.
 Secret TakeSecret(std::string* value) {
   Secret secret{std::string(value->data(), value->size())};
-  Wipe(value);
+  WipeString(*value);
   return secret;
 }
 
@@ -134,16 +129,16 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source,
       }
       std::string out = std::move(result->stdout_data);
       std::string err_line = FirstLine(result->stderr_data);
-      Wipe(&result->stdout_data);
-      Wipe(&result->stderr_data);
+      WipeString(result->stdout_data);
+      WipeString(result->stderr_data);
       if (result->timed_out) {
-        Wipe(&out);
+        WipeString(out);
         return absl::DeadlineExceededError(message(
             absl::StrCat("command \"", program, "\" did not finish within ",
                          absl::FormatDuration(kCommandTimeout))));
       }
       if (result->exit_code != 0) {
-        Wipe(&out);
+        WipeString(out);
         return absl::FailedPreconditionError(message(absl::StrCat(
             "command \"", program, "\" exited with code ", result->exit_code,
             err_line.empty() ? "" : absl::StrCat(": ", err_line))));
@@ -198,7 +193,7 @@ absl::StatusOr<Secret> ResolveValue(const ValueSource& source,
   if (!raw.ok()) return raw.status();
   if (source.max_length > 0 && raw->size() > source.max_length) {
     const size_t length = raw->size();
-    Wipe(&*raw);
+    WipeString(*raw);
     return absl::InvalidArgumentError(message(absl::StrCat(
         "the value (from ", source.Describe(), ") is ", length,
         " characters long; at most ", source.max_length,

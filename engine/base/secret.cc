@@ -14,14 +14,14 @@ bool Secret::Equals(const Secret& other) const {
   return Equals(absl::string_view(other.value_));
 }
 
-void Secret::Wipe() {
-  // Wipe the whole capacity: a shorter value may have overwritten a longer
-  // one in the same buffer.
-  if (value_.capacity() > 0) {
-    value_.resize(value_.capacity());
-    OPENSSL_cleanse(value_.data(), value_.size());
+void WipeString(std::string& s) {
+  if (s.capacity() > 0) {
+    s.resize(s.capacity());
+    OPENSSL_cleanse(s.data(), s.size());
   }
-  value_.clear();
+  s.clear();
 }
+
+void Secret::Wipe() { WipeString(value_); }
 
 }  // namespace rotor

@@ -50,6 +50,11 @@ class Secret {
   std::string value_;
 };
 
+// Overwrites the whole buffer of `s` (its capacity: a shorter value may sit
+// where a longer one was) and empties it: for the std::strings that hold a
+// credential for a moment outside a Secret (wire buffers, headers, output).
+void WipeString(std::string& s);
+
 }  // namespace rotor
 
 #endif  // ROTOR_ENGINE_BASE_SECRET_H_

@@ -1,7 +1,5 @@
 #include "providers/auth/bearer_sender.h"
 
-#include <openssl/crypto.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -52,11 +50,7 @@ void BearerSender::SetToken(http::HttpRequest& request, const Secret& token) {
   for (auto it = request.headers.begin(); it != request.headers.end();) {
     if (absl::EqualsIgnoreCase(it->first, "Authorization")) {
       // erase() frees the old token's buffer without the headers' wipe.
-      std::string& old = it->second;
-      if (old.capacity() > 0) {
-        old.resize(old.capacity());
-        OPENSSL_cleanse(old.data(), old.size());
-      }
+      WipeString(it->second);
       it = request.headers.erase(it);
     } else {
       ++it;

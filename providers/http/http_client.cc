@@ -60,14 +60,6 @@ absl::Duration MonoNow() {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-void WipeString(std::string& s) {
-  if (s.capacity() > 0) {
-    s.resize(s.capacity());
-    OPENSSL_cleanse(s.data(), s.size());
-  }
-  s.clear();
-}
-
 // Frees a curl header list after wiping it: it holds Authorization values.
 void FreeHeaderList(curl_slist* list) {
   for (curl_slist* item = list; item != nullptr; item = item->next) {

@@ -1,7 +1,5 @@
 #include "providers/http/http_message.h"
 
-#include <openssl/crypto.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -12,14 +10,6 @@
 
 namespace rotor::http {
 namespace {
-
-void WipeString(std::string& s) {
-  if (s.capacity() > 0) {
-    s.resize(s.capacity());
-    OPENSSL_cleanse(s.data(), s.size());
-  }
-  s.clear();
-}
 
 constexpr absl::string_view kStatusPayload = "rotor.http/status";
 constexpr absl::string_view kCodePayload = "rotor.http/code";
