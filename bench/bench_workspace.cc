@@ -12,13 +12,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
 #include "certs/testing/make_certs.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
-#include "engine/state.h"
-#include "engine/vault.h"
+#include "engine/model/state.h"
+#include "engine/model/vault.h"
 #include "providers/http/http_client.h"
 #include "providers/http/url.h"
 #include "providers/local/vault_model.h"
@@ -149,8 +149,8 @@ absl::StatusOr<std::unique_ptr<BenchWorkspace>> BenchWorkspace::Create(const std
   cert.tags = {{kManagedByTag, kManagedByValue}, {kRoleTag, kRoleCertificate}};
   ASSIGN_OR_RETURN(SecretVersion written, model.Set("containersecret", cert));
   w->certificate_url_ = written.id;
-  RETURN_IF_ERROR(
-      WriteFileAtomic(absl::StrCat(dir, "/state/vaults/", kVault, ".json"), model.ToJson().Reveal()));
+  RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir, "/state/vaults/", kVault, ".json"),
+                                  model.ToJson().Reveal()));
 
   std::string config = absl::StrCat(
       "[cloud]\nkind = \"azurestack\"\narm_endpoint = \"https://management.localhost:", w->port_,
@@ -180,21 +180,15 @@ std::string BenchWorkspace::Url(const std::string& host, const std::string& path
 absl::Status BenchWorkspace::StartEmulator(const std::vector<std::string>& flags) {
   RETURN_IF_ERROR(StopEmulator());
   const std::string state = dir_ + "/state";
-  std::vector<std::string> argv = {build_dir_ + "/rotor-emulator",
-                                   "--state", state,
-                                   "--listen", absl::StrCat("127.0.0.1:", port_),
-                                   "--vault", kVault,
-                                   "--resource-group", kGroup,
-                                   "--client", absl::StrCat(kClientId, ":", kClientSecret),
-                                   "--client", absl::StrCat(kSpId, ":", kSpSecret),
-                                   "--tenant", kTenant,
-                                   "--bcrypt-cost", "4",
-                                   "--deploy-duration", "1s",
-                                   // A vault of thousands written after each
-                                   // of thousands of writes would measure
-                                   // the emulator's disk, not rotor.
-                                   "--persist-interval", "1s",
-                                   "--quiet"};
+  std::vector<std::string> argv = {
+      build_dir_ + "/rotor-emulator", "--state", state, "--listen",
+      absl::StrCat("127.0.0.1:", port_), "--vault", kVault, "--resource-group", kGroup, "--client",
+      absl::StrCat(kClientId, ":", kClientSecret), "--client", absl::StrCat(kSpId, ":", kSpSecret),
+      "--tenant", kTenant, "--bcrypt-cost", "4", "--deploy-duration", "1s",
+      // A vault of thousands written after each
+      // of thousands of writes would measure
+      // the emulator's disk, not rotor.
+      "--persist-interval", "1s", "--quiet"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   const std::string port_file = state + "/port";
   ::unlink(port_file.c_str());
@@ -205,8 +199,8 @@ absl::Status BenchWorkspace::StartEmulator(const std::vector<std::string>& flags
   while (!PathExists(port_file)) {
     if (!emulator_->Running() || absl::Now() > deadline) {
       auto log = ReadFile(dir_ + "/emulator.log");
-      return absl::UnavailableError(absl::StrCat("rotor-emulator did not start: ",
-                                                 log.ok() ? *log : std::string()));
+      return absl::UnavailableError(
+          absl::StrCat("rotor-emulator did not start: ", log.ok() ? *log : std::string()));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -236,8 +230,9 @@ absl::StatusOr<std::string> BenchWorkspace::Token(const std::string& resource) {
                                   {"client_id", kClientId},
                                   {"client_secret", kClientSecret},
                                   {"resource", resource}});
-  http::HttpRequest r = http::Post(Url("login.localhost", absl::StrCat("/", kTenant, "/oauth2/token")),
-                                   std::move(form), "application/x-www-form-urlencoded");
+  http::HttpRequest r =
+      http::Post(Url("login.localhost", absl::StrCat("/", kTenant, "/oauth2/token")),
+                 std::move(form), "application/x-www-form-urlencoded");
   ASSIGN_OR_RETURN(http::HttpResponse response, http_->Send(std::move(r)));
   rapidjson::Document doc;
   doc.Parse(response.body.c_str());
@@ -263,14 +258,15 @@ absl::Status BenchWorkspace::SeedDeployment() {
        .sp_client_secret = kSpSecret});
   http::HttpRequest put = http::Put(
       Url("management.localhost",
-          absl::StrCat("/subscriptions/", kSubscription, "/resourcegroups/", kGroup,
-                       "/providers/Microsoft.Resources/deployments/registry?api-version=2019-10-01")),
+          absl::StrCat(
+              "/subscriptions/", kSubscription, "/resourcegroups/", kGroup,
+              "/providers/Microsoft.Resources/deployments/registry?api-version=2019-10-01")),
       Secret(body));
   put.headers.emplace_back("Authorization", absl::StrCat("Bearer ", token));
   ASSIGN_OR_RETURN(http::HttpResponse started, http_->Send(std::move(put)));
   if (!started.ok()) {
-    return absl::InternalError(absl::StrCat("seeding the deployment: ", started.status, " ",
-                                            started.body));
+    return absl::InternalError(
+        absl::StrCat("seeding the deployment: ", started.status, " ", started.body));
   }
   const std::string operation(started.Header("Azure-AsyncOperation"));
   const absl::Time deadline = absl::Now() + absl::Seconds(60);

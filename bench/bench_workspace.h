@@ -28,7 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/base/process.h"
+#include "base/process.h"
 #include "providers/http/http_client.h"
 
 namespace rotor::bench {
@@ -57,7 +57,7 @@ struct EmulatorCounts {
   int64_t writes = 0;          // secret versions the vault wrote
   int64_t server_errors = 0;   // 5xx answers, all endpoints
   int64_t arm_requests = 0;
-  int64_t tokens = 0;          // tokens issued
+  int64_t tokens = 0;                         // tokens issued
   std::map<std::string, int64_t> operations;  // Key Vault operation -> count
 };
 

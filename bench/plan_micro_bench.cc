@@ -19,11 +19,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/diff.h"
-#include "engine/json_text.h"
-#include "engine/refresh.h"
-#include "engine/render.h"
-#include "engine/state.h"
+#include "base/json_text.h"
+#include "engine/diff/diff.h"
+#include "engine/model/state.h"
+#include "engine/refresh/refresh.h"
+#include "engine/render/render.h"
 
 namespace rotor {
 namespace {
@@ -173,8 +173,7 @@ int Main(int argc, char** argv) {
         users, changes, best_diff, best_text, best_json, best_fingerprint, best_total, limit,
         pass ? "true" : "false");
   } else {
-    std::printf("diff + render of %d secrets (%zu changes), best of %d:\n", users, changes,
-                repeat);
+    std::printf("diff + render of %d secrets (%zu changes), best of %d:\n", users, changes, repeat);
     std::printf("  ComputePlan      %8.3f s\n", best_diff);
     std::printf("  RenderPlanText   %8.3f s  (%zu bytes)\n", best_text, text_bytes);
     std::printf("  RenderPlanJson   %8.3f s  (%zu bytes)\n", best_json, json_bytes);

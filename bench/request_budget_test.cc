@@ -60,7 +60,7 @@ void CheckOperations(const EmulatorCounts& c, const std::map<std::string, int64_
   int64_t extra = 0;
   for (const auto& entry : expected) {
     const std::string& op = entry.first;  // not a structured binding: CAPTURE
-    CAPTURE(op);                           // takes it in a lambda (clang 14)
+    CAPTURE(op);                          // takes it in a lambda (clang 14)
     const int64_t more = Op(c, op) - entry.second;
     CHECK((more == 0 || more == 1));
     extra += more;
@@ -80,9 +80,8 @@ TEST_CASE("request budget: a plan is one list pass plus one read per declared se
     EmulatorCounts c = ws.Run({"plan", "--parallelism", parallelism}, 0);
     // The list, once; each declared user and the certificate, once; one
     // page of the (empty) deleted-secret list; no version listing.
-    CheckOperations(c, {{"GetSecrets", Pages(kUsers)},
-                        {"GetSecret", kUsers + 1},
-                        {"GetDeletedSecrets", 1}});
+    CheckOperations(
+        c, {{"GetSecrets", Pages(kUsers)}, {"GetSecret", kUsers + 1}, {"GetDeletedSecrets", 1}});
     CHECK(c.vault_requests == Pages(kUsers) + kUsers + 1 + 1 + 1);
     CHECK(c.throttled == 0);
     // ARM: the deployment list, one page; two tokens (Key Vault, ARM) and
@@ -101,7 +100,8 @@ TEST_CASE("request budget: nothing else in a plan scales with the vault") {
   CHECK(b.requests - a.requests == (Pages(130) - Pages(30)) + (130 - 30));
 }
 
-TEST_CASE("request budget: an apply of N new versions: N writes, one certificate check, one redeploy") {
+TEST_CASE(
+    "request budget: an apply of N new versions: N writes, one certificate check, one redeploy") {
   constexpr int kUsers = 40;
   Workspace ws(kUsers);
   EmulatorCounts c = ws.Run({"apply", "--auto-approve"}, 1);

@@ -38,9 +38,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "base/files.h"
+#include "base/json_text.h"
 #include "bench/bench_workspace.h"
-#include "engine/base/files.h"
-#include "engine/json_text.h"
 #include "tests/support/testing.h"
 
 namespace rotor::bench {
@@ -173,9 +173,8 @@ class Bench {
     if (options_.throttled && (n == 5000 || n == 1000)) {
       const std::string command = n == 5000 ? "plan" : "apply";
       for (bool retry_after : {true, false}) {
-        std::vector<std::string> flags = {"--latency",        Ms(options_.latency),
-                                          "--throttle",       "4000/10s",
-                                          "--write-throttle", "300/10s"};
+        std::vector<std::string> flags = {"--latency", Ms(options_.latency), "--throttle",
+                                          "4000/10s",  "--write-throttle",   "300/10s"};
         if (!retry_after) flags.push_back("--throttle-no-retry-after");
         OrDie(w->StartEmulator(flags), "starting the emulator");
         if (command == "apply") ++round;
@@ -220,7 +219,8 @@ class Bench {
     // "diff_and_render_seconds": X
     auto at = micro_json_.find("\"diff_and_render_seconds\": ");
     if (at != std::string::npos) {
-      micro_seconds_ = std::atof(micro_json_.c_str() + at + std::strlen("\"diff_and_render_seconds\": "));
+      micro_seconds_ =
+          std::atof(micro_json_.c_str() + at + std::strlen("\"diff_and_render_seconds\": "));
     }
     std::fprintf(stderr, "  %s\n", micro_json_.c_str());
   }
@@ -261,18 +261,18 @@ class Bench {
       targets_.push_back(
           {absl::StrFormat("requests per plan, N=%d, parallelism %d%s", r.users, r.parallelism,
                            r.throttle.empty() ? "" : absl::StrCat(", ", r.throttle)),
-           absl::StrFormat("%d = %d list + %d reads + %d other - %d 401 - %d 429", answered,
-                           lists, reads, other, r.counts.unauthorized, r.counts.throttled),
-           absl::StrFormat("%d = %d pages + %d reads + 1 deleted list", pages + secrets + 1,
-                           pages, secrets),
+           absl::StrFormat("%d = %d list + %d reads + %d other - %d 401 - %d 429", answered, lists,
+                           reads, other, r.counts.unauthorized, r.counts.throttled),
+           absl::StrFormat("%d = %d pages + %d reads + 1 deleted list", pages + secrets + 1, pages,
+                           secrets),
            pass});
     }
     if (const Row* fast = Find("plan", 1000, kDefaultParallelism)) {
       const double ratio = fast->run.seconds / fast->ideal;
-      targets_.push_back({"plan N=1000: time / ideal at the default parallelism",
-                          absl::StrFormat("%.2fx (%.2f s / %.2f s)", ratio, fast->run.seconds,
-                                          fast->ideal),
-                          "<= 1.30x", fast->run.exit_code == 0 && ratio <= 1.3});
+      targets_.push_back(
+          {"plan N=1000: time / ideal at the default parallelism",
+           absl::StrFormat("%.2fx (%.2f s / %.2f s)", ratio, fast->run.seconds, fast->ideal),
+           "<= 1.30x", fast->run.exit_code == 0 && ratio <= 1.3});
       if (const Row* slow = Find("plan", 1000, 1)) {
         const double speedup = slow->run.seconds / fast->run.seconds;
         targets_.push_back({"plan N=1000: speed-up over --parallelism 1",
@@ -284,17 +284,15 @@ class Bench {
       if (r.throttle.empty()) continue;
       const double ratio = r.run.seconds / r.limit;
       const bool ok = r.run.exit_code == 0 && r.counts.server_errors == 0;
-      targets_.push_back({absl::StrFormat("%s N=%d, %s: no failed request", r.command, r.users,
-                                          r.throttle),
-                          absl::StrFormat("exit %d, %d 5xx", r.run.exit_code,
-                                          r.counts.server_errors),
-                          "exit 0, 0 5xx", ok});
-      targets_.push_back({absl::StrFormat("%s N=%d, %s: time / limits' time", r.command, r.users,
-                                          r.throttle),
-                          absl::StrFormat("%.2fx (%.1f s / %.1f s)", ratio, r.run.seconds, r.limit),
-                          "<= 1.15x", ok && ratio <= 1.15});
-      targets_.push_back({absl::StrFormat("%s N=%d, %s: 429 share", r.command, r.users,
-                                          r.throttle),
+      targets_.push_back(
+          {absl::StrFormat("%s N=%d, %s: no failed request", r.command, r.users, r.throttle),
+           absl::StrFormat("exit %d, %d 5xx", r.run.exit_code, r.counts.server_errors),
+           "exit 0, 0 5xx", ok});
+      targets_.push_back(
+          {absl::StrFormat("%s N=%d, %s: time / limits' time", r.command, r.users, r.throttle),
+           absl::StrFormat("%.2fx (%.1f s / %.1f s)", ratio, r.run.seconds, r.limit), "<= 1.15x",
+           ok && ratio <= 1.15});
+      targets_.push_back({absl::StrFormat("%s N=%d, %s: 429 share", r.command, r.users, r.throttle),
                           absl::StrFormat("%.2f%% (%d of %d)", 100 * r.ThrottledShare(),
                                           r.counts.throttled, r.counts.requests),
                           "<= 5%", r.ThrottledShare() <= 0.05});
@@ -302,9 +300,9 @@ class Bench {
     for (const auto& r : rows_) {
       if (r.users != 5000 || !r.throttle.empty()) continue;
       const double mib = r.run.max_rss_kib / 1024.0;
-      targets_.push_back({absl::StrFormat("peak RSS, %s N=5000, parallelism %d", r.command,
-                                          r.parallelism),
-                          absl::StrFormat("%.1f MiB", mib), "< 64 MiB", mib < 64});
+      targets_.push_back(
+          {absl::StrFormat("peak RSS, %s N=5000, parallelism %d", r.command, r.parallelism),
+           absl::StrFormat("%.1f MiB", mib), "< 64 MiB", mib < 64});
     }
     if (!micro_json_.empty()) {
       targets_.push_back({"diff + render of 100,000 secrets (in-process)",
@@ -319,19 +317,22 @@ class Bench {
         "requests/s | 429s | ideal | time/ideal | limits' time | time/limits | peak RSS |\n"
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const auto& r : rows_) {
-      std::printf("| %s | %d | %d | %s | %.0f ms | %.2f s | %lld | %.0f | %lld | %.2f s | %.2fx | %s | %s | %.1f MiB |%s\n",
-                  r.command.c_str(), r.users, r.parallelism,
-                  r.throttle.empty() ? "-" : r.throttle.c_str(), r.latency_ms, r.run.seconds,
-                  static_cast<long long>(r.counts.requests), r.RequestsPerSecond(),
-                  static_cast<long long>(r.counts.throttled), r.ideal, r.run.seconds / r.ideal,
-                  r.throttle.empty() ? "-" : absl::StrFormat("%.1f s", r.limit).c_str(),
-                  r.throttle.empty() ? "-" : absl::StrFormat("%.2fx", r.run.seconds / r.limit).c_str(),
-                  r.run.max_rss_kib / 1024.0, r.run.exit_code == 0 ? "" : " FAILED");
+      std::printf(
+          "| %s | %d | %d | %s | %.0f ms | %.2f s | %lld | %.0f | %lld | %.2f s | %.2fx | %s | %s "
+          "| %.1f MiB |%s\n",
+          r.command.c_str(), r.users, r.parallelism, r.throttle.empty() ? "-" : r.throttle.c_str(),
+          r.latency_ms, r.run.seconds, static_cast<long long>(r.counts.requests),
+          r.RequestsPerSecond(), static_cast<long long>(r.counts.throttled), r.ideal,
+          r.run.seconds / r.ideal,
+          r.throttle.empty() ? "-" : absl::StrFormat("%.1f s", r.limit).c_str(),
+          r.throttle.empty() ? "-" : absl::StrFormat("%.2fx", r.run.seconds / r.limit).c_str(),
+          r.run.max_rss_kib / 1024.0, r.run.exit_code == 0 ? "" : " FAILED");
     }
     if (!micro_json_.empty()) {
-      std::printf("\nMicro benchmark (in-process, no network): diff + render of 100,000 secrets: "
-                  "%.3f s (peak RSS %.1f MiB)\n",
-                  micro_seconds_, micro_rss_kib_ / 1024.0);
+      std::printf(
+          "\nMicro benchmark (in-process, no network): diff + render of 100,000 secrets: "
+          "%.3f s (peak RSS %.1f MiB)\n",
+          micro_seconds_, micro_rss_kib_ / 1024.0);
     }
     std::printf("\n| target | measured | wanted | |\n|---|---|---|---|\n");
     for (const auto& t : targets_) {
@@ -354,9 +355,9 @@ class Bench {
           ", \"latency_ms\": ", r.latency_ms,
           absl::StrFormat(", \"wall_seconds\": %.3f", r.run.seconds),
           ", \"exit_code\": ", r.run.exit_code, ", \"requests\": ", r.counts.requests,
-          ", \"vault_requests\": ", r.counts.vault_requests, ", \"arm_requests\": ",
-          r.counts.arm_requests, ", \"tokens\": ", r.counts.tokens, ", \"throttled\": ",
-          r.counts.throttled, ", \"unauthorized\": ", r.counts.unauthorized,
+          ", \"vault_requests\": ", r.counts.vault_requests,
+          ", \"arm_requests\": ", r.counts.arm_requests, ", \"tokens\": ", r.counts.tokens,
+          ", \"throttled\": ", r.counts.throttled, ", \"unauthorized\": ", r.counts.unauthorized,
           ", \"server_errors\": ", r.counts.server_errors,
           absl::StrFormat(", \"requests_per_second\": %.1f", r.RequestsPerSecond()),
           absl::StrFormat(", \"ideal_seconds\": %.3f", r.ideal),
@@ -368,10 +369,10 @@ class Bench {
                     ",\n  \"targets\": [\n");
     for (size_t i = 0; i < targets_.size(); ++i) {
       const Target& t = targets_[i];
-      absl::StrAppend(&j, "    {\"name\": ", JsonQuote(t.name), ", \"measured\": ",
-                      JsonQuote(t.measured), ", \"wanted\": ", JsonQuote(t.wanted),
-                      ", \"pass\": ", t.pass ? "true" : "false", "}",
-                      i + 1 < targets_.size() ? ",\n" : "\n");
+      absl::StrAppend(
+          &j, "    {\"name\": ", JsonQuote(t.name), ", \"measured\": ", JsonQuote(t.measured),
+          ", \"wanted\": ", JsonQuote(t.wanted), ", \"pass\": ", t.pass ? "true" : "false", "}",
+          i + 1 < targets_.size() ? ",\n" : "\n");
     }
     absl::StrAppend(&j, "  ]\n}\n");
     OrDie(WriteFileAtomic(options_.out, j, 0644), absl::StrCat("writing ", options_.out));
@@ -424,11 +425,12 @@ int Main(int argc, char** argv) {
       options.work_dir = next();
       keep = true;
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--out FILE] [--sizes 10,100,1000,5000] [--latency 20ms] "
-                   "[--latency-serial-5000 20ms] [--no-throttled] [--throttled-only] [--build-dir DIR] "
-                   "[--work-dir DIR]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--out FILE] [--sizes 10,100,1000,5000] [--latency 20ms] "
+          "[--latency-serial-5000 20ms] [--no-throttled] [--throttled-only] [--build-dir DIR] "
+          "[--work-dir DIR]\n",
+          argv[0]);
       return 2;
     }
   }

@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/optional.h"
+#include "base/files.h"
 #include "certs/openssl_util.h"
 #include "certs/pfx_internal.h"
-#include "engine/base/files.h"
 
 namespace rotor::certs {
 namespace {
@@ -33,49 +33,40 @@ CheckResult Error(absl::string_view name, std::string detail) {
   return {std::string(name), CheckLevel::kError, std::move(detail)};
 }
 
-std::string Subject(X509* cert) {
-  return NameToString(X509_get_subject_name(cert));
-}
+std::string Subject(X509* cert) { return NameToString(X509_get_subject_name(cert)); }
 
 CheckResult CheckParse(const Pfx::Impl& pfx) {
   const size_t n = pfx.certificates.size();
   return Ok(kParsePfxCheck,
-            absl::StrCat(pfx.source_name, ": ", n,
-                         n == 1 ? " certificate" : " certificates",
+            absl::StrCat(pfx.source_name, ": ", n, n == 1 ? " certificate" : " certificates",
                          " and a private key"));
 }
 
 CheckResult CheckPrivateKey(const Pfx::Impl& pfx, const CertificateInfo& info) {
-  return Ok(kPrivateKeyCheck, absl::StrCat(info.key_type, " ", info.key_bits,
-                                           "-bit key matches ", info.subject));
+  return Ok(kPrivateKeyCheck,
+            absl::StrCat(info.key_type, " ", info.key_bits, "-bit key matches ", info.subject));
 }
 
-CheckResult CheckExpiry(const CertificateInfo& info,
-                        const CheckOptions& options) {
+CheckResult CheckExpiry(const CertificateInfo& info, const CheckOptions& options) {
   constexpr char kName[] = "Expiry Date";
   if (options.now < info.not_before) {
-    return Error(kName, absl::StrCat("not valid before ",
-                                     internal::FormatUtc(info.not_before)));
+    return Error(kName, absl::StrCat("not valid before ", internal::FormatUtc(info.not_before)));
   }
   if (options.now > info.not_after) {
-    return Error(kName, absl::StrCat("expired on ",
-                                     internal::FormatUtc(info.not_after)));
+    return Error(kName, absl::StrCat("expired on ", internal::FormatUtc(info.not_after)));
   }
   if (info.days_left < options.min_valid_days) {
-    return Error(
-        kName, absl::StrCat("expires on ", internal::FormatUtc(info.not_after),
-                            ", ", info.days_left,
-                            " days from now: fewer than min_valid_days (",
-                            options.min_valid_days, ")"));
+    return Error(kName, absl::StrCat("expires on ", internal::FormatUtc(info.not_after), ", ",
+                                     info.days_left, " days from now: fewer than min_valid_days (",
+                                     options.min_valid_days, ")"));
   }
-  return Ok(kName,
-            absl::StrCat("valid until ", internal::FormatUtc(info.not_after),
-                         " (", info.days_left, " days left)"));
+  return Ok(kName, absl::StrCat("valid until ", internal::FormatUtc(info.not_after), " (",
+                                info.days_left, " days left)"));
 }
 
 bool IsWeakDigest(int md_nid) {
-  return md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md4 ||
-         md_nid == NID_md2 || md_nid == NID_mdc2 || md_nid == NID_ripemd160;
+  return md_nid == NID_sha1 || md_nid == NID_md5 || md_nid == NID_md4 || md_nid == NID_md2 ||
+         md_nid == NID_mdc2 || md_nid == NID_ripemd160;
 }
 
 CheckResult CheckSignatureAlgorithm(const Pfx::Impl& pfx) {
@@ -88,20 +79,18 @@ CheckResult CheckSignatureAlgorithm(const Pfx::Impl& pfx) {
   std::vector<std::string> weak;
   for (size_t i : judged) {
     int md_nid = NID_undef;
-    if (X509_get_signature_info(pfx.At(i), &md_nid, nullptr, nullptr,
-                                nullptr) != 1) {
+    if (X509_get_signature_info(pfx.At(i), &md_nid, nullptr, nullptr, nullptr) != 1) {
       TakeOpenSslErrors();
       md_nid = NID_undef;
     }
     if (IsWeakDigest(md_nid)) {
-      weak.push_back(
-          absl::StrCat(Subject(pfx.At(i)), " is signed with ",
-                       OBJ_nid2ln(X509_get_signature_nid(pfx.At(i)))));
+      weak.push_back(absl::StrCat(Subject(pfx.At(i)), " is signed with ",
+                                  OBJ_nid2ln(X509_get_signature_nid(pfx.At(i)))));
     }
   }
   if (!weak.empty()) {
-    return Error(kName, absl::StrCat(absl::StrJoin(weak, "; "),
-                                     ": reissue with SHA-256 or stronger"));
+    return Error(kName,
+                 absl::StrCat(absl::StrJoin(weak, "; "), ": reissue with SHA-256 or stronger"));
   }
   return Ok(kName, OBJ_nid2ln(X509_get_signature_nid(pfx.Leaf())));
 }
@@ -117,8 +106,7 @@ CheckResult CheckKeySize(const CertificateInfo& info) {
   }
   if (info.key_type == "EC") {
     std::string what = absl::StrCat("EC ", info.ec_curve);
-    if (info.ec_curve != "P-256" && info.ec_curve != "P-384" &&
-        info.ec_curve != "P-521") {
+    if (info.ec_curve != "P-256" && info.ec_curve != "P-384" && info.ec_curve != "P-521") {
       return Error(kName, absl::StrCat(what, ": use P-256, P-384 or P-521"));
     }
     return Ok(kName, what);
@@ -140,25 +128,21 @@ CheckResult CheckKeyUsage(const Pfx::Impl& pfx, const CertificateInfo& info) {
   std::vector<std::string> warnings;
   std::vector<std::string> found;
   if (ku == UINT32_MAX) {
-    warnings.push_back(absl::StrCat(
-        "no keyUsage extension (any use allowed); expected digitalSignature",
-        rsa ? ", keyEncipherment" : ""));
+    warnings.push_back(
+        absl::StrCat("no keyUsage extension (any use allowed); expected digitalSignature",
+                     rsa ? ", keyEncipherment" : ""));
   } else {
     std::vector<std::string> missing;
     if (!(ku & KU_DIGITAL_SIGNATURE)) missing.push_back("digitalSignature");
-    if (rsa && !(ku & KU_KEY_ENCIPHERMENT))
-      missing.push_back("keyEncipherment");
+    if (rsa && !(ku & KU_KEY_ENCIPHERMENT)) missing.push_back("keyEncipherment");
     if (!missing.empty()) {
-      errors.push_back(
-          absl::StrCat("keyUsage lacks ", absl::StrJoin(missing, ", ")));
+      errors.push_back(absl::StrCat("keyUsage lacks ", absl::StrJoin(missing, ", ")));
     } else {
-      found.push_back(rsa ? "digitalSignature, keyEncipherment"
-                          : "digitalSignature");
+      found.push_back(rsa ? "digitalSignature, keyEncipherment" : "digitalSignature");
     }
   }
   if (xku == UINT32_MAX) {
-    warnings.push_back(
-        "no extendedKeyUsage extension (any use allowed); expected serverAuth");
+    warnings.push_back("no extendedKeyUsage extension (any use allowed); expected serverAuth");
   } else if (!(xku & (XKU_SSL_SERVER | XKU_ANYEKU))) {
     errors.push_back("extendedKeyUsage lacks serverAuth");
   } else {
@@ -180,8 +164,7 @@ CheckResult CheckChain(const Pfx::Impl& pfx, const CertificateInfo& info) {
   std::string path = absl::StrJoin(names, " -> ");
   if (pfx.chain_complete) return Ok(kName, path);
   X509* top = pfx.chain.empty() ? pfx.Leaf() : pfx.At(pfx.chain.back());
-  return Warning(kName, absl::StrCat(path, ": the issuer ",
-                                     NameToString(X509_get_issuer_name(top)),
+  return Warning(kName, absl::StrCat(path, ": the issuer ", NameToString(X509_get_issuer_name(top)),
                                      " is not in the PFX; clients must already "
                                      "have it (a root they trust)"));
 }
@@ -196,12 +179,11 @@ CheckResult CheckChainOrder(const Pfx::Impl& pfx) {
   // Where the chain certificates sit in the file, in chain order.
   std::vector<std::string> positions;
   for (size_t i : expected) positions.push_back(absl::StrCat(i + 1));
-  return Warning(kName,
-                 absl::StrCat("the PFX lists the leaf and its issuers as "
-                              "certificates ",
-                              absl::StrJoin(positions, ", "),
-                              "; some tools expect leaf first, then each "
-                              "issuer"));
+  return Warning(kName, absl::StrCat("the PFX lists the leaf and its issuers as "
+                                     "certificates ",
+                                     absl::StrJoin(positions, ", "),
+                                     "; some tools expect leaf first, then each "
+                                     "issuer"));
 }
 
 CheckResult CheckOthers(const Pfx::Impl& pfx) {
@@ -209,21 +191,17 @@ CheckResult CheckOthers(const Pfx::Impl& pfx) {
   if (pfx.unrelated.empty()) return Ok(kName, "none");
   std::vector<std::string> names;
   for (size_t i : pfx.unrelated) names.push_back(Subject(pfx.At(i)));
-  return Error(
-      kName,
-      absl::StrCat("not in the leaf's chain: ", absl::StrJoin(names, "; "),
-                   "; export the PFX with only the leaf and its chain"));
+  return Error(kName, absl::StrCat("not in the leaf's chain: ", absl::StrJoin(names, "; "),
+                                   "; export the PFX with only the leaf and its chain"));
 }
 
 CheckResult CheckDnsNames(const Pfx::Impl& pfx, const CertificateInfo& info,
                           const CheckOptions& options) {
   constexpr char kName[] = "DNS Names";
-  const std::string listed =
-      info.dns_names.empty() ? "none" : absl::StrJoin(info.dns_names, ", ");
+  const std::string listed = info.dns_names.empty() ? "none" : absl::StrJoin(info.dns_names, ", ");
   if (options.dns_name.empty()) {
     if (info.dns_names.empty()) {
-      return Error(kName,
-                   "no subjectAltName DNS entry; TLS clients ignore the CN");
+      return Error(kName, "no subjectAltName DNS entry; TLS clients ignore the CN");
     }
     return Ok(kName, listed);
   }
@@ -236,11 +214,9 @@ CheckResult CheckDnsNames(const Pfx::Impl& pfx, const CertificateInfo& info,
     ASN1_OCTET_STRING_free(ip);
     matched = X509_check_ip_asc(leaf, options.dns_name.c_str(), 0);
   } else {
-    matched =
-        X509_check_host(leaf, options.dns_name.data(), options.dns_name.size(),
-                        X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
-                            X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-                        &peer);
+    matched = X509_check_host(
+        leaf, options.dns_name.data(), options.dns_name.size(),
+        X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, &peer);
   }
   TakeOpenSslErrors();
   if (matched == 1) {
@@ -263,16 +239,13 @@ CheckResult CheckTrust(const Pfx::Impl& pfx, const CheckOptions& options) {
   const std::string& path = options.ca_bundle_path;
   absl::StatusOr<std::string> pem = ReadFile(path);
   if (!pem.ok()) {
-    return Error(kName, absl::StrCat("cannot read the CA bundle: ",
-                                     pem.status().message()));
+    return Error(kName, absl::StrCat("cannot read the CA bundle: ", pem.status().message()));
   }
   internal::X509StorePtr store(X509_STORE_new());
-  internal::BioPtr bio(
-      BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
+  internal::BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
   int loaded = 0;
   while (true) {
-    internal::X509Ptr cert(
-        PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    internal::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) break;
     if (X509_STORE_add_cert(store.get(), cert.get()) == 1) ++loaded;
   }
@@ -287,26 +260,22 @@ CheckResult CheckTrust(const Pfx::Impl& pfx, const CheckOptions& options) {
   }
   internal::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   CheckResult result;
-  if (!ctx ||
-      X509_STORE_CTX_init(ctx.get(), store.get(), pfx.Leaf(), untrusted) != 1) {
-    result = Error(kName, absl::StrCat("cannot set up verification: ",
-                                       TakeOpenSslErrors()));
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), pfx.Leaf(), untrusted) != 1) {
+    result = Error(kName, absl::StrCat("cannot set up verification: ", TakeOpenSslErrors()));
   } else {
     X509_STORE_CTX_set_time(ctx.get(), 0, absl::ToTimeT(options.now));
     if (X509_verify_cert(ctx.get()) == 1) {
       STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
       X509* root = sk_X509_value(chain, sk_X509_num(chain) - 1);
-      result =
-          Ok(kName, absl::StrCat("verifies to ", Subject(root), " in ", path));
+      result = Ok(kName, absl::StrCat("verifies to ", Subject(root), " in ", path));
     } else {
       const int error = X509_STORE_CTX_get_error(ctx.get());
       const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
       X509* at = X509_STORE_CTX_get_current_cert(ctx.get());
       result =
           Error(kName, absl::StrCat("does not verify against ", path, ": ",
-                                    X509_verify_cert_error_string(error),
-                                    " (at ", at != nullptr ? Subject(at) : "?",
-                                    ", depth ", depth, ")"));
+                                    X509_verify_cert_error_string(error), " (at ",
+                                    at != nullptr ? Subject(at) : "?", ", depth ", depth, ")"));
     }
   }
   TakeOpenSslErrors();
@@ -338,8 +307,7 @@ absl::string_view CheckLevelName(CheckLevel level) {
   return "ERROR";
 }
 
-std::vector<CheckResult> CheckCertificate(const Pfx& pfx,
-                                          const CheckOptions& options) {
+std::vector<CheckResult> CheckCertificate(const Pfx& pfx, const CheckOptions& options) {
   const Pfx::Impl& impl = PfxAccess::Get(pfx);
   const CertificateInfo info = pfx.Info(options.now);
   std::vector<CheckResult> results;
@@ -363,18 +331,15 @@ std::vector<CheckResult> CheckCertificate(const Pfx& pfx,
 std::vector<CheckResult> CheckOpenFailure(const absl::Status& open_error) {
   if (open_error.ok()) return {};
   std::string message(open_error.message());
-  absl::optional<absl::Cord> check =
-      open_error.GetPayload(kOpenFailureCheckPayload);
+  absl::optional<absl::Cord> check = open_error.GetPayload(kOpenFailureCheckPayload);
   if (check.has_value() && *check == kPrivateKeyCheck) {
     return {Ok(kParsePfxCheck), Error(kPrivateKeyCheck, std::move(message))};
   }
   return {Error(kParsePfxCheck, std::move(message))};
 }
 
-std::vector<CheckResult> CheckPfx(absl::string_view der_bytes,
-                                  const Secret& password,
-                                  const std::string& source_name,
-                                  const CheckOptions& options) {
+std::vector<CheckResult> CheckPfx(absl::string_view der_bytes, const Secret& password,
+                                  const std::string& source_name, const CheckOptions& options) {
   absl::StatusOr<Pfx> pfx = Pfx::Open(der_bytes, password, source_name);
   if (!pfx.ok()) return CheckOpenFailure(pfx.status());
   return CheckCertificate(*pfx, options);
@@ -389,16 +354,14 @@ CheckLevel WorstLevel(const std::vector<CheckResult>& results) {
 }
 
 std::string FormatCheck(const CheckResult& result) {
-  std::string line =
-      absl::StrCat(result.name, ": ", CheckLevelName(result.level));
+  std::string line = absl::StrCat(result.name, ": ", CheckLevelName(result.level));
   if (!result.detail.empty()) absl::StrAppend(&line, " (", result.detail, ")");
   return line;
 }
 
 std::string FormatChecks(const std::vector<CheckResult>& results) {
   std::string out;
-  for (const CheckResult& r : results)
-    absl::StrAppend(&out, FormatCheck(r), "\n");
+  for (const CheckResult& r : results) absl::StrAppend(&out, FormatCheck(r), "\n");
   return out;
 }
 

@@ -45,8 +45,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/secret.h"
 #include "certs/pfx.h"
-#include "engine/base/secret.h"
 
 namespace rotor::certs {
 
@@ -76,8 +76,7 @@ absl::string_view CheckLevelName(CheckLevel level);
 
 // Every check above, for an opened PFX ("Parse PFX" and "Private Key" are
 // then OK: Open() already enforced them).
-std::vector<CheckResult> CheckCertificate(const Pfx& pfx,
-                                          const CheckOptions& options);
+std::vector<CheckResult> CheckCertificate(const Pfx& pfx, const CheckOptions& options);
 
 // The checks for a PFX that Pfx::Open refused: "Parse PFX: ERROR (...)", or
 // "Parse PFX: OK" then "Private Key: ERROR (...)" when only the key was
@@ -85,10 +84,8 @@ std::vector<CheckResult> CheckCertificate(const Pfx& pfx,
 std::vector<CheckResult> CheckOpenFailure(const absl::Status& open_error);
 
 // Opens the PFX and checks it: CheckCertificate or CheckOpenFailure.
-std::vector<CheckResult> CheckPfx(absl::string_view der_bytes,
-                                  const Secret& password,
-                                  const std::string& source_name,
-                                  const CheckOptions& options);
+std::vector<CheckResult> CheckPfx(absl::string_view der_bytes, const Secret& password,
+                                  const std::string& source_name, const CheckOptions& options);
 
 // The worst level among `results` (kOk for none).
 CheckLevel WorstLevel(const std::vector<CheckResult>& results);

@@ -47,13 +47,12 @@ CheckOptions At(absl::Time now = TestNow()) {
 
 std::vector<CheckResult> Run(const TestCert& cert, const CheckOptions& options,
                              const PfxContents& contents = {}) {
-  return CheckPfx(cert.ToPfx("pw", PfxEncryption::kAes256, contents),
-                  Secret("pw"), kSource, options);
+  return CheckPfx(cert.ToPfx("pw", PfxEncryption::kAes256, contents), Secret("pw"), kSource,
+                  options);
 }
 
 // The formatted line of the check called `name`, or "(no <name>)".
-std::string Line(const std::vector<CheckResult>& results,
-                 const std::string& name) {
+std::string Line(const std::vector<CheckResult>& results, const std::string& name) {
   for (const CheckResult& r : results) {
     if (r.name == name) return FormatCheck(r);
   }
@@ -64,20 +63,19 @@ TEST_CASE("A good certificate passes every check") {
   CheckOptions options = At();
   options.dns_name = "registry.local";
   const std::vector<CheckResult> results = Run(Leaf(), options);
-  CHECK(
-      FormatChecks(results) ==
-      "Parse PFX: OK (certs/registry.pfx: 2 certificates and a private key)\n"
-      "Private Key: OK (RSA 2048-bit key matches CN=registry.local, "
-      "O=Contoso)\n"
-      "Expiry Date: OK (valid until 2026-06-01 00:00:00 UTC (365 days left))\n"
-      "Signature Algorithm: OK (sha256WithRSAEncryption)\n"
-      "Key Size: OK (RSA 2048 bits)\n"
-      "Key Usage: OK (digitalSignature, keyEncipherment; serverAuth)\n"
-      "Cert Chain: OK (CN=registry.local, O=Contoso -> CN=Rotor Test Root CA)\n"
-      "Chain Order: OK (leaf first, then each issuer)\n"
-      "Other Certificates: OK (none)\n"
-      "DNS Names: OK (registry.local)\n"
-      "Issuer: OK (issued by CN=Rotor Test Root CA)\n");
+  CHECK(FormatChecks(results) ==
+        "Parse PFX: OK (certs/registry.pfx: 2 certificates and a private key)\n"
+        "Private Key: OK (RSA 2048-bit key matches CN=registry.local, "
+        "O=Contoso)\n"
+        "Expiry Date: OK (valid until 2026-06-01 00:00:00 UTC (365 days left))\n"
+        "Signature Algorithm: OK (sha256WithRSAEncryption)\n"
+        "Key Size: OK (RSA 2048 bits)\n"
+        "Key Usage: OK (digitalSignature, keyEncipherment; serverAuth)\n"
+        "Cert Chain: OK (CN=registry.local, O=Contoso -> CN=Rotor Test Root CA)\n"
+        "Chain Order: OK (leaf first, then each issuer)\n"
+        "Other Certificates: OK (none)\n"
+        "DNS Names: OK (registry.local)\n"
+        "Issuer: OK (issued by CN=Rotor Test Root CA)\n");
   CHECK(WorstLevel(results) == CheckLevel::kOk);
 }
 
@@ -106,25 +104,24 @@ TEST_CASE("Parse PFX and Private Key report open failures") {
   CHECK(failure[0].level == CheckLevel::kError);
   CHECK(CheckOpenFailure(absl::OkStatus()).empty());
   // A status from elsewhere (no payload) is a parse failure.
-  CHECK(FormatChecks(CheckOpenFailure(absl::NotFoundError(
-            "read x.pfx: gone"))) == "Parse PFX: ERROR (read x.pfx: gone)\n");
+  CHECK(FormatChecks(CheckOpenFailure(absl::NotFoundError("read x.pfx: gone"))) ==
+        "Parse PFX: ERROR (read x.pfx: gone)\n");
 }
 
 TEST_CASE("Expiry Date: not yet valid, expired, too few days left") {
-  const TestCert future = Pki().IssueLeaf(
-      {.dns_names = {"registry.local"}, .valid_from = absl::Hours(48)});
+  const TestCert future =
+      Pki().IssueLeaf({.dns_names = {"registry.local"}, .valid_from = absl::Hours(48)});
   CHECK(Line(Run(future, At()), "Expiry Date") ==
         "Expiry Date: ERROR (not valid before 2025-06-03 00:00:00 UTC)");
 
-  const TestCert expired =
-      Pki().IssueLeaf({.dns_names = {"registry.local"},
-                       .valid_from = -absl::Hours(24 * 400),
-                       .valid_until = -absl::Hours(24)});
+  const TestCert expired = Pki().IssueLeaf({.dns_names = {"registry.local"},
+                                            .valid_from = -absl::Hours(24 * 400),
+                                            .valid_until = -absl::Hours(24)});
   CHECK(Line(Run(expired, At()), "Expiry Date") ==
         "Expiry Date: ERROR (expired on 2025-05-31 00:00:00 UTC)");
 
-  const TestCert soon = Pki().IssueLeaf(
-      {.dns_names = {"registry.local"}, .valid_until = absl::Hours(24 * 10)});
+  const TestCert soon =
+      Pki().IssueLeaf({.dns_names = {"registry.local"}, .valid_until = absl::Hours(24 * 10)});
   const std::string pfx = soon.ToPfx("pw");
   CHECK(Line(CheckPfx(pfx, Secret("pw"), kSource, At()), "Expiry Date") ==
         "Expiry Date: ERROR (expires on 2025-06-11 00:00:00 UTC, 10 days from "
@@ -141,9 +138,8 @@ TEST_CASE("Expiry Date: not yet valid, expired, too few days left") {
 }
 
 TEST_CASE("Signature Algorithm: SHA-1 is an error") {
-  const TestCert sha1 = Pki().IssueLeaf({.common_name = "old.local",
-                                         .dns_names = {"old.local"},
-                                         .sha1_signature = true});
+  const TestCert sha1 = Pki().IssueLeaf(
+      {.common_name = "old.local", .dns_names = {"old.local"}, .sha1_signature = true});
   CHECK(Line(Run(sha1, At()), "Signature Algorithm") ==
         "Signature Algorithm: ERROR (CN=old.local is signed with "
         "sha1WithRSAEncryption: reissue with SHA-256 or stronger)");
@@ -158,37 +154,30 @@ TEST_CASE("Signature Algorithm: SHA-1 is an error") {
 }
 
 TEST_CASE("Key Size: RSA 2048 or more, EC P-256 or larger") {
-  const TestCert small =
-      Pki().IssueLeaf({.dns_names = {"registry.local"}, .key_bits = 1024});
+  const TestCert small = Pki().IssueLeaf({.dns_names = {"registry.local"}, .key_bits = 1024});
   CHECK(Line(Run(small, At()), "Key Size") ==
         "Key Size: ERROR (RSA 1024 bits: at least 2048 bits needed)");
-  const TestCert p224 = Pki().IssueLeaf({.dns_names = {"registry.local"},
-                                         .key_type = KeyType::kEc,
-                                         .key_bits = 224});
+  const TestCert p224 =
+      Pki().IssueLeaf({.dns_names = {"registry.local"}, .key_type = KeyType::kEc, .key_bits = 224});
   CHECK(Line(Run(p224, At()), "Key Size") ==
         "Key Size: ERROR (EC P-224: use P-256, P-384 or P-521)");
-  const TestCert p256 = Pki().IssueLeaf({.dns_names = {"registry.local"},
-                                         .key_type = KeyType::kEc,
-                                         .key_bits = 256});
+  const TestCert p256 =
+      Pki().IssueLeaf({.dns_names = {"registry.local"}, .key_type = KeyType::kEc, .key_bits = 256});
   CHECK(Line(Run(p256, At()), "Key Size") == "Key Size: OK (EC P-256)");
-  CHECK(Line(Run(p256, At()), "Key Usage") ==
-        "Key Usage: OK (digitalSignature; serverAuth)");
-  const TestCert p384 = Pki().IssueLeaf({.dns_names = {"registry.local"},
-                                         .key_type = KeyType::kEc,
-                                         .key_bits = 384});
+  CHECK(Line(Run(p256, At()), "Key Usage") == "Key Usage: OK (digitalSignature; serverAuth)");
+  const TestCert p384 =
+      Pki().IssueLeaf({.dns_names = {"registry.local"}, .key_type = KeyType::kEc, .key_bits = 384});
   CHECK(Line(Run(p384, At()), "Key Size") == "Key Size: OK (EC P-384)");
 }
 
 TEST_CASE("Key Usage: serverAuth required, missing extensions warned about") {
-  const TestCert client =
-      Pki().IssueLeaf({.dns_names = {"registry.local"}, .server_auth = false});
+  const TestCert client = Pki().IssueLeaf({.dns_names = {"registry.local"}, .server_auth = false});
   const std::vector<CheckResult> results = Run(client, At());
-  CHECK(Line(results, "Key Usage") ==
-        "Key Usage: ERROR (extendedKeyUsage lacks serverAuth)");
+  CHECK(Line(results, "Key Usage") == "Key Usage: ERROR (extendedKeyUsage lacks serverAuth)");
   CHECK(WorstLevel(results) == CheckLevel::kError);
 
-  const TestCert bare = Pki().IssueLeaf(
-      {.dns_names = {"registry.local"}, .usage_extensions = false});
+  const TestCert bare =
+      Pki().IssueLeaf({.dns_names = {"registry.local"}, .usage_extensions = false});
   const std::vector<CheckResult> bare_results = Run(bare, At());
   CHECK(Line(bare_results, "Key Usage") ==
         "Key Usage: WARNING (no keyUsage extension (any use allowed); expected "
@@ -198,31 +187,26 @@ TEST_CASE("Key Usage: serverAuth required, missing extensions warned about") {
 }
 
 TEST_CASE("Cert Chain, Chain Order and Other Certificates") {
-  const TestCert intermediate =
-      Pki().IssueIntermediate("Rotor Test Issuing CA");
+  const TestCert intermediate = Pki().IssueIntermediate("Rotor Test Issuing CA");
   const TestCert leaf = Pki().IssueLeaf(Registry(), intermediate);
 
   const std::vector<CheckResult> full = Run(leaf, At());
   CHECK(Line(full, "Cert Chain") ==
         "Cert Chain: OK (CN=registry.local, O=Contoso -> CN=Rotor Test Issuing "
         "CA -> CN=Rotor Test Root CA)");
-  CHECK(Line(full, "Chain Order") ==
-        "Chain Order: OK (leaf first, then each issuer)");
+  CHECK(Line(full, "Chain Order") == "Chain Order: OK (leaf first, then each issuer)");
   CHECK(Line(full, "Other Certificates") == "Other Certificates: OK (none)");
 
-  const std::vector<CheckResult> bare =
-      Run(leaf, At(), {.include_chain = false});
-  CHECK(
-      Line(bare, "Cert Chain") ==
-      "Cert Chain: WARNING (CN=registry.local, O=Contoso: the issuer CN=Rotor "
-      "Test Issuing CA is not in the PFX; clients must already have it (a "
-      "root they trust))");
+  const std::vector<CheckResult> bare = Run(leaf, At(), {.include_chain = false});
+  CHECK(Line(bare, "Cert Chain") ==
+        "Cert Chain: WARNING (CN=registry.local, O=Contoso: the issuer CN=Rotor "
+        "Test Issuing CA is not in the PFX; clients must already have it (a "
+        "root they trust))");
   CHECK(WorstLevel(bare) == CheckLevel::kWarning);
 
-  CHECK(
-      Line(Run(leaf, At(), {.chain_out_of_order = true}), "Chain Order") ==
-      "Chain Order: WARNING (the PFX lists the leaf and its issuers as "
-      "certificates 3, 2, 1; some tools expect leaf first, then each issuer)");
+  CHECK(Line(Run(leaf, At(), {.chain_out_of_order = true}), "Chain Order") ==
+        "Chain Order: WARNING (the PFX lists the leaf and its issuers as "
+        "certificates 3, 2, 1; some tools expect leaf first, then each issuer)");
 
   const std::vector<CheckResult> extra = Run(leaf, At(), {.extra_cert = true});
   CHECK(Line(extra, "Other Certificates") ==
@@ -241,8 +225,7 @@ TEST_CASE("DNS Names: SAN matching with TLS wildcard rules") {
     return Line(CheckPfx(pfx, Secret("pw"), kSource, options), "DNS Names");
   };
   CHECK(dns("registry.local") == "DNS Names: OK (registry.local)");
-  CHECK(dns("REGISTRY.local") ==
-        "DNS Names: OK (REGISTRY.local matches registry.local)");
+  CHECK(dns("REGISTRY.local") == "DNS Names: OK (REGISTRY.local matches registry.local)");
   CHECK(dns("myreg.registry.local") ==
         "DNS Names: OK (myreg.registry.local matches *.registry.local)");
   CHECK(dns("a.b.registry.local") ==
@@ -272,10 +255,8 @@ TEST_CASE("CA Trust: verifies the chain to the given bundle") {
   rotor::testing::TempDir dir;
   const std::string bundle = dir.Write("ca.pem", Pki().root().CertificatePem());
   const TestPki other_pki(TestNow(), "Other Root CA");
-  const std::string other =
-      dir.Write("other.pem", other_pki.root().CertificatePem());
-  const TestCert intermediate =
-      Pki().IssueIntermediate("Rotor Test Issuing CA");
+  const std::string other = dir.Write("other.pem", other_pki.root().CertificatePem());
+  const TestCert intermediate = Pki().IssueIntermediate("Rotor Test Issuing CA");
   const TestCert leaf = Pki().IssueLeaf(Registry(), intermediate);
 
   CheckOptions options = At();
@@ -310,38 +291,33 @@ TEST_CASE("CA Trust: verifies the chain to the given bundle") {
   CHECK(missing.find(dir.Path("missing.pem")) != std::string::npos);
   options.ca_bundle_path = dir.Write("empty.pem", "no certificates here\n");
   CHECK(Line(Run(leaf, options), "CA Trust") ==
-        "CA Trust: ERROR (no PEM certificate in " + dir.Path("empty.pem") +
-            ")");
+        "CA Trust: ERROR (no PEM certificate in " + dir.Path("empty.pem") + ")");
 
   // Without a bundle the check is not made.
   CHECK(Line(Run(leaf, At()), "CA Trust") == "(no CA Trust)");
 }
 
 TEST_CASE("Issuer: a self-signed leaf is a warning") {
-  const TestCert self = Pki().SelfSigned(
-      {.common_name = "registry.local", .dns_names = {"registry.local"}});
+  const TestCert self =
+      Pki().SelfSigned({.common_name = "registry.local", .dns_names = {"registry.local"}});
   const std::vector<CheckResult> results = Run(self, At());
   CHECK(Line(results, "Issuer") ==
         "Issuer: WARNING (self-signed: clients must trust this certificate "
         "explicitly)");
-  CHECK(Line(results, "Cert Chain") ==
-        "Cert Chain: OK (self-signed leaf, no chain)");
+  CHECK(Line(results, "Cert Chain") == "Cert Chain: OK (self-signed leaf, no chain)");
   CHECK(WorstLevel(results) == CheckLevel::kWarning);
 
   rotor::testing::TempDir dir;
   CheckOptions options = At();
   options.ca_bundle_path = dir.Write("self.pem", self.CertificatePem());
   CHECK(Line(Run(self, options), "CA Trust") ==
-        "CA Trust: OK (verifies to CN=registry.local in " +
-            options.ca_bundle_path + ")");
+        "CA Trust: OK (verifies to CN=registry.local in " + options.ca_bundle_path + ")");
 }
 
 TEST_CASE("FormatCheck renders one line per result") {
   CHECK(FormatCheck({"Parse PFX", CheckLevel::kOk, ""}) == "Parse PFX: OK");
-  CHECK(FormatCheck({"Key Size", CheckLevel::kWarning, "x"}) ==
-        "Key Size: WARNING (x)");
-  CHECK(FormatCheck({"Key Size", CheckLevel::kError, "y"}) ==
-        "Key Size: ERROR (y)");
+  CHECK(FormatCheck({"Key Size", CheckLevel::kWarning, "x"}) == "Key Size: WARNING (x)");
+  CHECK(FormatCheck({"Key Size", CheckLevel::kError, "y"}) == "Key Size: ERROR (y)");
   CHECK(FormatChecks({}) == "");
   CHECK(WorstLevel({}) == CheckLevel::kOk);
 }

@@ -38,10 +38,9 @@ size_t Base64Size(size_t n) { return 4 * ((n + 2) / 3); }
 
 void Base64Encode(absl::string_view in, Scratch* out) {
   out->s.assign(Base64Size(in.size()) + 1, '\0');  // + EVP_EncodeBlock's NUL
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out->s.data()),
-                      reinterpret_cast<const unsigned char*>(in.data()),
-                      static_cast<int>(in.size()));
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out->s.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
   out->s.resize(static_cast<size_t>(n));
 }
 
@@ -102,8 +101,7 @@ absl::Status NotBase64(absl::string_view what, size_t offset) {
 }
 
 absl::StatusOr<DecodedCertificate> DecodeRawPkcs12(const Secret& value) {
-  constexpr char kWhat[] =
-      "the certificate secret (content type application/x-pkcs12)";
+  constexpr char kWhat[] = "the certificate secret (content type application/x-pkcs12)";
   Scratch pfx;
   size_t bad = 0;
   if (!Base64Decode(value.Reveal(), &pfx, &bad)) return NotBase64(kWhat, bad);
@@ -134,45 +132,39 @@ absl::StatusOr<DecodedCertificate> DecodeJsonWrapped(const Secret& value) {
         absl::StrCat(kWhat,
                      " is base64 but not the JSON {\"data\", \"dataType\", "
                      "\"password\"} object: ",
-                     rapidjson::GetParseError_En(doc.GetParseError()),
-                     " (at offset ", doc.GetErrorOffset(), ")"));
+                     rapidjson::GetParseError_En(doc.GetParseError()), " (at offset ",
+                     doc.GetErrorOffset(), ")"));
   }
   if (!doc.IsObject()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, " is JSON but not an object"));
+    return absl::InvalidArgumentError(absl::StrCat(kWhat, " is JSON but not an object"));
   }
   auto data = doc.FindMember("data");
   if (data == doc.MemberEnd() || !data->value.IsString()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, " has no string \"data\" field"));
+    return absl::InvalidArgumentError(absl::StrCat(kWhat, " has no string \"data\" field"));
   }
   auto type = doc.FindMember("dataType");
   if (type == doc.MemberEnd() || !type->value.IsString() ||
-      !absl::EqualsIgnoreCase(absl::string_view(type->value.GetString(),
-                                                type->value.GetStringLength()),
-                              "pfx")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(kWhat, " has no \"dataType\": \"pfx\" field"));
+      !absl::EqualsIgnoreCase(
+          absl::string_view(type->value.GetString(), type->value.GetStringLength()), "pfx")) {
+    return absl::InvalidArgumentError(absl::StrCat(kWhat, " has no \"dataType\": \"pfx\" field"));
   }
   DecodedCertificate decoded;
   auto password = doc.FindMember("password");
   if (password != doc.MemberEnd() && !password->value.IsNull()) {
     if (!password->value.IsString()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          kWhat, " has a \"password\" field that is not a string"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWhat, " has a \"password\" field that is not a string"));
     }
-    decoded.password = Secret(std::string(password->value.GetString(),
-                                          password->value.GetStringLength()));
+    decoded.password =
+        Secret(std::string(password->value.GetString(), password->value.GetStringLength()));
   }
   Scratch pfx;
-  if (!Base64Decode(absl::string_view(data->value.GetString(),
-                                      data->value.GetStringLength()),
-                    &pfx, &bad)) {
+  if (!Base64Decode(absl::string_view(data->value.GetString(), data->value.GetStringLength()), &pfx,
+                    &bad)) {
     return NotBase64(absl::StrCat("the \"data\" field of ", kWhat), bad);
   }
   if (pfx.s.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the \"data\" field of ", kWhat, " is empty"));
+    return absl::InvalidArgumentError(absl::StrCat("the \"data\" field of ", kWhat, " is empty"));
   }
   decoded.pfx_der = Secret(pfx.s);
   return decoded;
@@ -180,8 +172,7 @@ absl::StatusOr<DecodedCertificate> DecodeJsonWrapped(const Secret& value) {
 
 }  // namespace
 
-absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der,
-                                               const Secret& password) {
+absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der, const Secret& password) {
   Scratch data;
   Base64Encode(pfx_der, &data);
 
@@ -189,9 +180,8 @@ absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der,
   // front keeps the buffer from being reallocated (and a copy left behind).
   const size_t capacity = data.s.size() + 6 * password.size() + 64;
   rapidjson::StringBuffer json(nullptr, capacity);
-  rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>,
-                    rapidjson::UTF8<>, rapidjson::CrtAllocator,
-                    rapidjson::kWriteValidateEncodingFlag>
+  rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                    rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>
       writer(json);
   writer.StartObject();
   writer.Key("data");
@@ -200,8 +190,7 @@ absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der,
   writer.String(kCertificateContentType);
   writer.Key("password");
   const bool password_ok =
-      writer.String(password.Reveal().data(),
-                    static_cast<rapidjson::SizeType>(password.size()));
+      writer.String(password.Reveal().data(), static_cast<rapidjson::SizeType>(password.size()));
   writer.EndObject();
 
   Scratch value;
@@ -219,16 +208,15 @@ absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der,
   }
   if (value_size > kMaxSecretValueBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the certificate secret would be ", value_size,
-        " bytes, over Key Vault's limit of ", kMaxSecretValueBytes,
-        " bytes for a secret value (the PFX is ", pfx_der.size(),
+        "the certificate secret would be ", value_size, " bytes, over Key Vault's limit of ",
+        kMaxSecretValueBytes, " bytes for a secret value (the PFX is ", pfx_der.size(),
         " bytes); export the PFX with only the leaf and its chain"));
   }
   return Secret(value.s);
 }
 
-absl::StatusOr<DecodedCertificate> DecodeCertificateSecret(
-    const Secret& value, absl::string_view content_type) {
+absl::StatusOr<DecodedCertificate> DecodeCertificateSecret(const Secret& value,
+                                                           absl::string_view content_type) {
   const absl::string_view type = absl::StripAsciiWhitespace(content_type);
   if (absl::EqualsIgnoreCase(type, kPkcs12ContentType)) {
     return DecodeRawPkcs12(value);
@@ -239,9 +227,9 @@ absl::StatusOr<DecodedCertificate> DecodeCertificateSecret(
     }
     return DecodeJsonWrapped(value);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "content type \"", type, "\" is not a certificate secret's (expected \"",
-      kCertificateContentType, "\", \"", kPkcs12ContentType, "\" or none)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("content type \"", type, "\" is not a certificate secret's (expected \"",
+                   kCertificateContentType, "\", \"", kPkcs12ContentType, "\" or none)"));
 }
 
 }  // namespace rotor::certs

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::certs {
 
@@ -31,8 +31,7 @@ inline constexpr size_t kMaxSecretValueBytes = 25600;
 // InvalidArgument when the password is not valid UTF-8 (JSON cannot carry
 // it) or when the value would exceed kMaxSecretValueBytes (the message gives
 // both sizes).
-absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der,
-                                               const Secret& password);
+absl::StatusOr<Secret> EncodeCertificateSecret(absl::string_view pfx_der, const Secret& password);
 
 struct DecodedCertificate {
   Secret pfx_der;   // the PKCS#12 bytes
@@ -46,8 +45,8 @@ struct DecodedCertificate {
 //   "application/x-pkcs12" -> raw base64 PKCS#12, empty password.
 // Any other content type is InvalidArgument naming it. Whitespace and line
 // breaks inside base64 are allowed.
-absl::StatusOr<DecodedCertificate> DecodeCertificateSecret(
-    const Secret& value, absl::string_view content_type);
+absl::StatusOr<DecodedCertificate> DecodeCertificateSecret(const Secret& value,
+                                                           absl::string_view content_type);
 
 }  // namespace rotor::certs
 

@@ -18,8 +18,8 @@ using testing::TestPki;
 
 const TestCert& Leaf() {
   static const TestPki pki;
-  static const TestCert leaf = pki.IssueLeaf(
-      {.common_name = "registry.local", .dns_names = {"registry.local"}});
+  static const TestCert leaf =
+      pki.IssueLeaf({.common_name = "registry.local", .dns_names = {"registry.local"}});
   return leaf;
 }
 
@@ -53,8 +53,7 @@ TEST_CASE("EncodeCertificateSecret writes the template's JSON wrapper") {
     REQUIRE_MESSAGE(decoded.ok(), decoded.status().ToString());
     CHECK(decoded->pfx_der.Equals(pfx));
     CHECK(decoded->password.Equals(kTrickyPassword));
-    auto opened =
-        Pfx::Open(decoded->pfx_der.Reveal(), decoded->password, "secret");
+    auto opened = Pfx::Open(decoded->pfx_der.Reveal(), decoded->password, "secret");
     REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
     CHECK(opened->LeafCertificatePem() == Leaf().CertificatePem());
   }
@@ -62,8 +61,7 @@ TEST_CASE("EncodeCertificateSecret writes the template's JSON wrapper") {
 
 TEST_CASE("DecodeCertificateSecret reads the raw application/x-pkcs12 form") {
   const std::string pfx = Leaf().ToPfx("");
-  auto decoded =
-      DecodeCertificateSecret(Secret(Base64(pfx)), "application/x-pkcs12");
+  auto decoded = DecodeCertificateSecret(Secret(Base64(pfx)), "application/x-pkcs12");
   REQUIRE_MESSAGE(decoded.ok(), decoded.status().ToString());
   CHECK(decoded->pfx_der.Equals(pfx));
   CHECK(decoded->password.empty());
@@ -72,11 +70,9 @@ TEST_CASE("DecodeCertificateSecret reads the raw application/x-pkcs12 form") {
   CHECK(std::string(kPkcs12ContentType) == "application/x-pkcs12");
 }
 
-TEST_CASE(
-    "DecodeCertificateSecret accepts line breaks and a missing password") {
+TEST_CASE("DecodeCertificateSecret accepts line breaks and a missing password") {
   const std::string pfx = Leaf().ToPfx("");
-  std::string json =
-      absl::StrCat("{\"dataType\": \"pfx\", \"data\": \"", Base64(pfx), "\"}");
+  std::string json = absl::StrCat("{\"dataType\": \"pfx\", \"data\": \"", Base64(pfx), "\"}");
   std::string wrapped = Base64(json);
   // Line breaks every 76 characters, as ToBase64String(-InsertLineBreaks).
   std::string broken;
@@ -89,9 +85,8 @@ TEST_CASE(
   CHECK(decoded->password.empty());
 
   auto null_password = DecodeCertificateSecret(
-      Secret(
-          Base64(absl::StrCat("{\"data\":\"", Base64(pfx),
-                              "\",\"dataType\":\"pfx\",\"password\":null}"))),
+      Secret(Base64(
+          absl::StrCat("{\"data\":\"", Base64(pfx), "\",\"dataType\":\"pfx\",\"password\":null}"))),
       "pfx");
   REQUIRE(null_password.ok());
   CHECK(null_password->password.empty());
@@ -131,8 +126,7 @@ TEST_CASE("EncodeCertificateSecret refuses a password JSON cannot carry") {
         "certificate secret cannot carry");
 }
 
-TEST_CASE(
-    "DecodeCertificateSecret errors describe the problem, not the value") {
+TEST_CASE("DecodeCertificateSecret errors describe the problem, not the value") {
   const std::string secret_text = "hunter2-very-secret";
   auto decode = [](const std::string& value, const char* type) {
     return DecodeCertificateSecret(Secret(value), type).status();
@@ -140,29 +134,20 @@ TEST_CASE(
   auto json = [](const std::string& text) { return Base64(text); };
 
   absl::Status s = decode("abc$" + secret_text, "pfx");
-  CHECK(s.message() ==
-        "the certificate secret is not valid base64 (at offset 3)");
+  CHECK(s.message() == "the certificate secret is not valid base64 (at offset 3)");
   s = decode(json("not json " + secret_text), "pfx");
   CHECK(s.message() ==
         "the certificate secret is base64 but not the JSON {\"data\", "
         "\"dataType\", \"password\"} object: Invalid value. (at offset 1)");
   s = decode(json("[\"" + secret_text + "\"]"), "pfx");
   CHECK(s.message() == "the certificate secret is JSON but not an object");
-  s = decode(
-      json("{\"password\":\"" + secret_text + "\",\"dataType\":\"pfx\"}"),
-      "pfx");
+  s = decode(json("{\"password\":\"" + secret_text + "\",\"dataType\":\"pfx\"}"), "pfx");
   CHECK(s.message() == "the certificate secret has no string \"data\" field");
-  s = decode(json("{\"data\":\"AAAA\",\"dataType\":\"" + secret_text + "\"}"),
-             "pfx");
-  CHECK(s.message() ==
-        "the certificate secret has no \"dataType\": \"pfx\" field");
-  s = decode(json("{\"data\":\"AAAA\",\"dataType\":\"pfx\",\"password\":7}"),
-             "pfx");
-  CHECK(s.message() ==
-        "the certificate secret has a \"password\" field that is not a string");
-  s = decode(
-      json("{\"data\":\"AA*A" + secret_text + "\",\"dataType\":\"pfx\"}"),
-      "pfx");
+  s = decode(json("{\"data\":\"AAAA\",\"dataType\":\"" + secret_text + "\"}"), "pfx");
+  CHECK(s.message() == "the certificate secret has no \"dataType\": \"pfx\" field");
+  s = decode(json("{\"data\":\"AAAA\",\"dataType\":\"pfx\",\"password\":7}"), "pfx");
+  CHECK(s.message() == "the certificate secret has a \"password\" field that is not a string");
+  s = decode(json("{\"data\":\"AA*A" + secret_text + "\",\"dataType\":\"pfx\"}"), "pfx");
   CHECK(s.message() ==
         "the \"data\" field of the certificate secret is not valid base64 (at "
         "offset 2)");

@@ -30,8 +30,8 @@ bool IsUnsupportedError(unsigned long e) {
   const int reason = ERR_GET_REASON(e);
   if (reason == ERR_R_UNSUPPORTED || reason == ERR_R_FETCH_FAILED) return true;
   return ERR_GET_LIB(e) == ERR_LIB_EVP &&
-         (reason == EVP_R_UNSUPPORTED_ALGORITHM ||
-          reason == EVP_R_UNSUPPORTED_CIPHER || reason == EVP_R_UNKNOWN_CIPHER);
+         (reason == EVP_R_UNSUPPORTED_ALGORITHM || reason == EVP_R_UNSUPPORTED_CIPHER ||
+          reason == EVP_R_UNKNOWN_CIPHER);
 }
 
 }  // namespace
@@ -42,14 +42,12 @@ std::string TakeOpenSslErrors(bool* unsupported) {
   const char* data = nullptr;
   int flags = 0;
   unsigned long e;
-  while ((e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) !=
-         0) {
+  while ((e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
     if (unsupported != nullptr && IsUnsupportedError(e)) *unsupported = true;
     const char* lib = ERR_lib_error_string(e);
     const char* reason = ERR_reason_error_string(e);
-    std::string text = absl::StrCat(
-        lib ? lib : "OpenSSL",
-        "::", reason ? std::string(reason) : absl::StrCat("error ", e));
+    std::string text = absl::StrCat(lib ? lib : "OpenSSL",
+                                    "::", reason ? std::string(reason) : absl::StrCat("error ", e));
     if ((flags & ERR_TXT_STRING) && data != nullptr && *data != '\0') {
       absl::StrAppend(&text, " (", data, ")");
     }
@@ -66,16 +64,16 @@ absl::Status EnsureLegacyProvidersLoaded() {
     // falling back to the implicit default one.
     default_provider = OSSL_PROVIDER_load(nullptr, "default");
     if (default_provider == nullptr) {
-      result = new absl::Status(absl::InternalError(absl::StrCat(
-          "cannot load OpenSSL's default provider: ", TakeOpenSslErrors())));
+      result = new absl::Status(absl::InternalError(
+          absl::StrCat("cannot load OpenSSL's default provider: ", TakeOpenSslErrors())));
       return;
     }
     legacy_provider = OSSL_PROVIDER_load(nullptr, "legacy");
     if (legacy_provider == nullptr) {
-      result = new absl::Status(absl::FailedPreconditionError(absl::StrCat(
-          "cannot load OpenSSL's legacy provider (needed for RC2-40 PFX "
-          "files; is ossl-modules/legacy.so installed?): ",
-          TakeOpenSslErrors())));
+      result = new absl::Status(absl::FailedPreconditionError(
+          absl::StrCat("cannot load OpenSSL's legacy provider (needed for RC2-40 PFX "
+                       "files; is ossl-modules/legacy.so installed?): ",
+                       TakeOpenSslErrors())));
       return;
     }
     result = new absl::Status();
@@ -111,8 +109,8 @@ std::string CertificateDer(X509* cert) {
 Secret PrivateKeyPkcs8Pem(EVP_PKEY* key) {
   // The secure-memory BIO clears its buffer when freed.
   BioPtr bio(BIO_new(BIO_s_secmem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,
-                                       nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     TakeOpenSslErrors();
     return Secret();
   }
@@ -129,14 +127,14 @@ std::string Thumbprint(X509* cert) {
     TakeOpenSslErrors();
     return std::string();
   }
-  return absl::AsciiStrToUpper(absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(md), len)));
+  return absl::AsciiStrToUpper(
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), len)));
 }
 
 std::string NameToString(const X509_NAME* name) {
-  constexpr unsigned long kFlags =
-      (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_SEP_CPLUS_SPC |
-      XN_FLAG_DN_REV | XN_FLAG_FN_SN | XN_FLAG_DUMP_UNKNOWN_FIELDS;
+  constexpr unsigned long kFlags = (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) |
+                                   XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_DN_REV | XN_FLAG_FN_SN |
+                                   XN_FLAG_DUMP_UNKNOWN_FIELDS;
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || name == nullptr) return std::string();
   if (X509_NAME_print_ex(bio.get(), name, 0, kFlags) < 0) {
@@ -152,10 +150,9 @@ absl::Time Asn1TimeToAbsl(const ASN1_TIME* t) {
     TakeOpenSslErrors();
     return absl::InfinitePast();
   }
-  return absl::FromCivil(
-      absl::CivilSecond(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                        tm.tm_hour, tm.tm_min, tm.tm_sec),
-      absl::UTCTimeZone());
+  return absl::FromCivil(absl::CivilSecond(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                           tm.tm_min, tm.tm_sec),
+                         absl::UTCTimeZone());
 }
 
 std::string FormatUtc(absl::Time t) {

@@ -15,9 +15,9 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "certs/openssl_util.h"
 #include "certs/pfx_internal.h"
-#include "engine/base/status_macros.h"
 
 namespace rotor::certs {
 namespace {
@@ -47,9 +47,7 @@ struct SafeBagsFree {
 using SafeBagsPtr = std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), SafeBagsFree>;
 
 struct Pkcs7StackFree {
-  void operator()(STACK_OF(PKCS7) * safes) const {
-    sk_PKCS7_pop_free(safes, PKCS7_free);
-  }
+  void operator()(STACK_OF(PKCS7) * safes) const { sk_PKCS7_pop_free(safes, PKCS7_free); }
 };
 using Pkcs7StackPtr = std::unique_ptr<STACK_OF(PKCS7), Pkcs7StackFree>;
 
@@ -64,24 +62,22 @@ struct DecryptFailure {
   bool unsupported = false;
 };
 
-absl::Status DecryptError(const std::string& source, const char* what,
-                          DecryptFailure* failure) {
+absl::Status DecryptError(const std::string& source, const char* what, DecryptFailure* failure) {
   std::string errors = TakeOpenSslErrors(&failure->unsupported);
   return ParseError(absl::StrCat("cannot decrypt the ", what, " in ", source,
                                  errors.empty() ? "" : ": ", errors));
 }
 
-absl::Status ReadBags(const STACK_OF(PKCS12_SAFEBAG) * bags, const char* pass,
-                      int passlen, const std::string& source, Contents* out,
-                      DecryptFailure* failure) {
+absl::Status ReadBags(const STACK_OF(PKCS12_SAFEBAG) * bags, const char* pass, int passlen,
+                      const std::string& source, Contents* out, DecryptFailure* failure) {
   for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); ++i) {
     const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, i);
     switch (PKCS12_SAFEBAG_get_nid(bag)) {
       case NID_keyBag: {
         EvpPkeyPtr key(EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag)));
         if (!key) {
-          return ParseError(absl::StrCat("cannot read the private key in ",
-                                         source, ": ", TakeOpenSslErrors()));
+          return ParseError(
+              absl::StrCat("cannot read the private key in ", source, ": ", TakeOpenSslErrors()));
         }
         out->keys.push_back(std::move(key));
         break;
@@ -91,8 +87,8 @@ absl::Status ReadBags(const STACK_OF(PKCS12_SAFEBAG) * bags, const char* pass,
         if (!p8) return DecryptError(source, "private key", failure);
         EvpPkeyPtr key(EVP_PKCS82PKEY(p8.get()));
         if (!key) {
-          return ParseError(absl::StrCat("cannot read the private key in ",
-                                         source, ": ", TakeOpenSslErrors()));
+          return ParseError(
+              absl::StrCat("cannot read the private key in ", source, ": ", TakeOpenSslErrors()));
         }
         out->keys.push_back(std::move(key));
         break;
@@ -101,15 +97,15 @@ absl::Status ReadBags(const STACK_OF(PKCS12_SAFEBAG) * bags, const char* pass,
         if (PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate) break;
         X509Ptr cert(PKCS12_SAFEBAG_get1_cert(bag));
         if (!cert) {
-          return ParseError(absl::StrCat("cannot read a certificate in ",
-                                         source, ": ", TakeOpenSslErrors()));
+          return ParseError(
+              absl::StrCat("cannot read a certificate in ", source, ": ", TakeOpenSslErrors()));
         }
         out->certificates.push_back(std::move(cert));
         break;
       }
       case NID_safeContentsBag:
-        RETURN_IF_ERROR(ReadBags(PKCS12_SAFEBAG_get0_safes(bag), pass, passlen,
-                                 source, out, failure));
+        RETURN_IF_ERROR(
+            ReadBags(PKCS12_SAFEBAG_get0_safes(bag), pass, passlen, source, out, failure));
         break;
       default:  // CRLs, secrets: nothing rotor uses.
         break;
@@ -120,14 +116,11 @@ absl::Status ReadBags(const STACK_OF(PKCS12_SAFEBAG) * bags, const char* pass,
 
 // Verifies the MAC and reads every bag. `failure` says whether a decryption
 // failed for want of an algorithm.
-absl::StatusOr<Contents> ReadPkcs12(absl::string_view der,
-                                    const Secret& password,
-                                    const std::string& source,
-                                    DecryptFailure* failure) {
+absl::StatusOr<Contents> ReadPkcs12(absl::string_view der, const Secret& password,
+                                    const std::string& source, DecryptFailure* failure) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  internal::Pkcs12Ptr p12(
-      der.empty() ? nullptr
-                  : d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
+  internal::Pkcs12Ptr p12(der.empty() ? nullptr
+                                      : d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
   if (!p12) {
     TakeOpenSslErrors();
     return ParseError(absl::StrCat(source, " is not a PKCS#12 file"));
@@ -154,8 +147,8 @@ absl::StatusOr<Contents> ReadPkcs12(absl::string_view der,
       // A mismatch leaves no error; a MAC that cannot be computed does.
       std::string errors = TakeOpenSslErrors();
       if (!errors.empty()) {
-        return ParseError(absl::StrCat("cannot verify the integrity (MAC) of ",
-                                       source, ": ", errors));
+        return ParseError(
+            absl::StrCat("cannot verify the integrity (MAC) of ", source, ": ", errors));
       }
       return ParseError(absl::StrCat("wrong password for ", source));
     }
@@ -165,8 +158,8 @@ absl::StatusOr<Contents> ReadPkcs12(absl::string_view der,
 
   Pkcs7StackPtr safes(PKCS12_unpack_authsafes(p12.get()));
   if (!safes) {
-    return ParseError(absl::StrCat("cannot read the contents of ", source, ": ",
-                                   TakeOpenSslErrors()));
+    return ParseError(
+        absl::StrCat("cannot read the contents of ", source, ": ", TakeOpenSslErrors()));
   }
   Contents contents;
   for (int i = 0; i < sk_PKCS7_num(safes.get()); ++i) {
@@ -176,8 +169,8 @@ absl::StatusOr<Contents> ReadPkcs12(absl::string_view der,
       case NID_pkcs7_data:
         bags.reset(PKCS12_unpack_p7data(p7));
         if (!bags) {
-          return ParseError(absl::StrCat("cannot read the contents of ", source,
-                                         ": ", TakeOpenSslErrors()));
+          return ParseError(
+              absl::StrCat("cannot read the contents of ", source, ": ", TakeOpenSslErrors()));
         }
         break;
       case NID_pkcs7_encrypted:
@@ -185,13 +178,11 @@ absl::StatusOr<Contents> ReadPkcs12(absl::string_view der,
         if (!bags) return DecryptError(source, "certificates", failure);
         break;
       default:
-        return ParseError(
-            absl::StrCat(source, " uses an unsupported PKCS#12 content type (",
-                         OBJ_nid2sn(OBJ_obj2nid(p7->type)),
-                         "); export it with password-based encryption"));
+        return ParseError(absl::StrCat(source, " uses an unsupported PKCS#12 content type (",
+                                       OBJ_nid2sn(OBJ_obj2nid(p7->type)),
+                                       "); export it with password-based encryption"));
     }
-    RETURN_IF_ERROR(
-        ReadBags(bags.get(), pass, passlen, source, &contents, failure));
+    RETURN_IF_ERROR(ReadBags(bags.get(), pass, passlen, source, &contents, failure));
   }
   return contents;
 }
@@ -212,8 +203,7 @@ int FindIssuer(X509* subject, const std::vector<X509Ptr>& certificates,
   return -1;
 }
 
-absl::StatusOr<std::unique_ptr<Pfx::Impl>> Build(Contents contents,
-                                                 const std::string& source) {
+absl::StatusOr<std::unique_ptr<Pfx::Impl>> Build(Contents contents, const std::string& source) {
   if (contents.certificates.empty()) {
     return ParseError(absl::StrCat(source, " holds no certificate"));
   }
@@ -239,8 +229,7 @@ absl::StatusOr<std::unique_ptr<Pfx::Impl>> Build(Contents contents,
   if (leaf < 0) {
     std::vector<std::string> subjects;
     for (const X509Ptr& cert : impl->certificates) {
-      subjects.push_back(
-          internal::NameToString(X509_get_subject_name(cert.get())));
+      subjects.push_back(internal::NameToString(X509_get_subject_name(cert.get())));
     }
     return KeyError(absl::StrCat("the private key in ", source,
                                  " matches none of its certificates (",
@@ -267,62 +256,52 @@ absl::StatusOr<std::unique_ptr<Pfx::Impl>> Build(Contents contents,
 
 std::vector<std::string> DnsNames(X509* cert) {
   std::vector<std::string> names;
-  auto* sans = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (sans == nullptr) return names;
   for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, i);
     if (name->type != GEN_DNS) continue;
     const ASN1_IA5STRING* dns = name->d.dNSName;
-    names.emplace_back(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-        static_cast<size_t>(ASN1_STRING_length(dns)));
+    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                       static_cast<size_t>(ASN1_STRING_length(dns)));
   }
   GENERAL_NAMES_free(sans);
   return names;
 }
 
 // The first certificate of a PEM text.
-absl::StatusOr<X509Ptr> ReadPemCertificate(absl::string_view pem,
-                                           absl::string_view source_name) {
-  internal::BioPtr bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
-                   : nullptr);
+absl::StatusOr<X509Ptr> ReadPemCertificate(absl::string_view pem, absl::string_view source_name) {
+  internal::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!cert) {
     TakeOpenSslErrors();
-    return absl::InvalidArgumentError(
-        absl::StrCat("no PEM certificate in ", source_name));
+    return absl::InvalidArgumentError(absl::StrCat("no PEM certificate in ", source_name));
   }
   return cert;
 }
 
 }  // namespace
 
-absl::StatusOr<Pfx> Pfx::Open(absl::string_view der_bytes,
-                              const Secret& password,
+absl::StatusOr<Pfx> Pfx::Open(absl::string_view der_bytes, const Secret& password,
                               const std::string& source_name) {
   ERR_clear_error();
   DecryptFailure failure;
-  absl::StatusOr<Contents> contents =
-      ReadPkcs12(der_bytes, password, source_name, &failure);
-  if (!contents.ok() && failure.unsupported &&
-      !internal::LegacyProvidersLoaded()) {
+  absl::StatusOr<Contents> contents = ReadPkcs12(der_bytes, password, source_name, &failure);
+  if (!contents.ok() && failure.unsupported && !internal::LegacyProvidersLoaded()) {
     // RC2-40 (and other legacy ciphers) live in OpenSSL's legacy provider.
     absl::Status loaded = internal::EnsureLegacyProvidersLoaded();
     if (!loaded.ok()) {
       return OpenFailure(
           absl::FailedPreconditionError(
-              absl::StrCat(source_name, " uses a legacy cipher (RC2-40?) and ",
-                           loaded.message())),
+              absl::StrCat(source_name, " uses a legacy cipher (RC2-40?) and ", loaded.message())),
           kParsePfxCheck);
     }
     failure = DecryptFailure();
     contents = ReadPkcs12(der_bytes, password, source_name, &failure);
   }
   if (!contents.ok()) return contents.status();
-  ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
-                   Build(*std::move(contents), source_name));
+  ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Build(*std::move(contents), source_name));
   return Pfx(std::move(impl));
 }
 
@@ -333,9 +312,7 @@ Pfx::~Pfx() = default;
 
 const std::string& Pfx::source_name() const { return impl_->source_name; }
 
-std::string Pfx::Thumbprint() const {
-  return internal::Thumbprint(impl_->Leaf());
-}
+std::string Pfx::Thumbprint() const { return internal::Thumbprint(impl_->Leaf()); }
 
 CertificateInfo Pfx::Info(absl::Time now) const {
   X509* leaf = impl_->Leaf();
@@ -349,13 +326,11 @@ CertificateInfo Pfx::Info(absl::Time now) const {
   // A validity time OpenSSL cannot read is InfinitePast (so: expired), and
   // a far one may not fit an int: clamp before converting (pfx_fuzzer found
   // the cast of -inf, which is undefined behaviour).
-  const double days =
-      std::floor(absl::FDivDuration(info.not_after - now, absl::Hours(24)));
-  info.days_left =
-      std::isnan(days) ? 0
-                       : static_cast<int>(std::clamp(
-                             days, static_cast<double>(INT_MIN),
-                             static_cast<double>(INT_MAX)));
+  const double days = std::floor(absl::FDivDuration(info.not_after - now, absl::Hours(24)));
+  info.days_left = std::isnan(days)
+                       ? 0
+                       : static_cast<int>(std::clamp(days, static_cast<double>(INT_MIN),
+                                                     static_cast<double>(INT_MAX)));
   info.self_signed = internal::IsSelfIssued(leaf);
   info.key_type = internal::KeyTypeName(impl_->key.get());
   info.key_bits = EVP_PKEY_get_bits(impl_->key.get());
@@ -365,13 +340,9 @@ CertificateInfo Pfx::Info(absl::Time now) const {
   return info;
 }
 
-std::string Pfx::LeafCertificatePem() const {
-  return internal::CertificatePem(impl_->Leaf());
-}
+std::string Pfx::LeafCertificatePem() const { return internal::CertificatePem(impl_->Leaf()); }
 
-Secret Pfx::PrivateKeyPem() const {
-  return internal::PrivateKeyPkcs8Pem(impl_->key.get());
-}
+Secret Pfx::PrivateKeyPem() const { return internal::PrivateKeyPkcs8Pem(impl_->key.get()); }
 
 std::vector<std::string> Pfx::ChainPem() const {
   std::vector<std::string> pems;
@@ -381,28 +352,22 @@ std::vector<std::string> Pfx::ChainPem() const {
   return pems;
 }
 
-absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem,
-                                            absl::string_view source_name) {
+absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem, absl::string_view source_name) {
   ASSIGN_OR_RETURN(X509Ptr cert, ReadPemCertificate(pem, source_name));
   return internal::Thumbprint(cert.get());
 }
 
-absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem,
-                                         absl::string_view source_name) {
+absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem, absl::string_view source_name) {
   ASSIGN_OR_RETURN(X509Ptr cert, ReadPemCertificate(pem, source_name));
   return internal::Asn1TimeToAbsl(X509_get0_notAfter(cert.get()));
 }
 
-absl::StatusOr<std::string> ThumbprintOfDer(absl::string_view der,
-                                            absl::string_view source_name) {
+absl::StatusOr<std::string> ThumbprintOfDer(absl::string_view der, absl::string_view source_name) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509Ptr cert(der.empty()
-                   ? nullptr
-                   : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  X509Ptr cert(der.empty() ? nullptr : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert) {
     TakeOpenSslErrors();
-    return absl::InvalidArgumentError(
-        absl::StrCat(source_name, " is not a DER certificate"));
+    return absl::InvalidArgumentError(absl::StrCat(source_name, " is not a DER certificate"));
   }
   return internal::Thumbprint(cert.get());
 }

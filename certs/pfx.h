@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::certs {
 
@@ -71,8 +71,7 @@ class Pfx {
   // RC2-40 ("legacy") files are opened by loading OpenSSL's legacy provider
   // on first need (see openssl_util.h). A failed Open's status carries a
   // payload that CheckOpenFailure (checks.h) uses to say which check failed.
-  static absl::StatusOr<Pfx> Open(absl::string_view der_bytes,
-                                  const Secret& password,
+  static absl::StatusOr<Pfx> Open(absl::string_view der_bytes, const Secret& password,
                                   const std::string& source_name);
 
   Pfx(Pfx&& other) noexcept;
@@ -109,15 +108,12 @@ class Pfx {
 
 // The thumbprint (as in CertificateInfo) of the first certificate in `pem`.
 // `source_name` names the input in errors.
-absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem,
-                                            absl::string_view source_name);
+absl::StatusOr<std::string> ThumbprintOfPem(absl::string_view pem, absl::string_view source_name);
 // The end of the validity period (notAfter) of the first certificate in
 // `pem` (what rotor verify reports about the certificate a registry serves).
-absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem,
-                                         absl::string_view source_name);
+absl::StatusOr<absl::Time> NotAfterOfPem(absl::string_view pem, absl::string_view source_name);
 // The thumbprint of one DER-encoded certificate.
-absl::StatusOr<std::string> ThumbprintOfDer(absl::string_view der,
-                                            absl::string_view source_name);
+absl::StatusOr<std::string> ThumbprintOfDer(absl::string_view der, absl::string_view source_name);
 
 }  // namespace rotor::certs
 

@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "base/process.h"
 #include "certs/openssl_util.h"
 #include "certs/testing/make_certs.h"
-#include "engine/base/process.h"
 #include "tests/support/testing.h"
 
 namespace rotor::certs {
@@ -41,9 +41,8 @@ const TestCert& Leaf() {
 }
 
 std::string OpenSslFingerprint(const std::string& pem) {
-  auto run = RunProcess(
-      {"openssl", "x509", "-noout", "-fingerprint", "-sha1"},
-      ProcessOptions{.stdin_data = pem, .env = {}, .working_dir = {}});
+  auto run = RunProcess({"openssl", "x509", "-noout", "-fingerprint", "-sha1"},
+                        ProcessOptions{.stdin_data = pem, .env = {}, .working_dir = {}});
   REQUIRE(run.ok());
   REQUIRE(run->exit_code == 0);
   // "SHA1 Fingerprint=AB:CD:...\n" (the label's case varies by version).
@@ -60,8 +59,7 @@ void CheckOpensAsLeaf(const std::string& pfx_bytes, const Secret& password) {
   const CertificateInfo info = pfx->Info(TestNow());
   CHECK(info.subject == "CN=registry.local, O=Contoso");
   CHECK(info.issuer == "CN=Rotor Test Root CA");
-  CHECK(info.dns_names ==
-        std::vector<std::string>{"registry.local", "*.registry.local"});
+  CHECK(info.dns_names == std::vector<std::string>{"registry.local", "*.registry.local"});
   CHECK(info.not_before == TestNow() - absl::Hours(24));
   CHECK(info.not_after == TestNow() + absl::Hours(24 * 365));
   CHECK(info.days_left == 365);
@@ -73,8 +71,7 @@ void CheckOpensAsLeaf(const std::string& pfx_bytes, const Secret& password) {
   CHECK(info.chain_length == 2);
   CHECK(info.thumbprint == pfx->Thumbprint());
   CHECK(pfx->LeafCertificatePem() == Leaf().CertificatePem());
-  CHECK(pfx->ChainPem() ==
-        std::vector<std::string>{Pki().root().CertificatePem()});
+  CHECK(pfx->ChainPem() == std::vector<std::string>{Pki().root().CertificatePem()});
   const Secret key = pfx->PrivateKeyPem();
   CHECK(key.Reveal().substr(0, 27) == "-----BEGIN PRIVATE KEY-----");
   CHECK(key.Equals(Leaf().KeyPem()));
@@ -83,16 +80,13 @@ void CheckOpensAsLeaf(const std::string& pfx_bytes, const Secret& password) {
 TEST_CASE("Pfx opens AES-256, 3DES and legacy RC2-40 files") {
   const Secret password("correct horse");
   SUBCASE("AES-256") {
-    CheckOpensAsLeaf(Leaf().ToPfx("correct horse", PfxEncryption::kAes256),
-                     password);
+    CheckOpensAsLeaf(Leaf().ToPfx("correct horse", PfxEncryption::kAes256), password);
   }
   SUBCASE("3DES") {
-    CheckOpensAsLeaf(Leaf().ToPfx("correct horse", PfxEncryption::kTripleDes),
-                     password);
+    CheckOpensAsLeaf(Leaf().ToPfx("correct horse", PfxEncryption::kTripleDes), password);
   }
   SUBCASE("legacy RC2-40") {
-    CheckOpensAsLeaf(Leaf().ToPfx("correct horse", PfxEncryption::kLegacy),
-                     password);
+    CheckOpensAsLeaf(Leaf().ToPfx("correct horse", PfxEncryption::kLegacy), password);
   }
 }
 
@@ -125,23 +119,20 @@ TEST_CASE("Pfx loads the legacy provider on demand in a fresh process") {
   const char* child_pfx = std::getenv("ROTOR_CERTS_LEGACY_PFX");
   if (child_pfx == nullptr) {
     rotor::testing::TempDir dir;
-    const std::string path =
-        dir.Write("legacy.pfx", Leaf().ToPfx("pw", PfxEncryption::kLegacy));
+    const std::string path = dir.Write("legacy.pfx", Leaf().ToPfx("pw", PfxEncryption::kLegacy));
     auto run = RunProcess(
         {"/proc/self/exe",
          "--test-case=Pfx loads the legacy provider on demand in a fresh "
          "process"},
-        ProcessOptions{.stdin_data = {},
-                       .env = {{"ROTOR_CERTS_LEGACY_PFX", path}},
-                       .working_dir = {}});
+        ProcessOptions{
+            .stdin_data = {}, .env = {{"ROTOR_CERTS_LEGACY_PFX", path}}, .working_dir = {}});
     REQUIRE(run.ok());
     CHECK_MESSAGE(run->exit_code == 0, run->stdout_data, run->stderr_data);
     CHECK(run->stdout_data.find("1 passed") != std::string::npos);
     return;
   }
   REQUIRE_FALSE(internal::LegacyProvidersLoaded());
-  auto pfx = Pfx::Open(rotor::testing::ReadFileOrDie(child_pfx), Secret("pw"),
-                       kSource);
+  auto pfx = Pfx::Open(rotor::testing::ReadFileOrDie(child_pfx), Secret("pw"), kSource);
   REQUIRE_MESSAGE(pfx.ok(), pfx.status().ToString());
   CHECK(internal::LegacyProvidersLoaded());
   CHECK(pfx->Info(TestNow()).subject == "CN=registry.local, O=Contoso");
@@ -159,28 +150,23 @@ TEST_CASE("Pfx::Open errors name the source and say what is wrong") {
     CHECK(empty.status().message() == "wrong password for certs/registry.pfx");
   }
   SUBCASE("not PKCS#12") {
-    for (const std::string& bytes :
-         {std::string("garbage bytes, not DER"), std::string(),
-          Leaf().CertificateDer(), pfx.substr(0, pfx.size() / 2)}) {
+    for (const std::string& bytes : {std::string("garbage bytes, not DER"), std::string(),
+                                     Leaf().CertificateDer(), pfx.substr(0, pfx.size() / 2)}) {
       auto opened = Pfx::Open(bytes, Secret("right"), kSource);
       REQUIRE_FALSE(opened.ok());
       CHECK(opened.status().code() == absl::StatusCode::kInvalidArgument);
-      CHECK(opened.status().message() ==
-            "certs/registry.pfx is not a PKCS#12 file");
+      CHECK(opened.status().message() == "certs/registry.pfx is not a PKCS#12 file");
     }
   }
   SUBCASE("no private key") {
-    auto opened = Pfx::Open(
-        Leaf().ToPfx("right", PfxEncryption::kAes256, {.no_key = true}),
-        Secret("right"), kSource);
+    auto opened = Pfx::Open(Leaf().ToPfx("right", PfxEncryption::kAes256, {.no_key = true}),
+                            Secret("right"), kSource);
     REQUIRE_FALSE(opened.ok());
-    CHECK(opened.status().message() ==
-          "certs/registry.pfx holds no private key");
+    CHECK(opened.status().message() == "certs/registry.pfx holds no private key");
   }
   SUBCASE("private key of another certificate") {
-    auto opened = Pfx::Open(
-        Leaf().ToPfx("right", PfxEncryption::kAes256, {.wrong_key = true}),
-        Secret("right"), kSource);
+    auto opened = Pfx::Open(Leaf().ToPfx("right", PfxEncryption::kAes256, {.wrong_key = true}),
+                            Secret("right"), kSource);
     REQUIRE_FALSE(opened.ok());
     CHECK(opened.status().message() ==
           "the private key in certs/registry.pfx matches none of its "
@@ -218,8 +204,7 @@ TEST_CASE("NotAfterOfPem reads the first certificate's validity end") {
   auto not_after = NotAfterOfPem(Leaf().CertificatePem(), "leaf.pem");
   REQUIRE(not_after.ok());
   CHECK(*not_after == pfx->Info(TestNow()).not_after);
-  CHECK(NotAfterOfPem("not a pem", "served").status().message() ==
-        "no PEM certificate in served");
+  CHECK(NotAfterOfPem("not a pem", "served").status().message() == "no PEM certificate in served");
 }
 
 TEST_CASE("Re-exporting a certificate keeps its thumbprint") {
@@ -243,16 +228,13 @@ TEST_CASE("Re-exporting a certificate keeps its thumbprint") {
 }
 
 TEST_CASE("Pfx builds the chain by issuer, whatever the file order") {
-  const TestCert intermediate =
-      Pki().IssueIntermediate("Rotor Test Issuing CA");
-  const TestCert leaf = Pki().IssueLeaf({.common_name = "registry.local",
-                                         .key_type = testing::KeyType::kEc,
-                                         .key_bits = 256},
-                                        intermediate);
+  const TestCert intermediate = Pki().IssueIntermediate("Rotor Test Issuing CA");
+  const TestCert leaf = Pki().IssueLeaf(
+      {.common_name = "registry.local", .key_type = testing::KeyType::kEc, .key_bits = 256},
+      intermediate);
   for (bool reversed : {false, true}) {
     CAPTURE(reversed);
-    auto pfx = Pfx::Open(leaf.ToPfx("pw", PfxEncryption::kAes256,
-                                    {.chain_out_of_order = reversed}),
+    auto pfx = Pfx::Open(leaf.ToPfx("pw", PfxEncryption::kAes256, {.chain_out_of_order = reversed}),
                          Secret("pw"), kSource);
     REQUIRE(pfx.ok());
     const CertificateInfo info = pfx->Info(TestNow());
@@ -263,8 +245,7 @@ TEST_CASE("Pfx builds the chain by issuer, whatever the file order") {
     CHECK(info.ec_curve == "P-256");
     CHECK(pfx->LeafCertificatePem() == leaf.CertificatePem());
     CHECK(pfx->ChainPem() ==
-          std::vector<std::string>{intermediate.CertificatePem(),
-                                   Pki().root().CertificatePem()});
+          std::vector<std::string>{intermediate.CertificatePem(), Pki().root().CertificatePem()});
   }
 }
 

@@ -36,8 +36,7 @@ struct TestCert::Impl {
 namespace {
 
 [[noreturn]] void Fail(absl::string_view what) {
-  throw std::runtime_error(
-      absl::StrCat("make_certs: ", what, ": ", TakeOpenSslErrors()));
+  throw std::runtime_error(absl::StrCat("make_certs: ", what, ": ", TakeOpenSslErrors()));
 }
 
 void Check(int ok, absl::string_view what) {
@@ -57,10 +56,9 @@ EvpPkeyPtr NewKey(KeyType type, int bits) {
 
 void AddName(X509_NAME* name, const char* field, const std::string& value) {
   if (value.empty()) return;
-  Check(X509_NAME_add_entry_by_txt(
-            name, field, MBSTRING_UTF8,
-            reinterpret_cast<const unsigned char*>(value.data()),
-            static_cast<int>(value.size()), -1, 0),
+  Check(X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()),
+                                   static_cast<int>(value.size()), -1, 0),
         absl::StrCat("set ", field));
 }
 
@@ -90,8 +88,8 @@ struct Spec {
 };
 
 // Issues a certificate for `spec`, signed by `issuer` (self-signed when null).
-std::shared_ptr<const TestCert::Impl> Issue(
-    const Spec& spec, const std::shared_ptr<const TestCert::Impl>& issuer) {
+std::shared_ptr<const TestCert::Impl> Issue(const Spec& spec,
+                                            const std::shared_ptr<const TestCert::Impl>& issuer) {
   auto impl = std::make_shared<TestCert::Impl>();
   impl->key = NewKey(spec.key_type, spec.key_bits);
   impl->key_type = spec.key_type;
@@ -104,8 +102,7 @@ std::shared_ptr<const TestCert::Impl> Issue(
   Check(RAND_bytes(serial, sizeof serial), "random serial");
   serial[0] &= 0x7F;  // positive
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  if (bn == nullptr ||
-      BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == nullptr) {
+  if (bn == nullptr || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == nullptr) {
     BN_free(bn);
     Fail("set serial");
   }
@@ -116,12 +113,9 @@ std::shared_ptr<const TestCert::Impl> Issue(
   AddName(subject, "CN", spec.common_name);
   X509* signer_cert = issuer ? issuer->cert.get() : cert;
   EVP_PKEY* signer_key = issuer ? issuer->key.get() : impl->key.get();
-  Check(X509_set_issuer_name(cert, X509_get_subject_name(signer_cert)),
-        "set issuer");
-  if (ASN1_TIME_set(X509_getm_notBefore(cert),
-                    absl::ToTimeT(spec.not_before)) == nullptr ||
-      ASN1_TIME_set(X509_getm_notAfter(cert), absl::ToTimeT(spec.not_after)) ==
-          nullptr) {
+  Check(X509_set_issuer_name(cert, X509_get_subject_name(signer_cert)), "set issuer");
+  if (ASN1_TIME_set(X509_getm_notBefore(cert), absl::ToTimeT(spec.not_before)) == nullptr ||
+      ASN1_TIME_set(X509_getm_notAfter(cert), absl::ToTimeT(spec.not_after)) == nullptr) {
     Fail("set validity");
   }
   Check(X509_set_pubkey(cert, impl->key.get()), "set public key");
@@ -130,15 +124,13 @@ std::shared_ptr<const TestCert::Impl> Issue(
   AddExtension(cert, signer_cert, NID_authority_key_identifier, "keyid:always");
   if (spec.ca) {
     AddExtension(cert, signer_cert, NID_basic_constraints, "critical,CA:TRUE");
-    AddExtension(cert, signer_cert, NID_key_usage,
-                 "critical,keyCertSign,cRLSign,digitalSignature");
+    AddExtension(cert, signer_cert, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
   } else {
     AddExtension(cert, signer_cert, NID_basic_constraints, "critical,CA:FALSE");
     if (spec.usage_extensions) {
       AddExtension(cert, signer_cert, NID_key_usage,
-                   spec.key_type == KeyType::kRsa
-                       ? "critical,digitalSignature,keyEncipherment"
-                       : "critical,digitalSignature");
+                   spec.key_type == KeyType::kRsa ? "critical,digitalSignature,keyEncipherment"
+                                                  : "critical,digitalSignature");
       AddExtension(cert, signer_cert, NID_ext_key_usage,
                    spec.server_auth ? "serverAuth,clientAuth" : "clientAuth");
     }
@@ -147,8 +139,7 @@ std::shared_ptr<const TestCert::Impl> Issue(
       for (const std::string& dns : spec.dns_names) {
         entries.push_back(absl::StrCat("DNS:", dns));
       }
-      AddExtension(cert, signer_cert, NID_subject_alt_name,
-                   absl::StrJoin(entries, ","));
+      AddExtension(cert, signer_cert, NID_subject_alt_name, absl::StrJoin(entries, ","));
     }
   }
   if (X509_sign(cert, signer_key, spec.sha1 ? EVP_sha1() : EVP_sha256()) <= 0) {
@@ -156,8 +147,7 @@ std::shared_ptr<const TestCert::Impl> Issue(
   }
   if (issuer) {
     impl->issuers.push_back(issuer);
-    impl->issuers.insert(impl->issuers.end(), issuer->issuers.begin(),
-                         issuer->issuers.end());
+    impl->issuers.insert(impl->issuers.end(), issuer->issuers.begin(), issuer->issuers.end());
   }
   return impl;
 }
@@ -199,34 +189,26 @@ struct BagsFree {
   }
 };
 struct SafesFree {
-  void operator()(STACK_OF(PKCS7) * safes) const {
-    sk_PKCS7_pop_free(safes, PKCS7_free);
-  }
+  void operator()(STACK_OF(PKCS7) * safes) const { sk_PKCS7_pop_free(safes, PKCS7_free); }
 };
 
 }  // namespace
 
 absl::Time TestNow() {
-  return absl::FromCivil(absl::CivilSecond(2025, 6, 1, 0, 0, 0),
-                         absl::UTCTimeZone());
+  return absl::FromCivil(absl::CivilSecond(2025, 6, 1, 0, 0, 0), absl::UTCTimeZone());
 }
 
 TestCert::TestCert(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
-std::string TestCert::CertificatePem() const {
-  return internal::CertificatePem(impl_->cert.get());
-}
+std::string TestCert::CertificatePem() const { return internal::CertificatePem(impl_->cert.get()); }
 
-std::string TestCert::CertificateDer() const {
-  return internal::CertificateDer(impl_->cert.get());
-}
+std::string TestCert::CertificateDer() const { return internal::CertificateDer(impl_->cert.get()); }
 
 std::string TestCert::KeyPem() const {
   return std::string(internal::PrivateKeyPkcs8Pem(impl_->key.get()).Reveal());
 }
 
-std::string TestCert::ToPfx(absl::string_view password,
-                            PfxEncryption encryption,
+std::string TestCert::ToPfx(absl::string_view password, PfxEncryption encryption,
                             const PfxContents& contents) const {
   int cert_nid = NID_aes_256_cbc;
   int key_nid = NID_aes_256_cbc;
@@ -246,8 +228,7 @@ std::string TestCert::ToPfx(absl::string_view password,
   // Certificates, leaf first unless asked otherwise.
   std::vector<X509*> certs = {impl_->cert.get()};
   if (contents.include_chain) {
-    for (const auto& issuer : impl_->issuers)
-      certs.push_back(issuer->cert.get());
+    for (const auto& issuer : impl_->issuers) certs.push_back(issuer->cert.get());
   }
   if (contents.chain_out_of_order) std::reverse(certs.begin(), certs.end());
   std::shared_ptr<const Impl> extra;
@@ -267,10 +248,9 @@ std::string TestCert::ToPfx(absl::string_view password,
     cert_bags.reset(bags);
     if (bag == nullptr) Fail("add certificate bag");
     if (cert == impl_->cert.get()) {
-      Check(PKCS12_add_localkeyid(bag,
-                                  reinterpret_cast<unsigned char*>(
-                                      const_cast<char*>(key_id.data())),
-                                  static_cast<int>(key_id.size())),
+      Check(PKCS12_add_localkeyid(
+                bag, reinterpret_cast<unsigned char*>(const_cast<char*>(key_id.data())),
+                static_cast<int>(key_id.size())),
             "add localKeyID");
     }
   }
@@ -283,36 +263,32 @@ std::string TestCert::ToPfx(absl::string_view password,
       key = other_key.get();
     }
     STACK_OF(PKCS12_SAFEBAG)* bags = nullptr;
-    PKCS12_SAFEBAG* bag =
-        PKCS12_add_key(&bags, key, 0, kIterations, key_nid, pass.c_str());
+    PKCS12_SAFEBAG* bag = PKCS12_add_key(&bags, key, 0, kIterations, key_nid, pass.c_str());
     key_bags.reset(bags);
     if (bag == nullptr) Fail("add key bag");
     Check(PKCS12_add_localkeyid(bag,
-                                reinterpret_cast<unsigned char*>(
-                                    const_cast<char*>(key_id.data())),
+                                reinterpret_cast<unsigned char*>(const_cast<char*>(key_id.data())),
                                 static_cast<int>(key_id.size())),
           "add localKeyID");
   }
 
   std::unique_ptr<STACK_OF(PKCS7), SafesFree> safes;
   STACK_OF(PKCS7)* raw_safes = nullptr;
-  const bool certs_ok = PKCS12_add_safe(&raw_safes, cert_bags.get(), cert_nid,
-                                        kIterations, pass.c_str()) == 1;
+  const bool certs_ok =
+      PKCS12_add_safe(&raw_safes, cert_bags.get(), cert_nid, kIterations, pass.c_str()) == 1;
   safes.reset(raw_safes);
   if (!certs_ok) Fail("encrypt certificates");
   if (key_bags) {
     raw_safes = safes.release();
     // The key bag is shrouded itself; its safe is plain data.
-    const bool key_ok = PKCS12_add_safe(&raw_safes, key_bags.get(), -1,
-                                        kIterations, pass.c_str()) == 1;
+    const bool key_ok =
+        PKCS12_add_safe(&raw_safes, key_bags.get(), -1, kIterations, pass.c_str()) == 1;
     safes.reset(raw_safes);
     if (!key_ok) Fail("add key safe");
   }
   internal::Pkcs12Ptr p12(PKCS12_add_safes(safes.get(), 0));
   if (!p12) Fail("assemble PKCS#12");
-  Check(PKCS12_set_mac(p12.get(), pass.c_str(), -1, nullptr, 0, kIterations,
-                       mac_md),
-        "set MAC");
+  Check(PKCS12_set_mac(p12.get(), pass.c_str(), -1, nullptr, 0, kIterations, mac_md), "set MAC");
   unsigned char* der = nullptr;
   const int len = i2d_PKCS12(p12.get(), &der);
   if (len <= 0) Fail("encode PKCS#12");
@@ -328,17 +304,13 @@ TestCert TestPki::IssueIntermediate(const std::string& common_name) const {
   return IssueIntermediate(common_name, root_);
 }
 
-TestCert TestPki::IssueIntermediate(const std::string& common_name,
-                                    const TestCert& issuer) const {
+TestCert TestPki::IssueIntermediate(const std::string& common_name, const TestCert& issuer) const {
   return TestCert(Issue(CaSpec(common_name, now_), issuer.impl_));
 }
 
-TestCert TestPki::IssueLeaf(const CertOptions& options) const {
-  return IssueLeaf(options, root_);
-}
+TestCert TestPki::IssueLeaf(const CertOptions& options) const { return IssueLeaf(options, root_); }
 
-TestCert TestPki::IssueLeaf(const CertOptions& options,
-                            const TestCert& issuer) const {
+TestCert TestPki::IssueLeaf(const CertOptions& options, const TestCert& issuer) const {
   return TestCert(Issue(LeafSpec(options, now_), issuer.impl_));
 }
 

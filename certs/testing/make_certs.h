@@ -73,8 +73,7 @@ class TestCert {
   // The private key as PKCS#8 PEM.
   std::string KeyPem() const;
   // The certificate (+ its issuers, per `contents`) and key as PKCS#12.
-  std::string ToPfx(absl::string_view password,
-                    PfxEncryption encryption = PfxEncryption::kAes256,
+  std::string ToPfx(absl::string_view password, PfxEncryption encryption = PfxEncryption::kAes256,
                     const PfxContents& contents = {}) const;
 
   struct Impl;
@@ -87,8 +86,7 @@ class TestCert {
 
 class TestPki {
  public:
-  explicit TestPki(absl::Time now = TestNow(),
-                   const std::string& root_name = "Rotor Test Root CA");
+  explicit TestPki(absl::Time now = TestNow(), const std::string& root_name = "Rotor Test Root CA");
 
   absl::Time now() const { return now_; }
   // The self-signed root; root().CertificatePem() is a CA bundle.
@@ -96,8 +94,7 @@ class TestPki {
 
   // A CA issued by `issuer` (the root by default).
   TestCert IssueIntermediate(const std::string& common_name) const;
-  TestCert IssueIntermediate(const std::string& common_name,
-                             const TestCert& issuer) const;
+  TestCert IssueIntermediate(const std::string& common_name, const TestCert& issuer) const;
   // A TLS server certificate issued by `issuer` (the root by default).
   TestCert IssueLeaf(const CertOptions& options) const;
   TestCert IssueLeaf(const CertOptions& options, const TestCert& issuer) const;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/base/process.h"
+#include "base/process.h"
 #include "tests/support/testing.h"
 
 namespace rotor::certs::testing {
@@ -14,8 +14,8 @@ namespace {
 std::string Pkcs12Info(const std::string& pfx) {
   rotor::testing::TempDir dir;
   const std::string path = dir.Write("x.pfx", pfx);
-  auto run = RunProcess({"openssl", "pkcs12", "-in", path, "-info", "-noout",
-                         "-passin", "pass:pw", "-legacy"});
+  auto run = RunProcess(
+      {"openssl", "pkcs12", "-in", path, "-info", "-noout", "-passin", "pass:pw", "-legacy"});
   REQUIRE(run.ok());
   REQUIRE_MESSAGE(run->exit_code == 0, run->stderr_data);
   return run->stdout_data + run->stderr_data;
@@ -23,45 +23,34 @@ std::string Pkcs12Info(const std::string& pfx) {
 
 TEST_CASE("Test PFX files use the encryption they claim") {
   const TestPki pki;
-  const TestCert leaf =
-      pki.IssueLeaf({.key_type = KeyType::kEc, .key_bits = 256});
+  const TestCert leaf = pki.IssueLeaf({.key_type = KeyType::kEc, .key_bits = 256});
 
   const std::string aes = Pkcs12Info(leaf.ToPfx("pw", PfxEncryption::kAes256));
   CHECK(aes.find("MAC: sha256") != std::string::npos);
-  CHECK(aes.find("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC") !=
-        std::string::npos);
-  CHECK(aes.find("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC") !=
-        std::string::npos);
+  CHECK(aes.find("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC") != std::string::npos);
+  CHECK(aes.find("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC") != std::string::npos);
 
-  const std::string des =
-      Pkcs12Info(leaf.ToPfx("pw", PfxEncryption::kTripleDes));
+  const std::string des = Pkcs12Info(leaf.ToPfx("pw", PfxEncryption::kTripleDes));
   CHECK(des.find("MAC: sha1") != std::string::npos);
-  CHECK(des.find("PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC") !=
-        std::string::npos);
-  CHECK(des.find("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC") !=
-        std::string::npos);
+  CHECK(des.find("PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC") != std::string::npos);
+  CHECK(des.find("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC") != std::string::npos);
 
-  const std::string legacy =
-      Pkcs12Info(leaf.ToPfx("pw", PfxEncryption::kLegacy));
+  const std::string legacy = Pkcs12Info(leaf.ToPfx("pw", PfxEncryption::kLegacy));
   CHECK(legacy.find("MAC: sha1") != std::string::npos);
-  CHECK(legacy.find("PKCS7 Encrypted data: pbeWithSHA1And40BitRC2-CBC") !=
-        std::string::npos);
-  CHECK(legacy.find("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC") !=
-        std::string::npos);
+  CHECK(legacy.find("PKCS7 Encrypted data: pbeWithSHA1And40BitRC2-CBC") != std::string::npos);
+  CHECK(legacy.find("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC") != std::string::npos);
 }
 
 TEST_CASE("The root PEM verifies a leaf with the openssl command") {
   const TestPki pki;
   const TestCert intermediate = pki.IssueIntermediate("Issuing CA");
-  const TestCert leaf =
-      pki.IssueLeaf({.dns_names = {"registry.local"}}, intermediate);
+  const TestCert leaf = pki.IssueLeaf({.dns_names = {"registry.local"}}, intermediate);
   rotor::testing::TempDir dir;
-  auto run = RunProcess(
-      {"openssl", "verify", "-attime", "1748736000",  // TestNow()
-       "-purpose", "sslserver", "-CAfile",
-       dir.Write("ca.pem", pki.root().CertificatePem()), "-untrusted",
-       dir.Write("int.pem", intermediate.CertificatePem()),
-       dir.Write("leaf.pem", leaf.CertificatePem())});
+  auto run = RunProcess({"openssl", "verify", "-attime", "1748736000",  // TestNow()
+                         "-purpose", "sslserver", "-CAfile",
+                         dir.Write("ca.pem", pki.root().CertificatePem()), "-untrusted",
+                         dir.Write("int.pem", intermediate.CertificatePem()),
+                         dir.Write("leaf.pem", leaf.CertificatePem())});
   REQUIRE(run.ok());
   CHECK_MESSAGE(run->exit_code == 0, run->stdout_data, run->stderr_data);
   CHECK(absl::ToUnixSeconds(TestNow()) == 1748736000);

@@ -1,16 +1,16 @@
 #include "providers/arm/arm_client.h"
 
 #include <algorithm>
-#include <random>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "providers/arm/arm_codec.h"
 #include "providers/auth/cloud.h"
+#include "providers/http/checked_write.h"
 #include "providers/http/retry.h"
 #include "providers/http/url.h"
 
@@ -23,8 +23,8 @@ std::string Key(absl::string_view rg, absl::string_view name) {
 
 absl::Status CheckName(absl::string_view what, absl::string_view name) {
   if (!IsValidArmName(name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " \"", name, "\" is not valid (1-90 letters, digits and - _ . ( ))"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", name, "\" is not valid (1-90 letters, digits and - _ . ( ))"));
   }
   return absl::OkStatus();
 }
@@ -46,13 +46,7 @@ absl::Status ErrorOf(const std::string& method, const std::string& url,
 
 bool Transient(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
-         s.code() == absl::StatusCode::kDeadlineExceeded ||
-         s.code() == absl::StatusCode::kInternal;
-}
-
-double Uniform() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return std::uniform_real_distribution<double>(0, 1)(rng);
+         s.code() == absl::StatusCode::kDeadlineExceeded || s.code() == absl::StatusCode::kInternal;
 }
 
 std::string ShowElapsed(absl::Duration d) {
@@ -194,78 +188,62 @@ absl::StatusOr<Deployment> ArmDeploymentClient::StartDeployment(absl::string_vie
   RETURN_IF_ERROR(CheckName("deployment", request.name));
   ASSIGN_OR_RETURN(Secret body, DeploymentBody(request));
   const std::string url = DeploymentsUrl(resource_group, request.name);
-  const int max_attempts = std::max(1, options_.max_write_attempts);
-  for (int attempt = 1;; ++attempt) {
-    http::HttpRequest put = http::Put(url, body.Clone());
-    put.idempotent = false;
-    auto response = sender_->Send(std::move(put));
-    absl::Status error;
-    std::optional<absl::Duration> delay;
-    bool maybe_landed = false;
-    if (response.ok()) {
-      if (response->ok()) {
-        ASSIGN_OR_RETURN(Deployment d, ParseDeployment(response->body, resource_group));
-        std::string async(response->Header("Azure-AsyncOperation"));
-        if (absl::StartsWith(async, "/")) async = absl::StrCat(options_.arm_endpoint, async);
-        if (!async.empty() && auth::SameOrigin(async, options_.arm_endpoint)) {
-          std::lock_guard<std::mutex> lock(mu_);
-          async_operations_[Key(resource_group, request.name)] = async;
-        }
-        Log(http::LogLevel::kInfo, absl::StrCat("deployment ", request.name, " accepted (",
-                                                d.provisioning_state, ")"));
-        return d;
-      }
-      error = ErrorOf("PUT", url, *response);
-      if (response->status == 409 && http::ServiceCodeOf(error) == "DeploymentActive") {
-        return WithDeploymentErrorCode(
-            absl::FailedPreconditionError(absl::StrCat(
-                "resource group ", resource_group,
-                " already has a deployment running; wait for it to finish, then run rotor apply "
-                "again (",
-                error.message(), ")")),
-            kDeploymentActive);
-      }
-      if (response->status == 429) {
-        delay = http::ParseRetryAfter(response->headers, clock().Now());
-      } else if (http::IsRetryableStatus(response->status)) {
-        maybe_landed = true;
-      } else {
-        return error;
-      }
-    } else {
-      error = response.status();
-      if (!Transient(error)) return error;
-      maybe_landed = true;
+  std::optional<Deployment> started;
+  http::CheckedWrite write;
+  write.what = absl::StrCat("PUT deployment ", request.name);
+  write.make = [&] { return http::Put(url, body.Clone()); };
+  write.accept = [&](const http::HttpResponse& response) -> absl::Status {
+    ASSIGN_OR_RETURN(Deployment d, ParseDeployment(response.body, resource_group));
+    std::string async(response.Header("Azure-AsyncOperation"));
+    if (absl::StartsWith(async, "/")) async = absl::StrCat(options_.arm_endpoint, async);
+    if (!async.empty() && auth::SameOrigin(async, options_.arm_endpoint)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      async_operations_[Key(resource_group, request.name)] = async;
     }
-    if (attempt >= max_attempts) {
-      return absl::Status(error.code(), absl::StrCat(error.message(), " (gave up after ", attempt,
-                                                     " attempts)"));
+    Log(http::LogLevel::kInfo,
+        absl::StrCat("deployment ", request.name, " accepted (", d.provisioning_state, ")"));
+    started = std::move(d);
+    return absl::OkStatus();
+  };
+  write.error_of = [&](const http::HttpResponse& response) -> absl::Status {
+    absl::Status error = ErrorOf("PUT", url, response);
+    if (response.status == 409 && http::ServiceCodeOf(error) == kDeploymentActive) {
+      return WithDeploymentErrorCode(
+          absl::FailedPreconditionError(absl::StrCat(
+              "resource group ", resource_group,
+              " already has a deployment running; wait for it to finish, then run rotor apply "
+              "again (",
+              error.message(), ")")),
+          kDeploymentActive);
     }
-    if (maybe_landed) {
-      // Did the PUT land although its answer was lost? Then it is running:
-      // never start it twice.
-      auto existing = GetDeployment(resource_group, request.name);
-      if (existing.ok()) {
-        Log(http::LogLevel::kInfo,
-            absl::StrCat("deployment ", request.name, " was accepted although the answer to its PUT was lost"));
-        return existing;
-      }
-      if (existing.status().code() != absl::StatusCode::kNotFound) {
-        return absl::Status(error.code(),
-                            absl::StrCat(error.message(), "; whether deployment ", request.name,
-                                         " started could not be read (",
-                                         existing.status().message(), "), so it was not sent again"));
-      }
+    return error;
+  };
+  write.transport_error = [](const absl::Status& status) {
+    // ARM's transient failures include Internal (a connection reset mid-answer).
+    return status.code() == absl::StatusCode::kInternal
+               ? absl::Status(absl::StatusCode::kUnavailable, status.message())
+               : status;
+  };
+  // Did the PUT land although its answer was lost? Then it is running:
+  // never start it twice.
+  write.landed = [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<Deployment> existing = GetDeployment(resource_group, request.name);
+    if (existing.ok()) {
+      started = *std::move(existing);
+      return true;
     }
-    if (!delay.has_value()) {
-      delay = options_.backoff * static_cast<double>(1 << std::min(attempt - 1, 10)) *
-              (1.0 + 0.2 * Uniform());
-    }
-    Log(http::LogLevel::kInfo, absl::StrCat("PUT deployment ", request.name, ": ", error.message(),
-                                            "; sending it again (attempt ", attempt + 1, "/",
-                                            max_attempts, ")"));
-    Sleep(*delay);
-  }
+    if (existing.status().code() == absl::StatusCode::kNotFound) return false;
+    return existing.status();
+  };
+  http::CheckedWriteOptions options;
+  options.max_attempts = options_.max_write_attempts;
+  options.backoff.initial_backoff = options_.backoff;
+  options.backoff.throttle_backoff = options_.backoff;
+  options.now = [this] { return clock().Now(); };
+  options.sleep = [this](absl::Duration d) { Sleep(d); };
+  options.log = options_.log;
+  RETURN_IF_ERROR(http::SendCheckedWrite(*sender_, write, options, nullptr));
+  return *std::move(started);
 }
 
 absl::StatusOr<std::vector<std::string>> ArmDeploymentClient::FailedOperations(
@@ -344,8 +322,8 @@ absl::StatusOr<Deployment> ArmDeploymentClient::WaitForDeployment(
     const absl::Duration elapsed = clock().Now() - start;
     if (!failed.ok()) {
       if (!Transient(failed) || ++failures > options_.max_poll_failures) {
-        return absl::Status(failed.code(), absl::StrCat("waiting for deployment ", name, ": ",
-                                                        failed.message()));
+        return absl::Status(failed.code(),
+                            absl::StrCat("waiting for deployment ", name, ": ", failed.message()));
       }
       Log(http::LogLevel::kWarning, absl::StrCat("polling deployment ", name, " failed (",
                                                  failed.message(), "); polling again"));
@@ -368,14 +346,14 @@ absl::StatusOr<Deployment> ArmDeploymentClient::WaitForDeployment(
           }
           if (final_state.error.empty()) final_state.error = final_state.provisioning_state;
         }
-        Log(http::LogLevel::kInfo, absl::StrCat("deployment ", name, " ",
-                                                final_state.provisioning_state, " after ",
-                                                ShowElapsed(elapsed)));
+        Log(http::LogLevel::kInfo,
+            absl::StrCat("deployment ", name, " ", final_state.provisioning_state, " after ",
+                         ShowElapsed(elapsed)));
         return final_state;
       }
-      Log(http::LogLevel::kDebug, absl::StrCat("deployment ", name, " is ",
-                                               current.provisioning_state, " [",
-                                               ShowElapsed(elapsed), " elapsed]"));
+      Log(http::LogLevel::kDebug,
+          absl::StrCat("deployment ", name, " is ", current.provisioning_state, " [",
+                       ShowElapsed(elapsed), " elapsed]"));
       if (progress) progress(current, elapsed);
     }
     if (elapsed >= timeout) {

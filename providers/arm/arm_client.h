@@ -1,5 +1,5 @@
 // ArmDeploymentClient: the engine's DeploymentService over ARM
-// resource-group deployments (azure-contracts.md §4) at the profile's
+// resource-group deployments (docs/azure-contracts.md §4) at the profile's
 // api-version (2019-10-01 / 2018-05-01 on Azure Stack Hub, 2025-04-01 on
 // Azure).
 //
@@ -35,8 +35,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
-#include "engine/deployments.h"
+#include "base/clock.h"
+#include "engine/model/deployments.h"
 #include "providers/http/http_client.h"
 
 namespace rotor::arm {
@@ -66,7 +66,8 @@ class ArmDeploymentClient : public DeploymentService {
   static absl::StatusOr<std::unique_ptr<ArmDeploymentClient>> Create(
       std::shared_ptr<http::HttpSender> sender, ArmOptions options);
 
-  absl::StatusOr<std::vector<Deployment>> ListDeployments(absl::string_view resource_group) override;
+  absl::StatusOr<std::vector<Deployment>> ListDeployments(
+      absl::string_view resource_group) override;
   absl::StatusOr<Deployment> GetDeployment(absl::string_view resource_group,
                                            absl::string_view name) override;
   absl::StatusOr<std::string> ExportTemplate(absl::string_view resource_group,

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "rapidjson/document.h"
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
@@ -100,15 +100,18 @@ void FormatError(const rapidjson::Value& e, int depth, std::vector<std::string>*
     std::vector<std::string> nested;
     if (FormatJsonMessage(message, depth, &nested)) {
       if (!code.empty() && !absl::StartsWith(absl::StripAsciiWhitespace(nested[0]), code + ":")) {
-        lines->push_back(absl::StrCat(indent, code, target.empty() ? "" : absl::StrCat(" (", target, ")"), ":"));
+        lines->push_back(
+            absl::StrCat(indent, code, target.empty() ? "" : absl::StrCat(" (", target, ")"), ":"));
         for (auto& n : nested) lines->push_back(absl::StrCat("  ", n));
       } else {
         for (auto& n : nested) lines->push_back(std::move(n));
       }
     } else {
-      std::string flat = absl::StrJoin(absl::StrSplit(message, absl::ByAnyChar("\r\n"), absl::SkipEmpty()), " ");
+      std::string flat =
+          absl::StrJoin(absl::StrSplit(message, absl::ByAnyChar("\r\n"), absl::SkipEmpty()), " ");
       lines->push_back(absl::StrCat(indent, code.empty() ? "Error" : code,
-                                    target.empty() ? "" : absl::StrCat(" (", target, ")"), ": ", flat));
+                                    target.empty() ? "" : absl::StrCat(" (", target, ")"), ": ",
+                                    flat));
     }
   }
   if (const rapidjson::Value* details = Member(e, "details");
@@ -268,7 +271,8 @@ absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body)
   OperationsPage page;
   for (const auto& op : value->GetArray()) {
     const rapidjson::Value* props = Member(op, "properties");
-    if (props == nullptr || !absl::EqualsIgnoreCase(Str(*props, "provisioningState"), kStateFailed)) {
+    if (props == nullptr ||
+        !absl::EqualsIgnoreCase(Str(*props, "provisioningState"), kStateFailed)) {
       continue;
     }
     std::string resource;
@@ -296,7 +300,8 @@ absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body)
       }
     }
     if (detail.empty()) detail = absl::StrCat("failed (", Str(*props, "statusCode"), ")");
-    page.failures.push_back(absl::StrCat(resource, ": ", absl::StripLeadingAsciiWhitespace(detail)));
+    page.failures.push_back(
+        absl::StrCat(resource, ": ", absl::StripLeadingAsciiWhitespace(detail)));
   }
   page.next_link = Str(doc, "nextLink");
   return page;

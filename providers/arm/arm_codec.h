@@ -1,5 +1,5 @@
 // ARM Microsoft.Resources/deployments JSON (2018-05-01, 2019-10-01,
-// 2020-10-01, 2025-04-01; azure-contracts.md §4): DeploymentExtended and its
+// 2020-10-01, 2025-04-01; docs/azure-contracts.md §4): DeploymentExtended and its
 // lists, async-operation status bodies, deployment operations, exported
 // templates, validate results, CloudError bodies, and the Deployment body
 // rotor PUTs. RapidJSON stays in arm_codec.cc.
@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/secret.h"
-#include "engine/deployments.h"
+#include "base/secret.h"
+#include "engine/model/deployments.h"
 
 namespace rotor::arm {
 

@@ -41,9 +41,10 @@ TEST_CASE("official PUT deployment examples: 200/201 bodies parse as deployments
     return;
   }
   int parsed = 0;
-  for (const char* file : {"arm-2019-10-01-PutDeploymentWithOnErrorDeploymentLastSuccessful.json",
-                           "arm-2019-10-01-PutDeploymentWithOnErrorDeploymentSpecificDeployment.json",
-                           "arm-2025-04-01-PutDeploymentResourceGroup.json"}) {
+  for (const char* file :
+       {"arm-2019-10-01-PutDeploymentWithOnErrorDeploymentLastSuccessful.json",
+        "arm-2019-10-01-PutDeploymentWithOnErrorDeploymentSpecificDeployment.json",
+        "arm-2025-04-01-PutDeploymentResourceGroup.json"}) {
     INFO(file);
     auto doc = Load(dir + file);
     // The request body of the example has the shape rotor's body has.
@@ -69,7 +70,8 @@ TEST_CASE("official PUT deployment examples: 200/201 bodies parse as deployments
 
 TEST_CASE("official validate examples: 200 ok, 400 nested details") {
   const std::string file =
-      ReferenceDir() + "/azure-rest-examples/arm-2025-04-01-PostDeploymentValidateOnResourceGroup.json";
+      ReferenceDir() +
+      "/azure-rest-examples/arm-2025-04-01-PostDeploymentValidateOnResourceGroup.json";
   if (!std::filesystem::exists(file)) return;
   auto doc = Load(file);
   auto ok = ParseValidateResult(ToText(doc["responses"]["200"]["body"]));
@@ -99,7 +101,8 @@ TEST_CASE("official what-if examples: bare templateLink string, error formatting
 }
 
 TEST_CASE("recorded 2020-10-01 lifecycle: every body parses as its kind says") {
-  const std::string file = ReferenceDir() + "/recorded-traffic/arm/arm-2020-10-01-deployment-lifecycle.json";
+  const std::string file =
+      ReferenceDir() + "/recorded-traffic/arm/arm-2020-10-01-deployment-lifecycle.json";
   if (!std::filesystem::exists(file)) return;
   auto doc = Load(file);
   std::map<std::string, int> seen;
@@ -149,15 +152,17 @@ TEST_CASE("recorded 2020-10-01 lifecycle: every body parses as its kind says") {
 
 TEST_CASE("failed deployment: JSON messages inside details are parsed") {
   // contracts §4.9
-  const std::string error = R"({"code":"DeploymentFailed","message":"At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-debug for usage details.","details":[{"code":"Conflict","message":"{\r\n  \"error\": {\r\n    \"message\": \"Conflict\",\r\n    \"code\": \"Conflict\"\r\n  }\r\n}"}]})";
+  const std::string error =
+      R"({"code":"DeploymentFailed","message":"At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-debug for usage details.","details":[{"code":"Conflict","message":"{\r\n  \"error\": {\r\n    \"message\": \"Conflict\",\r\n    \"code\": \"Conflict\"\r\n  }\r\n}"}]})";
   std::string text = FormatArmError(error);
   CHECK(text ==
         "DeploymentFailed: At least one resource deployment operation failed. Please list "
         "deployment operations for details. Please see https://aka.ms/arm-debug for usage "
         "details.\n  Conflict: Conflict");
-  auto d = ParseDeployment(absl::StrCat(R"({"name":"d","properties":{"provisioningState":"Failed","error":)",
-                                        error, "}}"),
-                           "rg");
+  auto d = ParseDeployment(
+      absl::StrCat(R"({"name":"d","properties":{"provisioningState":"Failed","error":)", error,
+                   "}}"),
+      "rg");
   REQUIRE(d.ok());
   CHECK(d->error == text);
 
@@ -174,20 +179,22 @@ TEST_CASE("failed deployment: JSON messages inside details are parsed") {
   REQUIRE(ops.ok());
   REQUIRE(ops->failures.size() == 3);
   CHECK(ops->failures[0] ==
-        "Microsoft.Compute/virtualMachines/extensions/vm/ext: VMExtensionProvisioningError: VM has reported a failure");
+        "Microsoft.Compute/virtualMachines/extensions/vm/ext: VMExtensionProvisioningError: VM has "
+        "reported a failure");
   CHECK(ops->failures[1] == "operation 3: InvalidParameter: bad url\n  Inner:\n    Deep: deepest");
   CHECK(ops->failures[2] == "operation 4: plain words");
   CHECK(ops->next_link == "https://management.localhost/next");
 }
 
 TEST_CASE("parameters: values re-serialised, secure ones empty") {
-  auto d = ParseDeployment(R"({"id":"/subscriptions/s/resourceGroups/RG1/providers/Microsoft.Resources/deployments/d",
+  auto d = ParseDeployment(
+      R"({"id":"/subscriptions/s/resourceGroups/RG1/providers/Microsoft.Resources/deployments/d",
     "name":"d","tags":{"managed-by":"rotor"},"properties":{"provisioningState":"Running","mode":"Incremental",
     "templateLink":{"uri":"https://example/t.json","contentVersion":"1.0.0.0"},
     "parameters":{"s":{"type":"String","value":"x\"y"},"n":{"type":"Int","value":3},
       "o":{"type":"Object","value":{"a":[1,true,null]}},
       "secret":{"type":"SecureString"},"leaky":{"type":"securestring","value":"should-not-pass"}}}})",
-                           "rg");
+      "rg");
   REQUIRE(d.ok());
   CHECK(d->resource_group == "RG1");
   CHECK(d->template_link_uri == "https://example/t.json");
@@ -216,7 +223,8 @@ TEST_CASE("the PUT body: template inline or linked, parameters raw, tags") {
   REQUIRE_FALSE(doc.HasParseError());
   CHECK(std::string(doc["properties"]["mode"].GetString()) == "Incremental");
   CHECK(doc["properties"]["template"]["resources"].IsArray());
-  CHECK(std::string(doc["properties"]["parameters"]["pfxThumbprint"]["value"].GetString()) == "ABCDEF");
+  CHECK(std::string(doc["properties"]["parameters"]["pfxThumbprint"]["value"].GetString()) ==
+        "ABCDEF");
   CHECK(doc["properties"]["parameters"]["count"]["value"].GetInt() == 2);
   CHECK(std::string(doc["tags"]["managed-by"].GetString()) == "rotor");
 

@@ -86,8 +86,7 @@ absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Tim
     return absl::InvalidArgumentError("the token response is not a JSON object");
   }
   auto token = doc.FindMember("access_token");
-  if (token == doc.MemberEnd() || !token->value.IsString() ||
-      token->value.GetStringLength() == 0) {
+  if (token == doc.MemberEnd() || !token->value.IsString() || token->value.GetStringLength() == 0) {
     return absl::InvalidArgumentError("the token response has no access_token");
   }
   std::string type = Str(doc, "token_type");
@@ -98,12 +97,13 @@ absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Tim
   AccessToken result;
   result.token = Secret(std::string(token->value.GetString(), token->value.GetStringLength()));
   if (auto in = Number(doc, "expires_in"); in.has_value() && *in >= 0) {
-    result.expires_on = now + absl::Seconds(std::min(*in, absl::ToDoubleSeconds(kMaxTokenLifetime)));
+    result.expires_on =
+        now + absl::Seconds(std::min(*in, absl::ToDoubleSeconds(kMaxTokenLifetime)));
   } else if (auto on = Number(doc, "expires_on"); on.has_value() && *on > 0) {
     // Compared as a double first: a huge expires_on does not fit an int64.
     const double latest = absl::ToDoubleSeconds((now + kMaxTokenLifetime) - absl::UnixEpoch());
-    result.expires_on = *on >= latest ? now + kMaxTokenLifetime
-                                      : absl::FromUnixSeconds(static_cast<int64_t>(*on));
+    result.expires_on =
+        *on >= latest ? now + kMaxTokenLifetime : absl::FromUnixSeconds(static_cast<int64_t>(*on));
   } else {
     result.expires_on = now + kDefaultTokenLifetime;
   }

@@ -3,7 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "providers/http/url.h"
 
 namespace rotor::auth {
@@ -71,15 +71,14 @@ absl::StatusOr<std::string> BearerSender::FromChallenge(const http::HttpRequest&
     if (!current.empty()) return current;
     wanted = options_.fallback_audience;
     if (options_.log) {
-      options_.log(http::LogLevel::kInfo,
-                   absl::StrCat(options_.service, " answered 401 without a usable Bearer "
-                                                  "challenge; using the audience ",
-                                wanted));
+      options_.log(http::LogLevel::kInfo, absl::StrCat(options_.service,
+                                                       " answered 401 without a usable Bearer "
+                                                       "challenge; using the audience ",
+                                                       wanted));
     }
   } else if (!AudienceCoversHost(wanted, request.url)) {
     return absl::PermissionDeniedError(absl::StrCat(
-        options_.service, " at ", http::RedactUrl(request.url),
-        " asked for a token for \"", wanted,
+        options_.service, " at ", http::RedactUrl(request.url), " asked for a token for \"", wanted,
         "\", whose host is neither the vault's nor a parent domain of it; rotor does not send "
         "it one. If that audience is right for this cloud, set cloud.keyvault_audience = \"",
         wanted, "\""));
@@ -142,9 +141,8 @@ absl::StatusOr<http::HttpResponse> BearerSender::Send(http::HttpRequest request)
     ++refreshed_;
   }
   if (options_.log) {
-    options_.log(http::LogLevel::kInfo,
-                 absl::StrCat(options_.service, " refused the token for ", aud,
-                              " (401); getting a new one"));
+    options_.log(http::LogLevel::kInfo, absl::StrCat(options_.service, " refused the token for ",
+                                                     aud, " (401); getting a new one"));
   }
   tokens_->Invalidate(aud, token);
   ASSIGN_OR_RETURN(std::string next, FromChallenge(again, *response));

@@ -23,7 +23,8 @@ class ServerCredential : public TokenCredential {
   absl::StatusOr<AccessToken> FetchToken(absl::string_view audience) override {
     std::lock_guard<std::mutex> lock(mu);
     audiences.push_back(std::string(audience));
-    return AccessToken{Secret(absl::StrCat("tok-", audiences.size())), absl::Now() + absl::Hours(1)};
+    return AccessToken{Secret(absl::StrCat("tok-", audiences.size())),
+                       absl::Now() + absl::Hours(1)};
   }
   std::string Describe() const override { return "test"; }
   std::mutex mu;
@@ -42,7 +43,9 @@ struct Fixture {
     credential = std::make_shared<ServerCredential>();
     tokens = std::make_shared<TokenCache>(credential);
   }
-  std::string VaultResource() const { return absl::StrCat("https://vault.localhost:", server->port()); }
+  std::string VaultResource() const {
+    return absl::StrCat("https://vault.localhost:", server->port());
+  }
   std::unique_ptr<HttpsTestServer> server;
   std::shared_ptr<http::HttpClient> client;
   std::shared_ptr<ServerCredential> credential;
@@ -57,10 +60,13 @@ HttpsTestServer::Handler VaultHandler(const std::string& resource,
     std::string auth = r.Header("Authorization");
     if (!absl::StartsWith(auth, "Bearer ") || !valid(auth.substr(7))) {
       ++*unauthorized;
-      Answer a = Json(401, R"({"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a Bearer or PoP token."}})");
-      a.headers.push_back({"WWW-Authenticate",
-                           absl::StrCat("Bearer authorization=\"https://login.localhost/t\", resource=\"",
-                                        resource, "\"")});
+      Answer a = Json(
+          401,
+          R"({"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a Bearer or PoP token."}})");
+      a.headers.push_back(
+          {"WWW-Authenticate",
+           absl::StrCat("Bearer authorization=\"https://login.localhost/t\", resource=\"", resource,
+                        "\"")});
       return a;
     }
     return Json(200, absl::StrCat(R"({"value":[],"auth":")", auth.substr(7), R"("})"));
@@ -71,12 +77,14 @@ TEST_CASE("challenge mode: the first request learns the audience, then carries a
   Fixture f;
   std::atomic<int> unauthorized{0};
   f.server->Handle("*", "/secrets",
-                   VaultHandler(f.VaultResource(), [](const std::string&) { return true; }, &unauthorized));
+                   VaultHandler(
+                       f.VaultResource(), [](const std::string&) { return true; }, &unauthorized));
   BearerSender::Options o;
   o.fallback_audience = "https://fallback.invalid";
   o.service = "Key Vault kv";
   BearerSender sender(f.client, f.tokens, o);
-  auto r = sender.Send(http::Get(f.server->Url("/secrets?api-version=2016-10-01", "kv.vault.localhost")));
+  auto r = sender.Send(
+      http::Get(f.server->Url("/secrets?api-version=2016-10-01", "kv.vault.localhost")));
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   CHECK(r->status == 200);
   CHECK(unauthorized == 1);
@@ -91,7 +99,8 @@ TEST_CASE("challenge mode: the first request learns the audience, then carries a
   // Later requests, concurrent ones included, reuse audience and token.
   std::vector<http::HttpRequest> batch;
   for (int i = 0; i < 10; ++i) {
-    batch.push_back(http::Get(f.server->Url("/secrets?api-version=2016-10-01", "kv.vault.localhost")));
+    batch.push_back(
+        http::Get(f.server->Url("/secrets?api-version=2016-10-01", "kv.vault.localhost")));
   }
   auto results = sender.SendAll(std::move(batch));
   for (auto& x : results) {
@@ -108,7 +117,8 @@ TEST_CASE("a PUT's probe carries no body, the real PUT does") {
   std::atomic<int> unauthorized{0};
   std::vector<std::string> bodies;
   std::mutex mu;
-  auto vault = VaultHandler(f.VaultResource(), [](const std::string&) { return true; }, &unauthorized);
+  auto vault = VaultHandler(
+      f.VaultResource(), [](const std::string&) { return true; }, &unauthorized);
   f.server->Handle("PUT", "/secrets/admin", [&](const HttpsTestServer::Request& r) {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -117,8 +127,9 @@ TEST_CASE("a PUT's probe carries no body, the real PUT does") {
     return vault(r);
   });
   BearerSender sender(f.client, f.tokens, {});
-  auto r = sender.Send(http::Put(f.server->Url("/secrets/admin?api-version=7.4", "kv.vault.localhost"),
-                                 Secret(R"({"value":"pw"})")));
+  auto r =
+      sender.Send(http::Put(f.server->Url("/secrets/admin?api-version=7.4", "kv.vault.localhost"),
+                            Secret(R"({"value":"pw"})")));
   REQUIRE(r.ok());
   CHECK(r->status == 200);
   REQUIRE(bodies.size() == 2);
@@ -131,9 +142,11 @@ TEST_CASE("a 401 to a token refreshes it once and retries, a second 401 is retur
   std::atomic<int> unauthorized{0};
   // Accepts tokens from the third on: tok-1 (after the probe) is refused,
   // tok-2 is refused too, so the retry sees a 401 again.
-  f.server->Handle("*", "/x", VaultHandler(f.VaultResource(),
-                                           [](const std::string& t) { return t != "tok-1" && t != "tok-2"; },
-                                           &unauthorized));
+  f.server->Handle(
+      "*", "/x",
+      VaultHandler(
+          f.VaultResource(), [](const std::string& t) { return t != "tok-1" && t != "tok-2"; },
+          &unauthorized));
   BearerSender sender(f.client, f.tokens, {});
   auto r = sender.Send(http::Get(f.server->Url("/x", "kv.vault.localhost")));
   REQUIRE(r.ok());
@@ -152,8 +165,11 @@ TEST_CASE("fixed audience (ARM): no probe, an expired token is replaced on 401")
   f.server->Handle("GET", "/subscriptions/s", [&](const HttpsTestServer::Request& r) {
     ++calls;
     if (r.Header("Authorization") == "Bearer tok-1") {
-      Answer a = http::testing::ErrorJson(401, "ExpiredAuthenticationToken", "The access token has expired.");
-      a.headers.push_back({"WWW-Authenticate", "Bearer authorization_uri=\"https://login/t\", error=\"invalid_token\""});
+      Answer a = http::testing::ErrorJson(401, "ExpiredAuthenticationToken",
+                                          "The access token has expired.");
+      a.headers.push_back(
+          {"WWW-Authenticate",
+           "Bearer authorization_uri=\"https://login/t\", error=\"invalid_token\""});
       return a;
     }
     return Json(200, "{}");
@@ -162,22 +178,25 @@ TEST_CASE("fixed audience (ARM): no probe, an expired token is replaced on 401")
   o.audience = "https://management.localhost/app";
   BearerSender sender(f.client, f.tokens, o);
   std::vector<http::HttpRequest> batch;
-  for (int i = 0; i < 4; ++i) batch.push_back(http::Get(f.server->Url("/subscriptions/s", "management.localhost")));
+  for (int i = 0; i < 4; ++i)
+    batch.push_back(http::Get(f.server->Url("/subscriptions/s", "management.localhost")));
   auto results = sender.SendAll(std::move(batch));
   for (auto& x : results) {
     REQUIRE(x.ok());
     CHECK(x->status == 200);
   }
   CHECK(calls == 8);
-  CHECK(f.credential->audiences ==
-        std::vector<std::string>{"https://management.localhost/app", "https://management.localhost/app"});
+  CHECK(f.credential->audiences == std::vector<std::string>{"https://management.localhost/app",
+                                                            "https://management.localhost/app"});
 }
 
 TEST_CASE("a challenge for a foreign resource gets no token") {
   Fixture f;
   std::atomic<int> unauthorized{0};
-  f.server->Handle("*", "/secrets", VaultHandler("https://management.evil.example",
-                                                 [](const std::string&) { return true; }, &unauthorized));
+  f.server->Handle("*", "/secrets",
+                   VaultHandler(
+                       "https://management.evil.example", [](const std::string&) { return true; },
+                       &unauthorized));
   BearerSender sender(f.client, f.tokens, {});
   auto r = sender.Send(http::Get(f.server->Url("/secrets", "kv.vault.localhost")));
   CHECK(r.status().code() == absl::StatusCode::kPermissionDenied);

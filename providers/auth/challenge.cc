@@ -29,8 +29,8 @@ std::optional<BearerChallenge> ParseBearerChallenge(absl::string_view header) {
   // key=value pairs; values quoted ("...", no escapes in practice) or bare;
   // separators: commas and/or whitespace.
   while (true) {
-    while (!rest.empty() && (rest.front() == ',' || absl::ascii_isspace(
-                                                        static_cast<unsigned char>(rest.front())))) {
+    while (!rest.empty() &&
+           (rest.front() == ',' || absl::ascii_isspace(static_cast<unsigned char>(rest.front())))) {
       rest.remove_prefix(1);
     }
     if (rest.empty()) break;

@@ -40,7 +40,8 @@ TEST_CASE("challenge: scope, spaces instead of commas, reordering, extras, bare 
   CHECK(reordered->Audience() == "https://vault.localhost:8443");
   CHECK(reordered->tenant == "adfs");
 
-  auto bare = ParseBearerChallenge("Bearer authorization=https://login/t, resource=https://vault.x");
+  auto bare =
+      ParseBearerChallenge("Bearer authorization=https://login/t, resource=https://vault.x");
   REQUIRE(bare.has_value());
   CHECK(bare->resource == "https://vault.x");
 
@@ -53,12 +54,14 @@ TEST_CASE("challenge: scope, spaces instead of commas, reordering, extras, bare 
   CHECK_FALSE(ParseBearerChallenge("Basic realm=\"x\"").has_value());
   CHECK_FALSE(ParseBearerChallenge("Bearerx a=b").has_value());
   CHECK(ParseBearerChallenge("Bearer").has_value());
-  CHECK(ScopeForAudience("https://management.azure.com/") == "https://management.azure.com/.default");
+  CHECK(ScopeForAudience("https://management.azure.com/") ==
+        "https://management.azure.com/.default");
   CHECK(ScopeForAudience("https://vault.azure.net") == "https://vault.azure.net/.default");
 }
 
 TEST_CASE("challenge: every 401 in the recorded Key Vault traffic parses") {
-  const std::string dir = testing::SourceDir() + "/tests/data/azure-reference/recorded-traffic/keyvault-secrets";
+  const std::string dir =
+      testing::SourceDir() + "/tests/data/azure-reference/recorded-traffic/keyvault-secrets";
   REQUIRE(std::filesystem::exists(dir));
   int seen = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
@@ -94,7 +97,9 @@ TEST_CASE("token responses: v1 strings, v2 numbers, IMDS, expires_on only, neith
   CHECK(v1->token.Reveal() == "eyJ0eXAi.v1");
   CHECK(v1->expires_on == now + absl::Seconds(3599));
 
-  auto v2 = ParseTokenResponse(R"({"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"t2"})", now);
+  auto v2 = ParseTokenResponse(
+      R"({"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"t2"})",
+      now);
   REQUIRE(v2.ok());
   CHECK(v2->expires_on == now + absl::Seconds(3599));
 
@@ -119,7 +124,8 @@ TEST_CASE("token responses: v1 strings, v2 numbers, IMDS, expires_on only, neith
   CHECK(neither->expires_on == now + kDefaultTokenLifetime);
 
   // Absurd lifetimes are capped (one from the fuzzer overflowed an int64).
-  auto far = ParseTokenResponse(R"({"access_token":"t","expires_on":"1700444444444444003599"})", now);
+  auto far =
+      ParseTokenResponse(R"({"access_token":"t","expires_on":"1700444444444444003599"})", now);
   REQUIRE(far.ok());
   CHECK(far->expires_on == now + kMaxTokenLifetime);
   auto long_in = ParseTokenResponse(R"({"access_token":"t","expires_in":1e300})", now);

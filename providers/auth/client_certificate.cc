@@ -12,9 +12,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "certs/pfx.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
 
 namespace rotor::auth {
 
@@ -131,8 +131,8 @@ absl::StatusOr<ClientCertificate> ClientCertificate::FromBytes(absl::string_view
           "key; an encrypted key needs auth.client_certificate_password)"));
     }
   } else {
-    ASSIGN_OR_RETURN(certs::Pfx pfx,
-                     certs::Pfx::Open(bytes, password, absl::StrCat("client certificate ", source)));
+    ASSIGN_OR_RETURN(certs::Pfx pfx, certs::Pfx::Open(bytes, password,
+                                                      absl::StrCat("client certificate ", source)));
     std::string pem = pfx.LeafCertificatePem();
     BioPtr cert_bio = MemBio(pem);
     cert.reset(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
@@ -141,22 +141,22 @@ absl::StatusOr<ClientCertificate> ClientCertificate::FromBytes(absl::string_view
     key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
     if (cert == nullptr || key == nullptr) {
       EVP_PKEY_free(key);
-      return absl::InternalError(absl::StrCat("client certificate ", source, ": ",
-                                              OpenSslErrors()));
+      return absl::InternalError(
+          absl::StrCat("client certificate ", source, ": ", OpenSslErrors()));
     }
   }
   auto impl = std::make_unique<Impl>();
   impl->key = key;
   impl->source = source;
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "client certificate ", source,
-        " has a non-RSA key; the assertion is signed RS256, which needs an RSA key"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("client certificate ", source,
+                     " has a non-RSA key; the assertion is signed RS256, which needs an RSA key"));
   }
   if (X509_check_private_key(cert.get(), key) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the private key in client certificate ", source, " does not match its certificate"));
+    return absl::InvalidArgumentError(absl::StrCat("the private key in client certificate ", source,
+                                                   " does not match its certificate"));
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -193,8 +193,8 @@ absl::StatusOr<Secret> ClientCertificate::MakeAssertion(absl::string_view client
   }
   EVP_MD_CTX_free(ctx);
   if (!ok) {
-    return absl::InternalError(absl::StrCat("signing the client assertion with ",
-                                            impl_->source, ": ", OpenSslErrors()));
+    return absl::InternalError(
+        absl::StrCat("signing the client assertion with ", impl_->source, ": ", OpenSslErrors()));
   }
   return Secret(absl::StrCat(signing_input, ".", Base64UrlEncode(signature)));
 }

@@ -1,6 +1,6 @@
 // ClientCertificate: a service principal's certificate credential, and the
 // JWT client assertion it signs (RFC 7523 as AAD and AD FS take it;
-// azure-contracts.md §2.4):
+// docs/azure-contracts.md §2.4):
 //   header  {"alg":"RS256","typ":"JWT","x5t":"<base64url SHA-1 of the DER>"}
 //   claims  {"aud":"<token endpoint URL>","iss":"<client id>","sub":"<client id>",
 //            "jti":"<random UUID>","nbf":now,"iat":now,"exp":now+10min}
@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::auth {
 

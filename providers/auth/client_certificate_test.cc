@@ -138,8 +138,8 @@ TEST_CASE("client certificate errors name the file, never the password") {
   CHECK(absl::StrContains(wrong_password.status().message(), "sp.pfx"));
   CHECK_FALSE(absl::StrContains(wrong_password.status().message(), "Wr0ng-Pass"));
 
-  auto mismatched = ClientCertificate::FromBytes(leaf.CertificatePem() + other.KeyPem(), Secret(),
-                                                 "mixed.pem");
+  auto mismatched =
+      ClientCertificate::FromBytes(leaf.CertificatePem() + other.KeyPem(), Secret(), "mixed.pem");
   CHECK(mismatched.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(absl::StrContains(mismatched.status().message(), "does not match"));
 
@@ -147,7 +147,8 @@ TEST_CASE("client certificate errors name the file, never the password") {
   CHECK(absl::StrContains(no_key.status().message(), "no private key"));
 
   auto ec = pki.IssueLeaf({.key_type = KeyType::kEc, .key_bits = 256});
-  auto ec_cert = ClientCertificate::FromBytes(ec.CertificatePem() + ec.KeyPem(), Secret(), "ec.pem");
+  auto ec_cert =
+      ClientCertificate::FromBytes(ec.CertificatePem() + ec.KeyPem(), Secret(), "ec.pem");
   CHECK(absl::StrContains(ec_cert.status().message(), "non-RSA"));
 
   CHECK(ClientCertificate::Load(dir.Path("missing.pfx"), Secret()).status().code() ==

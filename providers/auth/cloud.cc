@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 
 namespace rotor::auth {
 namespace {
@@ -36,11 +36,11 @@ bool IsIpAddress(absl::string_view host) {
 
 absl::Span<const ApiProfile> KnownApiProfiles() { return kProfiles; }
 
-absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudConfig& cloud) {
+absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudOptions& cloud) {
   ApiVersions v;
   v.profile = cloud.profile;
   if (v.profile.empty()) {
-    v.profile = cloud.kind == CloudKind::kAzure ? "latest" : "2020-09-01-hybrid";
+    v.profile = cloud.flavor == CloudFlavor::kAzure ? "latest" : "2020-09-01-hybrid";
   }
   const ApiProfile* found = nullptr;
   for (const auto& p : kProfiles) {
@@ -52,11 +52,11 @@ absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudConfig& cloud) {
   } else if (cloud.keyvault_api_version.empty() || cloud.deployments_api_version.empty()) {
     std::vector<std::string> names;
     for (const auto& p : kProfiles) names.emplace_back(p.name);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cloud.profile \"", v.profile, "\" is not a profile rotor knows (",
-        absl::StrJoin(names, ", "),
-        "); pick one of those, or set both cloud.keyvault_api_version and "
-        "cloud.deployments_api_version"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cloud.profile \"", v.profile, "\" is not a profile rotor knows (",
+                     absl::StrJoin(names, ", "),
+                     "); pick one of those, or set both cloud.keyvault_api_version and "
+                     "cloud.deployments_api_version"));
   }
   if (!cloud.keyvault_api_version.empty()) v.keyvault = cloud.keyvault_api_version;
   if (!cloud.deployments_api_version.empty()) v.deployments = cloud.deployments_api_version;
@@ -158,25 +158,25 @@ absl::StatusOr<std::string> StampDnsSuffix(absl::string_view arm_endpoint) {
   ASSIGN_OR_RETURN(UrlParts parts, SplitUrl(arm_endpoint));
   size_t dot = parts.host.find('.');
   if (IsIpAddress(parts.host) || dot == std::string::npos || dot + 1 >= parts.host.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot derive the stamp's DNS suffix from arm_endpoint ", arm_endpoint,
-        " (its host has no parent domain); set cloud.vault_dns_suffix"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot derive the stamp's DNS suffix from arm_endpoint ", arm_endpoint,
+                     " (its host has no parent domain); set cloud.vault_dns_suffix"));
   }
   std::string suffix = parts.host.substr(dot + 1);
   if (parts.port != 0) absl::StrAppend(&suffix, ":", parts.port);
   return suffix;
 }
 
-absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudConfig& cloud,
+absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudOptions& cloud,
                                                const MetadataEndpoints* metadata) {
   CloudEndpoints e;
-  e.arm_endpoint = TrimSlashes(cloud.arm_endpoint.empty() && cloud.kind == CloudKind::kAzure
+  e.arm_endpoint = TrimSlashes(cloud.arm_endpoint.empty() && cloud.flavor == CloudFlavor::kAzure
                                    ? kAzureArmEndpoint
                                    : cloud.arm_endpoint);
   if (e.arm_endpoint.empty()) {
     return absl::InvalidArgumentError("cloud.arm_endpoint is required for kind = \"azurestack\"");
   }
-  const bool azure = cloud.kind == CloudKind::kAzure;
+  const bool azure = cloud.flavor == CloudFlavor::kAzure;
 
   // Login endpoint and ARM audience.
   if (!cloud.login_endpoint.empty()) {
@@ -187,9 +187,9 @@ absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudConfig& cloud,
     e.login_endpoint = TrimSlashes(metadata->login_endpoint);
   }
   if (e.login_endpoint.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the login endpoint is unknown: ", MetadataUrl(e.arm_endpoint),
-        " gave none; set cloud.login_endpoint"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the login endpoint is unknown: ", MetadataUrl(e.arm_endpoint),
+                     " gave none; set cloud.login_endpoint"));
   }
   if (!cloud.management_audience.empty()) {
     e.management_audience = cloud.management_audience;
@@ -204,13 +204,13 @@ absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudConfig& cloud,
     e.management_audience = metadata->audiences[0];
   }
   if (e.management_audience.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the ARM token audience is unknown: ", MetadataUrl(e.arm_endpoint),
-        " lists no audiences; set cloud.management_audience"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ARM token audience is unknown: ", MetadataUrl(e.arm_endpoint),
+                     " lists no audiences; set cloud.management_audience"));
   }
   e.adfs = IsAdfsLoginEndpoint(e.login_endpoint);
-  e.protocol = e.adfs ? TokenProtocol::kAdfs
-                      : (azure ? TokenProtocol::kAadV2 : TokenProtocol::kAadV1);
+  e.protocol =
+      e.adfs ? TokenProtocol::kAdfs : (azure ? TokenProtocol::kAadV2 : TokenProtocol::kAadV1);
 
   // Key Vault.
   if (!cloud.vault_dns_suffix.empty()) {
@@ -234,9 +234,9 @@ absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudConfig& cloud,
   return e;
 }
 
-absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudConfig& cloud,
+absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudOptions& cloud,
                                                  http::HttpSender& http) {
-  const bool need_metadata = cloud.kind == CloudKind::kAzureStack &&
+  const bool need_metadata = cloud.flavor == CloudFlavor::kAzureStack &&
                              (cloud.login_endpoint.empty() || cloud.management_audience.empty());
   if (!need_metadata) return DeriveEndpoints(cloud, nullptr);
   const std::string url = MetadataUrl(cloud.arm_endpoint);
@@ -244,8 +244,8 @@ absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudConfig& cloud,
   request.headers.emplace_back("Accept", "application/json");
   auto response = http.Send(std::move(request));
   if (!response.ok()) {
-    return absl::Status(response.status().code(),
-                        absl::StrCat("reading the stamp's endpoints: ", response.status().message()));
+    return absl::Status(response.status().code(), absl::StrCat("reading the stamp's endpoints: ",
+                                                               response.status().message()));
   }
   if (!response->ok()) {
     absl::Status error = http::HttpErrorToStatus("GET", url, *response);

@@ -1,7 +1,7 @@
 // The cloud rotor talks to: which API versions (Azure Stack Hub API
 // profiles), and where every endpoint is (ARM, login, Key Vault) with the
 // token audiences, discovered the way Azure Stack Hub tooling does it
-// (../shared/reference/azure-contracts.md §0, §2.3, §3).
+// (docs/azure-contracts.md §0, §2.3, §3).
 //
 // Azure Stack Hub: GET {arm_endpoint}/metadata/endpoints?api-version=2015-01-01
 // gives the login endpoint (ADFS when it ends in /adfs) and the ARM audience
@@ -23,10 +23,24 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "engine/config.h"
 #include "providers/http/http_client.h"
 
 namespace rotor::auth {
+
+// Which cloud, and what [cloud] overrides: plain options the composition
+// root (cli/) fills from the config. Empty strings mean "derive it".
+enum class CloudFlavor { kAzureStack, kAzure };
+struct CloudOptions {
+  CloudFlavor flavor = CloudFlavor::kAzureStack;
+  std::string arm_endpoint;  // required for Azure Stack Hub
+  std::string profile;       // empty: the flavor's default
+  std::string keyvault_api_version;
+  std::string deployments_api_version;
+  std::string login_endpoint;
+  std::string management_audience;
+  std::string vault_dns_suffix;
+  std::string keyvault_audience;
+};
 
 // --- API profiles
 
@@ -53,7 +67,7 @@ struct ApiVersions {
 // The versions for cloud.profile (empty: the kind's default), with
 // cloud.keyvault_api_version / cloud.deployments_api_version overriding.
 // An unknown profile is InvalidArgument unless both versions are overridden.
-absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudConfig& cloud);
+absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudOptions& cloud);
 
 // --- endpoints
 
@@ -122,13 +136,12 @@ absl::StatusOr<std::string> StampDnsSuffix(absl::string_view arm_endpoint);
 // Derives every endpoint from the config and, for Azure Stack Hub, the
 // stamp's metadata (nullptr when both cloud.login_endpoint and
 // cloud.management_audience are set, or for public Azure). Overrides win.
-absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudConfig& cloud,
+absl::StatusOr<CloudEndpoints> DeriveEndpoints(const CloudOptions& cloud,
                                                const MetadataEndpoints* metadata);
 
 // DeriveEndpoints after reading the stamp's metadata when it is needed
 // (kind azurestack without both overrides). The request needs no token.
-absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudConfig& cloud,
-                                                 http::HttpSender& http);
+absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudOptions& cloud, http::HttpSender& http);
 
 // Pieces of a URL, for derivations and same-origin checks.
 struct UrlParts {

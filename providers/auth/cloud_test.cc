@@ -12,9 +12,9 @@ namespace {
 using http::testing::HttpsTestServer;
 using http::testing::Json;
 
-CloudConfig Stack(const std::string& arm = "https://management.local.azurestack.external") {
-  CloudConfig c;
-  c.kind = CloudKind::kAzureStack;
+CloudOptions Stack(const std::string& arm = "https://management.local.azurestack.external") {
+  CloudOptions c;
+  c.flavor = CloudFlavor::kAzureStack;
   c.arm_endpoint = arm;
   c.profile = "2020-09-01-hybrid";
   return c;
@@ -35,7 +35,7 @@ constexpr char kAdfsMetadata[] = R"({
                       "audiences": ["https://management.adfs.azurestack.local/2d6d9a54-6bd9-4d8d-9a5f-1f9c5e0a3c11"] } })";
 
 TEST_CASE("API profiles: defaults per kind, overrides, unknown profiles") {
-  CloudConfig c = Stack();
+  CloudOptions c = Stack();
   auto v = ResolveApiVersions(c);
   REQUIRE(v.ok());
   CHECK(v->keyvault == "2016-10-01");
@@ -48,7 +48,7 @@ TEST_CASE("API profiles: defaults per kind, overrides, unknown profiles") {
   CHECK(v->deployments == "2018-05-01");
 
   c.profile = "";
-  c.kind = CloudKind::kAzure;
+  c.flavor = CloudFlavor::kAzure;
   v = ResolveApiVersions(c);
   REQUIRE(v.ok());
   CHECK(v->profile == "latest");
@@ -104,7 +104,8 @@ TEST_CASE("endpoints on an AAD stamp") {
   CHECK_FALSE(e->adfs);
   CHECK(e->protocol == TokenProtocol::kAadV1);
   CHECK(e->login_endpoint == "https://login.windows.net");
-  CHECK(e->Authority("contoso.onmicrosoft.com") == "https://login.windows.net/contoso.onmicrosoft.com");
+  CHECK(e->Authority("contoso.onmicrosoft.com") ==
+        "https://login.windows.net/contoso.onmicrosoft.com");
   CHECK(e->TokenEndpoint("t1") == "https://login.windows.net/t1/oauth2/token");
   CHECK(e->management_audience ==
         "https://contoso.onmicrosoft.com/4de154de-f8a8-4017-af41-df619da68155");
@@ -120,8 +121,7 @@ TEST_CASE("endpoints on an AD FS stamp: no tenant in the authority") {
   CHECK(IsAdfsLoginEndpoint("https://adfs.x/ADFS"));
   CHECK_FALSE(IsAdfsLoginEndpoint("https://login.windows.net/"));
   CHECK_FALSE(IsAdfsLoginEndpoint("https://adfs.x/adfsx"));
-  CloudConfig c = Stack();
-  c.tenant_id = "adfs";
+  CloudOptions c = Stack();
   auto e = DeriveEndpoints(c, &m);
   REQUIRE(e.ok());
   CHECK(e->adfs);
@@ -133,8 +133,8 @@ TEST_CASE("endpoints on an AD FS stamp: no tenant in the authority") {
 }
 
 TEST_CASE("public Azure: well-known endpoints, AAD v2") {
-  CloudConfig c;
-  c.kind = CloudKind::kAzure;
+  CloudOptions c;
+  c.flavor = CloudFlavor::kAzure;
   c.arm_endpoint = "https://management.azure.com";
   auto e = DeriveEndpoints(c, nullptr);
   REQUIRE(e.ok());
@@ -155,7 +155,7 @@ TEST_CASE("public Azure: well-known endpoints, AAD v2") {
 }
 
 TEST_CASE("overrides win over derivations") {
-  CloudConfig c = Stack();
+  CloudOptions c = Stack();
   c.login_endpoint = "https://adfs.other/adfs/";
   c.management_audience = "https://mgmt/aud";
   c.vault_dns_suffix = ".Vault.Other:444";
@@ -185,14 +185,13 @@ TEST_CASE("discovery reads /metadata/endpoints once, without a token") {
   http::HttpClientOptions client_options;
   client_options.ca_bundle_pem = server->ca_pem();
   auto client = *http::HttpClient::Create(client_options);
-  CloudConfig c = Stack(absl::StrCat("https://management.localhost:", server->port()));
+  CloudOptions c = Stack(absl::StrCat("https://management.localhost:", server->port()));
   auto e = DiscoverEndpoints(c, *client);
   REQUIRE_MESSAGE(e.ok(), e.status().ToString());
   CHECK(e->login_endpoint == absl::StrCat("https://login.localhost:", server->port()));
   CHECK(e->management_audience == "https://management.localhost/app");
   CHECK(e->VaultUrl("kv") == absl::StrCat("https://kv.vault.localhost:", server->port()));
-  CHECK(e->keyvault_audience_fallback ==
-        absl::StrCat("https://vault.localhost:", server->port()));
+  CHECK(e->keyvault_audience_fallback == absl::StrCat("https://vault.localhost:", server->port()));
   CHECK(server->RequestCount() == 1);
 
   // Both overrides: no request at all.

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "providers/http/url.h"
 
 namespace rotor::auth {
@@ -70,9 +70,9 @@ ServicePrincipalCredential::ServicePrincipalCredential(std::shared_ptr<http::Htt
 std::string ServicePrincipalCredential::Describe() const {
   return absl::StrCat(options_.certificate ? "certificate " : "client secret ",
                       options_.certificate ? options_.certificate->thumbprint() : "",
-                      options_.certificate ? " " : "", "of service principal ",
-                      options_.client_id, " at ", options_.token_endpoint, " (",
-                      TokenProtocolName(options_.protocol), ")");
+                      options_.certificate ? " " : "", "of service principal ", options_.client_id,
+                      " at ", options_.token_endpoint, " (", TokenProtocolName(options_.protocol),
+                      ")");
 }
 
 absl::StatusOr<AccessToken> ServicePrincipalCredential::FetchToken(absl::string_view audience) {
@@ -88,14 +88,15 @@ absl::StatusOr<AccessToken> ServicePrincipalCredential::FetchToken(absl::string_
   }
   Secret assertion;
   if (options_.certificate) {
-    ASSIGN_OR_RETURN(assertion, options_.certificate->MakeAssertion(
-                                    options_.client_id, options_.token_endpoint, now));
+    ASSIGN_OR_RETURN(assertion, options_.certificate->MakeAssertion(options_.client_id,
+                                                                    options_.token_endpoint, now));
     fields.push_back({"client_assertion_type", kAssertionType});
     fields.push_back({"client_assertion", assertion.Reveal()});
   } else if (options_.client_secret.has_value()) {
     fields.push_back({"client_secret", options_.client_secret->Reveal()});
   } else {
-    return absl::FailedPreconditionError("the service principal has neither a secret nor a certificate");
+    return absl::FailedPreconditionError(
+        "the service principal has neither a secret nor a certificate");
   }
   http::HttpRequest request = http::Post(options_.token_endpoint, http::FormEncode(fields),
                                          "application/x-www-form-urlencoded");
@@ -120,8 +121,8 @@ std::string ManagedIdentityCredential::Describe() const {
 
 absl::StatusOr<AccessToken> ManagedIdentityCredential::FetchToken(absl::string_view audience) {
   const absl::Time now = ClockOr(options_.clock).Now();
-  std::string url = absl::StrCat(options_.endpoint, "?api-version=2018-02-01&resource=",
-                                 http::UrlEncode(audience));
+  std::string url = absl::StrCat(options_.endpoint,
+                                 "?api-version=2018-02-01&resource=", http::UrlEncode(audience));
   if (!options_.client_id.empty()) {
     absl::StrAppend(&url, "&client_id=", http::UrlEncode(options_.client_id));
   }
@@ -134,70 +135,40 @@ absl::StatusOr<AccessToken> ManagedIdentityCredential::FetchToken(absl::string_v
 // --- MakeCredential
 
 absl::StatusOr<std::unique_ptr<TokenCredential>> MakeCredential(
-    const AuthConfig& auth, const CloudEndpoints& endpoints, absl::string_view tenant,
-    const Environment& env, std::shared_ptr<http::HttpSender> http, const Clock* clock) {
+    const SignInOptions& options, const CloudEndpoints& endpoints, absl::string_view tenant,
+    std::shared_ptr<http::HttpSender> http, const Clock* clock) {
   ServicePrincipalCredential::Options sp;
   sp.token_endpoint = endpoints.TokenEndpoint(tenant);
   sp.protocol = endpoints.protocol;
   sp.clock = clock;
-  auto load_certificate = [&](const std::string& path,
-                              const Secret& password) -> absl::Status {
-    ASSIGN_OR_RETURN(ClientCertificate cert, ClientCertificate::Load(path, password));
-    sp.certificate = std::make_shared<const ClientCertificate>(std::move(cert));
-    return absl::OkStatus();
-  };
-  switch (auth.method) {
-    case AuthMethod::kClientSecret: {
-      if (!auth.client_secret.has_value()) {
-        return absl::InvalidArgumentError("auth.client_secret is required with method = \"client_secret\"");
+  sp.client_id = options.client_id;
+  switch (options.method) {
+    case SignInOptions::Method::kClientSecret: {
+      if (!options.client_secret.has_value()) {
+        return absl::InvalidArgumentError(
+            "auth.client_secret is required with method = \"client_secret\"");
       }
-      sp.client_id = auth.client_id;
-      ASSIGN_OR_RETURN(Secret secret, ResolveValue(*auth.client_secret, env, "auth"));
-      sp.client_secret = std::move(secret);
+      sp.client_secret = options.client_secret->Clone();
       break;
     }
-    case AuthMethod::kClientCertificate: {
-      sp.client_id = auth.client_id;
-      Secret password;
-      if (auth.client_certificate_password.has_value()) {
-        ASSIGN_OR_RETURN(password, ResolveValue(*auth.client_certificate_password, env, "auth"));
-      }
-      RETURN_IF_ERROR(load_certificate(auth.client_certificate, password));
+    case SignInOptions::Method::kClientCertificate: {
+      ASSIGN_OR_RETURN(
+          ClientCertificate cert,
+          ClientCertificate::Load(options.client_certificate, options.client_certificate_password));
+      sp.certificate = std::make_shared<const ClientCertificate>(std::move(cert));
       break;
     }
-    case AuthMethod::kManagedIdentity: {
+    case SignInOptions::Method::kManagedIdentity: {
       if (endpoints.adfs) {
         return absl::FailedPreconditionError(
             "auth.method = \"managed_identity\" is not available on Azure Stack Hub (it has no "
             "managed identities); use a service principal");
       }
       ManagedIdentityCredential::Options mi;
-      mi.client_id = auth.client_id;
+      mi.client_id = options.client_id;
       mi.clock = clock;
       return std::unique_ptr<TokenCredential>(
           std::make_unique<ManagedIdentityCredential>(std::move(http), std::move(mi)));
-    }
-    case AuthMethod::kEnvironment: {
-      auto id = env.Get("AZURE_CLIENT_ID");
-      if (!id.has_value() || id->empty()) {
-        return absl::InvalidArgumentError(
-            "auth.method = \"environment\": AZURE_CLIENT_ID is not set");
-      }
-      sp.client_id = *id;
-      auto secret = env.Get("AZURE_CLIENT_SECRET");
-      auto cert_path = env.Get("AZURE_CLIENT_CERTIFICATE_PATH");
-      if (secret.has_value() && !secret->empty()) {
-        sp.client_secret = Secret(*std::move(secret));
-      } else if (cert_path.has_value() && !cert_path->empty()) {
-        auto password = env.Get("AZURE_CLIENT_CERTIFICATE_PASSWORD");
-        Secret held(password.value_or(""));
-        RETURN_IF_ERROR(load_certificate(*cert_path, held));
-      } else {
-        return absl::InvalidArgumentError(
-            "auth.method = \"environment\": set AZURE_CLIENT_SECRET or "
-            "AZURE_CLIENT_CERTIFICATE_PATH (with AZURE_CLIENT_ID and AZURE_TENANT_ID)");
-      }
-      break;
     }
   }
   if (sp.client_id.empty()) {
@@ -239,9 +210,8 @@ absl::StatusOr<Secret> TokenCache::Token(absl::string_view audience) {
     ++fetches_;
   }
   if (log_) {
-    log_(http::LogLevel::kInfo,
-         absl::StrCat("got a token for ", audience, " (valid for ",
-                      ShowLifetime(fresh.expires_on - now), ")"));
+    log_(http::LogLevel::kInfo, absl::StrCat("got a token for ", audience, " (valid for ",
+                                             ShowLifetime(fresh.expires_on - now), ")"));
   }
   entry.fetched = now;
   entry.expires = fresh.expires_on;

@@ -13,10 +13,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
-#include "engine/base/secret.h"
-#include "engine/config.h"
-#include "engine/value_source.h"
+#include "base/clock.h"
+#include "base/secret.h"
 #include "providers/auth/client_certificate.h"
 #include "providers/auth/cloud.h"
 #include "providers/auth/token.h"
@@ -54,8 +52,7 @@ class ServicePrincipalCredential : public TokenCredential {
 // with "Metadata: true". Azure Stack Hub has no managed identities.
 class ManagedIdentityCredential : public TokenCredential {
  public:
-  static constexpr char kImdsEndpoint[] =
-      "http://169.254.169.254/metadata/identity/oauth2/token";
+  static constexpr char kImdsEndpoint[] = "http://169.254.169.254/metadata/identity/oauth2/token";
   struct Options {
     std::string endpoint = kImdsEndpoint;
     std::string client_id;  // user-assigned identity; empty: system-assigned
@@ -71,16 +68,25 @@ class ManagedIdentityCredential : public TokenCredential {
   Options options_;
 };
 
-// The credential [auth] describes: client_secret / client_certificate with
-// the service principal in client_id, managed_identity, or environment
-// (AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, or AZURE_CLIENT_CERTIFICATE_PATH
-// and optionally AZURE_CLIENT_CERTIFICATE_PASSWORD). Secrets are resolved
-// here (engine/value_source.h); errors name the key or variable, never a
-// value. `tenant` is the resolved tenant id.
+// How rotor signs in, as plain options: the composition root (cli/) fills
+// them from [auth], resolving its value sources and, for method =
+// "environment", the AZURE_CLIENT_* variables.
+struct SignInOptions {
+  enum class Method { kClientSecret, kClientCertificate, kManagedIdentity };
+  Method method = Method::kClientSecret;
+  // The service principal's application id; a user-assigned identity's
+  // client id for managed identity (empty: system-assigned).
+  std::string client_id;
+  std::optional<Secret> client_secret;  // kClientSecret
+  std::string client_certificate;       // kClientCertificate: PFX or PEM path
+  Secret client_certificate_password;   // may be empty
+};
+
+// The credential `options` describe. Errors name the option, never a value;
+// managed identity is FailedPrecondition on AD FS (Azure Stack Hub has none).
 absl::StatusOr<std::unique_ptr<TokenCredential>> MakeCredential(
-    const AuthConfig& auth, const CloudEndpoints& endpoints, absl::string_view tenant,
-    const Environment& env, std::shared_ptr<http::HttpSender> http,
-    const Clock* clock = nullptr);
+    const SignInOptions& options, const CloudEndpoints& endpoints, absl::string_view tenant,
+    std::shared_ptr<http::HttpSender> http, const Clock* clock = nullptr);
 
 // Tokens per audience, shared by every provider of a run. A cached token is
 // used until it is within its refresh margin of expiring (5 minutes, or

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "certs/testing/make_certs.h"
@@ -59,7 +59,9 @@ TEST_CASE("AAD v1 with a client secret: resource=, numbers as strings") {
     CHECK(form["client_secret"] == "s3cr&t=value");
     CHECK(form["resource"] == "https://vault.localhost");
     CHECK(form.count("scope") == 0);
-    return Json(200, R"({"access_token":"tok-v1","token_type":"Bearer","expires_in":"3599","expires_on":"1"})");
+    return Json(
+        200,
+        R"({"access_token":"tok-v1","token_type":"Bearer","expires_in":"3599","expires_on":"1"})");
   });
   ServicePrincipalCredential::Options o;
   o.token_endpoint = f.Url("/tenant1/oauth2/token");
@@ -82,7 +84,9 @@ TEST_CASE("AAD v2: scope=AUDIENCE/.default - errors carry AAD's code, never the 
     CHECK(form["scope"] == "https://management.azure.com/.default");
     CHECK(form.count("resource") == 0);
     if (form["client_secret"] != "good") {
-      return Json(401, R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]})");
+      return Json(
+          401,
+          R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]})");
     }
     return Json(200, R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-v2"})");
   });
@@ -113,7 +117,8 @@ TEST_CASE("certificate credential posts a JWT assertion whose aud is the endpoin
   Fixture f;
   certs::testing::TestPki pki(absl::Now());
   auto leaf = pki.IssueLeaf({.common_name = "sp"});
-  auto cert = ClientCertificate::FromBytes(leaf.CertificatePem() + leaf.KeyPem(), Secret(), "sp.pem");
+  auto cert =
+      ClientCertificate::FromBytes(leaf.CertificatePem() + leaf.KeyPem(), Secret(), "sp.pem");
   REQUIRE(cert.ok());
   const std::string endpoint = f.Url("/adfs/oauth2/token");
   f.server->Handle("POST", "/adfs/oauth2/token", [&](const HttpsTestServer::Request& r) {
@@ -150,7 +155,9 @@ TEST_CASE("managed identity: GET with Metadata: true, api-version and resource")
     CHECK(r.Param("api-version") == "2018-02-01");
     CHECK(http::UrlDecode(r.Param("resource")) == "https://vault.azure.net");
     CHECK(r.Param("client_id") == "uai");
-    return Json(200, R"({"access_token":"mi","refresh_token":"","expires_in":"3599","expires_on":"1506484173","not_before":"1506480273","resource":"https://vault.azure.net","token_type":"Bearer"})");
+    return Json(
+        200,
+        R"({"access_token":"mi","refresh_token":"","expires_in":"3599","expires_on":"1506484173","not_before":"1506480273","resource":"https://vault.azure.net","token_type":"Bearer"})");
   });
   http::HttpClientOptions client_options;
   client_options.allow_insecure_loopback = true;
@@ -205,7 +212,9 @@ TEST_CASE("token cache: per audience, refreshed before expiry, one fetch at a ti
   const int before = credential->fetches;
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&] { CHECK(cache.Token("https://new")->Reveal() == absl::StrCat("https://new#", before + 1)); });
+    threads.emplace_back([&] {
+      CHECK(cache.Token("https://new")->Reveal() == absl::StrCat("https://new#", before + 1));
+    });
   }
   for (auto& t : threads) t.join();
   CHECK(credential->fetches == before + 1);
@@ -223,60 +232,43 @@ TEST_CASE("token cache: short-lived tokens refresh at half their lifetime") {
   CHECK(cache.Token("a")->Reveal() == "a#2");
 }
 
-TEST_CASE("MakeCredential: methods, environment variables, errors without values") {
+TEST_CASE("MakeCredential: methods and errors without values") {
   CloudEndpoints e;
   e.login_endpoint = "https://login.localhost:1";
   e.protocol = TokenProtocol::kAadV1;
-  FakeEnvironment env;
-  env.Set("SP_SECRET", "sp-secret-value");
   std::shared_ptr<http::HttpSender> none;
 
-  AuthConfig secret;
-  secret.method = AuthMethod::kClientSecret;
+  SignInOptions secret;
+  secret.method = SignInOptions::Method::kClientSecret;
   secret.client_id = "app";
-  ValueSource source;
-  source.kind = ValueSource::Kind::kEnv;
-  source.env = "SP_SECRET";
-  secret.client_secret = source.Clone();
-  auto c = MakeCredential(secret, e, "tenant", env, none);
+  auto no_secret = MakeCredential(secret, e, "tenant", none);
+  CHECK(absl::StrContains(no_secret.status().message(), "auth.client_secret"));
+  secret.client_secret = Secret("sp-secret-value");
+  auto c = MakeCredential(secret, e, "tenant", none);
   REQUIRE_MESSAGE(c.ok(), c.status().ToString());
   CHECK(absl::StrContains((*c)->Describe(), "https://login.localhost:1/tenant/oauth2/token"));
+  CHECK_FALSE(absl::StrContains((*c)->Describe(), "sp-secret-value"));
+  secret.client_id.clear();
+  CHECK(absl::StrContains(MakeCredential(secret, e, "t", none).status().message(),
+                          "auth.client_id is empty"));
 
-  source.env = "UNSET_VAR";
-  secret.client_secret = source.Clone();
-  auto missing = MakeCredential(secret, e, "tenant", env, none);
-  CHECK(absl::StrContains(missing.status().message(), "UNSET_VAR"));
-
-  AuthConfig from_env;
-  from_env.method = AuthMethod::kEnvironment;
-  auto no_id = MakeCredential(from_env, e, "t", env, none);
-  CHECK(absl::StrContains(no_id.status().message(), "AZURE_CLIENT_ID"));
-  env.Set("AZURE_CLIENT_ID", "env-app");
-  auto no_secret = MakeCredential(from_env, e, "t", env, none);
-  CHECK(absl::StrContains(no_secret.status().message(), "AZURE_CLIENT_SECRET"));
-  env.Set("AZURE_CLIENT_SECRET", "env-secret-value");
-  auto ok = MakeCredential(from_env, e, "t", env, none);
-  REQUIRE(ok.ok());
-  CHECK(absl::StrContains((*ok)->Describe(), "env-app"));
-  CHECK_FALSE(absl::StrContains((*ok)->Describe(), "env-secret-value"));
-
-  // A certificate from AZURE_CLIENT_CERTIFICATE_PATH.
   certs::testing::TestPki pki(absl::Now());
   auto leaf = pki.IssueLeaf({});
   testing::TempDir dir;
-  env.Unset("AZURE_CLIENT_SECRET");
-  env.Set("AZURE_CLIENT_CERTIFICATE_PATH", dir.Write("sp.pfx", leaf.ToPfx("pw")));
-  env.Set("AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw");
-  auto by_cert = MakeCredential(from_env, e, "t", env, none);
-  REQUIRE_MESSAGE(by_cert.ok(), by_cert.status().ToString());
-  CHECK(absl::StrContains((*by_cert)->Describe(), "certificate"));
+  SignInOptions by_cert;
+  by_cert.method = SignInOptions::Method::kClientCertificate;
+  by_cert.client_id = "app";
+  by_cert.client_certificate = dir.Write("sp.pfx", leaf.ToPfx("pw"));
+  by_cert.client_certificate_password = Secret("pw");
+  auto cert = MakeCredential(by_cert, e, "t", none);
+  REQUIRE_MESSAGE(cert.ok(), cert.status().ToString());
+  CHECK(absl::StrContains((*cert)->Describe(), "certificate"));
 
-  AuthConfig mi;
-  mi.method = AuthMethod::kManagedIdentity;
-  CHECK(MakeCredential(mi, e, "t", env, none).ok());
+  SignInOptions mi;
+  mi.method = SignInOptions::Method::kManagedIdentity;
+  CHECK(MakeCredential(mi, e, "t", none).ok());
   e.adfs = true;
-  CHECK(MakeCredential(mi, e, "t", env, none).status().code() ==
-        absl::StatusCode::kFailedPrecondition);
+  CHECK(MakeCredential(mi, e, "t", none).status().code() == absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::auth {
 
@@ -30,7 +30,8 @@ inline constexpr absl::Duration kMaxTokenLifetime = absl::Hours(24);
 // expires_on as JSON numbers or strings. expires_in (relative, so immune to
 // clock skew between us and the server) wins over expires_on (absolute Unix
 // seconds); with neither the token is treated as valid for
-// kDefaultTokenLifetime; never for more than kMaxTokenLifetime. `now` is the time the request was sent.
+// kDefaultTokenLifetime; never for more than kMaxTokenLifetime. `now` is the time the request was
+// sent.
 absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Time now);
 
 // Fetches tokens for an audience (a resource / App ID URI such as

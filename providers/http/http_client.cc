@@ -1,7 +1,6 @@
 #include "providers/http/http_client.h"
 
 #include <arpa/inet.h>
-#include <sys/stat.h>
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -9,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,8 +28,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/loopback.h"
+#include "base/status_macros.h"
 #include "providers/http/url.h"
 
 #ifndef ROTOR_VERSION
@@ -73,8 +74,7 @@ absl::Status InitCurlOnce() {
     CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
     return code == CURLE_OK ? new absl::Status()
                             : new absl::Status(absl::InternalError(absl::StrCat(
-                                  "libcurl initialisation failed: ",
-                                  curl_easy_strerror(code))));
+                                  "libcurl initialisation failed: ", curl_easy_strerror(code))));
   }();
   return *status;
 }
@@ -86,20 +86,7 @@ std::string ShowDuration(absl::Duration d) {
   return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d));
 }
 
-bool IsLoopbackHost(absl::string_view host) {
-  std::string h = absl::AsciiStrToLower(host);
-  if (h == "localhost" || absl::EndsWith(h, ".localhost")) return true;
-  if (h == "[::1]") return true;
-  in_addr addr;
-  if (inet_pton(AF_INET, h.c_str(), &addr) == 1) {
-    return (ntohl(addr.s_addr) >> 24) == 127;
-  }
-  return false;
-}
-
-bool IsReadMethod(absl::string_view method) {
-  return method == "GET" || method == "HEAD";
-}
+bool IsReadMethod(absl::string_view method) { return method == "GET" || method == "HEAD"; }
 
 struct UrlParts {
   std::string scheme;
@@ -107,8 +94,7 @@ struct UrlParts {
   std::string port;
 };
 
-absl::StatusOr<UrlParts> ParseUrl(const std::string& url,
-                                  absl::string_view what) {
+absl::StatusOr<UrlParts> ParseUrl(const std::string& url, absl::string_view what) {
   CURLU* handle = curl_url();
   if (handle == nullptr) return absl::ResourceExhaustedError("curl_url");
   UrlParts parts;
@@ -122,12 +108,11 @@ absl::StatusOr<UrlParts> ParseUrl(const std::string& url,
   };
   if (code == CURLUE_OK) code = get(CURLUPART_SCHEME, parts.scheme, 0);
   if (code == CURLUE_OK) code = get(CURLUPART_HOST, parts.host, 0);
-  if (code == CURLUE_OK)
-    code = get(CURLUPART_PORT, parts.port, CURLU_DEFAULT_PORT);
+  if (code == CURLUE_OK) code = get(CURLUPART_PORT, parts.port, CURLU_DEFAULT_PORT);
   curl_url_cleanup(handle);
   if (code != CURLUE_OK) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": not a valid absolute URL (", curl_url_strerror(code), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": not a valid absolute URL (", curl_url_strerror(code), ")"));
   }
   parts.scheme = absl::AsciiStrToLower(parts.scheme);
   parts.host = absl::AsciiStrToLower(parts.host);
@@ -172,8 +157,7 @@ absl::StatusOr<std::vector<X509*>> ParseCertificates(absl::string_view pem,
   ERR_clear_error();  // the loop ends with "no start line"
   BIO_free(bio);
   if (certs.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": no PEM certificate found"));
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": no PEM certificate found"));
   }
   return certs;
 }
@@ -188,8 +172,7 @@ class HttpClient::Impl {
   ~Impl();
   absl::Status Init();
 
-  std::vector<absl::StatusOr<HttpResponse>> SendAll(
-      std::vector<HttpRequest> requests);
+  std::vector<absl::StatusOr<HttpResponse>> SendAll(std::vector<HttpRequest> requests);
   Stats stats() const {
     Stats s;
     s.attempts = attempts_.load();
@@ -253,8 +236,8 @@ class HttpClient::Impl {
   absl::Duration StartReady(absl::Duration now);
   absl::Status StartAttempt(Job& job, absl::Duration now, bool probe);
   void OnDone(CURL* easy, CURLcode code);
-  void OnTransportFailure(std::unique_ptr<Job> job, CURLcode code,
-                          long verify_result, absl::Duration now);
+  void OnTransportFailure(std::unique_ptr<Job> job, CURLcode code, long verify_result,
+                          absl::Duration now);
   void OnResponse(std::unique_ptr<Job> job, int status, absl::Duration now);
   void Retry(std::unique_ptr<Job> job, absl::Duration now, int status,
              std::optional<absl::Duration> server_delay,
@@ -262,8 +245,7 @@ class HttpClient::Impl {
   void Finish(std::unique_ptr<Job> job, absl::StatusOr<HttpResponse> result);
   void Enqueue(std::unique_ptr<Job> job);
   void CancelAll();
-  absl::Status TransportError(const Job& job, CURLcode code,
-                              long verify_result) const;
+  absl::Status TransportError(const Job& job, CURLcode code, long verify_result) const;
   Lane* LaneFor(const std::string& key);
   void ReadProxyEnvironment();
   void Log(LogLevel level, absl::string_view message) const {
@@ -275,7 +257,7 @@ class HttpClient::Impl {
   const Clock* clock_;
   std::string user_agent_;
   std::vector<X509*> extra_trust_;
-  std::string trust_pem_;       // only when !trust_system_store
+  std::string trust_pem_;          // only when !trust_system_store
   bool system_bundle_ = false;     // libcurl has a default CA bundle file
   bool system_directory_ = false;  // ... and a CA directory that exists
   // The proxy settings of the environment, read once (ReadProxyEnvironment).
@@ -299,17 +281,14 @@ class HttpClient::Impl {
   std::mt19937_64 rng_;
   RetryBudget budget_;
 
-  std::atomic<int64_t> attempts_{0}, retries_{0}, throttled_{0},
-      transport_errors_{0};
+  std::atomic<int64_t> attempts_{0}, retries_{0}, throttled_{0}, transport_errors_{0};
 };
 
 HttpClient::Impl::Impl(HttpClientOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : &RealClock::Get()),
-      user_agent_(options_.user_agent.empty() ? DefaultUserAgent()
-                                              : options_.user_agent),
-      rng_(options_.random_seed != 0 ? options_.random_seed
-                                     : std::random_device()()),
+      user_agent_(options_.user_agent.empty() ? DefaultUserAgent() : options_.user_agent),
+      rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device()()),
       budget_(options_.retry.budget, options_.retry.budget_refill) {
   if (options_.parallelism < 1) options_.parallelism = 1;
   if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
@@ -326,15 +305,13 @@ absl::Status HttpClient::Impl::Init() {
       return absl::Status(file.status().code(),
                           absl::StrCat("CA bundle: ", file.status().message()));
     }
-    ASSIGN_OR_RETURN(std::vector<X509*> certs,
-                     ParseCertificates(*file, options_.ca_bundle_path));
+    ASSIGN_OR_RETURN(std::vector<X509*> certs, ParseCertificates(*file, options_.ca_bundle_path));
     extra_trust_.insert(extra_trust_.end(), certs.begin(), certs.end());
     absl::StrAppend(&pem, *file, "\n");
   }
   if (!options_.ca_bundle_pem.empty()) {
-    ASSIGN_OR_RETURN(
-        std::vector<X509*> certs,
-        ParseCertificates(options_.ca_bundle_pem, "ca_bundle_pem"));
+    ASSIGN_OR_RETURN(std::vector<X509*> certs,
+                     ParseCertificates(options_.ca_bundle_pem, "ca_bundle_pem"));
     extra_trust_.insert(extra_trust_.end(), certs.begin(), certs.end());
     absl::StrAppend(&pem, options_.ca_bundle_pem, "\n");
   }
@@ -353,8 +330,7 @@ absl::Status HttpClient::Impl::Init() {
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
   // Keep an idle connection per possible concurrent transfer.
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(options_.parallelism + 4));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.parallelism + 4));
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -392,14 +368,11 @@ HttpClient::Impl::~Impl() {
   for (X509* cert : extra_trust_) X509_free(cert);
 }
 
-absl::Status HttpClient::Impl::Validate(const HttpRequest& request,
-                                        UrlParts* parts) const {
-  std::string what =
-      absl::StrCat(request.method.empty() ? "(no method)" : request.method, " ",
-                   RedactUrl(request.url));
+absl::Status HttpClient::Impl::Validate(const HttpRequest& request, UrlParts* parts) const {
+  std::string what = absl::StrCat(request.method.empty() ? "(no method)" : request.method, " ",
+                                  RedactUrl(request.url));
   if (request.method.empty() ||
-      request.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-          std::string::npos) {
+      request.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the method must be upper-case letters"));
   }
@@ -410,27 +383,26 @@ absl::Status HttpClient::Impl::Validate(const HttpRequest& request,
     if (instance_metadata) {
       // IMDS: plain http on its link-local address, by design.
     } else if (!IsLoopbackHost(parts->host)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what,
-          ": plain http:// is refused; use https:// (http is accepted "
-          "only for a loopback host with allow_insecure_loopback)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what,
+                       ": plain http:// is refused; use https:// (http is accepted "
+                       "only for a loopback host with allow_insecure_loopback)"));
     } else if (!options_.allow_insecure_loopback) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what,
-          ": plain http:// is refused; use https:// (for a loopback "
-          "test server set allow_insecure_loopback)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what,
+                       ": plain http:// is refused; use https:// (for a loopback "
+                       "test server set allow_insecure_loopback)"));
     }
   } else if (parts->scheme != "https") {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": unsupported scheme '", parts->scheme,
-                     "', only https:// is allowed"));
+        absl::StrCat(what, ": unsupported scheme '", parts->scheme, "', only https:// is allowed"));
   }
   for (const auto& [name, value] : request.headers) {
     if (name.empty() || HasLineBreak(name) || HasLineBreak(value) ||
         name.find(':') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": invalid header name or value ('",
-                       HasLineBreak(name) ? "(line break)" : name, "')"));
+      return absl::InvalidArgumentError(absl::StrCat(what, ": invalid header name or value ('",
+                                                     HasLineBreak(name) ? "(line break)" : name,
+                                                     "')"));
     }
   }
   return absl::OkStatus();
@@ -453,9 +425,8 @@ std::vector<absl::StatusOr<HttpResponse>> HttpClient::Impl::SendAll(
     }
     auto job = std::make_unique<Job>();
     job->redacted_url = RedactUrl(requests[i].url);
-    job->lane_key =
-        absl::StrCat(parts.host, ":", parts.port,
-                     IsReadMethod(requests[i].method) ? " reads" : " writes");
+    job->lane_key = absl::StrCat(parts.host, ":", parts.port,
+                                 IsReadMethod(requests[i].method) ? " reads" : " writes");
     job->request = std::move(requests[i]);
     job->batch = &batch;
     job->bulk = requests.size() > 1;
@@ -504,8 +475,7 @@ void HttpClient::Impl::Run() {
     if (next_timer != absl::InfiniteDuration()) {
       absl::Duration wait = next_timer - MonoNow();
       timeout_ms = static_cast<int>(std::clamp<int64_t>(
-          absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))), 0,
-          1000));
+          absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))), 0, 1000));
     }
     curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
   }
@@ -537,11 +507,11 @@ HttpClient::Impl::Lane* HttpClient::Impl::LaneFor(const std::string& key) {
 // would otherwise wait for the whole batch, e.g. a list of 40 pages behind
 // 1000 reads, while the batch only gives up the slots those few requests use.
 void HttpClient::Impl::Enqueue(std::unique_ptr<Job> job) {
-  auto it = std::lower_bound(
-      waiting_.begin(), waiting_.end(), job.get(),
-      [](const std::unique_ptr<Job>& j, const Job* key) {
-        return std::make_pair(j->bulk, j->seq) < std::make_pair(key->bulk, key->seq);
-      });
+  auto it = std::lower_bound(waiting_.begin(), waiting_.end(), job.get(),
+                             [](const std::unique_ptr<Job>& j, const Job* key) {
+                               return std::make_pair(j->bulk, j->seq) <
+                                      std::make_pair(key->bulk, key->seq);
+                             });
   waiting_.insert(it, std::move(job));
 }
 
@@ -574,8 +544,7 @@ absl::Duration HttpClient::Impl::StartReady(absl::Duration now) {
     if (d.probe && job.attempts > 0) {
       for (size_t k = i + 1; k < waiting_.size(); ++k) {
         const Job& other = *waiting_[k];
-        if (other.lane == lane && other.attempts == 0 &&
-            other.ready_at <= now) {
+        if (other.lane == lane && other.attempts == 0 && other.ready_at <= now) {
           pick = k;
           break;
         }
@@ -593,8 +562,7 @@ absl::Duration HttpClient::Impl::StartReady(absl::Duration now) {
   return next;
 }
 
-absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
-                                            bool probe) {
+absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now, bool probe) {
   CURL* easy = curl_easy_init();
   if (easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init");
   const HttpRequest& req = job.request;
@@ -623,8 +591,7 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
   set(CURLOPT_USERAGENT, user_agent_.c_str());
   set(CURLOPT_CONNECTTIMEOUT_MS,
       static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  set(CURLOPT_TIMEOUT_MS,
-      static_cast<long>(absl::ToInt64Milliseconds(options_.request_timeout)));
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(options_.request_timeout)));
   set(CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
   set(CURLOPT_HEADERDATA, static_cast<void*>(&job));
   set(CURLOPT_WRITEFUNCTION, &Impl::OnBody);
@@ -670,8 +637,8 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
     set(CURLOPT_FRESH_CONNECT, 1L);
   }
 
-  bool has_body = !req.body.empty() || req.method == "POST" ||
-                  req.method == "PUT" || req.method == "PATCH";
+  bool has_body =
+      !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
   if (req.method == "GET" && !has_body) {
     set(CURLOPT_HTTPGET, 1L);
   } else if (req.method == "HEAD") {
@@ -688,14 +655,12 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
   bool has_content_type = false;
   for (const auto& [name, value] : req.headers) {
     if (absl::EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
-    std::string line = value.empty() ? absl::StrCat(name, ";")
-                                     : absl::StrCat(name, ": ", value);
+    std::string line = value.empty() ? absl::StrCat(name, ";") : absl::StrCat(name, ": ", value);
     list = curl_slist_append(list, line.c_str());
     WipeString(line);
   }
   // No form content type unless asked for, and no 100-continue round trip.
-  if (has_body && !has_content_type)
-    list = curl_slist_append(list, "Content-Type:");
+  if (has_body && !has_content_type) list = curl_slist_append(list, "Content-Type:");
   list = curl_slist_append(list, "Expect:");
   job.header_list = list;
   set(CURLOPT_HTTPHEADER, list);
@@ -713,8 +678,8 @@ absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now,
     FreeHeaderList(list);
     job.header_list = nullptr;
     curl_easy_cleanup(easy);
-    return absl::InternalError(absl::StrCat(req.method, " ", job.redacted_url,
-                                            ": ", curl_multi_strerror(mc)));
+    return absl::InternalError(
+        absl::StrCat(req.method, " ", job.redacted_url, ": ", curl_multi_strerror(mc)));
   }
   job.easy = easy;
   job.probe = probe;
@@ -731,12 +696,11 @@ void HttpClient::Impl::LogRequest(const Job& job) const {
   const HttpRequest& req = job.request;
   std::vector<std::string> headers;
   for (const auto& [name, value] : req.headers) {
-    headers.push_back(
-        absl::StrCat(name, ": ", IsSensitiveName(name) ? "(redacted)" : value));
+    headers.push_back(absl::StrCat(name, ": ", IsSensitiveName(name) ? "(redacted)" : value));
   }
-  std::string line = absl::StrCat(
-      "> ", req.method, " ", job.redacted_url, " (attempt ", job.attempts, "/",
-      options_.retry.max_attempts, job.probe ? ", probe" : "", ")");
+  std::string line =
+      absl::StrCat("> ", req.method, " ", job.redacted_url, " (attempt ", job.attempts, "/",
+                   options_.retry.max_attempts, job.probe ? ", probe" : "", ")");
   if (!headers.empty()) {
     absl::StrAppend(&line, " [", absl::StrJoin(headers, ", "), "]");
   }
@@ -746,8 +710,7 @@ void HttpClient::Impl::LogRequest(const Job& job) const {
   Log(LogLevel::kDebug, line);
 }
 
-size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count,
-                                  void* user) {
+size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count, void* user) {
   Job& job = *static_cast<Job*>(user);
   size_t n = size * count;
   absl::string_view line(data, n);
@@ -764,8 +727,7 @@ size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count,
   return n;
 }
 
-size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count,
-                                void* user) {
+size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count, void* user) {
   Job& job = *static_cast<Job*>(user);
   size_t n = size * count;
   std::string& body = job.response_body;
@@ -776,8 +738,7 @@ size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count,
   if (body.capacity() < body.size() + n) {
     // Grow by hand so the old buffer is wiped rather than just freed.
     std::string bigger;
-    bigger.reserve(std::max(
-        {body.capacity() * 2, body.size() + n, static_cast<size_t>(4096)}));
+    bigger.reserve(std::max({body.capacity() * 2, body.size() + n, static_cast<size_t>(4096)}));
     bigger.append(body);
     WipeString(body);
     body.swap(bigger);
@@ -799,8 +760,8 @@ CURLcode HttpClient::Impl::OnSslContext(CURL*, void* ssl_ctx, void* user) {
 void HttpClient::Impl::OnDone(CURL* easy, CURLcode code) {
   void* priv = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-  auto it = std::find_if(active_.begin(), active_.end(),
-                         [&](const auto& j) { return j.get() == priv; });
+  auto it =
+      std::find_if(active_.begin(), active_.end(), [&](const auto& j) { return j.get() == priv; });
   if (it == active_.end()) return;  // cannot happen
   std::unique_ptr<Job> job = std::move(*it);
   active_.erase(it);
@@ -837,10 +798,8 @@ void HttpClient::Impl::OnDone(CURL* easy, CURLcode code) {
 
 absl::Status HttpClient::Impl::TransportError(const Job& job, CURLcode code,
                                               long verify_result) const {
-  std::string detail =
-      job.error[0] != '\0' ? std::string(job.error) : curl_easy_strerror(code);
-  std::string prefix =
-      absl::StrCat(job.request.method, " ", job.redacted_url, ": ");
+  std::string detail = job.error[0] != '\0' ? std::string(job.error) : curl_easy_strerror(code);
+  std::string prefix = absl::StrCat(job.request.method, " ", job.redacted_url, ": ");
   switch (code) {
     case CURLE_PEER_FAILED_VERIFICATION: {
       std::string why;
@@ -874,17 +833,16 @@ absl::Status HttpClient::Impl::TransportError(const Job& job, CURLcode code,
           why = absl::StrCat("the server certificate was rejected (",
                              X509_verify_cert_error_string(verify_result), ")");
       }
-      return absl::FailedPreconditionError(
-          absl::StrCat(prefix, "TLS: ", why, " [", detail, "]"));
+      return absl::FailedPreconditionError(absl::StrCat(prefix, "TLS: ", why, " [", detail, "]"));
     }
     case CURLE_SSL_CACERT_BADFILE:
-      return absl::FailedPreconditionError(absl::StrCat(
-          prefix, "TLS: cannot load the trust store [", detail, "]"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(prefix, "TLS: cannot load the trust store [", detail, "]"));
     case CURLE_WRITE_ERROR:
       if (job.too_large) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            prefix, "the response is larger than max_response_bytes (",
-            options_.max_response_bytes, ")"));
+        return absl::ResourceExhaustedError(
+            absl::StrCat(prefix, "the response is larger than max_response_bytes (",
+                         options_.max_response_bytes, ")"));
       }
       break;
     case CURLE_URL_MALFORMAT:
@@ -895,36 +853,31 @@ absl::Status HttpClient::Impl::TransportError(const Job& job, CURLcode code,
       return absl::UnavailableError(
           absl::StrCat(prefix, "cannot resolve the host name [", detail, "]"));
     case CURLE_COULDNT_CONNECT:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "cannot connect [", detail, "]"));
+      return absl::UnavailableError(absl::StrCat(prefix, "cannot connect [", detail, "]"));
     case CURLE_OPERATION_TIMEDOUT:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "timed out [", detail, "]"));
+      return absl::UnavailableError(absl::StrCat(prefix, "timed out [", detail, "]"));
     case CURLE_SSL_CONNECT_ERROR:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "TLS handshake failed [", detail, "]"));
+      return absl::UnavailableError(absl::StrCat(prefix, "TLS handshake failed [", detail, "]"));
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
-      return absl::UnavailableError(absl::StrCat(
-          prefix, "the connection was closed or reset [", detail, "]"));
+      return absl::UnavailableError(
+          absl::StrCat(prefix, "the connection was closed or reset [", detail, "]"));
     default:
       break;
   }
   return absl::UnavailableError(absl::StrCat(prefix, detail));
 }
 
-void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job,
-                                          CURLcode code, long verify_result,
-                                          absl::Duration now) {
+void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job, CURLcode code,
+                                          long verify_result, absl::Duration now) {
   ++transport_errors_;
   job->lane->rate.OnFailed(now, job->probe);
   absl::Status error = TransportError(*job, code, verify_result);
-  Log(LogLevel::kDebug,
-      absl::StrCat("< ", job->request.method, " ", job->redacted_url,
-                   " failed after ", ShowDuration(now - job->started),
-                   " (attempt ", job->attempts, "): ", error.message()));
+  Log(LogLevel::kDebug, absl::StrCat("< ", job->request.method, " ", job->redacted_url,
+                                     " failed after ", ShowDuration(now - job->started),
+                                     " (attempt ", job->attempts, "): ", error.message()));
   if (!job->request.idempotent || !IsRetryableCurlCode(code)) {
     Finish(std::move(job), error);
     return;
@@ -934,8 +887,7 @@ void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job,
   });
 }
 
-void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status,
-                                  absl::Duration now) {
+void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status, absl::Duration now) {
   // OnBody grows the body in steps of at least 4 KiB, and the headers'
   // vector doubles; a SendAll of 5000 secret reads (about 400 bytes and 17
   // headers each) holds every answer until the last one, so the slack would
@@ -948,8 +900,7 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status,
     body.swap(fitted);
   }
   job->response_headers.shrink_to_fit();
-  HttpResponse response(status, std::move(job->response_headers),
-                        std::move(job->response_body));
+  HttpResponse response(status, std::move(job->response_headers), std::move(job->response_body));
   response.peer_certificates_pem = std::move(job->peer_certificates_pem);
   job->response_headers = HttpHeaders();
   std::optional<absl::Duration> server_delay;
@@ -964,36 +915,31 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status,
     if (server_delay.has_value()) {
       // A request asked to wait longer than max_retry_after fails; the host
       // is not blocked beyond that either.
-      pause = std::min(*server_delay, options_.retry.max_retry_after) *
-              options_.time_scale;
+      pause = std::min(*server_delay, options_.retry.max_retry_after) * options_.time_scale;
     }
     lane.rate.OnThrottled(now, job->probe, pause);
     if (!was_throttled) {
       Log(LogLevel::kWarning,
-          absl::StrCat("throttled by ", job->lane_key, " (429 on ",
-                       job->request.method, " ", job->redacted_url,
-                       "): pausing requests to this host"));
+          absl::StrCat("throttled by ", job->lane_key, " (429 on ", job->request.method, " ",
+                       job->redacted_url, "): pausing requests to this host"));
     }
   } else {
     lane.rate.OnProcessed(now, job->probe);
-    if (lane.rate.rate() != lane.logged_rate && !lane.rate.throttled() &&
-        job->probe) {
+    if (lane.rate.rate() != lane.logged_rate && !lane.rate.throttled() && job->probe) {
       lane.logged_rate = lane.rate.rate();
-      Log(LogLevel::kInfo,
-          absl::StrFormat("%s accepts requests again: pacing at %.1f "
-                          "requests/s",
-                          job->lane_key, lane.logged_rate));
+      Log(LogLevel::kInfo, absl::StrFormat("%s accepts requests again: pacing at %.1f "
+                                           "requests/s",
+                                           job->lane_key, lane.logged_rate));
     }
   }
   if (options_.log) {
     absl::string_view reason = ReasonPhrase(status);
-    std::string line = absl::StrCat(
-        "< ", status, reason.empty() ? "" : " ", reason, " ",
-        job->request.method, " ", job->redacted_url, " (",
-        ShowDuration(now - job->started), ", attempt ", job->attempts, ")");
+    std::string line =
+        absl::StrCat("< ", status, reason.empty() ? "" : " ", reason, " ", job->request.method, " ",
+                     job->redacted_url, " (", ShowDuration(now - job->started), ", attempt ",
+                     job->attempts, ")");
     if (!response.body.empty()) {
-      absl::StrAppend(&line, " body: (", response.body.size(),
-                      " bytes, redacted)");
+      absl::StrAppend(&line, " body: (", response.body.size(), " bytes, redacted)");
     }
     Log(LogLevel::kDebug, line);
   }
@@ -1005,32 +951,26 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status,
   const std::string method = job->request.method;
   const std::string url = job->request.url;
   Retry(std::move(job), now, status, server_delay,
-        [&](absl::string_view suffix) {
-          return HttpErrorToStatus(method, url, response, suffix);
-        });
+        [&](absl::string_view suffix) { return HttpErrorToStatus(method, url, response, suffix); });
 }
 
-void HttpClient::Impl::Retry(
-    std::unique_ptr<Job> job, absl::Duration now, int status,
-    std::optional<absl::Duration> server_delay,
-    const std::function<absl::Status(absl::string_view)>& error) {
+void HttpClient::Impl::Retry(std::unique_ptr<Job> job, absl::Duration now, int status,
+                             std::optional<absl::Duration> server_delay,
+                             const std::function<absl::Status(absl::string_view)>& error) {
   const RetryPolicy& policy = options_.retry;
   // Each error is made before `job` is moved into Finish: in
   // Finish(std::move(job), error(... job->attempts ...)) the parameter may
   // be move-constructed first (clang does), leaving job null (UBSan).
   if (job->attempts >= policy.max_attempts) {
-    absl::Status gave_up =
-        error(absl::StrCat(" (gave up after ", job->attempts,
-                           job->attempts == 1 ? " attempt)" : " attempts)"));
+    absl::Status gave_up = error(absl::StrCat(" (gave up after ", job->attempts,
+                                              job->attempts == 1 ? " attempt)" : " attempts)"));
     Finish(std::move(job), std::move(gave_up));
     return;
   }
   if (server_delay.has_value() && *server_delay > policy.max_retry_after) {
-    Finish(
-        std::move(job),
-        error(absl::StrCat(" (the server asked to retry after ",
-                           ShowDuration(*server_delay), ", more than the ",
-                           ShowDuration(policy.max_retry_after), " allowed)")));
+    Finish(std::move(job), error(absl::StrCat(" (the server asked to retry after ",
+                                              ShowDuration(*server_delay), ", more than the ",
+                                              ShowDuration(policy.max_retry_after), " allowed)")));
     return;
   }
   if (!budget_.TryAcquire()) {
@@ -1041,11 +981,10 @@ void HttpClient::Impl::Retry(
     Finish(std::move(job), std::move(exhausted));
     return;
   }
-  absl::Duration delay =
-      server_delay.has_value()
-          ? *server_delay
-          : BackoffDelay(policy, job->attempts, status == 429,
-                         std::uniform_real_distribution<double>(0, 1)(rng_));
+  absl::Duration delay = server_delay.has_value()
+                             ? *server_delay
+                             : BackoffDelay(policy, job->attempts, status == 429,
+                                            std::uniform_real_distribution<double>(0, 1)(rng_));
   ++retries_;
   if (options_.on_retry) {
     RetryEvent event;
@@ -1057,20 +996,17 @@ void HttpClient::Impl::Retry(
     event.server_delay = server_delay.has_value();
     options_.on_retry(event);
   }
-  Log(LogLevel::kInfo,
-      absl::StrCat(
-          "retrying ", job->request.method, " ", job->redacted_url, " in ",
-          ShowDuration(delay), " after ",
-          status == 0 ? std::string("a transport failure")
-                      : absl::StrCat(status, " ", ReasonPhrase(status)),
-          server_delay.has_value() ? " (Retry-After)" : "", " (attempt ",
-          job->attempts + 1, "/", policy.max_attempts, ")"));
+  Log(LogLevel::kInfo, absl::StrCat("retrying ", job->request.method, " ", job->redacted_url,
+                                    " in ", ShowDuration(delay), " after ",
+                                    status == 0 ? std::string("a transport failure")
+                                                : absl::StrCat(status, " ", ReasonPhrase(status)),
+                                    server_delay.has_value() ? " (Retry-After)" : "", " (attempt ",
+                                    job->attempts + 1, "/", policy.max_attempts, ")"));
   job->ready_at = now + delay * options_.time_scale;
   Enqueue(std::move(job));
 }
 
-void HttpClient::Impl::Finish(std::unique_ptr<Job> job,
-                              absl::StatusOr<HttpResponse> result) {
+void HttpClient::Impl::Finish(std::unique_ptr<Job> job, absl::StatusOr<HttpResponse> result) {
   Batch& batch = *job->batch;
   std::lock_guard<std::mutex> lock(batch.mu);
   batch.results[job->index] = std::move(result);
@@ -1088,9 +1024,8 @@ void HttpClient::Impl::CancelAll() {
   }
   active_.clear();
   for (auto& job : waiting_) {
-    std::string message =
-        absl::StrCat(job->request.method, " ", job->redacted_url,
-                     ": the HTTP client was shut down");
+    std::string message = absl::StrCat(job->request.method, " ", job->redacted_url,
+                                       ": the HTTP client was shut down");
     Finish(std::move(job), absl::CancelledError(message));
   }
   waiting_.clear();
@@ -1101,8 +1036,7 @@ void HttpClient::Impl::CancelAll() {
 HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::~HttpClient() = default;
 
-absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
-    HttpClientOptions options) {
+absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
@@ -1114,8 +1048,7 @@ absl::StatusOr<HttpResponse> HttpClient::Send(HttpRequest request) {
   return std::move(impl_->SendAll(std::move(one))[0]);
 }
 
-std::vector<absl::StatusOr<HttpResponse>> HttpClient::SendAll(
-    std::vector<HttpRequest> requests) {
+std::vector<absl::StatusOr<HttpResponse>> HttpClient::SendAll(std::vector<HttpRequest> requests) {
   return impl_->SendAll(std::move(requests));
 }
 

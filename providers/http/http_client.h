@@ -34,7 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
+#include "base/clock.h"
 #include "providers/http/http_message.h"
 #include "providers/http/rate_controller.h"
 #include "providers/http/retry.h"
@@ -56,10 +56,10 @@ using LogSink = std::function<void(LogLevel level, absl::string_view message)>;
 // One retry decision, for observers (tests, progress reporting).
 struct RetryEvent {
   std::string method;
-  std::string url;       // redacted
-  int attempt = 0;       // the attempt that failed, 1 = the first
-  int status = 0;        // its HTTP status; 0 for a transport failure
-  absl::Duration delay;  // wait before the next attempt (before time_scale)
+  std::string url;            // redacted
+  int attempt = 0;            // the attempt that failed, 1 = the first
+  int status = 0;             // its HTTP status; 0 for a transport failure
+  absl::Duration delay;       // wait before the next attempt (before time_scale)
   bool server_delay = false;  // the delay came from Retry-After
 };
 
@@ -124,24 +124,21 @@ class HttpSender {
   // the method and the redacted URL.
   virtual absl::StatusOr<HttpResponse> Send(HttpRequest request) = 0;
   // Runs the requests concurrently; results in request order.
-  virtual std::vector<absl::StatusOr<HttpResponse>> SendAll(
-      std::vector<HttpRequest> requests) = 0;
+  virtual std::vector<absl::StatusOr<HttpResponse>> SendAll(std::vector<HttpRequest> requests) = 0;
 };
 
 class HttpClient : public HttpSender {
  public:
   // Fails when a CA bundle cannot be read or holds no certificate, or
   // libcurl cannot be initialised.
-  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(
-      HttpClientOptions options = {});
+  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(HttpClientOptions options = {});
   // Waits for the I/O thread; requests still queued fail with Cancelled.
   ~HttpClient() override;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
   absl::StatusOr<HttpResponse> Send(HttpRequest request) override;
-  std::vector<absl::StatusOr<HttpResponse>> SendAll(
-      std::vector<HttpRequest> requests) override;
+  std::vector<absl::StatusOr<HttpResponse>> SendAll(std::vector<HttpRequest> requests) override;
 
   // Counters since creation.
   struct Stats {

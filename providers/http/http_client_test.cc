@@ -29,8 +29,7 @@ using testing::Json;
 using testing::TestCa;
 using Answer = HttpsTestServer::Response;
 
-std::unique_ptr<HttpsTestServer> StartServer(
-    HttpsTestServer::Options options = {}) {
+std::unique_ptr<HttpsTestServer> StartServer(HttpsTestServer::Options options = {}) {
   auto server = HttpsTestServer::Start(std::move(options));
   REQUIRE_MESSAGE(server.ok(), server.status().ToString());
   return *std::move(server);
@@ -83,8 +82,7 @@ TEST_CASE("GET, PUT, POST, DELETE and HEAD reach the server") {
   auto server = StartServer();
   server->Handle("*", "/echo", [](const HttpsTestServer::Request& r) {
     Answer a = Json(r.method == "PUT" ? 201 : 200,
-                    absl::StrCat(R"({"method":")", r.method, R"(","body":")",
-                                 r.body, R"("})"));
+                    absl::StrCat(R"({"method":")", r.method, R"(","body":")", r.body, R"("})"));
     a.headers.push_back({"X-Request-Header", r.Header("x-custom")});
     a.headers.push_back({"X-Content-Type", r.Header("content-type")});
     a.headers.push_back({"X-User-Agent", r.Header("user-agent")});
@@ -109,8 +107,8 @@ TEST_CASE("GET, PUT, POST, DELETE and HEAD reach the server") {
   CHECK(r->body == R"({"method":"PUT","body":"{"value":1}"})");
   CHECK(r->Header("x-content-type") == "application/json");
 
-  r = client->Send(Post(server->Url("/echo"), Secret("a=b&c=d"),
-                        "application/x-www-form-urlencoded"));
+  r = client->Send(
+      Post(server->Url("/echo"), Secret("a=b&c=d"), "application/x-www-form-urlencoded"));
   REQUIRE(r.ok());
   CHECK(r->body == R"({"method":"POST","body":"a=b&c=d"})");
   CHECK(r->Header("x-content-type") == "application/x-www-form-urlencoded");
@@ -140,8 +138,7 @@ TEST_CASE("GET, PUT, POST, DELETE and HEAD reach the server") {
   r = client->Send(Get(server->Url("/missing")));
   REQUIRE(r.ok());
   CHECK(r->status == 404);
-  CHECK(HttpErrorToStatus(Get(server->Url("/missing")), *r).code() ==
-        absl::StatusCode::kNotFound);
+  CHECK(HttpErrorToStatus(Get(server->Url("/missing")), *r).code() == absl::StatusCode::kNotFound);
 }
 
 TEST_CASE("invalid requests are refused before sending") {
@@ -157,8 +154,7 @@ TEST_CASE("invalid requests are refused before sending") {
   CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
   HttpRequest lower = Get(server->Url("/x"));
   lower.method = "get";
-  CHECK(client->Send(std::move(lower)).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(client->Send(std::move(lower)).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(server->RequestCount() == 0);
 }
 
@@ -203,10 +199,9 @@ TEST_CASE("TLS: a server whose CA is not trusted is refused") {
   auto r = client->Send(Get(server->Url("/x?sig=abc")));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(absl::StartsWith(
-      r.status().message(),
-      absl::StrCat("GET ", server->Url("/x?sig=REDACTED"),
-                   ": TLS: the server certificate is not trusted")));
+  CHECK(absl::StartsWith(r.status().message(),
+                         absl::StrCat("GET ", server->Url("/x?sig=REDACTED"),
+                                      ": TLS: the server certificate is not trusted")));
   CHECK(server->RequestCount() == 0);
 
   // Another CA does not help.
@@ -244,12 +239,10 @@ TEST_CASE("TLS: the CA can come from a file, alone or with the system store") {
   CHECK(absl::StrContains(client.status().message(), "nope.pem"));
   HttpClientOptions garbage;
   garbage.ca_bundle_pem = "not a certificate";
-  CHECK(HttpClient::Create(garbage).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(HttpClient::Create(garbage).status().code() == absl::StatusCode::kInvalidArgument);
   HttpClientOptions nothing;
   nothing.trust_system_store = false;
-  CHECK(HttpClient::Create(nothing).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(HttpClient::Create(nothing).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("TLS: a certificate for another host name is refused") {
@@ -263,9 +256,8 @@ TEST_CASE("TLS: a certificate for another host name is refused") {
     auto r = client->Send(Get(server->Url("/x", host)));
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
-    CHECK(absl::StrContains(
-        r.status().message(),
-        "TLS: the server certificate is not issued for this host name"));
+    CHECK(absl::StrContains(r.status().message(),
+                            "TLS: the server certificate is not issued for this host name"));
     CHECK(absl::StrContains(r.status().message(), server->Url("/x", host)));
   }
   CHECK(server->RequestCount() == 0);
@@ -280,8 +272,7 @@ TEST_CASE("TLS: an expired certificate is refused") {
   auto r = client->Send(Get(server->Url("/x")));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(absl::StrContains(r.status().message(),
-                          "TLS: the server certificate has expired"));
+  CHECK(absl::StrContains(r.status().message(), "TLS: the server certificate has expired"));
 }
 
 TEST_CASE("SendAll runs requests concurrently, results in order") {
@@ -358,8 +349,7 @@ TEST_CASE("connections are kept alive and reused") {
   server->Handle("PUT", "/x", [](const auto&) { return Json(200, "{}"); });
   auto client = MakeClient(OptionsFor(*server));
   for (int i = 0; i < 20; ++i) {
-    auto r = client->Send(i % 2 ? Get(server->Url("/x"))
-                                : Put(server->Url("/x"), Secret("{}")));
+    auto r = client->Send(i % 2 ? Get(server->Url("/x")) : Put(server->Url("/x"), Secret("{}")));
     REQUIRE(r.ok());
   }
   CHECK(server->RequestCount() == 20);
@@ -384,9 +374,8 @@ TEST_CASE("connections are kept alive and reused") {
 
 TEST_CASE("several threads share one client") {
   auto server = StartServer();
-  server->Handle("GET", "/x", [](const HttpsTestServer::Request& r) {
-    return Json(200, r.Param("t"));
-  });
+  server->Handle("GET", "/x",
+                 [](const HttpsTestServer::Request& r) { return Json(200, r.Param("t")); });
   auto client = MakeClient(OptionsFor(*server));
   std::atomic<int> good{0};
   std::vector<std::thread> threads;
@@ -404,8 +393,7 @@ TEST_CASE("several threads share one client") {
 
 TEST_CASE("503 is retried, then succeeds") {
   auto server = StartServer();
-  server->Script("GET", "/x", {testing::Status(503), testing::Status(503)},
-                 Json(200, "ok"));
+  server->Script("GET", "/x", {testing::Status(503), testing::Status(503)}, Json(200, "ok"));
   Recorder rec;
   HttpClientOptions options = OptionsFor(*server);
   rec.Attach(options);
@@ -463,18 +451,15 @@ TEST_CASE("Retry-After in seconds and as an HTTP-date is honoured") {
   r = client->Send(Get(server->Url("/long")));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kUnavailable);
-  CHECK(absl::StrContains(r.status().message(),
-                          "the server asked to retry after 3600.0 s"));
+  CHECK(absl::StrContains(r.status().message(), "the server asked to retry after 3600.0 s"));
   CHECK(server->RequestCount("GET", "/long") == 1);
 }
 
 TEST_CASE("429 without Retry-After backs off 1, 2, 4, 8, 16 s") {
   auto server = StartServer();
   Answer throttled = ErrorJson(
-      429, "Throttled",
-      "Request was not processed because too many requests were received.");
-  server->Script("GET", "/x",
-                 {throttled, throttled, throttled, throttled, throttled},
+      429, "Throttled", "Request was not processed because too many requests were received.");
+  server->Script("GET", "/x", {throttled, throttled, throttled, throttled, throttled},
                  Json(200, "{}"));
   Recorder rec;
   HttpClientOptions options = OptionsFor(*server);
@@ -520,8 +505,8 @@ TEST_CASE("exhausted retries name the request, status, code and message") {
   HttpClientOptions options = OptionsFor(*server);
   options.retry.max_attempts = 3;
   auto client = MakeClient(options);
-  auto r = client->Send(Get(server->Url(
-      "/secrets/admin?api-version=7.4&client_secret=hunter2&$skiptoken=abc")));
+  auto r = client->Send(
+      Get(server->Url("/secrets/admin?api-version=7.4&client_secret=hunter2&$skiptoken=abc")));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kUnavailable);
   CHECK(r.status().message() ==
@@ -595,18 +580,16 @@ TEST_CASE("service errors through the wire: Key Vault, ARM, OAuth") {
                           "template validation failed."));
 
   Secret form = FormEncode({{"client_secret", "hunter2"}});
-  HttpRequest token = Post(server->Url("/token"), form.Clone(),
-                           "application/x-www-form-urlencoded");
-  r = client->Send(Post(server->Url("/token"), std::move(form),
-                        "application/x-www-form-urlencoded"));
+  HttpRequest token =
+      Post(server->Url("/token"), form.Clone(), "application/x-www-form-urlencoded");
+  r = client->Send(
+      Post(server->Url("/token"), std::move(form), "application/x-www-form-urlencoded"));
   REQUIRE(r.ok());
   st = HttpErrorToStatus(token, *r);
   CHECK(st.code() == absl::StatusCode::kUnauthenticated);
-  CHECK(
-      st.message() ==
-      absl::StrCat("POST ", server->Url("/token"),
-                   ": 401 Unauthorized (code: invalid_client): AADSTS7000215: "
-                   "Invalid client secret provided."));
+  CHECK(st.message() == absl::StrCat("POST ", server->Url("/token"),
+                                     ": 401 Unauthorized (code: invalid_client): AADSTS7000215: "
+                                     "Invalid client secret provided."));
 }
 
 TEST_CASE("a dropped connection is retried for idempotent requests only") {
@@ -629,8 +612,7 @@ TEST_CASE("a dropped connection is retried for idempotent requests only") {
   r = client->Send(Post(server->Url("/x"), Secret("{}")));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == absl::StatusCode::kUnavailable);
-  CHECK(absl::StartsWith(r.status().message(),
-                         absl::StrCat("POST ", server->Url("/x"), ": ")));
+  CHECK(absl::StartsWith(r.status().message(), absl::StrCat("POST ", server->Url("/x"), ": ")));
   CHECK(server->RequestCount("POST", "/x") == 1);
 }
 
@@ -686,25 +668,22 @@ TEST_CASE("logs show requests but never credentials or bodies") {
   auto server = StartServer();
   server->Script("PUT", "/secrets/admin", {testing::Status(503)},
                  Json(200, R"({"value":"SECRET-IN-RESPONSE"})"));
-  server->Script(
-      "POST", "/token", {},
-      Json(401, R"({"error":"invalid_client","error_description":"bad"})"));
+  server->Script("POST", "/token", {},
+                 Json(401, R"({"error":"invalid_client","error_description":"bad"})"));
   Recorder rec;
   HttpClientOptions options = OptionsFor(*server);
   rec.Attach(options);
   auto client = MakeClient(options);
-  HttpRequest put = Put(
-      server->Url("/secrets/admin?api-version=7.4&client_secret=SECRET-IN-URL"),
-      Secret(R"({"value":"SECRET-IN-BODY"})"));
+  HttpRequest put = Put(server->Url("/secrets/admin?api-version=7.4&client_secret=SECRET-IN-URL"),
+                        Secret(R"({"value":"SECRET-IN-BODY"})"));
   put.headers.push_back({"Authorization", "Bearer SECRET-TOKEN"});
   put.headers.push_back({"x-ms-client-request-id", "req-1"});
   auto r = client->Send(std::move(put));
   REQUIRE(r.ok());
   CHECK(r->status == 200);
-  Secret form = FormEncode(
-      {{"client_id", "app"}, {"client_secret", "SECRET-CLIENT-SECRET"}});
-  r = client->Send(Post(server->Url("/token"), std::move(form),
-                        "application/x-www-form-urlencoded"));
+  Secret form = FormEncode({{"client_id", "app"}, {"client_secret", "SECRET-CLIENT-SECRET"}});
+  r = client->Send(
+      Post(server->Url("/token"), std::move(form), "application/x-www-form-urlencoded"));
   REQUIRE(r.ok());
   // An error on a URL with a credential.
   auto bad = client->Send(Get("https://127.0.0.1:1/x?sig=SECRET-SIG"));
@@ -714,13 +693,12 @@ TEST_CASE("logs show requests but never credentials or bodies") {
   std::string logs = rec.AllLogs();
   INFO(logs);
   CHECK_FALSE(absl::StrContains(logs, "SECRET"));
-  CHECK(absl::StrContains(
-      logs, absl::StrCat("debug: > PUT ",
-                         server->Url("/secrets/admin?api-version=7.4&"
-                                     "client_secret=REDACTED"),
-                         " (attempt 1/6) [Content-Type: application/json, "
-                         "Authorization: (redacted), x-ms-client-request-id: "
-                         "req-1] body: (26 bytes, redacted)")));
+  CHECK(absl::StrContains(logs, absl::StrCat("debug: > PUT ",
+                                             server->Url("/secrets/admin?api-version=7.4&"
+                                                         "client_secret=REDACTED"),
+                                             " (attempt 1/6) [Content-Type: application/json, "
+                                             "Authorization: (redacted), x-ms-client-request-id: "
+                                             "req-1] body: (26 bytes, redacted)")));
   CHECK(absl::StrContains(logs, "debug: < 503 Service Unavailable PUT "));
   CHECK(absl::StrContains(logs, "info: retrying PUT "));
   CHECK(absl::StrContains(logs, "debug: < 200 OK PUT "));
@@ -753,8 +731,7 @@ TEST_CASE("proxies come from the environment") {
     (void)!write(conn, answer.data(), answer.size());
     close(conn);
   });
-  setenv("https_proxy", absl::StrCat("http://127.0.0.1:", proxy_port).c_str(),
-         1);
+  setenv("https_proxy", absl::StrCat("http://127.0.0.1:", proxy_port).c_str(), 1);
   setenv("no_proxy", "", 1);
   HttpClientOptions options;
   options.retry.max_attempts = 1;
@@ -772,8 +749,7 @@ TEST_CASE("proxies come from the environment") {
 // sliding `window`; beyond that 429 Throttled without Retry-After (429s do
 // not count, as in Key Vault).
 struct SlidingWindowLimit {
-  SlidingWindowLimit(int limit, absl::Duration window)
-      : limit(limit), window(window) {}
+  SlidingWindowLimit(int limit, absl::Duration window) : limit(limit), window(window) {}
   int limit;
   absl::Duration window;
   std::mutex mu;
@@ -802,8 +778,7 @@ TEST_CASE("throttling: the client adapts its rate to the server's limit") {
   // the client's waits scaled by 0.1 to match.
   auto server = StartServer();
   SlidingWindowLimit limit(30, absl::Seconds(1));
-  server->Handle("PUT", "/secrets/s",
-                 [&](const auto&) { return limit.Handle(); });
+  server->Handle("PUT", "/secrets/s", [&](const auto&) { return limit.Handle(); });
   HttpClientOptions options = OptionsFor(*server);
   options.time_scale = 0.1;
   Recorder rec;
@@ -824,10 +799,10 @@ TEST_CASE("throttling: the client adapts its rate to the server's limit") {
   double ideal = n / 30.0;
   int sent = server->RequestCount();
   double share = static_cast<double>(limit.throttled) / sent;
-  MESSAGE(absl::StrFormat(
-      "%d writes at 30/s: %.2f s (ideal %.2f s, %.2fx), %d sent, %d 429s "
-      "(%.1f%%)",
-      n, took, ideal, took / ideal, sent, limit.throttled, share * 100));
+  MESSAGE(
+      absl::StrFormat("%d writes at 30/s: %.2f s (ideal %.2f s, %.2fx), %d sent, %d 429s "
+                      "(%.1f%%)",
+                      n, took, ideal, took / ideal, sent, limit.throttled, share * 100));
   // Generous bounds: this is a shared 2-core machine, not a benchmark (the
   // simulations in rate_controller_test.cc check the policy against Key
   // Vault's numbers). The 429s all come from the first pause: the requests

@@ -219,11 +219,9 @@ absl::string_view ReasonPhrase(int status) {
 }
 
 absl::Status HttpErrorToStatus(absl::string_view method, absl::string_view url,
-                               const HttpResponse& response,
-                               absl::string_view suffix) {
+                               const HttpResponse& response, absl::string_view suffix) {
   ServiceError error = ParseServiceError(response.body);
-  std::string message =
-      absl::StrCat(method, " ", RedactUrl(url), ": ", response.status);
+  std::string message = absl::StrCat(method, " ", RedactUrl(url), ": ", response.status);
   absl::string_view reason = ReasonPhrase(response.status);
   if (!reason.empty()) absl::StrAppend(&message, " ", reason);
   if (!error.code.empty()) {
@@ -237,24 +235,21 @@ absl::Status HttpErrorToStatus(absl::string_view method, absl::string_view url,
   absl::StrAppend(&message, suffix);
   absl::Status status(CodeForStatus(response.status), message);
   status.SetPayload(kStatusPayload, absl::Cord(absl::StrCat(response.status)));
-  if (!error.code.empty())
-    status.SetPayload(kCodePayload, absl::Cord(error.code));
+  if (!error.code.empty()) status.SetPayload(kCodePayload, absl::Cord(error.code));
   if (!error.inner_code.empty()) {
     status.SetPayload(kInnerCodePayload, absl::Cord(error.inner_code));
   }
   return status;
 }
 
-absl::Status HttpErrorToStatus(const HttpRequest& request,
-                               const HttpResponse& response) {
+absl::Status HttpErrorToStatus(const HttpRequest& request, const HttpResponse& response) {
   return HttpErrorToStatus(request.method, request.url, response);
 }
 
 int HttpStatusOf(const absl::Status& status) {
   auto payload = status.GetPayload(kStatusPayload);
   int value = 0;
-  if (!payload.has_value() ||
-      !absl::SimpleAtoi(std::string(*payload), &value)) {
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &value)) {
     return 0;
   }
   return value;

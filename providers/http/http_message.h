@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::http {
 
@@ -58,10 +58,8 @@ struct HttpRequest {
 // definition, POST is not.
 HttpRequest Get(std::string url);
 HttpRequest Delete(std::string url);
-HttpRequest Put(std::string url, Secret body,
-                absl::string_view content_type = "application/json");
-HttpRequest Post(std::string url, Secret body,
-                 absl::string_view content_type = "application/json");
+HttpRequest Put(std::string url, Secret body, absl::string_view content_type = "application/json");
+HttpRequest Post(std::string url, Secret body, absl::string_view content_type = "application/json");
 
 // A response as received. Any status (including 404 or 500) is a response;
 // only transport failures are errors at this layer.
@@ -112,12 +110,10 @@ absl::string_view ReasonPhrase(int status);
 //   GET https://kv.vault.localhost:8443/secrets/admin: 403 Forbidden
 //   (code: ForbiddenByPolicy): Access denied
 // The status carries payloads readable with HttpStatusOf / ServiceCodeOf.
-absl::Status HttpErrorToStatus(const HttpRequest& request,
-                               const HttpResponse& response);
+absl::Status HttpErrorToStatus(const HttpRequest& request, const HttpResponse& response);
 // The same from the parts (the client uses it for its final retry error).
 absl::Status HttpErrorToStatus(absl::string_view method, absl::string_view url,
-                               const HttpResponse& response,
-                               absl::string_view suffix = "");
+                               const HttpResponse& response, absl::string_view suffix = "");
 
 // The HTTP status behind an error made by HttpErrorToStatus (0 if none).
 int HttpStatusOf(const absl::Status& status);

@@ -10,8 +10,7 @@ HttpResponse Response(int status, std::string body) {
 }
 
 TEST_CASE("HttpResponse header lookup is case-insensitive") {
-  HttpResponse r(
-      200, {{"Content-Type", "application/json"}, {"Retry-After", "3"}}, "{}");
+  HttpResponse r(200, {{"Content-Type", "application/json"}, {"Retry-After", "3"}}, "{}");
   CHECK(r.Header("content-type") == "application/json");
   CHECK(r.Header("RETRY-AFTER") == "3");
   CHECK(r.Header("x-missing").empty());
@@ -26,12 +25,10 @@ TEST_CASE("request helpers") {
   HttpRequest get = Get("https://h/x");
   CHECK(get.method == "GET");
   CHECK(get.idempotent);
-  HttpRequest post =
-      Post("https://h/t", Secret("a=b"), "application/x-www-form-urlencoded");
+  HttpRequest post = Post("https://h/t", Secret("a=b"), "application/x-www-form-urlencoded");
   CHECK(post.method == "POST");
   CHECK_FALSE(post.idempotent);
-  CHECK(*post.headers.Find("content-type") ==
-        "application/x-www-form-urlencoded");
+  CHECK(*post.headers.Find("content-type") == "application/x-www-form-urlencoded");
   CHECK(post.body.Reveal() == "a=b");
   CHECK(Put("https://h/x", Secret("{}")).idempotent);
   CHECK(Delete("https://h/x").method == "DELETE");
@@ -42,8 +39,7 @@ TEST_CASE("ParseServiceError: Key Vault, ARM, OAuth, other") {
       R"({"error":{"code":"Conflict","message":"Secret x is currently in a deleted but recoverable state","innererror":{"code":"ObjectIsDeletedButRecoverable"}}})");
   CHECK(kv.code == "Conflict");
   CHECK(kv.inner_code == "ObjectIsDeletedButRecoverable");
-  CHECK(kv.message ==
-        "Secret x is currently in a deleted but recoverable state");
+  CHECK(kv.message == "Secret x is currently in a deleted but recoverable state");
 
   ServiceError arm = ParseServiceError(
       R"({"error":{"code":"InvalidTemplate","message":"Deployment template validation failed","details":[]}})");
@@ -62,13 +58,9 @@ TEST_CASE("ParseServiceError: Key Vault, ARM, OAuth, other") {
 }
 
 TEST_CASE("HttpErrorToStatus maps codes and names the request") {
-  HttpRequest req = Get(
-      "https://kv.vault.localhost:8443/secrets/admin?api-version=7.4&sig=abc");
+  HttpRequest req = Get("https://kv.vault.localhost:8443/secrets/admin?api-version=7.4&sig=abc");
   absl::Status st = HttpErrorToStatus(
-      req,
-      Response(
-          403,
-          R"({"error":{"code":"ForbiddenByPolicy","message":"Access denied"}})"));
+      req, Response(403, R"({"error":{"code":"ForbiddenByPolicy","message":"Access denied"}})"));
   CHECK(st.code() == absl::StatusCode::kPermissionDenied);
   CHECK(st.message() ==
         "GET https://kv.vault.localhost:8443/secrets/admin?api-version=7.4&"
@@ -92,22 +84,17 @@ TEST_CASE("HttpErrorToStatus maps codes and names the request") {
     int status;
     absl::StatusCode code;
   };
-  for (Case c : {Case{400, absl::StatusCode::kInvalidArgument},
-                 Case{401, absl::StatusCode::kUnauthenticated},
-                 Case{403, absl::StatusCode::kPermissionDenied},
-                 Case{404, absl::StatusCode::kNotFound},
-                 Case{409, absl::StatusCode::kFailedPrecondition},
-                 Case{412, absl::StatusCode::kFailedPrecondition},
-                 Case{408, absl::StatusCode::kUnavailable},
-                 Case{429, absl::StatusCode::kUnavailable},
-                 Case{500, absl::StatusCode::kInternal},
-                 Case{501, absl::StatusCode::kUnimplemented},
-                 Case{502, absl::StatusCode::kUnavailable},
-                 Case{503, absl::StatusCode::kUnavailable},
-                 Case{504, absl::StatusCode::kUnavailable},
-                 Case{507, absl::StatusCode::kInternal},
-                 Case{418, absl::StatusCode::kInvalidArgument},
-                 Case{302, absl::StatusCode::kUnknown}}) {
+  for (Case c :
+       {Case{400, absl::StatusCode::kInvalidArgument},
+        Case{401, absl::StatusCode::kUnauthenticated},
+        Case{403, absl::StatusCode::kPermissionDenied}, Case{404, absl::StatusCode::kNotFound},
+        Case{409, absl::StatusCode::kFailedPrecondition},
+        Case{412, absl::StatusCode::kFailedPrecondition}, Case{408, absl::StatusCode::kUnavailable},
+        Case{429, absl::StatusCode::kUnavailable}, Case{500, absl::StatusCode::kInternal},
+        Case{501, absl::StatusCode::kUnimplemented}, Case{502, absl::StatusCode::kUnavailable},
+        Case{503, absl::StatusCode::kUnavailable}, Case{504, absl::StatusCode::kUnavailable},
+        Case{507, absl::StatusCode::kInternal}, Case{418, absl::StatusCode::kInvalidArgument},
+        Case{302, absl::StatusCode::kUnknown}}) {
     CAPTURE(c.status);
     CHECK(HttpErrorToStatus(req, Response(c.status, "")).code() == c.code);
   }
@@ -125,10 +112,8 @@ TEST_CASE("HttpErrorToStatus: OAuth body and bodies that are not quoted") {
         "POST https://login.localhost/t/oauth2/token: 401 Unauthorized (code: "
         "invalid_client): AADSTS7000215: Invalid client secret provided.");
   // A non-JSON body may echo anything: it is not quoted.
-  absl::Status html =
-      HttpErrorToStatus(req, Response(502, "<html>s3cr3t-value</html>"));
-  CHECK(html.message() ==
-        "POST https://login.localhost/t/oauth2/token: 502 Bad Gateway");
+  absl::Status html = HttpErrorToStatus(req, Response(502, "<html>s3cr3t-value</html>"));
+  CHECK(html.message() == "POST https://login.localhost/t/oauth2/token: 502 Bad Gateway");
   CHECK(ServiceCodeOf(html).empty());
   CHECK(HttpStatusOf(absl::InternalError("x")) == 0);
 }

@@ -32,8 +32,7 @@ void RateController::Grow(absl::Duration now) {
   double dt = absl::ToDoubleSeconds(now - last_grow_);
   if (dt <= 0) return;
   if (waited_for_rate_) {
-    rate_ = rate_ * std::pow(1.0 + policy_.increase_per_second, dt) +
-            policy_.min_increase * dt;
+    rate_ = rate_ * std::pow(1.0 + policy_.increase_per_second, dt) + policy_.min_increase * dt;
     if (rate_ > kMaxRate) rate_ = 0;
   }
   waited_for_rate_ = false;
@@ -82,8 +81,8 @@ void RateController::OnStart(absl::Duration now, bool probe) {
 
 absl::Duration RateController::ProbePause() const {
   if (rate_before_throttle_ <= 0) return policy_.probe_interval;
-  absl::Duration pause = Spacing(rate_before_throttle_) * 2 *
-                         std::ldexp(1.0, std::min(failed_probes_, 20));
+  absl::Duration pause =
+      Spacing(rate_before_throttle_) * 2 * std::ldexp(1.0, std::min(failed_probes_, 20));
   return std::min(pause, policy_.probe_interval);
 }
 
@@ -125,8 +124,7 @@ void RateController::OnFailed(absl::Duration now, bool probe) {
 
 void RateController::Resume(absl::Duration now) {
   double seconds = absl::ToDoubleSeconds(now - cycle_start_);
-  double measured =
-      seconds > 0 && std::isfinite(seconds) ? cycle_successes_ / seconds : 0;
+  double measured = seconds > 0 && std::isfinite(seconds) ? cycle_successes_ / seconds : 0;
   double next = measured;
   if (rate_before_throttle_ > 0) {
     // Too short a cycle says little about the server's limit.

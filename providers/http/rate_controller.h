@@ -66,8 +66,7 @@ class RateController {
 
   // Outcomes of a started request (exactly one per OnStart).
   // 429: `retry_after` is the server's (already scaled) wait, if any.
-  void OnThrottled(absl::Duration now, bool probe,
-                   std::optional<absl::Duration> retry_after);
+  void OnThrottled(absl::Duration now, bool probe, std::optional<absl::Duration> retry_after);
   // Any other HTTP answer: the server processed the request.
   void OnProcessed(absl::Duration now, bool probe);
   // Transport failure: says nothing about the rate; a failed probe is

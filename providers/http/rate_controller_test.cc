@@ -86,8 +86,7 @@ TEST_CASE("RateController: pacing spaces requests evenly") {
 enum class Limiter { kSlidingWindow, kFixedWindow, kTokenBucket };
 
 struct Server {
-  Server(Limiter kind, int limit, double window)
-      : kind(kind), limit(limit), window(window) {}
+  Server(Limiter kind, int limit, double window) : kind(kind), limit(limit), window(window) {}
   Limiter kind;
   int limit;      // requests per window (or bucket size)
   double window;  // seconds (token bucket: refills limit/window per s)
@@ -133,8 +132,8 @@ struct SimResult {
 
 // `wake_late`: how long after the controller's retry_at the client's timer
 // actually fires (the HTTP client's poll rounds up to whole milliseconds).
-SimResult Simulate(int n, Server server, int parallelism = 16,
-                   double latency = 0.005, double wake_late = 0) {
+SimResult Simulate(int n, Server server, int parallelism = 16, double latency = 0.005,
+                   double wake_late = 0) {
   if (server.kind == Limiter::kTokenBucket) server.tokens = server.limit;
   RateController lane(RatePolicy{});
   RetryPolicy retry;
@@ -172,8 +171,8 @@ SimResult Simulate(int n, Server server, int parallelism = 16,
         ++finished;
         continue;
       }
-      f.job.ready_at = now + absl::ToDoubleSeconds(BackoffDelay(
-                                 retry, f.job.attempts, true, uniform(rng)));
+      f.job.ready_at =
+          now + absl::ToDoubleSeconds(BackoffDelay(retry, f.job.attempts, true, uniform(rng)));
       // Retries keep their place ahead of fresh requests.
       waiting.insert(waiting.begin(), f.job);
     }
@@ -199,8 +198,7 @@ SimResult Simulate(int n, Server server, int parallelism = 16,
       waiting.erase(waiting.begin() + i);
       ++job.attempts;
       ++result.sent;
-      flight.push(
-          {now + latency, server.Accept(now + latency / 2), d.probe, job});
+      flight.push({now + latency, server.Accept(now + latency / 2), d.probe, job});
     }
     if (!flight.empty()) next = std::min(next, flight.top().done);
     next = std::min(next, paced);
@@ -217,8 +215,7 @@ void Report(const char* name, int n, double ideal, const SimResult& r) {
   INFO(absl::StrFormat(
       "%s: %d requests in %.1f s (ideal %.1f s, %.3fx), %d sent, %d 429s "
       "(%.1f%%), %d failed",
-      name, n, r.seconds, ideal, ratio, r.sent, r.throttled, share * 100,
-      r.failed));
+      name, n, r.seconds, ideal, ratio, r.sent, r.throttled, share * 100, r.failed));
   CHECK(r.failed == 0);
   CHECK(share <= 0.05);
   CHECK(ratio <= 1.15);
@@ -239,8 +236,7 @@ TEST_CASE("simulation: few writes, far away") {
 }
 
 TEST_CASE("simulation: Key Vault reads, 4000 per 10 s sliding window") {
-  auto r =
-      Simulate(12000, Server{Limiter::kSlidingWindow, 4000, 10}, 16, 0.002);
+  auto r = Simulate(12000, Server{Limiter::kSlidingWindow, 4000, 10}, 16, 0.002);
   Report("reads/sliding", 12000, 12000 / 400.0, r);
 }
 
@@ -248,11 +244,9 @@ TEST_CASE("simulation: Key Vault reads, 4000 per 10 s sliding window") {
 // start pushing the next slot back would lose the lateness on every request
 // (at 400/s, 1 ms late per 2.5 ms spacing is a quarter of the rate).
 TEST_CASE("simulation: reads paced by a timer that wakes 1 ms late") {
-  auto r = Simulate(12000, Server{Limiter::kSlidingWindow, 4000, 10}, 16,
-                    0.002, 0.001);
+  auto r = Simulate(12000, Server{Limiter::kSlidingWindow, 4000, 10}, 16, 0.002, 0.001);
   Report("reads/sliding/late timer", 12000, 12000 / 400.0, r);
-  auto w = Simulate(1000, Server{Limiter::kSlidingWindow, 300, 10}, 16, 0.005,
-                    0.001);
+  auto w = Simulate(1000, Server{Limiter::kSlidingWindow, 300, 10}, 16, 0.005, 0.001);
   Report("writes/sliding/late timer", 1000, 1000 / 30.0, w);
 }
 

@@ -24,13 +24,11 @@ bool IsRetryableStatus(int status) {
   return false;
 }
 
-std::optional<absl::Duration> ParseRetryAfter(const HttpHeaders& headers,
-                                              absl::Time now) {
+std::optional<absl::Duration> ParseRetryAfter(const HttpHeaders& headers, absl::Time now) {
   for (const char* name : {"x-ms-retry-after-ms", "retry-after-ms"}) {
     if (const std::string* value = headers.Find(name)) {
       int64_t ms = 0;
-      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*value), &ms) &&
-          ms >= 0) {
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*value), &ms) && ms >= 0) {
         return absl::Milliseconds(ms);
       }
     }
@@ -50,17 +48,14 @@ std::optional<absl::Duration> ParseRetryAfter(const HttpHeaders& headers,
   return std::max(absl::ZeroDuration(), absl::FromTimeT(when) - now);
 }
 
-absl::Duration BackoffDelay(const RetryPolicy& policy, int retry,
-                            bool throttled, double uniform) {
+absl::Duration BackoffDelay(const RetryPolicy& policy, int retry, bool throttled, double uniform) {
   int exponent = std::clamp(retry - 1, 0, 30);
   double factor = std::ldexp(1.0, exponent);
   if (throttled) {
-    absl::Duration base =
-        std::min(policy.max_backoff, policy.throttle_backoff * factor);
+    absl::Duration base = std::min(policy.max_backoff, policy.throttle_backoff * factor);
     return base * (1.0 + policy.throttle_jitter * uniform);
   }
-  absl::Duration cap =
-      std::min(policy.max_backoff, policy.initial_backoff * factor);
+  absl::Duration cap = std::min(policy.max_backoff, policy.initial_backoff * factor);
   return cap * uniform;
 }
 
@@ -70,8 +65,6 @@ bool RetryBudget::TryAcquire() {
   return true;
 }
 
-void RetryBudget::OnSuccess() {
-  tokens_ = std::min(capacity_, tokens_ + refill_);
-}
+void RetryBudget::OnSuccess() { tokens_ = std::min(capacity_, tokens_ + refill_); }
 
 }  // namespace rotor::http

@@ -45,14 +45,12 @@ bool IsRetryableStatus(int status);
 // (milliseconds), else `Retry-After` as delta-seconds or an HTTP-date
 // (relative to `now`; a date in the past means 0). nullopt when absent or
 // unparseable.
-std::optional<absl::Duration> ParseRetryAfter(const HttpHeaders& headers,
-                                              absl::Time now);
+std::optional<absl::Duration> ParseRetryAfter(const HttpHeaders& headers, absl::Time now);
 
 // The wait before retry number `retry` (1 = the first retry) when the server
 // named none. `throttled` selects the 429 schedule. `uniform` is a random
 // number in [0, 1) supplied by the caller (seeded in tests).
-absl::Duration BackoffDelay(const RetryPolicy& policy, int retry,
-                            bool throttled, double uniform);
+absl::Duration BackoffDelay(const RetryPolicy& policy, int retry, bool throttled, double uniform);
 
 // The client-wide budget described in RetryPolicy. Not thread-safe: the
 // client's I/O thread owns it.

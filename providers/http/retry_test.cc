@@ -5,8 +5,7 @@
 namespace rotor::http {
 namespace {
 
-const absl::Time kNow =
-    absl::FromUnixSeconds(1700000000);  // 2023-11-14 22:13:20 UTC
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);  // 2023-11-14 22:13:20 UTC
 
 TEST_CASE("IsRetryableStatus") {
   for (int s : {408, 429, 500, 502, 503, 504}) CHECK(IsRetryableStatus(s));
@@ -17,22 +16,19 @@ TEST_CASE("IsRetryableStatus") {
 
 TEST_CASE("ParseRetryAfter: seconds, HTTP-date, milliseconds") {
   CHECK(ParseRetryAfter({{"Retry-After", "7"}}, kNow) == absl::Seconds(7));
-  CHECK(ParseRetryAfter({{"retry-after", " 0 "}}, kNow) ==
-        absl::ZeroDuration());
-  CHECK(ParseRetryAfter({{"Retry-After", "Tue, 14 Nov 2023 22:13:30 GMT"}},
-                        kNow) == absl::Seconds(10));
+  CHECK(ParseRetryAfter({{"retry-after", " 0 "}}, kNow) == absl::ZeroDuration());
+  CHECK(ParseRetryAfter({{"Retry-After", "Tue, 14 Nov 2023 22:13:30 GMT"}}, kNow) ==
+        absl::Seconds(10));
   // RFC 850 and asctime forms.
-  CHECK(ParseRetryAfter({{"Retry-After", "Tuesday, 14-Nov-23 22:13:25 GMT"}},
-                        kNow) == absl::Seconds(5));
-  CHECK(ParseRetryAfter({{"Retry-After", "Tue Nov 14 22:13:24 2023"}}, kNow) ==
-        absl::Seconds(4));
+  CHECK(ParseRetryAfter({{"Retry-After", "Tuesday, 14-Nov-23 22:13:25 GMT"}}, kNow) ==
+        absl::Seconds(5));
+  CHECK(ParseRetryAfter({{"Retry-After", "Tue Nov 14 22:13:24 2023"}}, kNow) == absl::Seconds(4));
   // In the past: no wait.
-  CHECK(ParseRetryAfter({{"Retry-After", "Tue, 14 Nov 2023 22:00:00 GMT"}},
-                        kNow) == absl::ZeroDuration());
-  CHECK(ParseRetryAfter({{"x-ms-retry-after-ms", "1500"}, {"Retry-After", "9"}},
-                        kNow) == absl::Milliseconds(1500));
-  CHECK(ParseRetryAfter({{"retry-after-ms", "250"}}, kNow) ==
-        absl::Milliseconds(250));
+  CHECK(ParseRetryAfter({{"Retry-After", "Tue, 14 Nov 2023 22:00:00 GMT"}}, kNow) ==
+        absl::ZeroDuration());
+  CHECK(ParseRetryAfter({{"x-ms-retry-after-ms", "1500"}, {"Retry-After", "9"}}, kNow) ==
+        absl::Milliseconds(1500));
+  CHECK(ParseRetryAfter({{"retry-after-ms", "250"}}, kNow) == absl::Milliseconds(250));
   CHECK_FALSE(ParseRetryAfter({}, kNow).has_value());
   CHECK_FALSE(ParseRetryAfter({{"Retry-After", "soon"}}, kNow).has_value());
   CHECK_FALSE(ParseRetryAfter({{"Retry-After", "-3"}}, kNow).has_value());

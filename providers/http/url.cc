@@ -86,14 +86,13 @@ Secret FormEncode(absl::Span<const FormField> fields) {
 
 bool IsSensitiveName(absl::string_view raw_name) {
   std::string name = absl::AsciiStrToLower(UrlDecode(raw_name));
-  static constexpr std::array<absl::string_view, 5> kExact = {
-      "sig", "code", "$skiptoken", "key", "pwd"};
+  static constexpr std::array<absl::string_view, 5> kExact = {"sig", "code", "$skiptoken", "key",
+                                                              "pwd"};
   for (absl::string_view exact : kExact) {
     if (name == exact) return true;
   }
   static constexpr std::array<absl::string_view, 8> kParts = {
-      "secret",    "token",      "signature", "password",
-      "assertion", "credential", "auth",      "cookie"};
+      "secret", "token", "signature", "password", "assertion", "credential", "auth", "cookie"};
   for (absl::string_view part : kParts) {
     if (absl::StrContains(name, part)) return true;
   }
@@ -113,8 +112,7 @@ std::string RedactUrl(absl::string_view url) {
     absl::StrAppend(&out, url.substr(0, authority_start));
     size_t authority_end = url.find_first_of("/?", authority_start);
     if (authority_end == absl::string_view::npos) authority_end = url.size();
-    absl::string_view authority =
-        url.substr(authority_start, authority_end - authority_start);
+    absl::string_view authority = url.substr(authority_start, authority_end - authority_start);
     size_t at = authority.rfind('@');
     if (at != absl::string_view::npos) authority.remove_prefix(at + 1);
     absl::StrAppend(&out, authority);
@@ -125,8 +123,7 @@ std::string RedactUrl(absl::string_view url) {
   if (query_start == absl::string_view::npos) return out;
   out.push_back('?');
   bool first = true;
-  for (absl::string_view param :
-       absl::StrSplit(url.substr(query_start + 1), '&')) {
+  for (absl::string_view param : absl::StrSplit(url.substr(query_start + 1), '&')) {
     if (!first) out.push_back('&');
     first = false;
     size_t eq = param.find('=');

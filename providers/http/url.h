@@ -9,7 +9,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::http {
 

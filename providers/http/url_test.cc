@@ -35,23 +35,21 @@ TEST_CASE("FormEncode builds a Secret body") {
 
 TEST_CASE("IsSensitiveName") {
   for (const char* name :
-       {"client_secret", "CLIENT_SECRET", "sig", "$skiptoken", "%24skiptoken",
-        "access_token", "refresh_token", "client_assertion", "password",
-        "Authorization", "Proxy-Authorization", "x-ms-signature", "code",
-        "Cookie", "key"}) {
+       {"client_secret", "CLIENT_SECRET", "sig", "$skiptoken", "%24skiptoken", "access_token",
+        "refresh_token", "client_assertion", "password", "Authorization", "Proxy-Authorization",
+        "x-ms-signature", "code", "Cookie", "key"}) {
     CAPTURE(name);
     CHECK(IsSensitiveName(name));
   }
-  for (const char* name : {"api-version", "maxresults", "resource", "se", "sv",
-                           "Content-Type", "grant_type", "client_id"}) {
+  for (const char* name : {"api-version", "maxresults", "resource", "se", "sv", "Content-Type",
+                           "grant_type", "client_id"}) {
     CAPTURE(name);
     CHECK_FALSE(IsSensitiveName(name));
   }
 }
 
 TEST_CASE("RedactUrl") {
-  CHECK(RedactUrl(
-            "https://kv.vault.localhost:8443/secrets/admin?api-version=7.4") ==
+  CHECK(RedactUrl("https://kv.vault.localhost:8443/secrets/admin?api-version=7.4") ==
         "https://kv.vault.localhost:8443/secrets/admin?api-version=7.4");
   CHECK(RedactUrl("https://h/x?api-version=7.4&client_secret=s3cr3t") ==
         "https://h/x?api-version=7.4&client_secret=REDACTED");

@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/status_macros.h"
+#include "base/status_context.h"
+#include "base/status_macros.h"
 #include "providers/auth/cloud.h"
+#include "providers/http/checked_write.h"
 #include "providers/http/retry.h"
 #include "providers/http/url.h"
 #include "providers/keyvault/keyvault_codec.h"
@@ -30,13 +31,6 @@ absl::Status Tag(absl::Status status) {
 
 absl::Status ErrorOf(const http::HttpRequest& request, const http::HttpResponse& response) {
   return Tag(http::HttpErrorToStatus(request, response));
-}
-
-absl::Status WithContext(const absl::Status& status, absl::string_view context) {
-  absl::Status out(status.code(), absl::StrCat(context, ": ", status.message()));
-  status.ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
-  return out;
 }
 
 // "reading secret NAME (GET URL)": which read an unusable answer came from
@@ -71,11 +65,6 @@ bool TagsInclude(const std::map<std::string, std::string>& have,
   return true;
 }
 
-double Uniform() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return std::uniform_real_distribution<double>(0, 1)(rng);
-}
-
 }  // namespace
 
 bool IsValidSecretName(absl::string_view name) {
@@ -92,8 +81,8 @@ absl::StatusOr<std::unique_ptr<KeyVaultClient>> KeyVaultClient::Create(
   auto parts = auth::SplitUrl(options.base_url);
   if (!parts.ok() || (parts->scheme != "https" && parts->scheme != "http") ||
       !parts->path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Key Vault URL \"", options.base_url, "\" is not an https:// origin"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Key Vault URL \"", options.base_url, "\" is not an https:// origin"));
   }
   if (options.api_version.empty()) {
     return absl::InvalidArgumentError("the Key Vault api-version is empty");
@@ -121,13 +110,9 @@ void KeyVaultClient::Sleep(absl::Duration d) const {
   if (d > absl::ZeroDuration()) absl::SleepFor(d * options_.time_scale);
 }
 
-absl::Duration KeyVaultClient::Backoff(int attempt) const {
-  absl::Duration d = options_.backoff * static_cast<double>(1LL << std::clamp(attempt - 1, 0, 20));
-  return std::min(d, options_.max_backoff) * (1.0 + 0.2 * Uniform());
-}
-
 void KeyVaultClient::ParallelFor(size_t n, const std::function<void(size_t)>& fn) const {
-  const size_t threads = std::min<size_t>(n, static_cast<size_t>(std::max(1, options_.parallelism)));
+  const size_t threads =
+      std::min<size_t>(n, static_cast<size_t>(std::max(1, options_.parallelism)));
   if (threads <= 1) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
@@ -187,8 +172,7 @@ absl::Status KeyVaultClient::ForEachPage(
   std::set<std::string> seen;
   for (int page = 0;; ++page) {
     if (page >= options_.max_pages) {
-      return absl::InternalError(
-          absl::StrCat(what, ": more than ", options_.max_pages, " pages"));
+      return absl::InternalError(absl::StrCat(what, ": more than ", options_.max_pages, " pages"));
     }
     http::HttpRequest r = http::Get(url);
     r.headers.emplace_back("Accept", "application/json");
@@ -207,7 +191,8 @@ absl::Status KeyVaultClient::ForEachPage(
   }
 }
 
-absl::StatusOr<SecretBundle> KeyVaultClient::ParseBundleResponse(const http::HttpResponse& response) {
+absl::StatusOr<SecretBundle> KeyVaultClient::ParseBundleResponse(
+    const http::HttpResponse& response) {
   ASSIGN_OR_RETURN(ParsedBundle parsed, ParseSecretBundle(response.body));
   if (!parsed.has_value) return absl::InternalError("the secret answer carries no value");
   SecretBundle bundle;
@@ -222,79 +207,49 @@ absl::StatusOr<T> KeyVaultClient::Write(
     const std::string& what, const std::function<http::HttpRequest()>& make,
     const std::function<absl::StatusOr<T>(const http::HttpResponse&)>& parse,
     const std::function<absl::StatusOr<std::optional<T>>()>& landed) {
-  const int max_attempts = std::max(1, options_.max_write_attempts);
-  for (int attempt = 1;; ++attempt) {
+  std::optional<T> result;
+  http::HttpRequest shape;  // the method and URL of the last request, for messages
+  http::CheckedWrite write;
+  write.what = what;
+  write.make = [&] {
     http::HttpRequest request = make();
-    request.idempotent = false;
-    http::HttpRequest shape;
     shape.method = request.method;
     shape.url = request.url;
-    auto response = sender_->Send(std::move(request));
-    absl::Status error;
-    bool maybe_landed = false;
-    std::optional<absl::Duration> delay;
-    if (response.ok()) {
-      if (response->ok()) return parse(*response);
-      error = ErrorOf(shape, *response);
-      if (response->status == 429) {
-        {
-          std::lock_guard<std::mutex> lock(stats_mu_);
-          ++stats_.throttled;
-        }
-        // A throttled request was not processed: send it again as it is.
-        delay = http::ParseRetryAfter(response->headers, absl::Now());
-        if (!delay.has_value()) delay = Backoff(attempt);
-      } else if (http::IsRetryableStatus(response->status)) {
-        maybe_landed = true;
-      } else {
-        return error;
-      }
-    } else {
-      error = Tag(response.status());
-      if (error.code() != absl::StatusCode::kUnavailable &&
-          error.code() != absl::StatusCode::kDeadlineExceeded) {
-        return error;
-      }
-      maybe_landed = true;
-    }
-    if (attempt >= max_attempts) {
-      return WithContext(error, absl::StrCat(what, " (gave up after ", attempt, " attempts)"));
-    }
-    if (maybe_landed) {
-      {
-        std::lock_guard<std::mutex> lock(stats_mu_);
-        ++stats_.write_checks;
-      }
-      auto check = landed();
-      if (!check.ok()) {
-        return absl::Status(
-            error.code(),
-            absl::StrCat(what, ": ", error.message(),
-                         "; whether it took effect could not be read (", check.status().message(),
-                         "), so it was not sent again"));
-      }
-      if (check->has_value()) {
-        {
-          std::lock_guard<std::mutex> lock(stats_mu_);
-          ++stats_.landed_without_answer;
-        }
-        Log(http::LogLevel::kInfo,
-            absl::StrCat(what, ": the write took effect although its answer was lost (",
-                         error.message(), ")"));
-        return **std::move(check);
-      }
-      delay = Backoff(attempt);
-    }
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      ++stats_.write_retries;
-    }
-    Log(http::LogLevel::kInfo,
-        absl::StrCat(what, ": ", error.message(), "; sending it again in ",
-                     absl::FormatDuration(absl::Trunc(*delay, absl::Milliseconds(1))), " (attempt ",
-                     attempt + 1, "/", max_attempts, ")"));
-    Sleep(*delay);
+    return request;
+  };
+  write.accept = [&](const http::HttpResponse& response) -> absl::Status {
+    absl::StatusOr<T> parsed = parse(response);
+    if (!parsed.ok()) return parsed.status();
+    result = *std::move(parsed);
+    return absl::OkStatus();
+  };
+  write.error_of = [&](const http::HttpResponse& response) { return ErrorOf(shape, response); };
+  write.transport_error = [](const absl::Status& status) { return Tag(status); };
+  write.landed = [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<std::optional<T>> found = landed();
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return false;
+    result = **std::move(found);
+    return true;
+  };
+  http::CheckedWriteOptions options;
+  options.max_attempts = options_.max_write_attempts;
+  options.backoff.initial_backoff = options_.backoff;
+  options.backoff.throttle_backoff = options_.backoff;
+  options.backoff.max_backoff = options_.max_backoff;
+  options.sleep = [this](absl::Duration d) { Sleep(d); };
+  options.log = options_.log;
+  http::CheckedWriteStats counts;
+  absl::Status status = http::SendCheckedWrite(*sender_, write, options, &counts);
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.throttled += counts.throttled;
+    stats_.write_checks += counts.checks;
+    stats_.landed_without_answer += counts.landed_without_answer;
+    stats_.write_retries += counts.retries;
   }
+  if (!status.ok()) return status;
+  return *std::move(result);
 }
 
 // --- lists
@@ -326,7 +281,8 @@ absl::StatusOr<std::vector<SecretVersion>> KeyVaultClient::ListSecrets() {
   // version ids, and the Vault contract lets `version` stay empty (the
   // engine reads the exact version of the secrets it needs with GetSecret).
   std::vector<SecretVersion> out;
-  RETURN_IF_ERROR(ForEachPage(Url("/secrets"), absl::StrCat("listing the secrets of vault ", info_.name),
+  RETURN_IF_ERROR(ForEachPage(Url("/secrets"),
+                              absl::StrCat("listing the secrets of vault ", info_.name),
                               [&](const std::string& body) -> absl::StatusOr<std::string> {
                                 ASSIGN_OR_RETURN(SecretListPage parsed, ParseSecretList(body));
                                 for (auto& v : parsed.items) {
@@ -340,17 +296,16 @@ absl::StatusOr<std::vector<SecretVersion>> KeyVaultClient::ListSecrets() {
 
 absl::StatusOr<std::vector<DeletedSecret>> KeyVaultClient::ListDeletedSecrets() {
   std::vector<DeletedSecret> out;
-  RETURN_IF_ERROR(ForEachPage(Url("/deletedsecrets"),
-                              absl::StrCat("listing the deleted secrets of vault ", info_.name),
-                              [&](const std::string& body) -> absl::StatusOr<std::string> {
-                                ASSIGN_OR_RETURN(DeletedSecretListPage parsed,
-                                                 ParseDeletedSecretList(body));
-                                for (auto& d : parsed.items) {
-                                  Normalize(d.latest);
-                                  out.push_back(std::move(d));
-                                }
-                                return parsed.next_link;
-                              }));
+  RETURN_IF_ERROR(ForEachPage(
+      Url("/deletedsecrets"), absl::StrCat("listing the deleted secrets of vault ", info_.name),
+      [&](const std::string& body) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(DeletedSecretListPage parsed, ParseDeletedSecretList(body));
+        for (auto& d : parsed.items) {
+          Normalize(d.latest);
+          out.push_back(std::move(d));
+        }
+        return parsed.next_link;
+      }));
   return out;
 }
 
@@ -557,7 +512,8 @@ absl::StatusOr<SecretVersion> KeyVaultClient::RecoverDeletedSecret(absl::string_
       if (versions.status().code() != absl::StatusCode::kNotFound) return versions.status();
       Sleep(absl::Seconds(1));
     }
-    return absl::NotFoundError(absl::StrCat("secret ", name, " left the deleted secrets but is not readable"));
+    return absl::NotFoundError(
+        absl::StrCat("secret ", name, " left the deleted secrets but is not readable"));
   };
   return Write<SecretVersion>(absl::StrCat("recovering secret ", name), make, parse, landed);
 }

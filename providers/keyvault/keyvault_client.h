@@ -1,5 +1,5 @@
 // KeyVaultClient: the engine's Vault over Key Vault's secrets data plane
-// (azure-contracts.md §1), at the profile's api-version (2016-10-01 on Azure
+// (docs/azure-contracts.md §1), at the profile's api-version (2016-10-01 on Azure
 // Stack Hub, 7.x on Azure).
 //
 // Requests go through an HttpSender that adds bearer tokens (auth's
@@ -9,7 +9,7 @@
 //    to another host is refused rather than sent a token.
 //  - ListSecrets is one request per page of 25: Key Vault's list carries no
 //    version ids, so the listed SecretVersions have an empty `version` and
-//    an unversioned `id` (as engine/vault.h allows); GetSecret gives the
+//    an unversioned `id` (as engine/model/vault.h allows); GetSecret gives the
 //    exact version of a secret.
 //  - GetSecrets and SetSecrets run concurrently (`parallelism` at once; the
 //    HTTP client paces and retries underneath).
@@ -28,8 +28,8 @@
 #define ROTOR_PROVIDERS_KEYVAULT_KEYVAULT_CLIENT_H_
 
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,8 +38,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
-#include "engine/vault.h"
+#include "base/clock.h"
+#include "engine/model/vault.h"
 #include "providers/http/http_client.h"
 
 namespace rotor::keyvault {
@@ -111,8 +111,9 @@ class KeyVaultClient : public Vault {
   // Follows a list from `url` to its end: `consume` takes each page's body
   // and returns the page's nextLink ("" at the end). `what` names the list
   // in errors.
-  absl::Status ForEachPage(std::string url, const std::string& what,
-                           const std::function<absl::StatusOr<std::string>(const std::string&)>& consume);
+  absl::Status ForEachPage(
+      std::string url, const std::string& what,
+      const std::function<absl::StatusOr<std::string>(const std::string&)>& consume);
   std::string NormalizeId(const std::string& id) const;
   void Normalize(SecretVersion& meta) const;
   absl::StatusOr<SecretBundle> ParseBundleResponse(const http::HttpResponse& response);
@@ -125,7 +126,6 @@ class KeyVaultClient : public Vault {
   absl::StatusOr<T> Write(const std::string& what, const std::function<http::HttpRequest()>& make,
                           const std::function<absl::StatusOr<T>(const http::HttpResponse&)>& parse,
                           const std::function<absl::StatusOr<std::optional<T>>()>& landed);
-  absl::Duration Backoff(int attempt) const;
   void Sleep(absl::Duration d) const;
   void Log(http::LogLevel level, const std::string& line) const;
   // Runs fn(0..n-1) on up to `parallelism` threads.

@@ -47,10 +47,11 @@ struct Fixture {
   }
   std::string Item(const std::string& name, const std::string& version, int created,
                    const std::string& value = "") const {
-    return absl::StrCat(R"({)", value.empty() ? "" : absl::StrCat(R"("value":")", value, R"(",)"),
-                        R"("id":")", Id(name, version), R"(","attributes":{"enabled":true,"created":)",
-                        created, R"(,"updated":)", created,
-                        R"(,"recoveryLevel":"Recoverable+Purgeable"},"contentType":"user credentials","tags":{"managed-by":"rotor"}})");
+    return absl::StrCat(
+        R"({)", value.empty() ? "" : absl::StrCat(R"("value":")", value, R"(",)"), R"("id":")",
+        Id(name, version), R"(","attributes":{"enabled":true,"created":)", created,
+        R"(,"updated":)", created,
+        R"(,"recoveryLevel":"Recoverable+Purgeable"},"contentType":"user credentials","tags":{"managed-by":"rotor"}})");
   }
   std::unique_ptr<HttpsTestServer> server;
   std::shared_ptr<http::HttpClient> client;
@@ -58,9 +59,9 @@ struct Fixture {
 };
 
 Answer KvError(int status, const std::string& code, const std::string& inner = "") {
-  std::string body = absl::StrCat(R"({"error":{"code":")", code, R"(","message":"m")",
-                                  inner.empty() ? "" : absl::StrCat(R"(,"innererror":{"code":")", inner, R"("})"),
-                                  "}}");
+  std::string body = absl::StrCat(
+      R"({"error":{"code":")", code, R"(","message":"m")",
+      inner.empty() ? "" : absl::StrCat(R"(,"innererror":{"code":")", inner, R"("})"), "}}");
   return Json(status, body);
 }
 
@@ -70,9 +71,10 @@ TEST_CASE("ListSecrets follows every nextLink: one request per page, nothing per
     CHECK(r.Param("api-version") == "2016-10-01");
     const std::string token = r.Param("$skiptoken");
     if (token.empty()) {
-      return Json(200, absl::StrCat(R"({"value":[)", f.Item("a", "", 1), ",", f.Item("b", "", 2),
-                                    R"(],"nextLink":")", f.Base(),
-                                    R"(/secrets?api-version=2016-10-01&$skiptoken=p2&maxresults=2"})"));
+      return Json(200,
+                  absl::StrCat(R"({"value":[)", f.Item("a", "", 1), ",", f.Item("b", "", 2),
+                               R"(],"nextLink":")", f.Base(),
+                               R"(/secrets?api-version=2016-10-01&$skiptoken=p2&maxresults=2"})"));
     }
     if (token == "p2") {  // empty but with a nextLink
       return Json(200, absl::StrCat(R"({"value":[],"nextLink":")", f.Base(),
@@ -114,19 +116,17 @@ TEST_CASE("a nextLink to another host is not followed") {
 
 TEST_CASE("service errors map to the engine's codes") {
   Fixture f;
-  f.server->Handle("GET", "/secrets/gone/", [](const Req&) { return KvError(404, "SecretNotFound"); });
-  f.server->Handle("GET", "/secrets/off/", [](const Req&) {
-    return KvError(403, "Forbidden", "SecretDisabled");
-  });
+  f.server->Handle("GET", "/secrets/gone/",
+                   [](const Req&) { return KvError(404, "SecretNotFound"); });
+  f.server->Handle("GET", "/secrets/off/",
+                   [](const Req&) { return KvError(403, "Forbidden", "SecretDisabled"); });
   f.server->Handle("PUT", "/secrets/deleted", [](const Req&) {
     return KvError(409, "Conflict", "ObjectIsDeletedButRecoverable");
   });
-  f.server->Handle("PUT", "/secrets/recovering", [](const Req&) {
-    return KvError(409, "Conflict", "ObjectIsBeingRecovered");
-  });
-  f.server->Handle("GET", "/secrets/missing/versions", [](const Req&) {
-    return Json(200, R"({"value":[],"nextLink":null})");
-  });
+  f.server->Handle("PUT", "/secrets/recovering",
+                   [](const Req&) { return KvError(409, "Conflict", "ObjectIsBeingRecovered"); });
+  f.server->Handle("GET", "/secrets/missing/versions",
+                   [](const Req&) { return Json(200, R"({"value":[],"nextLink":null})"); });
 
   auto gone = f.vault->GetSecret("gone");
   CHECK(gone.status().code() == absl::StatusCode::kNotFound);
@@ -282,9 +282,8 @@ TEST_CASE("GetSecrets and SetSecrets run concurrently") {
     f.server->Handle("GET", absl::StrCat("/secrets/", n, "/"), [&, n](const Req&) {
       return track(Json(200, f.Item(n, "00f1", 1, absl::StrCat("pw-", n))));
     });
-    f.server->Handle("PUT", absl::StrCat("/secrets/", n), [&, n](const Req&) {
-      return track(Json(200, f.Item(n, "00f2", 2, "v")));
-    });
+    f.server->Handle("PUT", absl::StrCat("/secrets/", n),
+                     [&, n](const Req&) { return track(Json(200, f.Item(n, "00f2", 2, "v"))); });
   }
   auto read = f.vault->GetSecrets(names);
   REQUIRE(read.size() == 12);
@@ -309,21 +308,27 @@ TEST_CASE("GetSecrets and SetSecrets run concurrently") {
 TEST_CASE("delete, deleted secrets, recover, purge, enable/disable") {
   Fixture f;
   f.server->Handle("DELETE", "/secrets/old", [&](const Req&) {
-    return Json(200, absl::StrCat(R"({"recoveryId":")", f.Base(),
-                                  R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
-                                  f.Id("old", "00d1"),
-                                  R"(","attributes":{"enabled":true,"created":1600000000,"updated":1600000000,"recoveryLevel":"Recoverable+Purgeable"}})"));
+    return Json(
+        200,
+        absl::StrCat(
+            R"({"recoveryId":")", f.Base(),
+            R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
+            f.Id("old", "00d1"),
+            R"(","attributes":{"enabled":true,"created":1600000000,"updated":1600000000,"recoveryLevel":"Recoverable+Purgeable"}})"));
   });
   f.server->Handle("GET", "/deletedsecrets", [&](const Req&) {
-    return Json(200, absl::StrCat(R"({"value":[{"recoveryId":")", f.Base(),
-                                  R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
-                                  f.Id("old"),
-                                  R"(","attributes":{"enabled":true,"created":1600000000,"updated":1600000000}}],"nextLink":null})"));
+    return Json(
+        200,
+        absl::StrCat(
+            R"({"value":[{"recoveryId":")", f.Base(),
+            R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
+            f.Id("old"),
+            R"(","attributes":{"enabled":true,"created":1600000000,"updated":1600000000}}],"nextLink":null})"));
   });
-  f.server->Handle("POST", "/deletedsecrets/old/recover", [&](const Req&) {
-    return Json(200, f.Item("old", "00d1", 1600000000));
-  });
-  f.server->Handle("DELETE", "/deletedsecrets/old", [](const Req&) { return http::testing::Status(204); });
+  f.server->Handle("POST", "/deletedsecrets/old/recover",
+                   [&](const Req&) { return Json(200, f.Item("old", "00d1", 1600000000)); });
+  f.server->Handle("DELETE", "/deletedsecrets/old",
+                   [](const Req&) { return http::testing::Status(204); });
   f.server->Handle("PATCH", "/secrets/old/00d1", [&](const Req& r) {
     CHECK(r.body == R"({"attributes":{"enabled":false}})");
     std::string item = f.Item("old", "00d1", 1600000000);
@@ -340,9 +345,12 @@ TEST_CASE("delete, deleted secrets, recover, purge, enable/disable") {
   REQUIRE(listed->size() == 1);
   CHECK((*listed)[0].latest.name == "old");
   f.server->Handle("GET", "/deletedsecrets/old", [&](const Req&) {
-    return Json(200, absl::StrCat(R"({"recoveryId":")", f.Base(),
-                                  R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
-                                  f.Id("old", "00d1"), R"(","attributes":{"enabled":true,"created":1600000000}})"));
+    return Json(
+        200,
+        absl::StrCat(
+            R"({"recoveryId":")", f.Base(),
+            R"(/deletedsecrets/old","deletedDate":1700000000,"scheduledPurgeDate":1707776000,"id":")",
+            f.Id("old", "00d1"), R"(","attributes":{"enabled":true,"created":1600000000}})"));
   });
   auto one = f.vault->GetDeletedSecret("old");
   REQUIRE(one.ok());

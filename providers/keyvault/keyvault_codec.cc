@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "rapidjson/document.h"
 #include "rapidjson/writer.h"
 

@@ -1,4 +1,4 @@
-// Key Vault secrets JSON (2016-10-01 and 7.x; azure-contracts.md §1.2):
+// Key Vault secrets JSON (2016-10-01 and 7.x; docs/azure-contracts.md §1.2):
 // SecretBundle, SecretItem lists, DeletedSecretBundle / items, and the
 // request bodies rotor sends. Lenient where the service is: dates as
 // integers or floats, optional recoverableDays, managed, kid, tags {},
@@ -14,8 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/base/secret.h"
-#include "engine/vault.h"
+#include "base/secret.h"
+#include "engine/model/vault.h"
 
 namespace rotor::keyvault {
 

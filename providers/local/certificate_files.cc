@@ -3,10 +3,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
 #include "providers/local/local_files.h"
 
 namespace rotor::local {
@@ -16,16 +16,16 @@ absl::StatusOr<std::string> WriteCertificateFiles(Vault& vault, absl::string_vie
                                                   const std::string& out_dir) {
   std::string prefix = absl::StrCat(vault.info().base_url, "/secrets/");
   if (!absl::StartsWithIgnoreCase(secret_url, prefix)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "KeyVaultSecretUrlInvalid: ", secret_url, " is not a secret URL of vault ",
-        vault.info().base_url));
+    return absl::InvalidArgumentError(absl::StrCat("KeyVaultSecretUrlInvalid: ", secret_url,
+                                                   " is not a secret URL of vault ",
+                                                   vault.info().base_url));
   }
   absl::string_view rest = secret_url.substr(prefix.size());
   size_t slash = rest.find('/');
   if (slash == absl::string_view::npos || slash + 1 == rest.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "KeyVaultSecretUrlInvalid: ", secret_url,
-        " has no version; the VM needs a versioned secret URL"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("KeyVaultSecretUrlInvalid: ", secret_url,
+                     " has no version; the VM needs a versioned secret URL"));
   }
   absl::string_view name = rest.substr(0, slash);
   absl::string_view version = rest.substr(slash + 1);
@@ -40,10 +40,10 @@ absl::StatusOr<std::string> WriteCertificateFiles(Vault& vault, absl::string_vie
                                                     absl::StrCat("the secret at ", secret_url)));
   std::string actual = pfx.Thumbprint();
   if (absl::AsciiStrToUpper(thumbprint) != actual) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "CertificateThumbprintMismatch: pfxThumbprint is ", thumbprint, " but the PFX at ",
-        secret_url, " has thumbprint ", actual, "; the VM would find no ", thumbprint,
-        ".crt/.prv"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("CertificateThumbprintMismatch: pfxThumbprint is ", thumbprint,
+                     " but the PFX at ", secret_url, " has thumbprint ", actual,
+                     "; the VM would find no ", thumbprint, ".crt/.prv"));
   }
   RETURN_IF_ERROR(EnsurePrivateDir(out_dir));
   std::string certificate = pfx.LeafCertificatePem();

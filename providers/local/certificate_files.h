@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/vault.h"
+#include "engine/model/vault.h"
 #include "providers/local/provisioning.h"
 
 namespace rotor::local {

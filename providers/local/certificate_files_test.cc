@@ -78,9 +78,9 @@ TEST_CASE("a thumbprint that does not match the PFX at the URL fails, writing no
 TEST_CASE("the URL must be a versioned secret URL of this vault") {
   Fixture f;
   auto [url, thumbprint] = f.Store("registry.local");
-  auto unversioned = WriteCertificateFiles(
-      *f.vault, "https://newregkv.vault.rotor.local/secrets/containersecret", thumbprint,
-      f.dir.Path("registry"));
+  auto unversioned =
+      WriteCertificateFiles(*f.vault, "https://newregkv.vault.rotor.local/secrets/containersecret",
+                            thumbprint, f.dir.Path("registry"));
   CHECK(unversioned.status().message() ==
         "KeyVaultSecretUrlInvalid: https://newregkv.vault.rotor.local/secrets/containersecret has "
         "no version; the VM needs a versioned secret URL");

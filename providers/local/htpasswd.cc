@@ -12,8 +12,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
+#include "engine/model/registry_vm.h"
 #include "providers/local/local_files.h"
 
 namespace rotor::local {
@@ -33,16 +34,14 @@ struct CryptScratch {
 absl::StatusOr<std::string> BcryptHash(absl::string_view password, int cost) {
   if (cost < kMinBcryptCost || cost > kMaxBcryptCost) {
     return absl::InvalidArgumentError(
-        absl::StrCat("bcrypt cost ", cost, " is outside ", kMinBcryptCost, "..",
-                     kMaxBcryptCost));
+        absl::StrCat("bcrypt cost ", cost, " is outside ", kMinBcryptCost, "..", kMaxBcryptCost));
   }
   if (password.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        "a bcrypt password cannot contain a NUL byte");
+    return absl::InvalidArgumentError("a bcrypt password cannot contain a NUL byte");
   }
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0,
-                       salt, sizeof salt) == nullptr) {
+  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0, salt, sizeof salt) ==
+      nullptr) {
     return ErrnoToStatus(errno, "crypt_gensalt_rn($2b$)");
   }
   std::string pw(password);
@@ -62,8 +61,7 @@ bool VerifyHtpasswd(absl::string_view line, absl::string_view password) {
   size_t colon = line.find(':');
   if (colon == absl::string_view::npos || colon == 0) return false;
   std::string hash(line.substr(colon + 1));
-  if (hash.empty() || hash[0] != '$' ||
-      password.find('\0') != absl::string_view::npos) {
+  if (hash.empty() || hash[0] != '$' || password.find('\0') != absl::string_view::npos) {
     return false;
   }
   std::string pw(password);
@@ -88,23 +86,19 @@ absl::StatusOr<std::vector<Login>> Logins(Vault& vault) {
   ASSIGN_OR_RETURN(std::vector<SecretVersion> secrets, vault.ListSecrets());
   std::stable_sort(secrets.begin(), secrets.end(),
                    [](const SecretVersion& a, const SecretVersion& b) {
-                     return absl::AsciiStrToLower(a.name) <
-                            absl::AsciiStrToLower(b.name);
+                     return absl::AsciiStrToLower(a.name) < absl::AsciiStrToLower(b.name);
                    });
-  if (secrets.size() > kRegistryListPageSize)
-    secrets.resize(kRegistryListPageSize);
+  if (secrets.size() > kRegistryListPageSize) secrets.resize(kRegistryListPageSize);
   std::vector<Login> logins;
   for (const auto& meta : secrets) {
     if (!meta.enabled) continue;
     auto bundle = vault.GetSecret(meta.name);
     if (!bundle.ok()) {
-      if (absl::IsPermissionDenied(bundle.status()) ||
-          absl::IsNotFound(bundle.status())) {
+      if (absl::IsPermissionDenied(bundle.status()) || absl::IsNotFound(bundle.status())) {
         continue;  // disabled or deleted meanwhile: the VM's GET fails too
       }
       return absl::Status(bundle.status().code(),
-                          absl::StrCat("read secret ", meta.name, ": ",
-                                       bundle.status().message()));
+                          absl::StrCat("read secret ", meta.name, ": ", bundle.status().message()));
     }
     const Secret& value = bundle->value;
     if (value.size() > kMaxLoginSecretLength) continue;
@@ -123,37 +117,31 @@ absl::StatusOr<std::vector<std::string>> RegistryLoginNames(Vault& vault) {
   return names;
 }
 
-absl::Status RenderHtpasswd(Vault& vault, const std::string& out_dir,
-                            int bcrypt_cost) {
+absl::Status RenderHtpasswd(Vault& vault, const std::string& out_dir, int bcrypt_cost) {
   if (bcrypt_cost < kMinBcryptCost || bcrypt_cost > kMaxBcryptCost) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bcrypt cost ", bcrypt_cost, " is outside ",
-                     kMinBcryptCost, "..", kMaxBcryptCost));
+    return absl::InvalidArgumentError(absl::StrCat("bcrypt cost ", bcrypt_cost, " is outside ",
+                                                   kMinBcryptCost, "..", kMaxBcryptCost));
   }
   ASSIGN_OR_RETURN(std::vector<Login> logins, Logins(vault));
   std::string contents;
   for (const auto& login : logins) {
     auto hash = BcryptHash(login.password.Reveal(), bcrypt_cost);
     if (!hash.ok()) {
-      return absl::Status(hash.status().code(),
-                          absl::StrCat("hash the password of ", login.name,
-                                       ": ", hash.status().message()));
+      return absl::Status(hash.status().code(), absl::StrCat("hash the password of ", login.name,
+                                                             ": ", hash.status().message()));
     }
     absl::StrAppend(&contents, login.name, ":", *hash, "\n");
   }
   RETURN_IF_ERROR(EnsurePrivateDir(out_dir));
-  return WriteFileAtomic(absl::StrCat(out_dir, "/", kHtpasswdFileName),
-                         contents, 0600);
+  return WriteFileAtomic(absl::StrCat(out_dir, "/", kHtpasswdFileName), contents, 0600);
 }
 
-ProvisioningStep MakeHtpasswdStep(Vault& vault, std::string out_dir,
-                                  int bcrypt_cost) {
-  return ProvisioningStep{
-      "htpasswd",
-      [&vault, out_dir = std::move(out_dir), bcrypt_cost](
-          const DeploymentRequest&, const std::string&) -> absl::Status {
-        return RenderHtpasswd(vault, out_dir, bcrypt_cost);
-      }};
+ProvisioningStep MakeHtpasswdStep(Vault& vault, std::string out_dir, int bcrypt_cost) {
+  return ProvisioningStep{"htpasswd",
+                          [&vault, out_dir = std::move(out_dir), bcrypt_cost](
+                              const DeploymentRequest&, const std::string&) -> absl::Status {
+                            return RenderHtpasswd(vault, out_dir, bcrypt_cost);
+                          }};
 }
 
 }  // namespace rotor::local

@@ -15,9 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "engine/base/clock.h"
-#include "engine/base/files.h"
-#include "engine/base/process.h"
+#include "base/clock.h"
+#include "base/files.h"
+#include "base/process.h"
 #include "providers/local/local_deployments.h"
 #include "providers/local/local_vault.h"
 #include "tests/support/testing.h"
@@ -52,17 +52,15 @@ struct VaultFixture {
   }
   std::vector<std::string> Lines() const {
     std::vector<std::string> out;
-    for (absl::string_view line : absl::StrSplit(dir.Read("registry/htpasswd"),
-                                                 '\n', absl::SkipEmpty())) {
+    for (absl::string_view line :
+         absl::StrSplit(dir.Read("registry/htpasswd"), '\n', absl::SkipEmpty())) {
       out.emplace_back(line);
     }
     return out;
   }
 };
 
-std::string UserOf(const std::string& line) {
-  return line.substr(0, line.find(':'));
-}
+std::string UserOf(const std::string& line) { return line.substr(0, line.find(':')); }
 
 TEST_CASE("BcryptHash and VerifyHtpasswd") {
   auto hash = BcryptHash("correct horse:battery", kTestCost);
@@ -79,8 +77,7 @@ TEST_CASE("BcryptHash and VerifyHtpasswd") {
   // Salted: the same password hashes differently each time.
   CHECK(*BcryptHash("pw", kTestCost) != *BcryptHash("pw", kTestCost));
   CHECK(absl::StartsWith(*BcryptHash("pw", 10), "$2b$10$"));
-  CHECK(BcryptHash("pw", 3).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(BcryptHash("pw", 3).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(BcryptHash(absl::string_view("a\0b", 3), kTestCost).status().code() ==
         absl::StatusCode::kInvalidArgument);
 }
@@ -91,8 +88,7 @@ TEST_CASE(
   VaultFixture f;
   REQUIRE(f.vault->SetSecret("admin", Req("admin-pw")).ok());
   REQUIRE(f.vault->SetSecret("edge", Req(std::string(255, 'e'))).ok());
-  REQUIRE(
-      f.vault->SetSecret("containersecret", Req(std::string(256, 'p'))).ok());
+  REQUIRE(f.vault->SetSecret("containersecret", Req(std::string(256, 'p'))).ok());
   REQUIRE(f.vault->SetSecret("Disabled", Req("d")).ok());
   auto d2 = f.vault->SetSecret("Disabled", Req("d2"));
   REQUIRE(f.vault->SetVersionEnabled("disabled", d2->version, false).ok());
@@ -144,8 +140,7 @@ TEST_CASE("RenderHtpasswd: only the first page of 25 secrets, in name order") {
   CHECK(UserOf(lines.back()) == "user23");
 }
 
-TEST_CASE(
-    "RenderHtpasswd: an empty vault gives an empty file; bad cost is refused") {
+TEST_CASE("RenderHtpasswd: an empty vault gives an empty file, a bad cost is refused") {
   VaultFixture f;
   REQUIRE(RenderHtpasswd(*f.vault, f.dir.Path("registry"), kTestCost).ok());
   CHECK(f.dir.Read("registry/htpasswd").empty());
@@ -154,7 +149,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Provisioning: a deployment runs the composed steps; a failing step fails "
+    "Provisioning: a deployment runs the composed steps, a failing step fails "
     "it") {
   VaultFixture f;
   REQUIRE(f.vault->SetSecret("admin", Req("admin-pw")).ok());
@@ -165,13 +160,11 @@ TEST_CASE(
   options.resource_groups = {"newregreg"};
   options.provisioning_hook = ComposeProvisioningSteps(
       {MakeHtpasswdStep(*f.vault, f.dir.Path("registry"), kTestCost),
-       {"certificate",
-        [&](const DeploymentRequest& request, const std::string&) {
+       {"certificate", [&](const DeploymentRequest& request, const std::string&) {
           second_ran = true;
           auto thumbprint = StringParameter(request, "pfxThumbprint");
           if (!thumbprint.ok()) return thumbprint.status();
-          if (*thumbprint != "ABC")
-            return absl::InvalidArgumentError("thumbprint mismatch");
+          if (*thumbprint != "ABC") return absl::InvalidArgumentError("thumbprint mismatch");
           return absl::OkStatus();
         }}});
   auto service = LocalDeployments::Open(options);
@@ -196,16 +189,14 @@ TEST_CASE(
   CHECK(absl::StrContains(failed->error, "certificate: thumbprint mismatch"));
 }
 
-TEST_CASE(
-    "MakeLocalRegistryHook writes htpasswd when the registry is deployed") {
+TEST_CASE("MakeLocalRegistryHook writes htpasswd when the registry is deployed") {
   VaultFixture f;
   REQUIRE(f.vault->SetSecret("admin", Req("admin-pw")).ok());
   LocalDeploymentsOptions options;
   options.state_dir = f.dir.Path("state");
   options.clock = &f.clock;
   options.resource_groups = {"newregreg"};
-  options.provisioning_hook =
-      MakeLocalRegistryHook(*f.vault, {f.dir.Path("registry"), kTestCost});
+  options.provisioning_hook = MakeLocalRegistryHook(*f.vault, {f.dir.Path("registry"), kTestCost});
   auto service = LocalDeployments::Open(options);
   REQUIRE(service.ok());
   DeploymentRequest request;
@@ -222,15 +213,13 @@ TEST_CASE(
 
 // The HTTP status of GET /v2/ with Basic auth (curl reads the credentials
 // from stdin so they are not on a command line).
-int RegistryStatus(int port, const std::string& user,
-                   const std::string& password) {
+int RegistryStatus(int port, const std::string& user, const std::string& password) {
   ProcessOptions options;
   options.stdin_data = absl::StrCat("user = \"", user, ":", password, "\"\n");
   options.timeout = absl::Seconds(10);
-  auto result =
-      RunProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-K",
-                  "-", absl::StrCat("http://127.0.0.1:", port, "/v2/")},
-                 options);
+  auto result = RunProcess({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-",
+                            absl::StrCat("http://127.0.0.1:", port, "/v2/")},
+                           options);
   REQUIRE(result.ok());
   int code = 0;
   if (!absl::SimpleAtoi(result->stdout_data, &code)) return -1;
@@ -243,26 +232,23 @@ TEST_CASE("docker-registry accepts the rendered htpasswd") {
   VaultFixture f;
   REQUIRE(f.vault->SetSecret("admin", Req("Adm1n:pass word")).ok());
   REQUIRE(f.vault->SetSecret("ci", Req("ci-password")).ok());
-  REQUIRE(
-      f.vault->SetSecret("containersecret", Req(std::string(2000, 'x'))).ok());
+  REQUIRE(f.vault->SetSecret("containersecret", Req(std::string(2000, 'x'))).ok());
   REQUIRE(RenderHtpasswd(*f.vault, f.dir.Path("registry"), kTestCost).ok());
 
   const int port = testing::FreeLoopbackPort();
   const std::string config = f.dir.Write(
-      "registry/config.yml",
-      absl::StrCat("version: 0.1\n"
-                   "log:\n  level: error\n"
-                   "storage:\n  filesystem:\n    rootdirectory: ",
-                   f.dir.Path("registry/data"),
-                   "\n"
-                   "http:\n  addr: 127.0.0.1:",
-                   port,
-                   "\n"
-                   "auth:\n  htpasswd:\n    realm: rotor-test\n    path: ",
-                   f.dir.Path("registry/htpasswd"), "\n"));
-  auto registry =
-      BackgroundProcess::Start({"docker-registry", "serve", config}, {},
-                               f.dir.Path("registry/registry.log"));
+      "registry/config.yml", absl::StrCat("version: 0.1\n"
+                                          "log:\n  level: error\n"
+                                          "storage:\n  filesystem:\n    rootdirectory: ",
+                                          f.dir.Path("registry/data"),
+                                          "\n"
+                                          "http:\n  addr: 127.0.0.1:",
+                                          port,
+                                          "\n"
+                                          "auth:\n  htpasswd:\n    realm: rotor-test\n    path: ",
+                                          f.dir.Path("registry/htpasswd"), "\n"));
+  auto registry = BackgroundProcess::Start({"docker-registry", "serve", config}, {},
+                                           f.dir.Path("registry/registry.log"));
   REQUIRE(registry.ok());
 
   int status = -1;

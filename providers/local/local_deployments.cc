@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "providers/local/local_files.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -35,7 +35,7 @@ constexpr size_t kMaxDeploymentName = 64;
 constexpr size_t kMaxResourceGroupName = 90;
 
 struct StoredDeployment {
-  Deployment deployment;  // parameters: type + value_json (empty for secure)
+  Deployment deployment;      // parameters: type + value_json (empty for secure)
   std::string template_json;  // compact JSON text
   int64_t pid = 0;            // the process running it, while Running
 };
@@ -56,8 +56,7 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& text) {
   absl::Time t;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-    return absl::DataLossError(
-        absl::StrCat("bad timestamp \"", text, "\": ", error));
+    return absl::DataLossError(absl::StrCat("bad timestamp \"", text, "\": ", error));
   }
   return t;
 }
@@ -75,22 +74,18 @@ absl::Status ArmError(absl::StatusCode code, absl::string_view arm_code,
 }
 
 absl::Status TemplateValidationFailed(absl::string_view detail) {
-  return ArmError(
-      absl::StatusCode::kInvalidArgument, "InvalidTemplate",
-      absl::StrCat("Deployment template validation failed: '", detail, "'."));
+  return ArmError(absl::StatusCode::kInvalidArgument, "InvalidTemplate",
+                  absl::StrCat("Deployment template validation failed: '", detail, "'."));
 }
 
 absl::Status ResourceGroupNotFound(absl::string_view resource_group) {
   return ArmError(absl::StatusCode::kNotFound, "ResourceGroupNotFound",
-                  absl::StrCat("Resource group '", resource_group,
-                               "' could not be found."));
+                  absl::StrCat("Resource group '", resource_group, "' could not be found."));
 }
 
-absl::Status DeploymentNotFound(absl::string_view resource_group,
-                                absl::string_view name) {
+absl::Status DeploymentNotFound(absl::string_view resource_group, absl::string_view name) {
   return ArmError(absl::StatusCode::kNotFound, "DeploymentNotFound",
-                  absl::StrCat("Deployment '", name,
-                               "' could not be found in resource group '",
+                  absl::StrCat("Deployment '", name, "' could not be found in resource group '",
                                resource_group, "'."));
 }
 
@@ -99,20 +94,18 @@ absl::Status ValidateResourceGroupName(absl::string_view resource_group) {
       !absl::EndsWith(resource_group, ".")) {
     return absl::OkStatus();
   }
-  return ArmError(
-      absl::StatusCode::kInvalidArgument, "InvalidResourceGroupName",
-      absl::StrCat("Resource group name '", resource_group.substr(0, 100),
-                   "' is invalid: 1 to 90 characters of letters, digits, "
-                   "'-', '_', '.', '(' and ')', not ending in '.'."));
+  return ArmError(absl::StatusCode::kInvalidArgument, "InvalidResourceGroupName",
+                  absl::StrCat("Resource group name '", resource_group.substr(0, 100),
+                               "' is invalid: 1 to 90 characters of letters, digits, "
+                               "'-', '_', '.', '(' and ')', not ending in '.'."));
 }
 
 absl::Status ValidateDeploymentName(absl::string_view name) {
   if (IsSafeFileComponent(name, kMaxDeploymentName)) return absl::OkStatus();
-  return ArmError(
-      absl::StatusCode::kInvalidArgument, "InvalidDeploymentName",
-      absl::StrCat("Deployment name '", name.substr(0, 100),
-                   "' is invalid: 1 to 64 characters of letters, digits, "
-                   "'-', '_', '.', '(' and ')'."));
+  return ArmError(absl::StatusCode::kInvalidArgument, "InvalidDeploymentName",
+                  absl::StrCat("Deployment name '", name.substr(0, 100),
+                               "' is invalid: 1 to 64 characters of letters, digits, "
+                               "'-', '_', '.', '(' and ')'."));
 }
 
 bool ProcessAlive(int64_t pid) {
@@ -123,12 +116,11 @@ bool ProcessAlive(int64_t pid) {
 
 // A Running record whose process is gone can never finish.
 void MarkInterrupted(StoredDeployment& d, absl::Time now) {
-  if (d.deployment.provisioning_state != kStateRunning || ProcessAlive(d.pid))
-    return;
+  if (d.deployment.provisioning_state != kStateRunning || ProcessAlive(d.pid)) return;
   d.deployment.provisioning_state = kStateFailed;
-  d.deployment.error = absl::StrCat(
-      "DeploymentFailed: the local deployment was interrupted (process ", d.pid,
-      " ended while it was running)");
+  d.deployment.error =
+      absl::StrCat("DeploymentFailed: the local deployment was interrupted (process ", d.pid,
+                   " ended while it was running)");
   d.deployment.timestamp = now;
   d.pid = 0;
 }
@@ -137,13 +129,11 @@ void MarkInterrupted(StoredDeployment& d, absl::Time now) {
 // ----------------------------------------------------------------
 
 absl::Status StoreError(const std::string& path, absl::string_view what) {
-  return absl::DataLossError(
-      absl::StrCat("deployment store ", path, ": ", what));
+  return absl::DataLossError(absl::StrCat("deployment store ", path, ": ", what));
 }
 
-absl::StatusOr<std::string> Str(const rapidjson::Value& object,
-                                const char* field, const std::string& path,
-                                bool required = true) {
+absl::StatusOr<std::string> Str(const rapidjson::Value& object, const char* field,
+                                const std::string& path, bool required = true) {
   auto it = object.FindMember(field);
   if (it == object.MemberEnd()) {
     if (!required) return std::string();
@@ -155,26 +145,24 @@ absl::StatusOr<std::string> Str(const rapidjson::Value& object,
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-absl::StatusOr<GroupStore> ParseStore(const std::string& text,
-                                      const std::string& path, absl::Time now) {
+absl::StatusOr<GroupStore> ParseStore(const std::string& text, const std::string& path,
+                                      absl::Time now) {
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError()) {
     return StoreError(
-        path, absl::StrCat("not valid JSON (",
-                           rapidjson::GetParseError_En(doc.GetParseError()),
+        path, absl::StrCat("not valid JSON (", rapidjson::GetParseError_En(doc.GetParseError()),
                            " at offset ", doc.GetErrorOffset(), ")"));
   }
-  if (!doc.IsObject())
-    return StoreError(path, "the top level must be an object");
+  if (!doc.IsObject()) return StoreError(path, "the top level must be an object");
   auto fv = doc.FindMember("format_version");
   if (fv == doc.MemberEnd() || !fv->value.IsInt()) {
     return StoreError(path, "\"format_version\" is missing");
   }
   if (fv->value.GetInt() != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "deployment store ", path, " has format_version ", fv->value.GetInt(),
-        "; this rotor reads format_version ", kFormatVersion));
+    return absl::FailedPreconditionError(
+        absl::StrCat("deployment store ", path, " has format_version ", fv->value.GetInt(),
+                     "; this rotor reads format_version ", kFormatVersion));
   }
   GroupStore store;
   store.exists_on_disk = true;
@@ -184,8 +172,7 @@ absl::StatusOr<GroupStore> ParseStore(const std::string& text,
     return StoreError(path, "\"deployments\" must be an array");
   }
   for (const auto& item : list->value.GetArray()) {
-    if (!item.IsObject())
-      return StoreError(path, "each deployment must be an object");
+    if (!item.IsObject()) return StoreError(path, "each deployment must be an object");
     StoredDeployment sd;
     Deployment& d = sd.deployment;
     d.resource_group = store.resource_group;
@@ -195,18 +182,14 @@ absl::StatusOr<GroupStore> ParseStore(const std::string& text,
     auto t = ParseTimestamp(timestamp);
     if (!t.ok()) return StoreError(path, t.status().message());
     d.timestamp = *t;
-    ASSIGN_OR_RETURN(d.provisioning_state,
-                     Str(item, "provisioning_state", path));
+    ASSIGN_OR_RETURN(d.provisioning_state, Str(item, "provisioning_state", path));
     ASSIGN_OR_RETURN(d.mode, Str(item, "mode", path, false));
-    ASSIGN_OR_RETURN(d.template_link_uri,
-                     Str(item, "template_link_uri", path, false));
+    ASSIGN_OR_RETURN(d.template_link_uri, Str(item, "template_link_uri", path, false));
     ASSIGN_OR_RETURN(d.error, Str(item, "error", path, false));
     if (auto p = item.FindMember("parameters"); p != item.MemberEnd()) {
-      if (!p->value.IsObject())
-        return StoreError(path, "\"parameters\" must be an object");
+      if (!p->value.IsObject()) return StoreError(path, "\"parameters\" must be an object");
       for (const auto& m : p->value.GetObject()) {
-        if (!m.value.IsObject())
-          return StoreError(path, "each parameter must be an object");
+        if (!m.value.IsObject()) return StoreError(path, "each parameter must be an object");
         DeploymentParameter param;
         ASSIGN_OR_RETURN(param.type, Str(m.value, "type", path, false));
         if (auto v = m.value.FindMember("value"); v != m.value.MemberEnd()) {
@@ -216,19 +199,16 @@ absl::StatusOr<GroupStore> ParseStore(const std::string& text,
       }
     }
     if (auto tags = item.FindMember("tags"); tags != item.MemberEnd()) {
-      if (!tags->value.IsObject())
-        return StoreError(path, "\"tags\" must be an object");
+      if (!tags->value.IsObject()) return StoreError(path, "\"tags\" must be an object");
       for (const auto& m : tags->value.GetObject()) {
-        if (!m.value.IsString())
-          return StoreError(path, "tag values must be strings");
+        if (!m.value.IsString()) return StoreError(path, "tag values must be strings");
         d.tags[m.name.GetString()] = m.value.GetString();
       }
     }
     if (auto tpl = item.FindMember("template"); tpl != item.MemberEnd()) {
       sd.template_json = ToJsonText(tpl->value);
     }
-    if (auto pid = item.FindMember("pid");
-        pid != item.MemberEnd() && pid->value.IsInt64()) {
+    if (auto pid = item.FindMember("pid"); pid != item.MemberEnd() && pid->value.IsInt64()) {
       sd.pid = pid->value.GetInt64();
     }
     MarkInterrupted(sd, now);
@@ -272,8 +252,7 @@ std::string SerializeStore(const GroupStore& store) {
       w.String(param.type);
       if (!param.value_json.empty()) {
         w.Key("value");
-        w.RawValue(param.value_json.data(), param.value_json.size(),
-                   rapidjson::kObjectType);
+        w.RawValue(param.value_json.data(), param.value_json.size(), rapidjson::kObjectType);
       }
       w.EndObject();
     }
@@ -322,18 +301,14 @@ bool IsSecureType(absl::string_view type) {
   return type == "SecureString" || type == "SecureObject";
 }
 
-absl::StatusOr<std::string> NormaliseType(absl::string_view declared,
-                                          absl::string_view parameter) {
+absl::StatusOr<std::string> NormaliseType(absl::string_view declared, absl::string_view parameter) {
   static const std::map<std::string, std::string> kTypes = {
-      {"string", "String"}, {"securestring", "SecureString"},
-      {"int", "Int"},       {"bool", "Bool"},
-      {"object", "Object"}, {"secureobject", "SecureObject"},
-      {"array", "Array"}};
+      {"string", "String"}, {"securestring", "SecureString"}, {"int", "Int"},    {"bool", "Bool"},
+      {"object", "Object"}, {"secureobject", "SecureObject"}, {"array", "Array"}};
   auto it = kTypes.find(Lower(declared));
   if (it == kTypes.end()) {
     return TemplateValidationFailed(
-        absl::StrCat("The template parameter '", parameter,
-                     "' has an invalid type '", declared,
+        absl::StrCat("The template parameter '", parameter, "' has an invalid type '", declared,
                      "'. Allowed types are: string, securestring, int, bool, "
                      "object, secureobject, array."));
   }
@@ -369,8 +344,7 @@ bool TypeMatches(absl::string_view type, const rapidjson::Value& v) {
 bool IsExpression(const rapidjson::Value& v) {
   if (!v.IsString()) return false;
   absl::string_view s(v.GetString(), v.GetStringLength());
-  return absl::StartsWith(s, "[") && !absl::StartsWith(s, "[[") &&
-         absl::EndsWith(s, "]");
+  return absl::StartsWith(s, "[") && !absl::StartsWith(s, "[[") && absl::EndsWith(s, "]");
 }
 
 absl::StatusOr<std::map<std::string, TemplateParameter>> TemplateParameters(
@@ -378,11 +352,10 @@ absl::StatusOr<std::map<std::string, TemplateParameter>> TemplateParameters(
   rapidjson::Document doc;
   doc.Parse(template_json.data(), template_json.size());
   if (doc.HasParseError()) {
-    return ArmError(
-        absl::StatusCode::kInvalidArgument, "InvalidTemplate",
-        absl::StrCat("Deployment template parse failed: '",
-                     rapidjson::GetParseError_En(doc.GetParseError()),
-                     " at offset ", doc.GetErrorOffset(), "'."));
+    return ArmError(absl::StatusCode::kInvalidArgument, "InvalidTemplate",
+                    absl::StrCat("Deployment template parse failed: '",
+                                 rapidjson::GetParseError_En(doc.GetParseError()), " at offset ",
+                                 doc.GetErrorOffset(), "'."));
   }
   if (!doc.IsObject()) {
     return ArmError(absl::StatusCode::kInvalidArgument, "InvalidTemplate",
@@ -393,14 +366,13 @@ absl::StatusOr<std::map<std::string, TemplateParameter>> TemplateParameters(
   auto params = doc.FindMember("parameters");
   if (params == doc.MemberEnd()) return out;
   if (!params->value.IsObject()) {
-    return TemplateValidationFailed(
-        "The template 'parameters' section must be an object.");
+    return TemplateValidationFailed("The template 'parameters' section must be an object.");
   }
   for (const auto& m : params->value.GetObject()) {
     const std::string name = m.name.GetString();
     if (!m.value.IsObject()) {
-      return TemplateValidationFailed(absl::StrCat(
-          "The template parameter '", name, "' must be an object."));
+      return TemplateValidationFailed(
+          absl::StrCat("The template parameter '", name, "' must be an object."));
     }
     auto type = m.value.FindMember("type");
     if (type == m.value.MemberEnd() || !type->value.IsString()) {
@@ -409,22 +381,18 @@ absl::StatusOr<std::map<std::string, TemplateParameter>> TemplateParameters(
     }
     TemplateParameter p;
     ASSIGN_OR_RETURN(p.type, NormaliseType(type->value.GetString(), name));
-    if (auto def = m.value.FindMember("defaultValue");
-        def != m.value.MemberEnd()) {
+    if (auto def = m.value.FindMember("defaultValue"); def != m.value.MemberEnd()) {
       p.has_default = true;
       if (!IsExpression(def->value) && !IsSecureType(p.type)) {
         p.default_json = ToJsonText(def->value);
       }
     }
-    if (auto allowed = m.value.FindMember("allowedValues");
-        allowed != m.value.MemberEnd()) {
+    if (auto allowed = m.value.FindMember("allowedValues"); allowed != m.value.MemberEnd()) {
       if (!allowed->value.IsArray()) {
-        return TemplateValidationFailed(
-            absl::StrCat("The template parameter '", name,
-                         "' has an 'allowedValues' that is not an array."));
+        return TemplateValidationFailed(absl::StrCat(
+            "The template parameter '", name, "' has an 'allowedValues' that is not an array."));
       }
-      for (const auto& v : allowed->value.GetArray())
-        p.allowed_json.push_back(ToJsonText(v));
+      for (const auto& v : allowed->value.GetArray()) p.allowed_json.push_back(ToJsonText(v));
     }
     out.emplace(Lower(name), std::move(p));
   }
@@ -438,8 +406,7 @@ std::vector<std::string> DeclaredNames(const std::string& template_json) {
   if (doc.HasParseError() || !doc.IsObject()) return names;
   auto params = doc.FindMember("parameters");
   if (params == doc.MemberEnd() || !params->value.IsObject()) return names;
-  for (const auto& m : params->value.GetObject())
-    names.push_back(m.name.GetString());
+  for (const auto& m : params->value.GetObject()) names.push_back(m.name.GetString());
   return names;
 }
 
@@ -468,8 +435,7 @@ absl::StatusOr<std::map<std::string, DeploymentParameter>> ValidateParameters(
   }
 
   std::map<std::string, const Secret*> given;
-  for (const auto& [name, value] : request.parameters)
-    given[Lower(name)] = &value;
+  for (const auto& [name, value] : request.parameters) given[Lower(name)] = &value;
 
   std::map<std::string, DeploymentParameter> stored;
   for (const std::string& name : declared_names) {
@@ -495,25 +461,22 @@ absl::StatusOr<std::map<std::string, DeploymentParameter>> ValidateParameters(
     struct Wipe {
       rapidjson::Document& d;
       ~Wipe() {
-        if (d.IsString())
-          OPENSSL_cleanse(const_cast<char*>(d.GetString()),
-                          d.GetStringLength());
+        if (d.IsString()) OPENSSL_cleanse(const_cast<char*>(d.GetString()), d.GetStringLength());
       }
     } wipe{doc};
     if (doc.HasParseError()) {
-      return ArmError(absl::StatusCode::kInvalidArgument,
-                      "InvalidRequestContent",
-                      absl::StrCat("The value of the deployment parameter '",
-                                   name, "' is not valid JSON."));
+      return ArmError(
+          absl::StatusCode::kInvalidArgument, "InvalidRequestContent",
+          absl::StrCat("The value of the deployment parameter '", name, "' is not valid JSON."));
     }
     if (!TypeMatches(p.type, doc)) {
-      return TemplateValidationFailed(absl::StrCat(
-          "Template parameter JToken type is not valid. Expected '",
-          ExpectedJTokens(p.type), "'. Actual '", JTokenType(doc),
-          "'. Please see "
-          "https://aka.ms/resource-manager-parameter-files for usage details. "
-          "(parameter '",
-          name, "')"));
+      return TemplateValidationFailed(
+          absl::StrCat("Template parameter JToken type is not valid. Expected '",
+                       ExpectedJTokens(p.type), "'. Actual '", JTokenType(doc),
+                       "'. Please see "
+                       "https://aka.ms/resource-manager-parameter-files for usage details. "
+                       "(parameter '",
+                       name, "')"));
     }
     if (!p.allowed_json.empty()) {
       std::string compact = ToJsonText(doc);
@@ -525,9 +488,7 @@ absl::StatusOr<std::map<std::string, DeploymentParameter>> ValidateParameters(
             "The provided value for the template parameter '", name,
             "' is not valid. The parameter value is not part of the allowed "
             "value(s): '",
-            IsSecureType(p.type) ? "(hidden)"
-                                 : absl::StrJoin(p.allowed_json, ","),
-            "'."));
+            IsSecureType(p.type) ? "(hidden)" : absl::StrJoin(p.allowed_json, ","), "'."));
       }
     }
     if (!IsSecureType(p.type)) out.value_json = ToJsonText(doc);
@@ -540,10 +501,9 @@ absl::StatusOr<std::string> NormaliseMode(absl::string_view mode) {
   if (mode.empty() || absl::EqualsIgnoreCase(mode, "Incremental"))
     return std::string("Incremental");
   if (absl::EqualsIgnoreCase(mode, "Complete")) return std::string("Complete");
-  return ArmError(
-      absl::StatusCode::kInvalidArgument, "InvalidDeploymentMode",
-      absl::StrCat("The deployment mode '", mode,
-                   "' is not valid; use 'Incremental' or 'Complete'."));
+  return ArmError(absl::StatusCode::kInvalidArgument, "InvalidDeploymentMode",
+                  absl::StrCat("The deployment mode '", mode,
+                               "' is not valid; use 'Incremental' or 'Complete'."));
 }
 
 absl::StatusOr<std::string> ResolveTemplate(const DeploymentRequest& request) {
@@ -557,19 +517,17 @@ absl::StatusOr<std::string> ResolveTemplate(const DeploymentRequest& request) {
   if (inline_template) return request.template_json;
   constexpr absl::string_view kFile = "file://";
   if (!absl::StartsWith(request.template_link_uri, kFile)) {
-    return ArmError(
-        absl::StatusCode::kInvalidArgument, "InvalidContentLink",
-        absl::StrCat("The local provider only deploys inline templates and "
-                     "file:// template links, not '",
-                     request.template_link_uri, "'."));
+    return ArmError(absl::StatusCode::kInvalidArgument, "InvalidContentLink",
+                    absl::StrCat("The local provider only deploys inline templates and "
+                                 "file:// template links, not '",
+                                 request.template_link_uri, "'."));
   }
   std::string path = request.template_link_uri.substr(kFile.size());
   auto text = ReadFile(path);
   if (!text.ok()) {
     return ArmError(absl::StatusCode::kInvalidArgument, "InvalidContentLink",
                     absl::StrCat("Unable to download deployment content from '",
-                                 request.template_link_uri,
-                                 "': ", text.status().message()));
+                                 request.template_link_uri, "': ", text.status().message()));
   }
   return *text;
 }
@@ -577,11 +535,9 @@ absl::StatusOr<std::string> ResolveTemplate(const DeploymentRequest& request) {
 class LocalDeploymentsStore {
  public:
   static absl::StatusOr<GroupStore> Load(const LocalDeploymentsOptions& options,
-                                         absl::string_view resource_group,
-                                         absl::Time now) {
+                                         absl::string_view resource_group, absl::Time now) {
     RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
-    const std::string path =
-        LocalDeployments::StorePath(options.state_dir, resource_group);
+    const std::string path = LocalDeployments::StorePath(options.state_dir, resource_group);
     if (!PathExists(path)) {
       for (const auto& rg : options.resource_groups) {
         if (absl::EqualsIgnoreCase(rg, resource_group)) {
@@ -596,12 +552,11 @@ class LocalDeploymentsStore {
     return ParseStore(text, path, now);
   }
 
-  static absl::Status Save(const LocalDeploymentsOptions& options,
-                           GroupStore& store) {
+  static absl::Status Save(const LocalDeploymentsOptions& options, GroupStore& store) {
     RETURN_IF_ERROR(EnsureStateSubdir(options.state_dir, "deployments"));
-    RETURN_IF_ERROR(WriteFileAtomic(
-        LocalDeployments::StorePath(options.state_dir, store.resource_group),
-        SerializeStore(store), 0600));
+    RETURN_IF_ERROR(
+        WriteFileAtomic(LocalDeployments::StorePath(options.state_dir, store.resource_group),
+                        SerializeStore(store), 0600));
     store.exists_on_disk = true;
     return absl::OkStatus();
   }
@@ -614,20 +569,17 @@ class LocalDeploymentsStore {
 
 std::string LocalDeployments::StorePath(absl::string_view state_dir,
                                         absl::string_view resource_group) {
-  return absl::StrCat(state_dir, "/deployments/", Lower(resource_group),
-                      ".json");
+  return absl::StrCat(state_dir, "/deployments/", Lower(resource_group), ".json");
 }
 
 std::string LocalDeployments::DeploymentId(absl::string_view subscription_id,
                                            absl::string_view resource_group,
                                            absl::string_view name) {
-  return absl::StrCat("/subscriptions/", subscription_id, "/resourceGroups/",
-                      resource_group,
+  return absl::StrCat("/subscriptions/", subscription_id, "/resourceGroups/", resource_group,
                       "/providers/Microsoft.Resources/deployments/", name);
 }
 
-LocalDeployments::LocalDeployments(LocalDeploymentsOptions options,
-                                   const Clock& clock)
+LocalDeployments::LocalDeployments(LocalDeploymentsOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
 absl::StatusOr<std::unique_ptr<LocalDeployments>> LocalDeployments::Open(
@@ -635,21 +587,16 @@ absl::StatusOr<std::unique_ptr<LocalDeployments>> LocalDeployments::Open(
   if (options.state_dir.empty()) {
     return absl::InvalidArgumentError("local deployments: state_dir is empty");
   }
-  for (const auto& rg : options.resource_groups)
-    RETURN_IF_ERROR(ValidateResourceGroupName(rg));
+  for (const auto& rg : options.resource_groups) RETURN_IF_ERROR(ValidateResourceGroupName(rg));
   RETURN_IF_ERROR(EnsureStateSubdir(options.state_dir, "deployments"));
-  const Clock& clock =
-      options.clock != nullptr ? *options.clock : RealClock::Get();
-  return std::unique_ptr<LocalDeployments>(
-      new LocalDeployments(std::move(options), clock));
+  const Clock& clock = options.clock != nullptr ? *options.clock : RealClock::Get();
+  return std::unique_ptr<LocalDeployments>(new LocalDeployments(std::move(options), clock));
 }
 
-absl::Status LocalDeployments::CreateResourceGroup(
-    absl::string_view resource_group) {
+absl::Status LocalDeployments::CreateResourceGroup(absl::string_view resource_group) {
   RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
   std::lock_guard<std::mutex> lock(mu_);
-  if (PathExists(StorePath(options_.state_dir, resource_group)))
-    return absl::OkStatus();
+  if (PathExists(StorePath(options_.state_dir, resource_group))) return absl::OkStatus();
   GroupStore store;
   store.resource_group = std::string(resource_group);
   return LocalDeploymentsStore::Save(options_, store);
@@ -657,8 +604,7 @@ absl::Status LocalDeployments::CreateResourceGroup(
 
 bool LocalDeployments::ResourceGroupExists(absl::string_view resource_group) {
   std::lock_guard<std::mutex> lock(mu_);
-  return LocalDeploymentsStore::Load(options_, resource_group, clock_.Now())
-      .ok();
+  return LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()).ok();
 }
 
 void LocalDeployments::set_provisioning_hook(ProvisioningHook hook) {
@@ -669,40 +615,35 @@ void LocalDeployments::set_provisioning_hook(ProvisioningHook hook) {
 absl::StatusOr<std::vector<Deployment>> LocalDeployments::ListDeployments(
     absl::string_view resource_group) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
-      GroupStore store,
-      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+  ASSIGN_OR_RETURN(GroupStore store,
+                   LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
   std::vector<Deployment> out;
   for (auto& sd : store.deployments) out.push_back(std::move(sd.deployment));
   return out;
 }
 
-absl::StatusOr<Deployment> LocalDeployments::GetDeployment(
-    absl::string_view resource_group, absl::string_view name) {
+absl::StatusOr<Deployment> LocalDeployments::GetDeployment(absl::string_view resource_group,
+                                                           absl::string_view name) {
   RETURN_IF_ERROR(ValidateDeploymentName(name));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
-      GroupStore store,
-      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+  ASSIGN_OR_RETURN(GroupStore store,
+                   LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
   for (auto& sd : store.deployments) {
-    if (absl::EqualsIgnoreCase(sd.deployment.name, name))
-      return std::move(sd.deployment);
+    if (absl::EqualsIgnoreCase(sd.deployment.name, name)) return std::move(sd.deployment);
   }
   return DeploymentNotFound(store.resource_group, name);
 }
 
-absl::StatusOr<std::string> LocalDeployments::ExportTemplate(
-    absl::string_view resource_group, absl::string_view name) {
+absl::StatusOr<std::string> LocalDeployments::ExportTemplate(absl::string_view resource_group,
+                                                             absl::string_view name) {
   RETURN_IF_ERROR(ValidateDeploymentName(name));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
-      GroupStore store,
-      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+  ASSIGN_OR_RETURN(GroupStore store,
+                   LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
   for (auto& sd : store.deployments) {
     if (absl::EqualsIgnoreCase(sd.deployment.name, name)) {
       if (sd.template_json.empty()) {
-        return absl::NotFoundError(
-            absl::StrCat("deployment ", name, " has no stored template"));
+        return absl::NotFoundError(absl::StrCat("deployment ", name, " has no stored template"));
       }
       return sd.template_json;
     }
@@ -710,16 +651,15 @@ absl::StatusOr<std::string> LocalDeployments::ExportTemplate(
   return DeploymentNotFound(store.resource_group, name);
 }
 
-absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
-    absl::string_view resource_group, const DeploymentRequest& request) {
+absl::StatusOr<Deployment> LocalDeployments::StartDeployment(absl::string_view resource_group,
+                                                             const DeploymentRequest& request) {
   RETURN_IF_ERROR(ValidateDeploymentName(request.name));
   ProvisioningHook hook;
   std::string group_name;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ASSIGN_OR_RETURN(
-        GroupStore store,
-        LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
+    ASSIGN_OR_RETURN(GroupStore store,
+                     LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
     for (const auto& sd : store.deployments) {
       if (sd.deployment.provisioning_state == kStateRunning) {
         return WithDeploymentErrorCode(
@@ -731,8 +671,7 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
     }
     ASSIGN_OR_RETURN(std::string mode, NormaliseMode(request.mode));
     ASSIGN_OR_RETURN(std::string template_text, ResolveTemplate(request));
-    ASSIGN_OR_RETURN(auto parameters,
-                     ValidateParameters(template_text, request));
+    ASSIGN_OR_RETURN(auto parameters, ValidateParameters(template_text, request));
     // Store the template in canonical compact form.
     rapidjson::Document tpl;
     tpl.Parse(template_text.data(), template_text.size());
@@ -741,8 +680,7 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
     Deployment& d = sd.deployment;
     d.resource_group = store.resource_group;
     d.name = request.name;
-    d.id = DeploymentId(options_.subscription_id, store.resource_group,
-                        request.name);
+    d.id = DeploymentId(options_.subscription_id, store.resource_group, request.name);
     d.timestamp = clock_.Now();
     d.provisioning_state = kStateRunning;
     d.mode = mode;
@@ -766,19 +704,16 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
     try {
       provisioned = hook(request, group_name);
     } catch (const std::exception& e) {
-      provisioned =
-          absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
+      provisioned = absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
     } catch (...) {
       // Never leave the record Running: record the failure, then rethrow.
       std::lock_guard<std::mutex> lock(mu_);
-      auto store =
-          LocalDeploymentsStore::Load(options_, group_name, clock_.Now());
+      auto store = LocalDeploymentsStore::Load(options_, group_name, clock_.Now());
       if (store.ok()) {
         for (auto& sd : store->deployments) {
           if (absl::EqualsIgnoreCase(sd.deployment.name, request.name)) {
             sd.deployment.provisioning_state = kStateFailed;
-            sd.deployment.error =
-                "DeploymentFailed: provisioning raised an unknown exception";
+            sd.deployment.error = "DeploymentFailed: provisioning raised an unknown exception";
             sd.deployment.timestamp = clock_.Now();
             sd.pid = 0;
           }
@@ -790,16 +725,16 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
   }
 
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(GroupStore store, LocalDeploymentsStore::Load(
-                                         options_, group_name, clock_.Now()));
+  ASSIGN_OR_RETURN(GroupStore store,
+                   LocalDeploymentsStore::Load(options_, group_name, clock_.Now()));
   StoredDeployment* mine = nullptr;
   for (auto& sd : store.deployments) {
     if (absl::EqualsIgnoreCase(sd.deployment.name, request.name)) mine = &sd;
   }
   if (mine == nullptr) {
-    return absl::AbortedError(absl::StrCat(
-        "deployment ", request.name, " disappeared from resource group ",
-        group_name, " while it was running"));
+    return absl::AbortedError(absl::StrCat("deployment ", request.name,
+                                           " disappeared from resource group ", group_name,
+                                           " while it was running"));
   }
   Deployment& d = mine->deployment;
   d.timestamp = clock_.Now();
@@ -812,16 +747,16 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(
     d.error = absl::StrCat(
         "DeploymentFailed: At least one resource deployment operation "
         "failed.\n",
-        absl::StatusCodeToString(provisioned.code()), ": ",
-        provisioned.message());
+        absl::StatusCodeToString(provisioned.code()), ": ", provisioned.message());
   }
   RETURN_IF_ERROR(LocalDeploymentsStore::Save(options_, store));
   return d;
 }
 
-absl::StatusOr<Deployment> LocalDeployments::WaitForDeployment(
-    absl::string_view resource_group, absl::string_view name,
-    const DeploymentProgress& progress, absl::Duration timeout) {
+absl::StatusOr<Deployment> LocalDeployments::WaitForDeployment(absl::string_view resource_group,
+                                                               absl::string_view name,
+                                                               const DeploymentProgress& progress,
+                                                               absl::Duration timeout) {
   const absl::Time start = absl::Now();
   for (;;) {
     ASSIGN_OR_RETURN(Deployment d, GetDeployment(resource_group, name));
@@ -830,9 +765,8 @@ absl::StatusOr<Deployment> LocalDeployments::WaitForDeployment(
     if (progress) progress(d, elapsed);
     if (elapsed >= timeout) {
       return absl::DeadlineExceededError(
-          absl::StrCat("deployment ", name, " in resource group ",
-                       resource_group, " is still ", d.provisioning_state,
-                       " after ", absl::FormatDuration(timeout)));
+          absl::StrCat("deployment ", name, " in resource group ", resource_group, " is still ",
+                       d.provisioning_state, " after ", absl::FormatDuration(timeout)));
     }
     absl::SleepFor(std::min(options_.poll_interval, timeout - elapsed));
   }

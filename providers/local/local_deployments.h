@@ -2,7 +2,7 @@
 // kept in {state_dir}/deployments/{resource_group}.json (lower-cased name,
 // mode 0600, folder 0700, written atomically).
 //
-// Behaviour (as ARM, see azure-contracts.md §4):
+// Behaviour (as ARM, see docs/azure-contracts.md §4):
 //  - A resource group exists once CreateResourceGroup made it, or when it is
 //    listed in LocalDeploymentsOptions::resource_groups (the local config
 //    names its resource group; such a group exists implicitly and its file
@@ -57,8 +57,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
-#include "engine/deployments.h"
+#include "base/clock.h"
+#include "engine/model/deployments.h"
 #include "providers/local/provisioning.h"
 
 namespace rotor::local {
@@ -77,14 +77,11 @@ struct LocalDeploymentsOptions {
 
 class LocalDeployments : public DeploymentService {
  public:
-  static absl::StatusOr<std::unique_ptr<LocalDeployments>> Open(
-      LocalDeploymentsOptions options);
+  static absl::StatusOr<std::unique_ptr<LocalDeployments>> Open(LocalDeploymentsOptions options);
 
-  static std::string StorePath(absl::string_view state_dir,
-                               absl::string_view resource_group);
+  static std::string StorePath(absl::string_view state_dir, absl::string_view resource_group);
   static std::string DeploymentId(absl::string_view subscription_id,
-                                  absl::string_view resource_group,
-                                  absl::string_view name);
+                                  absl::string_view resource_group, absl::string_view name);
 
   // Creates the group's (empty) store; a no-op when it exists.
   absl::Status CreateResourceGroup(absl::string_view resource_group);
@@ -97,16 +94,15 @@ class LocalDeployments : public DeploymentService {
                                            absl::string_view name) override;
   absl::StatusOr<std::string> ExportTemplate(absl::string_view resource_group,
                                              absl::string_view name) override;
-  absl::StatusOr<Deployment> StartDeployment(
-      absl::string_view resource_group,
-      const DeploymentRequest& request) override;
-  absl::StatusOr<Deployment> WaitForDeployment(
-      absl::string_view resource_group, absl::string_view name,
-      const DeploymentProgress& progress, absl::Duration timeout) override;
+  absl::StatusOr<Deployment> StartDeployment(absl::string_view resource_group,
+                                             const DeploymentRequest& request) override;
+  absl::StatusOr<Deployment> WaitForDeployment(absl::string_view resource_group,
+                                               absl::string_view name,
+                                               const DeploymentProgress& progress,
+                                               absl::Duration timeout) override;
 
  private:
-  explicit LocalDeployments(LocalDeploymentsOptions options,
-                            const Clock& clock);
+  explicit LocalDeployments(LocalDeploymentsOptions options, const Clock& clock);
 
   LocalDeploymentsOptions options_;
   const Clock& clock_;

@@ -9,16 +9,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/clock.h"
-#include "engine/base/files.h"
+#include "base/clock.h"
+#include "base/files.h"
 #include "tests/support/testing.h"
 
 namespace rotor::local {
 namespace {
 
-absl::Time T0() {
-  return absl::FromUnixSeconds(1700000000) + absl::Milliseconds(250);
-}
+absl::Time T0() { return absl::FromUnixSeconds(1700000000) + absl::Milliseconds(250); }
 
 constexpr char kSpnSecret[] = "spn-secret-value-7c1f";
 
@@ -50,11 +48,9 @@ DeploymentRequest Request(const std::string& name = "registry") {
   r.parameters["pfxKeyVaultSecretUrl"] = Secret(
       "\"https://newregkv.vault.rotor.local/secrets/containersecret/"
       "0123456789abcdef0123456789abcdef\"");
-  r.parameters["pfxThumbprint"] =
-      Secret("\"84E05C1D98BCE3A5421D225B140B36E86A3D5534\"");
+  r.parameters["pfxThumbprint"] = Secret("\"84E05C1D98BCE3A5421D225B140B36E86A3D5534\"");
   r.parameters["servicePrincipalClientId"] = Secret("\"client-id\"");
-  r.parameters["servicePrincipalClientSecret"] =
-      Secret(absl::StrCat("\"", kSpnSecret, "\""));
+  r.parameters["servicePrincipalClientSecret"] = Secret(absl::StrCat("\"", kSpnSecret, "\""));
   r.tags["purpose"] = "test";
   return r;
 }
@@ -75,9 +71,7 @@ struct Fixture {
     REQUIRE(opened.ok());
     service = std::move(*opened);
   }
-  std::string StoreText() const {
-    return dir.Read("state/deployments/newregreg.json");
-  }
+  std::string StoreText() const { return dir.Read("state/deployments/newregreg.json"); }
 };
 
 TEST_CASE("LocalDeployments: deploy, list, get, export template") {
@@ -103,8 +97,7 @@ TEST_CASE("LocalDeployments: deploy, list, get, export template") {
   CHECK(d->parameters.at("pfxThumbprint").type == "String");
   CHECK(d->parameters.at("pfxThumbprint").value_json ==
         "\"84E05C1D98BCE3A5421D225B140B36E86A3D5534\"");
-  CHECK(d->parameters.at("servicePrincipalClientSecret").type ==
-        "SecureString");
+  CHECK(d->parameters.at("servicePrincipalClientSecret").type == "SecureString");
   CHECK(d->parameters.at("servicePrincipalClientSecret").value_json.empty());
   // Defaults are shown as ARM shows them; expressions are not evaluated.
   CHECK(d->parameters.at("adminUsername").value_json == "\"azureuser\"");
@@ -119,13 +112,11 @@ TEST_CASE("LocalDeployments: deploy, list, get, export template") {
 
   auto exported = f.service->ExportTemplate("newregreg", "registry");
   REQUIRE(exported.ok());
-  CHECK(absl::StrContains(
-      *exported,
-      "\"servicePrincipalClientSecret\":{\"type\":\"securestring\"}"));
+  CHECK(
+      absl::StrContains(*exported, "\"servicePrincipalClientSecret\":{\"type\":\"securestring\"}"));
   CHECK(absl::StrContains(*exported, "[parameters('pfxKeyVaultSecretUrl')]"));
 
-  auto waited = f.service->WaitForDeployment("newregreg", "registry", nullptr,
-                                             absl::Seconds(1));
+  auto waited = f.service->WaitForDeployment("newregreg", "registry", nullptr, absl::Seconds(1));
   REQUIRE(waited.ok());
   CHECK(waited->Succeeded());
 
@@ -144,14 +135,12 @@ TEST_CASE("LocalDeployments: the store never holds securestring values") {
   CHECK(absl::StrContains(text, "84E05C1D98BCE3A5421D225B140B36E86A3D5534"));
   CHECK_FALSE(absl::StrContains(text, kSpnSecret));
   struct stat st;
-  REQUIRE(::stat(f.dir.Path("state/deployments/newregreg.json").c_str(), &st) ==
-          0);
+  REQUIRE(::stat(f.dir.Path("state/deployments/newregreg.json").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   REQUIRE(::stat(f.dir.Path("state/deployments").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
   int entries = 0;
-  for (const auto& e :
-       std::filesystem::directory_iterator(f.dir.Path("state/deployments"))) {
+  for (const auto& e : std::filesystem::directory_iterator(f.dir.Path("state/deployments"))) {
     (void)e;
     ++entries;
   }
@@ -162,8 +151,7 @@ TEST_CASE("LocalDeployments: resource groups must exist") {
   Fixture f;
   auto missing = f.service->ListDeployments("othergroup");
   CHECK(missing.status().code() == absl::StatusCode::kNotFound);
-  CHECK(
-      absl::StartsWith(missing.status().message(), "ResourceGroupNotFound: "));
+  CHECK(absl::StartsWith(missing.status().message(), "ResourceGroupNotFound: "));
   CHECK(f.service->StartDeployment("othergroup", Request()).status().code() ==
         absl::StatusCode::kNotFound);
   CHECK_FALSE(f.service->ResourceGroupExists("othergroup"));
@@ -174,8 +162,7 @@ TEST_CASE("LocalDeployments: resource groups must exist") {
   auto d = f.service->StartDeployment("othergroup", Request());
   REQUIRE(d.ok());
   CHECK(d->resource_group == "OtherGroup");
-  CHECK(f.service->CreateResourceGroup("bad/name").code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(f.service->CreateResourceGroup("bad/name").code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE(
@@ -202,15 +189,13 @@ TEST_CASE("LocalDeployments: an unknown parameter is refused") {
   auto result = f.service->StartDeployment("newregreg", request);
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(absl::StrContains(
-      result.status().message(),
-      "InvalidTemplate: Deployment template validation failed: 'The "
-      "template parameters 'registryReplicas' in the parameters file are "
-      "not valid; they are not present in the original template"));
-  CHECK(absl::StrContains(
-      result.status().message(),
-      "The only supported parameters for this template are 'adminUsername, "
-      "location, pfxKeyVaultResourceId"));
+  CHECK(absl::StrContains(result.status().message(),
+                          "InvalidTemplate: Deployment template validation failed: 'The "
+                          "template parameters 'registryReplicas' in the parameters file are "
+                          "not valid; they are not present in the original template"));
+  CHECK(absl::StrContains(result.status().message(),
+                          "The only supported parameters for this template are 'adminUsername, "
+                          "location, pfxKeyVaultResourceId"));
 }
 
 TEST_CASE(
@@ -221,18 +206,16 @@ TEST_CASE(
   request.parameters["servicePrincipalClientSecret"] = Secret("12345678");
   auto wrong_type = f.service->StartDeployment("newregreg", request);
   CHECK(wrong_type.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(absl::StrContains(
-      wrong_type.status().message(),
-      "Template parameter JToken type is not valid. Expected 'String, Uri'. "
-      "Actual 'Integer'."));
+  CHECK(absl::StrContains(wrong_type.status().message(),
+                          "Template parameter JToken type is not valid. Expected 'String, Uri'. "
+                          "Actual 'Integer'."));
   CHECK_FALSE(absl::StrContains(wrong_type.status().message(), "12345678"));
 
   request = Request();
   request.parameters["replicas"] = Secret("7");
   auto not_allowed = f.service->StartDeployment("newregreg", request);
   CHECK(not_allowed.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(absl::StrContains(not_allowed.status().message(),
-                          "allowed value(s): '1,2,3'"));
+  CHECK(absl::StrContains(not_allowed.status().message(), "allowed value(s): '1,2,3'"));
 
   request = Request();
   request.parameters["servicePrincipalClientSecret"] = Secret("\"unterminated");
@@ -242,9 +225,8 @@ TEST_CASE(
 
   request = Request();
   request.template_json = "{\"parameters\": ";
-  CHECK(absl::StartsWith(
-      f.service->StartDeployment("newregreg", request).status().message(),
-      "InvalidTemplate: Deployment template parse failed"));
+  CHECK(absl::StartsWith(f.service->StartDeployment("newregreg", request).status().message(),
+                         "InvalidTemplate: Deployment template parse failed"));
   request = Request();
   request.mode = "Sideways";
   CHECK(f.service->StartDeployment("newregreg", request).status().code() ==
@@ -256,15 +238,13 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "LocalDeployments: the hook gets secure values; its failure makes the "
+    "LocalDeployments: the hook gets secure values, its failure makes the "
     "deployment Failed") {
   std::string seen_secret, seen_group;
   absl::Time hook_time;
   Fixture* fixture = nullptr;
-  Fixture f([&](const DeploymentRequest& request,
-                const std::string& group) -> absl::Status {
-    seen_secret = std::string(
-        request.parameters.at("servicePrincipalClientSecret").Reveal());
+  Fixture f([&](const DeploymentRequest& request, const std::string& group) -> absl::Status {
+    seen_secret = std::string(request.parameters.at("servicePrincipalClientSecret").Reveal());
     seen_group = group;
     auto running = fixture->service->GetDeployment(group, request.name);
     REQUIRE(running.ok());
@@ -272,8 +252,7 @@ TEST_CASE(
     CHECK_FALSE(IsTerminalProvisioningState(running->provisioning_state));
     hook_time = running->timestamp;
     fixture->clock.Advance(absl::Seconds(42));
-    return absl::FailedPreconditionError(
-        "thumbprint ABC does not match the certificate");
+    return absl::FailedPreconditionError("thumbprint ABC does not match the certificate");
   });
   fixture = &f;
   auto result = f.service->StartDeployment("newregreg", Request());
@@ -284,11 +263,9 @@ TEST_CASE(
   CHECK(result->provisioning_state == "Failed");
   CHECK(result->timestamp == T0() + absl::Seconds(42));
   CHECK(absl::StartsWith(result->error, "DeploymentFailed: "));
-  CHECK(absl::StrContains(result->error,
-                          "thumbprint ABC does not match the certificate"));
+  CHECK(absl::StrContains(result->error, "thumbprint ABC does not match the certificate"));
 
-  auto waited = f.service->WaitForDeployment("newregreg", "registry", nullptr,
-                                             absl::Seconds(1));
+  auto waited = f.service->WaitForDeployment("newregreg", "registry", nullptr, absl::Seconds(1));
   REQUIRE(waited.ok());
   CHECK(waited->provisioning_state == "Failed");
   CHECK(waited->error == result->error);
@@ -298,11 +275,9 @@ TEST_CASE(
 TEST_CASE("LocalDeployments: a second deployment while one runs is refused") {
   absl::Status inner;
   Fixture* fixture = nullptr;
-  Fixture f([&](const DeploymentRequest& request,
-                const std::string& group) -> absl::Status {
+  Fixture f([&](const DeploymentRequest& request, const std::string& group) -> absl::Status {
     if (request.name == "registry") {
-      inner =
-          fixture->service->StartDeployment(group, Request("second")).status();
+      inner = fixture->service->StartDeployment(group, Request("second")).status();
     }
     return absl::OkStatus();
   });
@@ -311,13 +286,11 @@ TEST_CASE("LocalDeployments: a second deployment while one runs is refused") {
   REQUIRE(result.ok());
   CHECK(result->Succeeded());
   CHECK(inner.code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(absl::StrContains(inner.message(),
-                          "deployment registry is still running"));
+  CHECK(absl::StrContains(inner.message(), "deployment registry is still running"));
   CHECK(f.service->GetDeployment("newregreg", "second").status().code() ==
         absl::StatusCode::kNotFound);
   // Once it ended, deploying works again.
-  CHECK(
-      f.service->StartDeployment("newregreg", Request("second"))->Succeeded());
+  CHECK(f.service->StartDeployment("newregreg", Request("second"))->Succeeded());
 }
 
 TEST_CASE(
@@ -329,8 +302,7 @@ TEST_CASE(
   REQUIRE(f.service->StartDeployment("newregreg", Request("second")).ok());
   f.clock.Advance(absl::Minutes(1));
   auto again = Request("first");
-  again.parameters["pfxThumbprint"] =
-      Secret("\"0000000000000000000000000000000000000000\"");
+  again.parameters["pfxThumbprint"] = Secret("\"0000000000000000000000000000000000000000\"");
   REQUIRE(f.service->StartDeployment("newregreg", again).ok());
   auto list = f.service->ListDeployments("newregreg");
   REQUIRE(list->size() == 2);
@@ -341,8 +313,7 @@ TEST_CASE(
         "\"0000000000000000000000000000000000000000\"");
 }
 
-TEST_CASE(
-    "LocalDeployments: a Running record of a dead process reads as Failed") {
+TEST_CASE("LocalDeployments: a Running record of a dead process reads as Failed") {
   Fixture f;
   REQUIRE(f.service->StartDeployment("newregreg", Request()).ok());
   std::string text = f.StoreText();
@@ -367,8 +338,7 @@ TEST_CASE(
   std::string text = f.StoreText();
   const std::string succeeded = "\"provisioning_state\": \"Succeeded\"";
   text.replace(text.find(succeeded), succeeded.size(),
-               absl::StrCat("\"provisioning_state\": \"Running\", \"pid\": ",
-                            ::getpid()));
+               absl::StrCat("\"provisioning_state\": \"Running\", \"pid\": ", ::getpid()));
   f.dir.Write("state/deployments/newregreg.json", text);
   int polls = 0;
   auto waited = f.service->WaitForDeployment(
@@ -380,9 +350,8 @@ TEST_CASE(
       absl::Milliseconds(60));
   CHECK(waited.status().code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(polls >= 2);
-  CHECK(f.service->StartDeployment("newregreg", Request("other"))
-            .status()
-            .code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(f.service->StartDeployment("newregreg", Request("other")).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("LocalDeployments: file:// template links are read and exported") {
@@ -395,8 +364,7 @@ TEST_CASE("LocalDeployments: file:// template links are read and exported") {
   REQUIRE(d.ok());
   CHECK(d->Succeeded());
   CHECK(d->template_link_uri == "file://" + path);
-  CHECK(absl::StrContains(*f.service->ExportTemplate("newregreg", "registry"),
-                          "pfxThumbprint"));
+  CHECK(absl::StrContains(*f.service->ExportTemplate("newregreg", "registry"), "pfxThumbprint"));
   request.template_link_uri = "https://example.com/t.json";
   CHECK(f.service->StartDeployment("newregreg", request).status().code() ==
         absl::StatusCode::kInvalidArgument);

@@ -6,8 +6,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 
 namespace rotor::local {
 
@@ -19,18 +19,16 @@ absl::Status EnsurePrivateDir(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status EnsureStateSubdir(const std::string& state_dir,
-                               const std::string& sub) {
+absl::Status EnsureStateSubdir(const std::string& state_dir, const std::string& sub) {
   if (!PathExists(state_dir)) RETURN_IF_ERROR(EnsurePrivateDir(state_dir));
   return EnsurePrivateDir(absl::StrCat(state_dir, "/", sub));
 }
 
 bool IsSafeFileComponent(absl::string_view name, size_t max_length) {
-  if (name.empty() || name.size() > max_length || name == "." || name == "..")
-    return false;
+  if (name.empty() || name.size() > max_length || name == "." || name == "..") return false;
   for (char c : name) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-          c == '_' || c == '.' || c == '(' || c == ')')) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+          c == '(' || c == ')')) {
       return false;
     }
   }

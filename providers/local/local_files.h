@@ -15,8 +15,7 @@ absl::Status EnsurePrivateDir(const std::string& path);
 
 // Creates the state folder (0700) when it does not exist yet, then its
 // private subfolder `sub` (0700). An existing state folder keeps its mode.
-absl::Status EnsureStateSubdir(const std::string& state_dir,
-                               const std::string& sub);
+absl::Status EnsureStateSubdir(const std::string& state_dir, const std::string& sub);
 
 // Whether `name` is safe as a single file-name component made of
 // [0-9A-Za-z-_.()] (no "." or ".."), 1 to `max_length` characters.

@@ -29,15 +29,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/base/clock.h"
-#include "engine/vault.h"
+#include "base/clock.h"
+#include "engine/model/vault.h"
 #include "providers/local/vault_model.h"
 
 namespace rotor::local {
 
 // The subscription id local resources report.
-inline constexpr char kLocalSubscriptionId[] =
-    "00000000-0000-0000-0000-000000000000";
+inline constexpr char kLocalSubscriptionId[] = "00000000-0000-0000-0000-000000000000";
 // DNS suffix of local vault URLs: https://{name}.vault.rotor.local
 inline constexpr char kLocalVaultDnsSuffix[] = "vault.rotor.local";
 
@@ -55,31 +54,25 @@ class LocalVault : public Vault {
  public:
   // Opens {state_dir}/vaults/{name}.json, creating an empty vault (and the
   // file) when absent.
-  static absl::StatusOr<std::unique_ptr<LocalVault>> Open(
-      const LocalVaultOptions& options);
+  static absl::StatusOr<std::unique_ptr<LocalVault>> Open(const LocalVaultOptions& options);
 
-  static std::string StorePath(absl::string_view state_dir,
-                               absl::string_view name);
+  static std::string StorePath(absl::string_view state_dir, absl::string_view name);
   static std::string BaseUrl(absl::string_view name);
-  static std::string ResourceId(absl::string_view subscription_id,
-                                absl::string_view resource_group,
+  static std::string ResourceId(absl::string_view subscription_id, absl::string_view resource_group,
                                 absl::string_view name);
 
   const VaultInfo& info() const override { return info_; }
   absl::StatusOr<std::vector<SecretVersion>> ListSecrets() override;
-  absl::StatusOr<std::vector<SecretVersion>> ListSecretVersions(
-      absl::string_view name) override;
-  absl::StatusOr<SecretBundle> GetSecret(
-      absl::string_view name, absl::string_view version = "") override;
-  absl::StatusOr<SecretVersion> SetSecret(
-      absl::string_view name, const SetSecretRequest& request) override;
-  absl::StatusOr<SecretVersion> SetVersionEnabled(absl::string_view name,
-                                                  absl::string_view version,
+  absl::StatusOr<std::vector<SecretVersion>> ListSecretVersions(absl::string_view name) override;
+  absl::StatusOr<SecretBundle> GetSecret(absl::string_view name,
+                                         absl::string_view version = "") override;
+  absl::StatusOr<SecretVersion> SetSecret(absl::string_view name,
+                                          const SetSecretRequest& request) override;
+  absl::StatusOr<SecretVersion> SetVersionEnabled(absl::string_view name, absl::string_view version,
                                                   bool enabled) override;
   absl::StatusOr<DeletedSecret> DeleteSecret(absl::string_view name) override;
   absl::StatusOr<std::vector<DeletedSecret>> ListDeletedSecrets() override;
-  absl::StatusOr<SecretVersion> RecoverDeletedSecret(
-      absl::string_view name) override;
+  absl::StatusOr<SecretVersion> RecoverDeletedSecret(absl::string_view name) override;
   absl::Status PurgeDeletedSecret(absl::string_view name) override;
 
   // Beyond the interface (the emulator-shaped operations).

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "engine/base/clock.h"
-#include "engine/base/files.h"
+#include "base/clock.h"
+#include "base/files.h"
 #include "tests/support/testing.h"
 
 namespace rotor::local {
@@ -18,8 +18,7 @@ namespace {
 
 absl::Time T0() { return absl::FromUnixSeconds(1700000000); }
 
-SetSecretRequest Req(const std::string& value,
-                     const std::string& content_type = "") {
+SetSecretRequest Req(const std::string& value, const std::string& content_type = "") {
   SetSecretRequest r;
   r.value = Secret(value);
   r.content_type = content_type;
@@ -70,27 +69,20 @@ TEST_CASE("LocalVault: info, store path and modes") {
 
   auto v = (*vault)->SetSecret("admin", Req("pw"));
   REQUIRE(v.ok());
-  CHECK(v->id ==
-        "https://newregkv.vault.rotor.local/secrets/admin/" + v->version);
+  CHECK(v->id == "https://newregkv.vault.rotor.local/secrets/admin/" + v->version);
   CHECK(Mode((*vault)->path()) == 0600);
 }
 
-TEST_CASE(
-    "LocalVault: every mutation is persisted; reopening gives the same vault") {
+TEST_CASE("LocalVault: every mutation is persisted, reopening gives the same vault") {
   testing::TempDir dir;
   FakeClock clock(T0());
   std::string admin_v1, admin_v2;
   {
     auto vault = LocalVault::Open(Options(dir, clock));
     REQUIRE(vault.ok());
-    admin_v1 = (*vault)
-                   ->SetSecret("admin", Req("first-password", kUserContentType))
-                   ->version;
+    admin_v1 = (*vault)->SetSecret("admin", Req("first-password", kUserContentType))->version;
     clock.Advance(absl::Seconds(30));
-    admin_v2 =
-        (*vault)
-            ->SetSecret("Admin", Req("second-password", kUserContentType))
-            ->version;
+    admin_v2 = (*vault)->SetSecret("Admin", Req("second-password", kUserContentType))->version;
     REQUIRE((*vault)->SetVersionEnabled("admin", admin_v1, false).ok());
     REQUIRE((*vault)->SetSecret("ci", Req("ci-password")).ok());
     REQUIRE((*vault)->DeleteSecret("ci").ok());
@@ -134,11 +126,9 @@ TEST_CASE("LocalVault: atomic writes leave no temporary files") {
   auto vault = LocalVault::Open(Options(dir, clock));
   REQUIRE(vault.ok());
   for (int i = 0; i < 20; ++i) {
-    REQUIRE(
-        (*vault)->SetSecret("user" + std::to_string(i % 3), Req("pw")).ok());
+    REQUIRE((*vault)->SetSecret("user" + std::to_string(i % 3), Req("pw")).ok());
   }
-  CHECK(Entries(dir.Path("state/vaults")) ==
-        std::vector<std::string>{"newregkv.json"});
+  CHECK(Entries(dir.Path("state/vaults")) == std::vector<std::string>{"newregkv.json"});
 }
 
 TEST_CASE("LocalVault: failed operations do not touch the file") {
@@ -172,12 +162,10 @@ TEST_CASE("LocalVault: a write error undoes the mutation in memory") {
   REQUIRE(::setrlimit(RLIMIT_FSIZE, &saved) == 0);
   ::signal(SIGXFSZ, old_handler);
   CHECK_FALSE(failed.ok());
-  CHECK((*vault)->GetSecret("b").status().code() ==
-        absl::StatusCode::kNotFound);
+  CHECK((*vault)->GetSecret("b").status().code() == absl::StatusCode::kNotFound);
   CHECK((*vault)->ListSecrets()->size() == 1);
   CHECK(dir.Read("state/vaults/newregkv.json") == before);
-  CHECK(Entries(dir.Path("state/vaults")) ==
-        std::vector<std::string>{"newregkv.json"});
+  CHECK(Entries(dir.Path("state/vaults")) == std::vector<std::string>{"newregkv.json"});
   // And the vault keeps working afterwards.
   CHECK((*vault)->SetSecret("b", Req("y")).ok());
   CHECK((*vault)->ListSecrets()->size() == 2);
@@ -202,8 +190,7 @@ TEST_CASE("LocalVault: options and errors") {
   FakeClock clock(T0());
   auto options = Options(dir, clock);
   options.name = "bad/name";
-  CHECK(LocalVault::Open(options).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(LocalVault::Open(options).status().code() == absl::StatusCode::kInvalidArgument);
   options.name = "NewRegKV";
   options.subscription_id = "11111111-2222-3333-4444-555555555555";
   options.model.soft_delete = false;
@@ -211,9 +198,8 @@ TEST_CASE("LocalVault: options and errors") {
   REQUIRE(vault.ok());
   CHECK((*vault)->path() == dir.Path("state/vaults/newregkv.json"));
   CHECK((*vault)->info().base_url == "https://newregkv.vault.rotor.local");
-  CHECK(
-      absl::StartsWith((*vault)->info().resource_id,
-                       "/subscriptions/11111111-2222-3333-4444-555555555555/"));
+  CHECK(absl::StartsWith((*vault)->info().resource_id,
+                         "/subscriptions/11111111-2222-3333-4444-555555555555/"));
   auto v = (*vault)->SetSecret("s", Req("x"));
   REQUIRE(v.ok());
   CHECK(v->recovery_level == "Purgeable");
@@ -222,8 +208,7 @@ TEST_CASE("LocalVault: options and errors") {
 
   // A corrupt store is reported, with the path, and never overwritten.
   testing::TempDir other;
-  other.Write("state/vaults/newregkv.json",
-              "{\"format_version\": 1, \"secrets\": 3}");
+  other.Write("state/vaults/newregkv.json", "{\"format_version\": 1, \"secrets\": 3}");
   auto corrupt = LocalVault::Open(Options(other, clock));
   CHECK(corrupt.status().code() == absl::StatusCode::kDataLoss);
   CHECK(absl::StrContains(corrupt.status().message(), "newregkv.json"));

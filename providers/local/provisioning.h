@@ -21,8 +21,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/deployments.h"
-#include "engine/vault.h"
+#include "engine/model/deployments.h"
+#include "engine/model/vault.h"
 
 namespace rotor::local {
 
@@ -30,8 +30,8 @@ namespace rotor::local {
 // value, securestrings included (they are never stored). A failure makes
 // the deployment Failed with the status message as its error; the message
 // must not contain secret values.
-using ProvisioningHook = std::function<absl::Status(
-    const DeploymentRequest& request, const std::string& resource_group)>;
+using ProvisioningHook = std::function<absl::Status(const DeploymentRequest& request,
+                                                    const std::string& resource_group)>;
 
 struct ProvisioningStep {
   std::string name;  // "htpasswd", "certificate": prefixes failures
@@ -52,8 +52,7 @@ struct LocalRegistryOptions {
   int bcrypt_cost = 10;  // kDefaultBcryptCost
 };
 // `vault` must outlive the hook.
-ProvisioningHook MakeLocalRegistryHook(Vault& vault,
-                                       LocalRegistryOptions options);
+ProvisioningHook MakeLocalRegistryHook(Vault& vault, LocalRegistryOptions options);
 
 // The string value of a deployment parameter (the JSON text is decoded:
 // "\"abc\"" -> "abc"). NotFound when absent, InvalidArgument when it is not

@@ -8,7 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/prettywriter.h"
@@ -54,29 +54,23 @@ std::string Shown(absl::string_view name) {
 }
 
 absl::Status BadParameter(std::string message) {
-  return WithVaultErrorCode(absl::InvalidArgumentError(std::move(message)),
-                            kBadParameter);
+  return WithVaultErrorCode(absl::InvalidArgumentError(std::move(message)), kBadParameter);
 }
 
-absl::Status SecretNotFound(absl::string_view name,
-                            absl::string_view version = "") {
-  std::string id = version.empty()
-                       ? Shown(name)
-                       : absl::StrCat(Shown(name), "/", Shown(version));
-  return WithVaultErrorCode(
-      absl::NotFoundError(absl::StrCat(
-          "A secret with (name/id) ", id,
-          " was not found in this key vault. If you recently deleted this "
-          "secret you "
-          "may be able to recover it using the correct recovery command.")),
-      kSecretNotFound);
+absl::Status SecretNotFound(absl::string_view name, absl::string_view version = "") {
+  std::string id = version.empty() ? Shown(name) : absl::StrCat(Shown(name), "/", Shown(version));
+  return WithVaultErrorCode(absl::NotFoundError(absl::StrCat(
+                                "A secret with (name/id) ", id,
+                                " was not found in this key vault. If you recently deleted this "
+                                "secret you "
+                                "may be able to recover it using the correct recovery command.")),
+                            kSecretNotFound);
 }
 
 absl::Status DeletedSecretNotFound(absl::string_view name) {
-  return WithVaultErrorCode(
-      absl::NotFoundError(absl::StrCat("Deleted secret ", Shown(name),
-                                       " was not found in this key vault.")),
-      kSecretNotFound);
+  return WithVaultErrorCode(absl::NotFoundError(absl::StrCat("Deleted secret ", Shown(name),
+                                                             " was not found in this key vault.")),
+                            kSecretNotFound);
 }
 
 bool IsValidUtf8(absl::string_view s) {
@@ -108,8 +102,7 @@ bool IsValidUtf8(absl::string_view s) {
     }
     // Overlong forms, surrogates and values beyond U+10FFFF.
     if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += extra + 1;
@@ -117,27 +110,23 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
-absl::Status ValidateContentTypeAndTags(
-    const std::string& content_type,
-    const std::map<std::string, std::string>& tags) {
+absl::Status ValidateContentTypeAndTags(const std::string& content_type,
+                                        const std::map<std::string, std::string>& tags) {
   if (content_type.size() > kMaxContentTypeLength) {
-    return BadParameter(absl::StrCat(
-        "The content type is ", content_type.size(),
-        " characters long; the limit is ", kMaxContentTypeLength, "."));
+    return BadParameter(absl::StrCat("The content type is ", content_type.size(),
+                                     " characters long; the limit is ", kMaxContentTypeLength,
+                                     "."));
   }
-  if (!IsValidUtf8(content_type))
-    return BadParameter("The content type is not valid UTF-8.");
+  if (!IsValidUtf8(content_type)) return BadParameter("The content type is not valid UTF-8.");
   if (tags.size() > kMaxTags) {
-    return BadParameter(absl::StrCat("A secret version has ", tags.size(),
-                                     " tags; the limit is ", kMaxTags, "."));
+    return BadParameter(
+        absl::StrCat("A secret version has ", tags.size(), " tags; the limit is ", kMaxTags, "."));
   }
   for (const auto& [name, value] : tags) {
-    if (name.empty() || name.size() > kMaxTagLength ||
-        value.size() > kMaxTagLength) {
+    if (name.empty() || name.size() > kMaxTagLength || value.size() > kMaxTagLength) {
       return BadParameter(absl::StrCat("Tag names must be 1 to ", kMaxTagLength,
-                                       " characters and tag values at most ",
-                                       kMaxTagLength, " characters (tag '",
-                                       name.substr(0, kMaxTagLength), "')."));
+                                       " characters and tag values at most ", kMaxTagLength,
+                                       " characters (tag '", name.substr(0, kMaxTagLength), "')."));
     }
     if (!IsValidUtf8(name) || !IsValidUtf8(value)) {
       return BadParameter("A tag name or value is not valid UTF-8.");
@@ -154,22 +143,19 @@ bool IsVersionId(absl::string_view v) {
   return true;
 }
 
-absl::Time TruncateToSeconds(absl::Time t) {
-  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
-}
+absl::Time TruncateToSeconds(absl::Time t) { return absl::FromUnixSeconds(absl::ToUnixSeconds(t)); }
 
 }  // namespace
 
 absl::Status ValidateSecretName(absl::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxSecretNameLength;
   for (char c : name) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-'))
-      ok = false;
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-')) ok = false;
   }
   if (ok) return absl::OkStatus();
-  return BadParameter(absl::StrCat(
-      "The request URI contains an invalid name: ", Shown(name),
-      " (secret names are 1 to 127 characters of 0-9, a-z, A-Z and -)"));
+  return BadParameter(
+      absl::StrCat("The request URI contains an invalid name: ", Shown(name),
+                   " (secret names are 1 to 127 characters of 0-9, a-z, A-Z and -)"));
 }
 
 absl::StatusOr<std::string> NewVersionId() {
@@ -187,11 +173,8 @@ absl::StatusOr<std::string> NewVersionId() {
   return out;
 }
 
-VaultModel::VaultModel(std::string base_url, const Clock& clock,
-                       VaultModelOptions options)
-    : base_url_(std::move(base_url)),
-      clock_(clock),
-      state_(std::make_unique<State>()) {
+VaultModel::VaultModel(std::string base_url, const Clock& clock, VaultModelOptions options)
+    : base_url_(std::move(base_url)), clock_(clock), state_(std::make_unique<State>()) {
   state_->options = options;
 }
 
@@ -259,20 +242,17 @@ const VaultModel::Record* VaultModel::FindLive(const std::string& key) const {
   return &it->second;
 }
 
-SecretVersion VaultModel::Meta(const Record& record,
-                               const Version& version) const {
+SecretVersion VaultModel::Meta(const Record& record, const Version& version) const {
   SecretVersion meta;
   meta.name = record.name;
   meta.version = version.version;
-  meta.id =
-      absl::StrCat(base_url_, "/secrets/", record.name, "/", version.version);
+  meta.id = absl::StrCat(base_url_, "/secrets/", record.name, "/", version.version);
   meta.content_type = version.content_type;
   meta.tags = version.tags;
   meta.enabled = version.enabled;
   meta.created = version.created;
   meta.updated = version.updated;
-  meta.recovery_level =
-      state_->options.soft_delete ? kRecoverablePurgeable : kPurgeable;
+  meta.recovery_level = state_->options.soft_delete ? kRecoverablePurgeable : kPurgeable;
   return meta;
 }
 
@@ -285,19 +265,17 @@ DeletedSecret VaultModel::DeletedMeta(const Record& record) const {
 }
 
 absl::StatusOr<SecretVersion> VaultModel::Set(absl::string_view name,
-                                              const SetSecretRequest& request,
-                                              bool enabled) {
+                                              const SetSecretRequest& request, bool enabled) {
   RETURN_IF_ERROR(ValidateSecretName(name));
   if (request.value.size() > kMaxSecretValueBytes) {
-    return BadParameter(absl::StrCat(
-        "The secret value is ", request.value.size(),
-        " bytes long; the limit is ", kMaxSecretValueBytes, " bytes."));
+    return BadParameter(absl::StrCat("The secret value is ", request.value.size(),
+                                     " bytes long; the limit is ", kMaxSecretValueBytes,
+                                     " bytes."));
   }
   if (!IsValidUtf8(request.value.Reveal())) {
     return BadParameter("The secret value is not valid UTF-8.");
   }
-  RETURN_IF_ERROR(
-      ValidateContentTypeAndTags(request.content_type, request.tags));
+  RETURN_IF_ERROR(ValidateContentTypeAndTags(request.content_type, request.tags));
   ASSIGN_OR_RETURN(std::string version_id, NewVersionId());
 
   std::lock_guard<std::mutex> lock(mu_);
@@ -305,13 +283,13 @@ absl::StatusOr<SecretVersion> VaultModel::Set(absl::string_view name,
   const std::string key = Key(name);
   auto it = state_->secrets.find(key);
   if (it != state_->secrets.end() && it->second.deleted) {
-    return WithVaultErrorCode(absl::FailedPreconditionError(absl::StrCat(
-                                  "Secret ", it->second.name,
-                                  " is currently in a deleted but recoverable "
-                                  "state, and its name cannot be "
-                                  "reused; in this state, the secret can only "
-                                  "be recovered or purged.")),
-                              kObjectIsDeletedButRecoverable);
+    return WithVaultErrorCode(
+        absl::FailedPreconditionError(absl::StrCat("Secret ", it->second.name,
+                                                   " is currently in a deleted but recoverable "
+                                                   "state, and its name cannot be "
+                                                   "reused; in this state, the secret can only "
+                                                   "be recovered or purged.")),
+        kObjectIsDeletedButRecoverable);
   }
   if (it == state_->secrets.end()) {
     Record record;
@@ -347,8 +325,7 @@ absl::StatusOr<SecretBundle> VaultModel::Get(absl::string_view name,
   if (found == nullptr) return SecretNotFound(name, version);
   if (!found->enabled) {
     return WithVaultErrorCode(
-        absl::PermissionDeniedError(
-            "Operation get is not allowed on a disabled secret."),
+        absl::PermissionDeniedError("Operation get is not allowed on a disabled secret."),
         kSecretDisabled);
   }
   SecretBundle bundle;
@@ -357,8 +334,8 @@ absl::StatusOr<SecretBundle> VaultModel::Get(absl::string_view name,
   return bundle;
 }
 
-absl::StatusOr<SecretVersion> VaultModel::GetMetadata(
-    absl::string_view name, absl::string_view version) const {
+absl::StatusOr<SecretVersion> VaultModel::GetMetadata(absl::string_view name,
+                                                      absl::string_view version) const {
   RETURN_IF_ERROR(ValidateSecretName(name));
   std::lock_guard<std::mutex> lock(mu_);
   const Record* record = FindLive(Key(name));
@@ -383,8 +360,8 @@ std::vector<SecretVersion> VaultModel::ListPage(absl::string_view after, size_t 
                                                 bool* more) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SecretVersion> out;
-  auto it = after.empty() ? state_->secrets.begin()
-                          : state_->secrets.upper_bound(std::string(after));
+  auto it =
+      after.empty() ? state_->secrets.begin() : state_->secrets.upper_bound(std::string(after));
   for (; it != state_->secrets.end(); ++it) {
     if (it->second.deleted) continue;
     if (out.size() == max) break;
@@ -398,8 +375,7 @@ std::vector<SecretVersion> VaultModel::ListPage(absl::string_view after, size_t 
   return out;
 }
 
-absl::StatusOr<std::vector<SecretVersion>> VaultModel::ListVersions(
-    absl::string_view name) const {
+absl::StatusOr<std::vector<SecretVersion>> VaultModel::ListVersions(absl::string_view name) const {
   RETURN_IF_ERROR(ValidateSecretName(name));
   std::lock_guard<std::mutex> lock(mu_);
   const Record* record = FindLive(Key(name));
@@ -409,20 +385,18 @@ absl::StatusOr<std::vector<SecretVersion>> VaultModel::ListVersions(
   return out;
 }
 
-absl::StatusOr<SecretVersion> VaultModel::Update(
-    absl::string_view name, absl::string_view version,
-    const SecretVersionUpdate& update) {
+absl::StatusOr<SecretVersion> VaultModel::Update(absl::string_view name, absl::string_view version,
+                                                 const SecretVersionUpdate& update) {
   RETURN_IF_ERROR(ValidateSecretName(name));
   if (update.content_type.has_value() || update.tags.has_value()) {
-    RETURN_IF_ERROR(ValidateContentTypeAndTags(
-        update.content_type.value_or(""),
-        update.tags.value_or(std::map<std::string, std::string>{})));
+    RETURN_IF_ERROR(
+        ValidateContentTypeAndTags(update.content_type.value_or(""),
+                                   update.tags.value_or(std::map<std::string, std::string>{})));
   }
   std::lock_guard<std::mutex> lock(mu_);
   DropExpired();
   auto it = state_->secrets.find(Key(name));
-  if (it == state_->secrets.end() || it->second.deleted)
-    return SecretNotFound(name, version);
+  if (it == state_->secrets.end() || it->second.deleted) return SecretNotFound(name, version);
   Record& record = it->second;
   Version* found = nullptr;
   if (version.empty()) {
@@ -434,8 +408,7 @@ absl::StatusOr<SecretVersion> VaultModel::Update(
   }
   if (found == nullptr) return SecretNotFound(name, version);
   if (update.enabled.has_value()) found->enabled = *update.enabled;
-  if (update.content_type.has_value())
-    found->content_type = *update.content_type;
+  if (update.content_type.has_value()) found->content_type = *update.content_type;
   if (update.tags.has_value()) found->tags = *update.tags;
   found->updated = Now();
   ++state_->generation;
@@ -443,8 +416,7 @@ absl::StatusOr<SecretVersion> VaultModel::Update(
 }
 
 absl::StatusOr<SecretVersion> VaultModel::SetEnabled(absl::string_view name,
-                                                     absl::string_view version,
-                                                     bool enabled) {
+                                                     absl::string_view version, bool enabled) {
   SecretVersionUpdate update;
   update.enabled = enabled;
   return Update(name, version, update);
@@ -455,8 +427,7 @@ absl::StatusOr<DeletedSecret> VaultModel::Delete(absl::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   DropExpired();
   auto it = state_->secrets.find(Key(name));
-  if (it == state_->secrets.end() || it->second.deleted)
-    return SecretNotFound(name);
+  if (it == state_->secrets.end() || it->second.deleted) return SecretNotFound(name);
   Record& record = it->second;
   ++state_->generation;
   if (!state_->options.soft_delete) {
@@ -472,13 +443,11 @@ absl::StatusOr<DeletedSecret> VaultModel::Delete(absl::string_view name) {
   return DeletedMeta(record);
 }
 
-absl::StatusOr<DeletedSecret> VaultModel::GetDeleted(
-    absl::string_view name) const {
+absl::StatusOr<DeletedSecret> VaultModel::GetDeleted(absl::string_view name) const {
   RETURN_IF_ERROR(ValidateSecretName(name));
   std::lock_guard<std::mutex> lock(mu_);
   auto it = state_->secrets.find(Key(name));
-  if (it == state_->secrets.end() || !it->second.deleted ||
-      Expired(it->second)) {
+  if (it == state_->secrets.end() || !it->second.deleted || Expired(it->second)) {
     return DeletedSecretNotFound(name);
   }
   return DeletedMeta(it->second);
@@ -498,8 +467,7 @@ absl::StatusOr<SecretVersion> VaultModel::Recover(absl::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   DropExpired();
   auto it = state_->secrets.find(Key(name));
-  if (it == state_->secrets.end() || !it->second.deleted)
-    return DeletedSecretNotFound(name);
+  if (it == state_->secrets.end() || !it->second.deleted) return DeletedSecretNotFound(name);
   Record& record = it->second;
   record.deleted = false;
   record.deleted_date = record.scheduled_purge_date = absl::UnixEpoch();
@@ -512,8 +480,7 @@ absl::Status VaultModel::Purge(absl::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   DropExpired();
   auto it = state_->secrets.find(Key(name));
-  if (it == state_->secrets.end() || !it->second.deleted)
-    return DeletedSecretNotFound(name);
+  if (it == state_->secrets.end() || !it->second.deleted) return DeletedSecretNotFound(name);
   state_->secrets.erase(it);
   ++state_->generation;
   return absl::OkStatus();
@@ -561,8 +528,7 @@ Secret VaultModel::ToJson() const {
         w.Key("version");
         w.String(v.version);
         w.Key("value");
-        w.String(v.value.Reveal().data(),
-                 static_cast<rapidjson::SizeType>(v.value.size()));
+        w.String(v.value.Reveal().data(), static_cast<rapidjson::SizeType>(v.value.size()));
         w.Key("content_type");
         w.String(v.content_type);
         w.Key("tags");
@@ -598,23 +564,20 @@ absl::Status StoreError(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("vault store: ", what));
 }
 
-absl::StatusOr<std::string> GetString(const rapidjson::Value& object,
-                                      const char* field,
+absl::StatusOr<std::string> GetString(const rapidjson::Value& object, const char* field,
                                       absl::string_view where) {
   auto it = object.FindMember(field);
   if (it == object.MemberEnd() || !it->value.IsString()) {
-    return StoreError(
-        absl::StrCat(where, ": \"", field, "\" must be a string"));
+    return StoreError(absl::StrCat(where, ": \"", field, "\" must be a string"));
   }
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-absl::StatusOr<absl::Time> GetTime(const rapidjson::Value& object,
-                                   const char* field, absl::string_view where) {
+absl::StatusOr<absl::Time> GetTime(const rapidjson::Value& object, const char* field,
+                                   absl::string_view where) {
   auto it = object.FindMember(field);
   if (it == object.MemberEnd() || !it->value.IsNumber()) {
-    return StoreError(
-        absl::StrCat(where, ": \"", field, "\" must be a number"));
+    return StoreError(absl::StrCat(where, ": \"", field, "\" must be a number"));
   }
   return absl::FromUnixSeconds(static_cast<int64_t>(it->value.GetDouble()));
 }
@@ -642,9 +605,9 @@ absl::Status VaultModel::Restore(absl::string_view json) {
   WipeOnExit wipe{doc};
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError()) {
-    return StoreError(absl::StrCat(
-        "not valid JSON (", rapidjson::GetParseError_En(doc.GetParseError()),
-        " at offset ", doc.GetErrorOffset(), ")"));
+    return StoreError(absl::StrCat("not valid JSON (",
+                                   rapidjson::GetParseError_En(doc.GetParseError()), " at offset ",
+                                   doc.GetErrorOffset(), ")"));
   }
   if (!doc.IsObject()) return StoreError("the top level must be an object");
   auto fv = doc.FindMember("format_version");
@@ -657,15 +620,13 @@ absl::Status VaultModel::Restore(absl::string_view json) {
                      "; this rotor reads format_version ", kFormatVersion));
   }
   if (auto kind = doc.FindMember("kind"); kind != doc.MemberEnd()) {
-    if (!kind->value.IsString() ||
-        kind->value.GetString() != std::string(kStoreKind)) {
+    if (!kind->value.IsString() || kind->value.GetString() != std::string(kStoreKind)) {
       return StoreError(absl::StrCat("\"kind\" is not \"", kStoreKind, "\""));
     }
   }
   auto state = std::make_unique<State>();
   if (auto it = doc.FindMember("soft_delete"); it != doc.MemberEnd()) {
-    if (!it->value.IsBool())
-      return StoreError("\"soft_delete\" must be a boolean");
+    if (!it->value.IsBool()) return StoreError("\"soft_delete\" must be a boolean");
     state->options.soft_delete = it->value.GetBool();
   }
   if (auto it = doc.FindMember("retention_days"); it != doc.MemberEnd()) {
@@ -675,8 +636,7 @@ absl::Status VaultModel::Restore(absl::string_view json) {
     state->options.retention_days = it->value.GetInt();
   }
   if (auto it = doc.FindMember("generation"); it != doc.MemberEnd()) {
-    if (!it->value.IsUint64())
-      return StoreError("\"generation\" must be an integer");
+    if (!it->value.IsUint64()) return StoreError("\"generation\" must be an integer");
     state->generation = it->value.GetUint64();
   }
   auto secrets = doc.FindMember("secrets");
@@ -687,57 +647,46 @@ absl::Status VaultModel::Restore(absl::string_view json) {
     if (!s.IsObject()) return StoreError("each secret must be an object");
     ASSIGN_OR_RETURN(std::string name, GetString(s, "name", "secret"));
     if (!ValidateSecretName(name).ok()) {
-      return StoreError(
-          absl::StrCat("invalid secret name \"", Shown(name), "\""));
+      return StoreError(absl::StrCat("invalid secret name \"", Shown(name), "\""));
     }
     const std::string where = absl::StrCat("secret ", name);
     Record record;
     record.name = name;
     if (auto d = s.FindMember("deleted"); d != s.MemberEnd()) {
       if (!d->value.IsObject())
-        return StoreError(
-            absl::StrCat(where, ": \"deleted\" must be an object"));
+        return StoreError(absl::StrCat(where, ": \"deleted\" must be an object"));
       record.deleted = true;
-      ASSIGN_OR_RETURN(record.deleted_date,
-                       GetTime(d->value, "deleted_date", where));
+      ASSIGN_OR_RETURN(record.deleted_date, GetTime(d->value, "deleted_date", where));
       ASSIGN_OR_RETURN(record.scheduled_purge_date,
                        GetTime(d->value, "scheduled_purge_date", where));
     }
     auto versions = s.FindMember("versions");
-    if (versions == s.MemberEnd() || !versions->value.IsArray() ||
-        versions->value.Empty()) {
-      return StoreError(
-          absl::StrCat(where, ": \"versions\" must be a non-empty array"));
+    if (versions == s.MemberEnd() || !versions->value.IsArray() || versions->value.Empty()) {
+      return StoreError(absl::StrCat(where, ": \"versions\" must be a non-empty array"));
     }
     for (const auto& v : versions->value.GetArray()) {
-      if (!v.IsObject())
-        return StoreError(
-            absl::StrCat(where, ": each version must be an object"));
+      if (!v.IsObject()) return StoreError(absl::StrCat(where, ": each version must be an object"));
       Version version;
       ASSIGN_OR_RETURN(version.version, GetString(v, "version", where));
       if (!IsVersionId(version.version)) {
-        return StoreError(absl::StrCat(where, ": invalid version id \"",
-                                       Shown(version.version), "\""));
+        return StoreError(
+            absl::StrCat(where, ": invalid version id \"", Shown(version.version), "\""));
       }
       auto value = v.FindMember("value");
       if (value == v.MemberEnd() || !value->value.IsString()) {
-        return StoreError(absl::StrCat(where, "/", version.version,
-                                       ": \"value\" must be a string"));
+        return StoreError(
+            absl::StrCat(where, "/", version.version, ": \"value\" must be a string"));
       }
-      version.value = Secret(std::string(value->value.GetString(),
-                                         value->value.GetStringLength()));
+      version.value = Secret(std::string(value->value.GetString(), value->value.GetStringLength()));
       if (v.HasMember("content_type")) {
-        ASSIGN_OR_RETURN(version.content_type,
-                         GetString(v, "content_type", where));
+        ASSIGN_OR_RETURN(version.content_type, GetString(v, "content_type", where));
       }
       if (auto tags = v.FindMember("tags"); tags != v.MemberEnd()) {
         if (!tags->value.IsObject())
-          return StoreError(
-              absl::StrCat(where, ": \"tags\" must be an object"));
+          return StoreError(absl::StrCat(where, ": \"tags\" must be an object"));
         for (const auto& tag : tags->value.GetObject()) {
           if (!tag.value.IsString()) {
-            return StoreError(
-                absl::StrCat(where, ": tag values must be strings"));
+            return StoreError(absl::StrCat(where, ": tag values must be strings"));
           }
           version.tags[tag.name.GetString()] =
               std::string(tag.value.GetString(), tag.value.GetStringLength());
@@ -745,8 +694,7 @@ absl::Status VaultModel::Restore(absl::string_view json) {
       }
       if (auto enabled = v.FindMember("enabled"); enabled != v.MemberEnd()) {
         if (!enabled->value.IsBool())
-          return StoreError(
-              absl::StrCat(where, ": \"enabled\" must be a boolean"));
+          return StoreError(absl::StrCat(where, ": \"enabled\" must be a boolean"));
         version.enabled = enabled->value.GetBool();
       }
       ASSIGN_OR_RETURN(version.created, GetTime(v, "created", where));

@@ -3,7 +3,7 @@
 // persists it to a file) and the HTTPS emulator of the Key Vault data plane
 // (which maps its operations onto REST calls).
 //
-// Semantics (Key Vault 2016-10-01 / 7.x, see azure-contracts.md §1):
+// Semantics (Key Vault 2016-10-01 / 7.x, see docs/azure-contracts.md §1):
 //  - Names match `^[0-9a-zA-Z-]{1,127}$` (else InvalidArgument, Key Vault
 //    code "BadParameter"); they are compared case-insensitively and a secret
 //    keeps the case it was created with until it is purged.
@@ -27,7 +27,7 @@
 //    nothing (NotFound, "SecretNotFound").
 //  - recovery_level: "Recoverable+Purgeable" with soft delete, else
 //    "Purgeable".
-// Codes are attached with WithVaultErrorCode (engine/vault.h). Key Vault
+// Codes are attached with WithVaultErrorCode (engine/model/vault.h). Key Vault
 // reports BadParameter and SecretNotFound as error.code, and SecretDisabled
 // (Forbidden) and ObjectIsDeletedButRecoverable (Conflict) as
 // error.innererror.code. No error message ever contains a secret value.
@@ -64,12 +64,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
-#include "engine/vault.h"
+#include "base/clock.h"
+#include "engine/model/vault.h"
 
 namespace rotor::local {
 
-// Key Vault's codes used by the model besides those in engine/vault.h.
+// Key Vault's codes used by the model besides those in engine/model/vault.h.
 inline constexpr char kBadParameter[] = "BadParameter";
 inline constexpr char kSecretNotFound[] = "SecretNotFound";
 
@@ -112,8 +112,7 @@ class VaultModel {
   // only shapes the ids returned ("{base_url}/secrets/{name}/{version}"); it
   // is not stored, so an emulator may serve a model under any host:port.
   // `clock` must outlive the model.
-  VaultModel(std::string base_url, const Clock& clock,
-             VaultModelOptions options = {});
+  VaultModel(std::string base_url, const Clock& clock, VaultModelOptions options = {});
   ~VaultModel();
   VaultModel(const VaultModel&) = delete;
   VaultModel& operator=(const VaultModel&) = delete;
@@ -127,34 +126,28 @@ class VaultModel {
 
   // SetSecret: a new version, enabled unless `enabled` is false (Key Vault's
   // SecretSetParameters.attributes.enabled).
-  absl::StatusOr<SecretVersion> Set(absl::string_view name,
-                                    const SetSecretRequest& request,
+  absl::StatusOr<SecretVersion> Set(absl::string_view name, const SetSecretRequest& request,
                                     bool enabled = true);
   // GetSecret: `version` empty means the latest.
-  absl::StatusOr<SecretBundle> Get(absl::string_view name,
-                                   absl::string_view version = "") const;
+  absl::StatusOr<SecretBundle> Get(absl::string_view name, absl::string_view version = "") const;
   // Metadata of one version (latest when `version` is empty) whether enabled
   // or not, without the value (what list and update responses carry).
-  absl::StatusOr<SecretVersion> GetMetadata(
-      absl::string_view name, absl::string_view version = "") const;
+  absl::StatusOr<SecretVersion> GetMetadata(absl::string_view name,
+                                            absl::string_view version = "") const;
   // GetSecrets: the latest version of every non-deleted secret, name order.
   std::vector<SecretVersion> List() const;
   // One page of List(): at most `max` of them whose lower-cased name sorts
   // after `after` ("": from the first); `more` (when not null) tells whether
   // others follow. Costs the page, not the vault (an emulator pages a large
   // vault with it).
-  std::vector<SecretVersion> ListPage(absl::string_view after, size_t max,
-                                      bool* more) const;
+  std::vector<SecretVersion> ListPage(absl::string_view after, size_t max, bool* more) const;
   // GetSecretVersions: every version of `name`, oldest first.
-  absl::StatusOr<std::vector<SecretVersion>> ListVersions(
-      absl::string_view name) const;
+  absl::StatusOr<std::vector<SecretVersion>> ListVersions(absl::string_view name) const;
   // UpdateSecret on one version (`version` must be given, as Key Vault
   // requires; empty means the latest for convenience).
-  absl::StatusOr<SecretVersion> Update(absl::string_view name,
-                                       absl::string_view version,
+  absl::StatusOr<SecretVersion> Update(absl::string_view name, absl::string_view version,
                                        const SecretVersionUpdate& update);
-  absl::StatusOr<SecretVersion> SetEnabled(absl::string_view name,
-                                           absl::string_view version,
+  absl::StatusOr<SecretVersion> SetEnabled(absl::string_view name, absl::string_view version,
                                            bool enabled);
   // DeleteSecret: every version. Without soft delete the secret is purged at
   // once and the returned DeletedSecret has no scheduled purge date

@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
+#include "base/clock.h"
 
 namespace rotor::local {
 namespace {
@@ -17,8 +17,7 @@ constexpr char kBase[] = "https://kv.vault.rotor.local";
 
 absl::Time T0() { return absl::FromUnixSeconds(1700000000); }
 
-SetSecretRequest Req(const std::string& value,
-                     const std::string& content_type = "",
+SetSecretRequest Req(const std::string& value, const std::string& content_type = "",
                      std::map<std::string, std::string> tags = {}) {
   SetSecretRequest r;
   r.value = Secret(value);
@@ -129,8 +128,7 @@ TEST_CASE("VaultModel: list is in name order, latest of every live secret") {
 TEST_CASE("VaultModel: tags and content type belong to each version") {
   FakeClock clock(T0());
   VaultModel vault(kBase, clock);
-  auto v1 =
-      vault.Set("s", Req("1", "pfx", {{"managed-by", "rotor"}, {"k", "v1"}}));
+  auto v1 = vault.Set("s", Req("1", "pfx", {{"managed-by", "rotor"}, {"k", "v1"}}));
   auto v2 = vault.Set("s", Req("2", "", {{"k", "v2"}}));
   REQUIRE(v1.ok());
   REQUIRE(v2.ok());
@@ -168,10 +166,8 @@ TEST_CASE("VaultModel: get of a missing secret or version is SecretNotFound") {
   auto bad_version = vault.Get("s", "0123456789abcdef0123456789abcdef");
   CHECK(bad_version.status().code() == absl::StatusCode::kNotFound);
   CHECK(VaultErrorCode(bad_version.status()) == kSecretNotFound);
-  CHECK(vault.ListVersions("nope").status().code() ==
-        absl::StatusCode::kNotFound);
-  CHECK(vault.SetEnabled("nope", "", false).status().code() ==
-        absl::StatusCode::kNotFound);
+  CHECK(vault.ListVersions("nope").status().code() == absl::StatusCode::kNotFound);
+  CHECK(vault.SetEnabled("nope", "", false).status().code() == absl::StatusCode::kNotFound);
   CHECK(vault.Delete("nope").status().code() == absl::StatusCode::kNotFound);
 }
 
@@ -188,8 +184,7 @@ TEST_CASE("VaultModel: a disabled version gives 403 SecretDisabled") {
   auto get_old = vault.Get("s", v1->version);
   CHECK(get_old.status().code() == absl::StatusCode::kPermissionDenied);
   CHECK(VaultErrorCode(get_old.status()) == kSecretDisabled);
-  CHECK(get_old.status().message() ==
-        "Operation get is not allowed on a disabled secret.");
+  CHECK(get_old.status().message() == "Operation get is not allowed on a disabled secret.");
   CHECK(vault.Get("s").ok());  // latest still enabled
   REQUIRE(vault.SetEnabled("s", v2->version, false).ok());
   auto get_latest = vault.Get("s");
@@ -218,14 +213,12 @@ TEST_CASE("VaultModel: soft delete, get/list deleted, recover") {
   CHECK(deleted->latest.name == "User1");
   CHECK(deleted->latest.version == v2->version);
   CHECK(deleted->deleted_date == T0() + absl::Hours(1));
-  CHECK(deleted->scheduled_purge_date ==
-        T0() + absl::Hours(1) + absl::Hours(24 * 90));
+  CHECK(deleted->scheduled_purge_date == T0() + absl::Hours(1) + absl::Hours(24 * 90));
   CHECK(deleted->latest.recovery_level == "Recoverable+Purgeable");
 
   CHECK(vault.List().empty());
   CHECK(VaultErrorCode(vault.Get("User1").status()) == kSecretNotFound);
-  CHECK(vault.ListVersions("User1").status().code() ==
-        absl::StatusCode::kNotFound);
+  CHECK(vault.ListVersions("User1").status().code() == absl::StatusCode::kNotFound);
   CHECK(vault.Delete("User1").status().code() == absl::StatusCode::kNotFound);
   auto got_deleted = vault.GetDeleted("USER1");
   REQUIRE(got_deleted.ok());
@@ -268,8 +261,7 @@ TEST_CASE(
   CHECK(vault.ListVersions("ci")->size() == 1);
 }
 
-TEST_CASE(
-    "VaultModel: purge of a live secret is NotFound; deleted secrets expire") {
+TEST_CASE("VaultModel: purge of a live secret is NotFound, deleted secrets expire") {
   FakeClock clock(T0());
   VaultModel vault(kBase, clock);
   REQUIRE(vault.Set("live", Req("a")).ok());
@@ -307,9 +299,8 @@ TEST_CASE("VaultModel: limits and name rules") {
   FakeClock clock(T0());
   VaultModel vault(kBase, clock);
   CHECK(vault.Set(std::string(127, 'a'), Req("x")).ok());
-  for (const std::string& bad :
-       {std::string(128, 'a'), std::string(""), std::string("a_b"),
-        std::string("a.b"), std::string("a b"), std::string("é")}) {
+  for (const std::string& bad : {std::string(128, 'a'), std::string(""), std::string("a_b"),
+                                 std::string("a.b"), std::string("a b"), std::string("é")}) {
     auto r = vault.Set(bad, Req("x"));
     CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK(VaultErrorCode(r.status()) == kBadParameter);
@@ -323,17 +314,14 @@ TEST_CASE("VaultModel: limits and name rules") {
   CHECK(vault.Set("ct", Req("x", std::string(256, 'c'))).status().code() ==
         absl::StatusCode::kInvalidArgument);
   std::map<std::string, std::string> tags;
-  for (int i = 0; i < 16; ++i)
-    tags.emplace(absl::StrCat("t", i), std::string("v"));
+  for (int i = 0; i < 16; ++i) tags.emplace(absl::StrCat("t", i), std::string("v"));
   CHECK(vault.Set("tags", Req("x", "", tags)).status().code() ==
         absl::StatusCode::kInvalidArgument);
   tags.erase("t0");
   CHECK(vault.Set("tags", Req("x", "", tags)).ok());
-  CHECK(vault.Set("utf8", Req("\xff\xfe")).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(vault.Set("utf8", Req("\xff\xfe")).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(vault.Set("utf8", Req("h\xc3\xa9llo \xf0\x9f\x94\x91")).ok());
-  CHECK(vault.ListVersions("big")->size() ==
-        1);  // the failed set made no version
+  CHECK(vault.ListVersions("big")->size() == 1);  // the failed set made no version
 }
 
 TEST_CASE("VaultModel: generation counts mutations only") {
@@ -352,12 +340,10 @@ TEST_CASE("VaultModel: generation counts mutations only") {
   CHECK(vault.generation() == 4);
 }
 
-TEST_CASE(
-    "VaultModel: JSON round trip keeps everything, ids follow the base URL") {
+TEST_CASE("VaultModel: JSON round trip keeps everything, ids follow the base URL") {
   FakeClock clock(T0());
   VaultModel vault(kBase, clock);
-  auto a1 = vault.Set(
-      "Admin", Req("pässword:1", kUserContentType, {{"managed-by", "rotor"}}));
+  auto a1 = vault.Set("Admin", Req("pässword:1", kUserContentType, {{"managed-by", "rotor"}}));
   clock.Advance(absl::Seconds(3));
   auto a2 = vault.Set("admin", Req("p2\n\"quoted\""));
   REQUIRE(vault.SetEnabled("admin", a1->version, false).ok());
@@ -378,14 +364,12 @@ TEST_CASE(
   CHECK((*versions)[0].tags.at("managed-by") == "rotor");
   CHECK((*versions)[0].content_type == kUserContentType);
   CHECK((*versions)[1].created == T0() + absl::Seconds(3));
-  CHECK((*versions)[1].id ==
-        "https://kv.vault.localhost:8443/secrets/Admin/" + a2->version);
+  CHECK((*versions)[1].id == "https://kv.vault.localhost:8443/secrets/Admin/" + a2->version);
   CHECK(copy.Get("admin")->value.Reveal() == "p2\n\"quoted\"");
   auto deleted = copy.GetDeleted("deleted");
   REQUIRE(deleted.ok());
   CHECK(deleted->deleted_date == T0() + absl::Seconds(3));
-  CHECK(VaultErrorCode(copy.Set("deleted", Req("x")).status()) ==
-        kObjectIsDeletedButRecoverable);
+  CHECK(VaultErrorCode(copy.Set("deleted", Req("x")).status()) == kObjectIsDeletedButRecoverable);
 }
 
 TEST_CASE("VaultModel: Restore rejects bad stores without changing the model") {
@@ -396,8 +380,7 @@ TEST_CASE("VaultModel: Restore rejects bad stores without changing the model") {
   CHECK(vault.Restore("{not json").code() == absl::StatusCode::kDataLoss);
   CHECK(vault.Restore("{\"format_version\": 2, \"secrets\": []}").code() ==
         absl::StatusCode::kFailedPrecondition);
-  CHECK(vault.Restore("{\"secrets\": []}").code() ==
-        absl::StatusCode::kDataLoss);
+  CHECK(vault.Restore("{\"secrets\": []}").code() == absl::StatusCode::kDataLoss);
   auto bad = vault.Restore(
       "{\"format_version\": 1, \"secrets\": [{\"name\": \"x\", \"versions\": "
       "[{\"version\": \"zz\", \"value\": \"value-that-must-not-leak\", "

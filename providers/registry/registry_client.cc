@@ -5,7 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "engine/base/status_macros.h"
+#include "base/status_macros.h"
 #include "providers/http/http_client.h"
 
 namespace rotor::registry {

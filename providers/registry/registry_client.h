@@ -1,4 +1,4 @@
-// RegistryClient: the engine's RegistryProbe (engine/verify.h) over HTTPS,
+// RegistryClient: the engine's RegistryProbe (engine/verify/verify.h) over HTTPS,
 // speaking the Docker registry HTTP API v2's one endpoint that needs no
 // repository: `GET /v2/` with Basic credentials.
 #ifndef ROTOR_PROVIDERS_REGISTRY_REGISTRY_CLIENT_H_
@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/verify.h"
+#include "engine/model/registry_probe.h"
 
 namespace rotor::registry {
 

@@ -6,7 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "certs/pfx.h"
-#include "engine/diff.h"
+#include "engine/model/plan.h"
+#include "engine/verify/verify.h"
 #include "providers/http/testing/https_test_server.h"
 #include "tests/support/testing.h"
 
@@ -52,8 +53,8 @@ TEST_CASE("verify against a registry: certificate, accepted and refused logins")
   REQUIRE(report.checks.size() == 3);
   // The served certificate's own expiry (the declared one differs here).
   absl::Time served_until = *certs::NotAfterOfPem(server->cert_pem(), "server");
-  CHECK(report.checks[0].detail == absl::StrCat("serves ", served, ", valid until ",
-                                                FormatPlanTime(served_until)));
+  CHECK(report.checks[0].detail ==
+        absl::StrCat("serves ", served, ", valid until ", FormatPlanTime(served_until)));
   CHECK(report.checks[0].served_thumbprint == served);
   CHECK(report.checks[0].served_not_after == served_until);
   CHECK(report.checks[0].declared_not_after == absl::FromUnixSeconds(1900000000));
@@ -77,9 +78,10 @@ TEST_CASE("verify against a registry: certificate, accepted and refused logins")
   for (const auto& c : bad.checks) CHECK_FALSE(c.ok);
   CHECK(bad.checks[2].detail ==
         "GET /v2/ -> 200 (expected 401): the deleted user can still log in; redeploy the registry");
-  CHECK(absl::StartsWith(bad.checks[0].detail,
-                         absl::StrCat("serves ", served, ", but the declared certificate is ",
-                                      std::string(40, 'A'), " (a redeploy has not happened yet?)")));
+  CHECK(
+      absl::StartsWith(bad.checks[0].detail,
+                       absl::StrCat("serves ", served, ", but the declared certificate is ",
+                                    std::string(40, 'A'), " (a redeploy has not happened yet?)")));
   std::string text = RenderVerifyText(bad);
   CHECK(absl::StrContains(text, "3 of 3 checks failed."));
   CHECK_FALSE(absl::StrContains(text, "right-password"));

@@ -14,9 +14,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "base/files.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
-#include "engine/base/files.h"
 #include "providers/local/htpasswd.h"
 #include "tests/support/registry_deployment.h"
 
@@ -81,8 +81,8 @@ void AzureWorkspace::Restart(const std::vector<std::string>& args,
 
 std::string AzureWorkspace::ArmPath(const std::string& suffix) const {
   return absl::StrCat("/subscriptions/", kSubscription,
-                      "/resourcegroups/newregreg/providers/Microsoft.Resources/deployments/", suffix,
-                      absl::StrContains(suffix, "?") ? "&" : "?", "api-version=2019-10-01");
+                      "/resourcegroups/newregreg/providers/Microsoft.Resources/deployments/",
+                      suffix, absl::StrContains(suffix, "?") ? "&" : "?", "api-version=2019-10-01");
 }
 
 std::string AzureWorkspace::PutSecret(const std::string& name, const std::string& value,
@@ -168,8 +168,9 @@ void AzureWorkspace::SetRegistryUrl(const std::string& url) {
 
 void AzureWorkspace::WriteConfig() {
   const int port = emu_->port();
-  std::string text = absl::StrCat("[cloud]\nkind = \"", options_.public_azure ? "azure" : "azurestack",
-                                  "\"\narm_endpoint = \"https://management.localhost:", port, "\"\n");
+  std::string text =
+      absl::StrCat("[cloud]\nkind = \"", options_.public_azure ? "azure" : "azurestack",
+                   "\"\narm_endpoint = \"https://management.localhost:", port, "\"\n");
   if (options_.public_azure) {
     // Public Azure's well-known endpoints, each overridden to the emulator.
     absl::StrAppend(&text, "login_endpoint = \"https://login.localhost:", port, "\"\n",
@@ -177,8 +178,8 @@ void AzureWorkspace::WriteConfig() {
                     "vault_dns_suffix = \"vault.localhost:", port, "\"\n");
   }
   if (!options_.profile.empty()) absl::StrAppend(&text, "profile = \"", options_.profile, "\"\n");
-  absl::StrAppend(&text, "tenant_id = \"", options_.tenant, "\"\nsubscription_id = \"", kSubscription,
-                  "\"\nca_bundle = \"", emu_->ca_path(), "\"\n\n[auth]\n");
+  absl::StrAppend(&text, "tenant_id = \"", options_.tenant, "\"\nsubscription_id = \"",
+                  kSubscription, "\"\nca_bundle = \"", emu_->ca_path(), "\"\n\n[auth]\n");
   if (options_.client_certificate) {
     absl::StrAppend(&text, "method = \"client_certificate\"\nclient_id = \"", kCertClientId,
                     "\"\nclient_certificate = \"sp.pfx\"\n"
@@ -199,7 +200,8 @@ resource_group = "newregreg"
   absl::StrAppend(&text, "\n[certificate]\nsecret_name = \"", cert_secret_name_, R"("
 pfx = "registry.pfx"
 password = { env = "PFX_PW" }
-dns_name = ")", kRegistryHost, R"("
+dns_name = ")",
+                  kRegistryHost, R"("
 
 [deployment]
 resource_group = "newregreg"
@@ -322,12 +324,13 @@ void AzureWorkspace::WaitForRegistry(double seconds) {
 
 void AzureWorkspace::StartEmulator(const std::vector<std::string>& extra,
                                    const std::string& deploy_duration) {
-  std::vector<std::string> args = {
-      "--vault", "newregkv", "--resource-group", "newregreg",
-      "--client", absl::StrCat(kClientId, ":", kClientSecret),
-      "--client", absl::StrCat(kSpId, ":", kSpSecret),
-      "--deploy-duration", deploy_duration, "--bcrypt-cost", "4",
-      "--registry-dir", dir_.Path("registry")};
+  std::vector<std::string> args = {"--vault",           "newregkv",
+                                   "--resource-group",  "newregreg",
+                                   "--client",          absl::StrCat(kClientId, ":", kClientSecret),
+                                   "--client",          absl::StrCat(kSpId, ":", kSpSecret),
+                                   "--deploy-duration", deploy_duration,
+                                   "--bcrypt-cost",     "4",
+                                   "--registry-dir",    dir_.Path("registry")};
   if (!sp_cert_pem_.empty()) {
     args.push_back("--client-cert");
     args.push_back(absl::StrCat(kCertClientId, ":", sp_cert_pem_));
@@ -354,14 +357,12 @@ namespace {
 std::string PercentEncode(absl::string_view s, bool plus_for_space) {
   std::string out;
   for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
-        c == '~') {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
     } else if (c == ' ' && plus_for_space) {
       out.push_back('+');
     } else {
-      absl::StrAppend(&out, "%",
-                      absl::string_view(&"0123456789ABCDEF"[c >> 4], 1),
+      absl::StrAppend(&out, "%", absl::string_view(&"0123456789ABCDEF"[c >> 4], 1),
                       absl::string_view(&"0123456789ABCDEF"[c & 15], 1));
     }
   }
@@ -371,9 +372,9 @@ std::string PercentEncode(absl::string_view s, bool plus_for_space) {
 }  // namespace
 
 std::vector<std::string> LeakForms(const std::string& secret) {
-  std::vector<std::string> forms = {
-      secret, PercentEncode(secret, false), PercentEncode(secret, true),
-      absl::AsciiStrToLower(PercentEncode(secret, false))};
+  std::vector<std::string> forms = {secret, PercentEncode(secret, false),
+                                    PercentEncode(secret, true),
+                                    absl::AsciiStrToLower(PercentEncode(secret, false))};
   // The value at offset 0, 1 or 2 of a 3-byte group: keep only the
   // characters that depend on its bytes alone.
   for (int pad = 0; pad < 3; ++pad) {
@@ -390,19 +391,16 @@ std::vector<std::string> LeakForms(const std::string& secret) {
   // Unique, and not shorter than 8 characters (no accidental hits).
   std::vector<std::string> out;
   for (auto& f : forms) {
-    if (f.size() >= 8 && std::find(out.begin(), out.end(), f) == out.end())
-      out.push_back(f);
+    if (f.size() >= 8 && std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
   }
   return out;
 }
 
-std::string FindLeaks(
-    const std::string& where, const std::string& text,
-    const std::vector<std::pair<std::string, std::string>>& forms) {
+std::string FindLeaks(const std::string& where, const std::string& text,
+                      const std::vector<std::pair<std::string, std::string>>& forms) {
   std::string hits;
   for (const auto& [label, form] : forms) {
-    if (absl::StrContains(text, form))
-      absl::StrAppend(&hits, where, " holds ", label, "\n");
+    if (absl::StrContains(text, form)) absl::StrAppend(&hits, where, " holds ", label, "\n");
   }
   return hits;
 }

@@ -7,7 +7,7 @@
 // Only arm_endpoint and ca_bundle point at the emulator; everything else is
 // derived as on a stamp: login and the ARM audience from
 // /metadata/endpoints, Key Vault at https://newregkv.vault.localhost:PORT,
-// its audience from the 401 challenge. Used by engine/cli/azure_cli_test.cc
+// its audience from the 401 challenge. Used by cli/azure_cli_test.cc
 // and tests/e2e/registry_scenarios_test.cc.
 #ifndef ROTOR_TESTS_E2E_AZURE_WORKSPACE_H_
 #define ROTOR_TESTS_E2E_AZURE_WORKSPACE_H_
@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/process.h"
 #include "certs/testing/make_certs.h"
-#include "engine/base/process.h"
 #include "rapidjson/document.h"
 #include "tests/emulator/emulator_harness.h"
 #include "tests/support/testing.h"
@@ -164,14 +164,12 @@ int64_t StatInt(const rapidjson::Value& stats, const std::string& path);
 // besides the secret itself: what a leak search looks for.
 std::vector<std::string> LeakForms(const std::string& secret);
 // "" when none of `forms` occurs in `text`, else which did (never the form).
-std::string FindLeaks(
-    const std::string& where, const std::string& text,
-    const std::vector<std::pair<std::string, std::string>>& forms);
+std::string FindLeaks(const std::string& where, const std::string& text,
+                      const std::vector<std::pair<std::string, std::string>>& forms);
 // FindLeaks of every LeakForms of each of `secrets` in what a command
 // printed: what each test of the real binary checks after every run.
 std::string FindSecretLeaks(const std::string& stdout_data, const std::string& stderr_data,
                             const std::vector<std::string>& secrets);
-
 
 }  // namespace rotor::e2e
 

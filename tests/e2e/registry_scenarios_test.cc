@@ -43,7 +43,8 @@ std::string StartFromSeed(AzureWorkspace& w) {
   auto verify = w.Rotor({"verify"});
   CHECK(verify.exit_code == 0);
   CHECK(absl::StrContains(verify.stdout_data, absl::StrCat("Registry: ", w.RegistryUrl())));
-  CHECK(absl::StrContains(verify.stdout_data, absl::StrCat("certificate  OK      serves ", thumbprint)));
+  CHECK(absl::StrContains(verify.stdout_data,
+                          absl::StrCat("certificate  OK      serves ", thumbprint)));
   CHECK(absl::StrContains(verify.stdout_data, "user admin   OK      GET /v2/ -> 200"));
   CHECK(w.RegistryLogin("admin", w.env()["ADMIN_PW"]) == 200);
   return thumbprint;
@@ -102,11 +103,13 @@ TEST_CASE("scenario 1: an updated password for an existing user") {
   auto plan = w.Rotor({"plan", "--detailed-exitcode"});
   CHECK(plan.exit_code == 2);
   CHECK(absl::StrContains(plan.stdout_data, "~ user.admin"));
-  CHECK(absl::StrContains(plan.stdout_data, "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
   auto apply = w.Rotor({"apply", "--auto-approve"});
   REQUIRE(apply.exit_code == 0);
-  CHECK(absl::StrContains(apply.stdout_data,
-                          "Apply complete! Resources: 0 added, 1 changed, 0 destroyed, 1 redeployed."));
+  CHECK(absl::StrContains(
+      apply.stdout_data,
+      "Apply complete! Resources: 0 added, 1 changed, 0 destroyed, 1 redeployed."));
 
   // The new password logs in, the old one is refused.
   auto verify = Verify(w, {"--expect-rejected", "admin=OLD_ADMIN_PW"});
@@ -131,13 +134,15 @@ TEST_CASE("scenario 2: a new username and password, and only the new user logs i
   CHECK(plan.exit_code == 2);
   CHECK(absl::StrContains(plan.stdout_data, "+ user.admin1"));
   CHECK(absl::StrContains(plan.stdout_data, "- stale_user.admin"));
-  CHECK(absl::StrContains(plan.stdout_data, "Plan: 1 to add, 0 to change, 1 to destroy, 1 to redeploy."));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 1 to add, 0 to change, 1 to destroy, 1 to redeploy."));
   // apply --verify: waits for the redeployed registry, then checks the old
   // user with the password rotor read just before deleting it.
   auto apply = w.Rotor({"apply", "--auto-approve", "--verify"});
   REQUIRE(apply.exit_code == 0);
-  CHECK(absl::StrContains(apply.stdout_data,
-                          "Apply complete! Resources: 1 added, 0 changed, 1 destroyed, 1 redeployed."));
+  CHECK(absl::StrContains(
+      apply.stdout_data,
+      "Apply complete! Resources: 1 added, 0 changed, 1 destroyed, 1 redeployed."));
   CHECK(absl::StrContains(apply.stdout_data, "user admin1     OK      GET /v2/ -> 200"));
   CHECK(absl::StrContains(apply.stdout_data, "rejected admin  OK      GET /v2/ -> 401"));
   CHECK(absl::StrContains(apply.stdout_data, "Verified: all 3 checks hold."));
@@ -161,7 +166,8 @@ TEST_CASE("scenario 3: an updated certificate under the existing secret name") {
   CHECK(absl::StrContains(plan.stdout_data, "~ certificate.containersecret"));
   CHECK(absl::StrContains(plan.stdout_data,
                           absl::StrCat("~ thumbprint = \"", first, "\" -> \"", second, "\"")));
-  CHECK(absl::StrContains(plan.stdout_data, "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
   auto apply = w.Rotor({"apply", "--auto-approve"});
   REQUIRE(apply.exit_code == 0);
   CHECK(absl::StrContains(apply.stdout_data, "PFX Certificate Thumbprint   : " + second));
@@ -201,7 +207,8 @@ TEST_CASE("scenario 4: a new certificate under a new secret name") {
   auto plan = w.Rotor({"plan", "--detailed-exitcode"});
   CHECK(plan.exit_code == 2);
   CHECK(absl::StrContains(plan.stdout_data, "+ certificate.containersecret2"));
-  CHECK(absl::StrContains(plan.stdout_data, "Plan: 1 to add, 0 to change, 0 to destroy, 1 to redeploy."));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 1 to add, 0 to change, 0 to destroy, 1 to redeploy."));
   auto apply = w.Rotor({"apply", "--auto-approve"});
   REQUIRE(apply.exit_code == 0);
   CHECK(absl::StrContains(apply.stdout_data, "PFX Certificate Thumbprint   : " + second));
@@ -213,7 +220,8 @@ TEST_CASE("scenario 4: a new certificate under a new secret name") {
 
   auto verify = Verify(w);
   CHECK(verify.exit_code == 0);
-  CHECK(absl::StrContains(verify.stdout_data, absl::StrCat("certificate  OK      serves ", second)));
+  CHECK(
+      absl::StrContains(verify.stdout_data, absl::StrCat("certificate  OK      serves ", second)));
   CHECK(absl::StrContains(verify.stdout_data, "user admin   OK      GET /v2/ -> 200"));
   // The old certificate secret is kept (policy.delete_stale_certificates
   // defaults to false); the new one has one version.
@@ -271,7 +279,8 @@ TEST_CASE("scenario 6: out-of-band drift is found by plan and converged by apply
   // verify sees it live: the declared password no longer works.
   auto before = Verify(w);
   CHECK(before.exit_code == 1);
-  CHECK(absl::StrContains(before.stdout_data, "user admin   FAILED  GET /v2/ -> 401 (expected 200)"));
+  CHECK(
+      absl::StrContains(before.stdout_data, "user admin   FAILED  GET /v2/ -> 401 (expected 200)"));
 
   auto drift = w.Rotor({"drift"});
   CHECK(drift.exit_code == 2);
@@ -280,12 +289,13 @@ TEST_CASE("scenario 6: out-of-band drift is found by plan and converged by apply
   CHECK(absl::StrContains(plan.stdout_data, "~ user.admin"));
   CHECK(absl::StrContains(plan.stdout_data, "was not written by rotor"));
   CHECK(absl::StrContains(plan.stdout_data, "- stale_user.intruder"));
-  CHECK(absl::StrContains(plan.stdout_data, "Plan: 0 to add, 1 to change, 1 to destroy, 1 to redeploy."));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 0 to add, 1 to change, 1 to destroy, 1 to redeploy."));
   auto apply = w.Rotor({"apply", "--auto-approve"});
   REQUIRE(apply.exit_code == 0);
 
-  auto after = Verify(w, {"--expect-rejected", "admin=OOB_ADMIN_PW", "--expect-rejected",
-                          "intruder=INTRUDER_PW"});
+  auto after = Verify(
+      w, {"--expect-rejected", "admin=OOB_ADMIN_PW", "--expect-rejected", "intruder=INTRUDER_PW"});
   CHECK(after.exit_code == 0);
   CHECK(absl::StrContains(after.stdout_data, "rejected intruder  OK      GET /v2/ -> 401"));
   CHECK(w.Logins() == std::vector<std::string>{"admin"});
@@ -314,18 +324,22 @@ TEST_CASE("scenario 7: an interrupted apply is reported, still planned, and conv
   // logs in, the new one does not yet. verify says so.
   auto stale = Verify(w, {"--expect-rejected", "admin=ADMIN_PW"});
   CHECK(stale.exit_code == 1);
-  CHECK(absl::StrContains(stale.stdout_data, "user admin1     FAILED  GET /v2/ -> 401 (expected 200)"));
   CHECK(absl::StrContains(stale.stdout_data,
-                          "rejected admin  FAILED  GET /v2/ -> 200 (expected 401): the deleted user "
-                          "can still log in; redeploy the registry"));
+                          "user admin1     FAILED  GET /v2/ -> 401 (expected 200)"));
+  CHECK(
+      absl::StrContains(stale.stdout_data,
+                        "rejected admin  FAILED  GET /v2/ -> 200 (expected 401): the deleted user "
+                        "can still log in; redeploy the registry"));
 
   auto plan = w.Rotor({"plan", "--detailed-exitcode"});
   CHECK(plan.exit_code == 2);
-  CHECK(absl::StrContains(plan.stdout_data, "Plan: 0 to add, 0 to change, 0 to destroy, 1 to redeploy."));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 0 to add, 0 to change, 0 to destroy, 1 to redeploy."));
   auto rerun = w.Rotor({"apply", "--auto-approve"});
   REQUIRE(rerun.exit_code == 0);
-  CHECK(absl::StrContains(rerun.stdout_data,
-                          "Apply complete! Resources: 0 added, 0 changed, 0 destroyed, 1 redeployed."));
+  CHECK(absl::StrContains(
+      rerun.stdout_data,
+      "Apply complete! Resources: 0 added, 0 changed, 0 destroyed, 1 redeployed."));
   auto verify = Verify(w, {"--expect-rejected", "admin=ADMIN_PW"});
   CHECK(verify.exit_code == 0);
   CHECK(w.Logins() == std::vector<std::string>{"admin1"});

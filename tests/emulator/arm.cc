@@ -1,4 +1,3 @@
-#include "providers/http/url.h"
 #include "tests/emulator/arm.h"
 
 #include <algorithm>
@@ -14,8 +13,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
+#include "providers/http/url.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/util.h"
 
@@ -73,9 +73,8 @@ bool IsExpression(const rapidjson::Value& v) {
 
 std::string ArmType(absl::string_view declared) {
   static const std::map<std::string, std::string> kTypes = {
-      {"string", "String"}, {"securestring", "SecureString"}, {"int", "Int"},
-      {"bool", "Bool"},     {"object", "Object"},             {"secureobject", "SecureObject"},
-      {"array", "Array"}};
+      {"string", "String"}, {"securestring", "SecureString"}, {"int", "Int"},    {"bool", "Bool"},
+      {"object", "Object"}, {"secureobject", "SecureObject"}, {"array", "Array"}};
   auto it = kTypes.find(Lower(declared));
   return it == kTypes.end() ? std::string(declared) : it->second;
 }
@@ -343,9 +342,8 @@ absl::Status ArmService::Provision(const DeploymentRequest& request, const std::
 
   {
     std::unique_lock<std::mutex> lock(stop_mu_);
-    stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.deploy_duration), [&] {
-      return stopping_ || (run && run->cancel.load());
-    });
+    stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.deploy_duration),
+                      [&] { return stopping_ || (run && run->cancel.load()); });
     if (run && run->cancel.load()) {
       return record(absl::CancelledError(
           "DeploymentCanceled: The deployment was canceled by a cancel request."));
@@ -448,8 +446,9 @@ std::string ArmService::DeploymentJson(const std::string& sub, const Deployment&
   rapidjson::StringBuffer b;
   json::Writer w(b);
   w.StartObject();
-  json::KeyStr(w, "id", absl::StrCat("/subscriptions/", sub, "/resourceGroups/", d.resource_group,
-                                     "/providers/Microsoft.Resources/deployments/", d.name));
+  json::KeyStr(w, "id",
+               absl::StrCat("/subscriptions/", sub, "/resourceGroups/", d.resource_group,
+                            "/providers/Microsoft.Resources/deployments/", d.name));
   json::KeyStr(w, "name", d.name);
   json::KeyStr(w, "type", "Microsoft.Resources/deployments");
   if (!d.tags.empty()) {
@@ -484,8 +483,9 @@ std::string ArmService::DeploymentJson(const std::string& sub, const Deployment&
   json::KeyStr(w, "provisioningState", state);
   json::KeyStr(w, "timestamp", ArmTimestamp(d.timestamp));
   const absl::Time end = meta.end != absl::InfinitePast() ? meta.end : absl::Now();
-  json::KeyStr(w, "duration", ArmDuration(meta.start == absl::UnixEpoch() ? absl::ZeroDuration()
-                                                                         : end - meta.start));
+  json::KeyStr(
+      w, "duration",
+      ArmDuration(meta.start == absl::UnixEpoch() ? absl::ZeroDuration() : end - meta.start));
   json::KeyStr(w, "correlationId", meta.correlation_id.empty() ? NewUuid() : meta.correlation_id);
   json::Key(w, "providers");
   w.StartArray();
@@ -572,7 +572,8 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
         Op op;
         op.type = json::StrMember(r, "type").value_or("");
         op.name = json::StrMember(r, "name").value_or("");
-        if (op.name.empty() || absl::StartsWith(op.name, "[")) op.name = absl::StrCat("resource", i);
+        if (op.name.empty() || absl::StartsWith(op.name, "["))
+          op.name = absl::StrCat("resource", i);
         ops.push_back(op);
         ++i;
       }
@@ -605,10 +606,9 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
       op.code = "OK";
     }
   }
-  const std::string base = absl::StrCat("/subscriptions/", sub, "/resourceGroups/",
-                                        d.resource_group,
-                                        "/providers/Microsoft.Resources/deployments/", d.name,
-                                        "/operations/");
+  const std::string base =
+      absl::StrCat("/subscriptions/", sub, "/resourceGroups/", d.resource_group,
+                   "/providers/Microsoft.Resources/deployments/", d.name, "/operations/");
   auto write_op = [&](json::Writer& w, const Op& op) {
     w.StartObject();
     json::KeyStr(w, "id", absl::StrCat(base, op.id));
@@ -618,9 +618,9 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
     json::KeyStr(w, "provisioningOperation", op.evaluate ? "EvaluateDeploymentOutput" : "Create");
     json::KeyStr(w, "provisioningState", op.state);
     json::KeyStr(w, "timestamp", ArmTimestamp(d.timestamp));
-    json::KeyStr(w, "duration",
-                 ArmDuration((meta.end != absl::InfinitePast() ? meta.end : absl::Now()) -
-                             meta.start));
+    json::KeyStr(
+        w, "duration",
+        ArmDuration((meta.end != absl::InfinitePast() ? meta.end : absl::Now()) - meta.start));
     json::KeyStr(w, "trackingId", meta.correlation_id);
     if (!op.code.empty()) json::KeyStr(w, "statusCode", op.code);
     if (op.failed) {
@@ -638,8 +638,9 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
     if (!op.evaluate && !op.type.empty()) {
       json::Key(w, "targetResource");
       w.StartObject();
-      json::KeyStr(w, "id", absl::StrCat("/subscriptions/", sub, "/resourceGroups/",
-                                         d.resource_group, "/providers/", op.type, "/", op.name));
+      json::KeyStr(w, "id",
+                   absl::StrCat("/subscriptions/", sub, "/resourceGroups/", d.resource_group,
+                                "/providers/", op.type, "/", op.name));
       json::KeyStr(w, "resourceType", op.type);
       json::KeyStr(w, "resourceName", op.name);
       w.EndObject();
@@ -667,9 +668,8 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
   return json::Text(b);
 }
 
-HttpResponse ArmService::Put(const std::string& sub, const std::string& rg,
-                             const std::string& name, const HttpRequest& request,
-                             const std::string& base_url) {
+HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, const std::string& name,
+                             const HttpRequest& request, const std::string& base_url) {
   rapidjson::Document doc;
   doc.Parse(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
@@ -715,8 +715,7 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg,
                                        "parameter values only."));
         }
         return ArmError(400, "InvalidRequestContent",
-                        absl::StrCat("The parameter '", m.name.GetString(),
-                                     "' has no 'value'."));
+                        absl::StrCat("The parameter '", m.name.GetString(), "' has no 'value'."));
       }
       std::string text = json::ToText(*value);
       req.parameters[m.name.GetString()] = Secret(text);
@@ -890,13 +889,14 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     if (vault.empty() || m != "GET") {
       return ArmError(404, "ResourceNotFound",
                       absl::StrCat("The Resource 'Microsoft.KeyVault/vaults/", seg[7],
-                                    "' under resource group '", rg, "' was not found."));
+                                   "' under resource group '", rg, "' was not found."));
     }
     rapidjson::StringBuffer b;
     json::Writer w(b);
     w.StartObject();
-    json::KeyStr(w, "id", absl::StrCat("/subscriptions/", sub, "/resourceGroups/", rg,
-                                       "/providers/Microsoft.KeyVault/vaults/", vault));
+    json::KeyStr(w, "id",
+                 absl::StrCat("/subscriptions/", sub, "/resourceGroups/", rg,
+                              "/providers/Microsoft.KeyVault/vaults/", vault));
     json::KeyStr(w, "name", vault);
     json::KeyStr(w, "type", "Microsoft.KeyVault/vaults");
     json::KeyStr(w, "location", "local");
@@ -1042,10 +1042,10 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
       if (it != runs_.end()) run = it->second;
     }
     if (IsTerminalProvisioningState(state) || !run) {
-      return ArmError(409, "DeploymentCannotBeCancelled",
-                      absl::StrCat("The deployment '", name,
-                                   "' cannot be cancelled because it has provisioning state '",
-                                   state, "'."));
+      return ArmError(
+          409, "DeploymentCannotBeCancelled",
+          absl::StrCat("The deployment '", name,
+                       "' cannot be cancelled because it has provisioning state '", state, "'."));
     }
     run->cancel.store(true);
     stop_cv_.notify_all();

@@ -31,7 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
+#include "base/clock.h"
 #include "providers/local/local_deployments.h"
 #include "tests/emulator/endpoints.h"
 #include "tests/emulator/http_types.h"
@@ -99,7 +99,7 @@ class ArmService {
   Stats& stats_;
   std::unique_ptr<local::LocalDeployments> deployments_;
 
-  mutable std::mutex mu_;  // meta_, runs_, fail_next_, last_thumbprint_
+  mutable std::mutex mu_;                              // meta_, runs_, fail_next_, last_thumbprint_
   std::map<std::string, std::unique_ptr<Meta>> meta_;  // "rg/name", lower case
   std::map<std::string, std::shared_ptr<Run>> runs_;
   std::map<std::string, int> fail_next_;

@@ -47,8 +47,9 @@ std::string DeploymentPath(const std::string& rg, const std::string& name,
 }
 
 std::vector<std::string> Args(const std::string& duration = "300ms") {
-  return {"--vault", "newregkv", "--resource-group", "newregreg", "--client",
-          absl::StrCat(kClientId, ":", kClientSecret), "--deploy-duration", duration};
+  return {"--vault",           "newregkv", "--resource-group",
+          "newregreg",         "--client", absl::StrCat(kClientId, ":", kClientSecret),
+          "--deploy-duration", duration};
 }
 
 TEST_CASE("a deployment is a long-running operation: Accepted, Running, Succeeded") {
@@ -89,10 +90,8 @@ TEST_CASE("a deployment is a long-running operation: Accepted, Running, Succeede
   CHECK(JsonString(d, "properties/parameters/adminUsername/value") == "azureuser");
   CHECK(JsonString(d, "properties/parameters/adminUsername/type") == "String");
   CHECK(JsonString(d, "properties/parameters/location/value") == "local");
-  CHECK(JsonString(d, "properties/parameters/servicePrincipalClientSecret/type") ==
-        "SecureString");
-  CHECK_FALSE(
-      d["properties"]["parameters"]["servicePrincipalClientSecret"].HasMember("value"));
+  CHECK(JsonString(d, "properties/parameters/servicePrincipalClientSecret/type") == "SecureString");
+  CHECK_FALSE(d["properties"]["parameters"]["servicePrincipalClientSecret"].HasMember("value"));
   CHECK_FALSE(absl::StrContains(r.body, "sp-secret-value"));
   // Outputs resolve parameters (and defaults), variables and literals.
   CHECK(JsonString(d, "properties/outputs/admin/value") == "azureuser");
@@ -176,8 +175,7 @@ TEST_CASE("deployment errors: unknown group, invalid template, injected failure,
 
   // A required parameter missing: ARM's synchronous 400.
   r = emu.Send("PUT", emu.ArmUrl(DeploymentPath("newregreg", "d")),
-               absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kTemplate,
-                            "}}"),
+               absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kTemplate, "}}"),
                token);
   CHECK(r.status == 400);
   CHECK(JsonString(r.Json(), "error/code") == "InvalidTemplate");
@@ -233,8 +231,8 @@ TEST_CASE("resource groups and paged deployment lists") {
   Emulator emu({"--resource-group", "rg1", "--deploy-duration", "0s", "--arm-page-size", "2",
                 "--deploy-fail", "rg1"});
   const std::string token = emu.ArmToken();
-  HttpResult r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/rg2?api-version=2019-10-01"),
-                         token);
+  HttpResult r =
+      emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/rg2?api-version=2019-10-01"), token);
   CHECK(r.status == 404);
   CHECK(JsonString(r.Json(), "error/code") == "ResourceGroupNotFound");
   r = emu.Send("PUT", emu.ArmUrl("/subscriptions/s/resourcegroups/rg2?api-version=2019-10-01"),
@@ -250,8 +248,9 @@ TEST_CASE("resource groups and paged deployment lists") {
     WaitForOperation(emu, r.Header("Azure-AsyncOperation"), token);
   }
   std::set<std::string> names;
-  std::string link = emu.ArmUrl("/subscriptions/s/resourcegroups/rg1/providers/"
-                                "Microsoft.Resources/deployments/?api-version=2020-10-01");
+  std::string link = emu.ArmUrl(
+      "/subscriptions/s/resourcegroups/rg1/providers/"
+      "Microsoft.Resources/deployments/?api-version=2020-10-01");
   int pages = 0;
   while (!link.empty() && pages < 10) {
     r = emu.Get(link, token);

@@ -12,8 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/util.h"
 
@@ -85,20 +85,19 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   std::unique_ptr<Emulator> e(new Emulator(std::move(options), port));
   const EmulatorOptions& o = e->options_;
   e->seed_ = o.seed.has_value() ? *o.seed : std::random_device{}();
-  e->faults_ = std::make_unique<FaultInjector>(o.fail_rate, o.drop_rate, e->seed_,
-                                                o.corrupt_rate, o.slow_rate);
+  e->faults_ = std::make_unique<FaultInjector>(o.fail_rate, o.drop_rate, e->seed_, o.corrupt_rate,
+                                               o.slow_rate);
   if (!o.journal_path.empty()) {
     ASSIGN_OR_RETURN(e->journal_, Journal::Open(o.journal_path));
   }
-  ASSIGN_OR_RETURN(e->tokens_,
-                   TokenService::Create(e->endpoints_, tls.token_key_path,
-                                        std::move(e->options_.clients), o.client_certs,
-                                        o.token_lifetime));
+  ASSIGN_OR_RETURN(e->tokens_, TokenService::Create(e->endpoints_, tls.token_key_path,
+                                                    std::move(e->options_.clients), o.client_certs,
+                                                    o.token_lifetime));
   local::VaultModelOptions model;
   model.soft_delete = o.soft_delete;
   model.retention_days = o.retention_days;
   ASSIGN_OR_RETURN(e->vaults_, KeyVaultService::Open(o.state_dir, o.vaults, model, RealClock::Get(),
-                                                         o.persist_interval));
+                                                     o.persist_interval));
   RegistryOptions registry;
   registry.registry_dir = o.registry_dir;
   registry.registry_cmd = o.registry_cmd;
@@ -111,8 +110,8 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   arm.deploy_duration = o.deploy_duration;
   arm.deploy_fail = o.deploy_fail;
   arm.page_size = o.arm_page_size;
-  ASSIGN_OR_RETURN(e->arm_, ArmService::Open(arm, e->endpoints_, *e->vaults_, *e->registry_,
-                                             e->stats_));
+  ASSIGN_OR_RETURN(e->arm_,
+                   ArmService::Open(arm, e->endpoints_, *e->vaults_, *e->registry_, e->stats_));
   // After a restart, bring the registry of the last successful deployment back.
   const std::string thumbprint = e->arm_->LastRegistryThumbprint();
   if (!o.registry_cmd.empty() && !thumbprint.empty() &&
@@ -136,15 +135,15 @@ std::vector<std::string> Emulator::EndpointLines() const {
   const int port = endpoints_.port;
   lines.push_back(absl::StrCat("listening https://", options_.listen_host, ":", port));
   lines.push_back(absl::StrCat("ca ", options_.state_dir, "/ca.pem"));
-  lines.push_back(absl::StrCat("metadata ", endpoints_.Arm(),
-                               "/metadata/endpoints?api-version=2015-01-01"));
+  lines.push_back(
+      absl::StrCat("metadata ", endpoints_.Arm(), "/metadata/endpoints?api-version=2015-01-01"));
   lines.push_back(absl::StrCat("arm ", endpoints_.Arm()));
   lines.push_back(absl::StrCat("arm-audience ", endpoints_.ArmAudience()));
   lines.push_back(absl::StrCat("login ", endpoints_.Authority(), " (", endpoints_.identity, ")"));
-  lines.push_back(absl::StrCat("token-v1 ", endpoints_.Login(), "/", endpoints_.tenant,
-                               "/oauth2/token"));
-  lines.push_back(absl::StrCat("token-v2 ", endpoints_.Login(), "/", endpoints_.tenant,
-                               "/oauth2/v2.0/token"));
+  lines.push_back(
+      absl::StrCat("token-v1 ", endpoints_.Login(), "/", endpoints_.tenant, "/oauth2/token"));
+  lines.push_back(
+      absl::StrCat("token-v2 ", endpoints_.Login(), "/", endpoints_.tenant, "/oauth2/v2.0/token"));
   lines.push_back(absl::StrCat("token-adfs ", endpoints_.Login(), "/adfs/oauth2/token"));
   lines.push_back(absl::StrCat("keyvault-resource ", endpoints_.VaultResource()));
   for (const auto& v : vaults_->Names()) {
@@ -168,10 +167,10 @@ std::string Emulator::EndpointsJson() const {
   json::KeyStr(w, "identity", endpoints_.identity);
   json::KeyStr(w, "tenant", endpoints_.tenant);
   json::KeyStr(w, "authority", endpoints_.Authority());
-  json::KeyStr(w, "token_v1", absl::StrCat(endpoints_.Login(), "/", endpoints_.tenant,
-                                           "/oauth2/token"));
-  json::KeyStr(w, "token_v2", absl::StrCat(endpoints_.Login(), "/", endpoints_.tenant,
-                                           "/oauth2/v2.0/token"));
+  json::KeyStr(w, "token_v1",
+               absl::StrCat(endpoints_.Login(), "/", endpoints_.tenant, "/oauth2/token"));
+  json::KeyStr(w, "token_v2",
+               absl::StrCat(endpoints_.Login(), "/", endpoints_.tenant, "/oauth2/v2.0/token"));
   json::KeyStr(w, "token_adfs", absl::StrCat(endpoints_.Login(), "/adfs/oauth2/token"));
   json::KeyStr(w, "keyvault_resource", endpoints_.VaultResource());
   json::Key(w, "vaults");
@@ -246,7 +245,7 @@ HttpResponse Emulator::Handle(const HttpRequest& request) {
       if (IsKeyVaultPath(request.path)) {
         std::string host = HostName(request.host);
         size_t dot = host.find(".vault.");
-        std::string vault = dot != std::string::npos ? vaults_->Find(host.substr(0, dot))
+        std::string vault = dot != std::string::npos   ? vaults_->Find(host.substr(0, dot))
                             : vaults_->Names().empty() ? std::string()
                                                        : vaults_->Names()[0];
         if (!vault.empty()) {
@@ -316,9 +315,8 @@ HttpResponse Emulator::Route(const HttpRequest& request) {
     }
     if (seg.size() == 3 && Seg(seg, 0, "common") && Seg(seg, 1, "discovery") &&
         Seg(seg, 2, "instance")) {
-      const std::string host = request.host.empty()
-                                   ? absl::StrCat("127.0.0.1:", endpoints_.port)
-                                   : request.host;
+      const std::string host =
+          request.host.empty() ? absl::StrCat("127.0.0.1:", endpoints_.port) : request.host;
       rapidjson::StringBuffer b;
       json::Writer w(b);
       w.StartObject();
@@ -440,9 +438,9 @@ HttpResponse Emulator::Metadata(const HttpRequest& request) const {
 
 HttpResponse Emulator::OpenIdConfiguration(const HttpRequest& request, const std::string& tenant,
                                            bool v2) const {
-  const std::string origin = absl::StrCat(
-      "https://",
-      request.host.empty() ? absl::StrCat("127.0.0.1:", endpoints_.port) : request.host);
+  const std::string origin =
+      absl::StrCat("https://", request.host.empty() ? absl::StrCat("127.0.0.1:", endpoints_.port)
+                                                    : request.host);
   const bool adfs = absl::EqualsIgnoreCase(tenant, "adfs");
   const std::string base = absl::StrCat(origin, "/", tenant);
   const std::string oauth = v2 ? absl::StrCat(base, "/oauth2/v2.0") : absl::StrCat(base, "/oauth2");
@@ -479,9 +477,10 @@ HttpResponse Emulator::OpenIdConfiguration(const HttpRequest& request, const std
   w.StartArray();
   for (const char* m : {"openid", "profile", "email", "offline_access"}) json::Str(w, m);
   w.EndArray();
-  json::KeyStr(w, "issuer", adfs ? absl::StrCat(origin, "/adfs")
-                            : v2 ? absl::StrCat(base, "/v2.0")
-                                 : absl::StrCat("https://sts.localhost/", tenant, "/"));
+  json::KeyStr(w, "issuer",
+               adfs ? absl::StrCat(origin, "/adfs")
+               : v2 ? absl::StrCat(base, "/v2.0")
+                    : absl::StrCat("https://sts.localhost/", tenant, "/"));
   json::Key(w, "request_uri_parameter_supported");
   w.Bool(false);
   json::KeyStr(w, "userinfo_endpoint", absl::StrCat(origin, "/oidc/userinfo"));
@@ -550,14 +549,13 @@ HttpResponse Emulator::KeyVault(const HttpRequest& request) {
         message = "AKV10000: Request is missing a Bearer or PoP token.";
         break;
       case TokenCheck::kExpired:
-        message = absl::StrCat("Token is expired: the access token expired at ",
-                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", check.expires,
-                                                absl::UTCTimeZone()),
-                               ".");
+        message = absl::StrCat(
+            "Token is expired: the access token expired at ",
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", check.expires, absl::UTCTimeZone()), ".");
         break;
       case TokenCheck::kWrongAudience:
-        message = absl::StrCat("AKV10022: Invalid audience. Expected ",
-                               endpoints_.VaultResource(), ", found: ", check.audience, ".");
+        message = absl::StrCat("AKV10022: Invalid audience. Expected ", endpoints_.VaultResource(),
+                               ", found: ", check.audience, ".");
         break;
       default:
         message = "The access token is not valid: it was not issued by this emulator.";
@@ -565,8 +563,8 @@ HttpResponse Emulator::KeyVault(const HttpRequest& request) {
     }
     r = KeyVaultError(401, "Unauthorized", message);
     r.SetHeader("WWW-Authenticate",
-                absl::StrCat("Bearer authorization=\"", endpoints_.Authority(),
-                             "\", resource=\"", endpoints_.VaultResource(), "\""));
+                absl::StrCat("Bearer authorization=\"", endpoints_.Authority(), "\", resource=\"",
+                             endpoints_.VaultResource(), "\""));
   } else {
     const absl::Time now = absl::Now();
     SlidingWindow& all = Window(vault, false);
@@ -585,14 +583,14 @@ HttpResponse Emulator::KeyVault(const HttpRequest& request) {
                                      "received. Reason: ",
                                      reason));
       if (!options_.throttle_no_retry_after) {
-        const int64_t seconds = std::max<int64_t>(
-            1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(*wait))));
+        const int64_t seconds =
+            std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(*wait))));
         r.SetHeader("Retry-After", absl::StrCat(seconds));
       }
     } else {
-      const std::string base =
-          request.host.empty() ? absl::StrCat("https://127.0.0.1:", endpoints_.port)
-                               : absl::StrCat("https://", request.host);
+      const std::string base = request.host.empty()
+                                   ? absl::StrCat("https://127.0.0.1:", endpoints_.port)
+                                   : absl::StrCat("https://", request.host);
       r = vaults_->Handle(vault, request, base);
     }
   }
@@ -638,14 +636,14 @@ HttpResponse Emulator::Arm(const HttpRequest& request) {
         break;
     }
     r = ArmError(401, code, message);
-    r.SetHeader("WWW-Authenticate",
-                absl::StrCat("Bearer authorization_uri=\"", endpoints_.Authority(),
-                             "\", error=\"invalid_token\", error_description=\"", description,
-                             "\""));
+    r.SetHeader(
+        "WWW-Authenticate",
+        absl::StrCat("Bearer authorization_uri=\"", endpoints_.Authority(),
+                     "\", error=\"invalid_token\", error_description=\"", description, "\""));
   } else {
-    const std::string base =
-        request.host.empty() ? absl::StrCat("https://127.0.0.1:", endpoints_.port)
-                             : absl::StrCat("https://", request.host);
+    const std::string base = request.host.empty()
+                                 ? absl::StrCat("https://127.0.0.1:", endpoints_.port)
+                                 : absl::StrCat("https://", request.host);
     r = arm_->Handle(request, base);
   }
   ArmHeaders(r, request);

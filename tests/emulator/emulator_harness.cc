@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "rapidjson/pointer.h"
 
 namespace rotor::emulator::testing {
@@ -119,8 +119,8 @@ std::string Emulator::VaultResource() const { return Url("vault.localhost", "");
 HttpResult Emulator::Request(const std::string& method, const std::string& url,
                              const std::optional<std::string>& body,
                              const std::vector<std::string>& headers) const {
-  std::vector<std::string> argv = {"curl", "-sS", "-i", "--http1.1", "--max-time", "30",
-                                   "--cacert", ca_path()};
+  std::vector<std::string> argv = {"curl",       "-sS", "-i",       "--http1.1",
+                                   "--max-time", "30",  "--cacert", ca_path()};
   if (method == "HEAD") {
     argv.push_back("-I");
   } else {
@@ -193,8 +193,9 @@ std::string Emulator::Token(const std::string& resource, const std::string& clie
                             const std::string& secret) const {
   std::string form = absl::StrCat("grant_type=client_credentials&client_id=", client_id,
                                   "&client_secret=", secret, "&resource=", resource);
-  HttpResult r = Request("POST", Url("login.localhost", absl::StrCat("/", kTenant, "/oauth2/token")),
-                         form, {"Content-Type: application/x-www-form-urlencoded"});
+  HttpResult r =
+      Request("POST", Url("login.localhost", absl::StrCat("/", kTenant, "/oauth2/token")), form,
+              {"Content-Type: application/x-www-form-urlencoded"});
   REQUIRE_MESSAGE(r.status == 200, r.body);
   return JsonString(r.Json(), "access_token");
 }
@@ -212,8 +213,8 @@ int Emulator::Stop(int signal) {
   return code;
 }
 
-std::string WaitForOperation(const Emulator& emu, const std::string& url,
-                             const std::string& token, double timeout_seconds) {
+std::string WaitForOperation(const Emulator& emu, const std::string& url, const std::string& token,
+                             double timeout_seconds) {
   const absl::Time deadline = absl::Now() + absl::Seconds(timeout_seconds);
   std::string status;
   while (absl::Now() < deadline) {

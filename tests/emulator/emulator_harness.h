@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/base/process.h"
+#include "base/process.h"
 #include "rapidjson/document.h"
 #include "tests/support/testing.h"
 
@@ -87,8 +87,8 @@ class Emulator {
 
 // Polls a deployment's Azure-AsyncOperation URL until a terminal status;
 // returns it.
-std::string WaitForOperation(const Emulator& emu, const std::string& url,
-                             const std::string& token, double timeout_seconds = 20);
+std::string WaitForOperation(const Emulator& emu, const std::string& url, const std::string& token,
+                             double timeout_seconds = 20);
 
 }  // namespace rotor::emulator::testing
 

@@ -88,8 +88,8 @@ std::optional<HttpResponse> ScriptedAnswers::Take(const HttpRequest& request) {
   for (auto it = answers_.begin(); it != answers_.end(); ++it) {
     if (it->method != "*" && it->method != request.method) continue;
     const bool prefix = absl::EndsWith(it->path, "*");
-    if (prefix ? !absl::StartsWith(request.path, absl::string_view(it->path).substr(
-                                                     0, it->path.size() - 1))
+    if (prefix ? !absl::StartsWith(request.path,
+                                   absl::string_view(it->path).substr(0, it->path.size() - 1))
                : request.path != it->path) {
       continue;
     }

@@ -1,18 +1,19 @@
 // Fault injection: throttles, failures, dropped connections, latency, seeds.
+#include "tests/emulator/faults.h"
+
 #include <doctest/doctest.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/emulator/emulator_harness.h"
-#include "tests/emulator/faults.h"
 
 namespace rotor::emulator::testing {
 namespace {
 
 std::vector<std::string> Args(std::vector<std::string> more) {
-  std::vector<std::string> args = {"--vault", "kv", "--vault", "kv2", "--client",
-                                   absl::StrCat(kClientId, ":", kClientSecret)};
+  std::vector<std::string> args = {
+      "--vault", "kv", "--vault", "kv2", "--client", absl::StrCat(kClientId, ":", kClientSecret)};
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }

@@ -10,10 +10,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/files.h"
+#include "base/secret.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
-#include "engine/base/files.h"
-#include "engine/base/secret.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/keyvault.h"
 #include "tests/emulator/util.h"
@@ -48,7 +48,8 @@ void KeyVaultFields(json::Writer& w, const JournalContext& context, const HttpRe
   json::KeyStr(w, "op", op);
   if (seg.size() >= 2 && !seg[1].empty()) json::KeyStr(w, "secret", seg[1]);
   std::string version;
-  if (Is(seg, 0, "secrets") && seg.size() == 3 && !Is(seg, 2, "versions") && !Is(seg, 2, "backup")) {
+  if (Is(seg, 0, "secrets") && seg.size() == 3 && !Is(seg, 2, "versions") &&
+      !Is(seg, 2, "backup")) {
     version = seg[2];
   }
   const bool ok = response.status >= 200 && response.status < 300;

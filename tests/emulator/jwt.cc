@@ -13,8 +13,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "tests/emulator/json_internal.h"
 
 namespace rotor::emulator {
@@ -115,8 +115,8 @@ JwtSigner::JwtSigner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
   unsigned char* der = nullptr;
   int n = i2d_PUBKEY(impl_->key.get(), &der);
   if (n > 0) {
-    key_id_ = Base64UrlEncode(
-        Digest(EVP_sha1(), absl::string_view(reinterpret_cast<char*>(der), n)));
+    key_id_ =
+        Base64UrlEncode(Digest(EVP_sha1(), absl::string_view(reinterpret_cast<char*>(der), n)));
   }
   OPENSSL_free(der);
 }

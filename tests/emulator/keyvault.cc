@@ -1,4 +1,3 @@
-#include "providers/http/url.h"
 #include "tests/emulator/keyvault.h"
 
 #include <dirent.h>
@@ -12,8 +11,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
+#include "providers/http/url.h"
 #include "providers/local/local_vault.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/jwt.h"
@@ -57,9 +57,9 @@ absl::StatusOr<ApiStyle> ParseApiVersion(const HttpRequest& request) {
       return ApiStyle::kCurrent;
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "The specified version (", v,
-      ") is not recognized. Consider using the latest supported version (7.6)."));
+  return absl::InvalidArgumentError(
+      absl::StrCat("The specified version (", v,
+                   ") is not recognized. Consider using the latest supported version (7.6)."));
 }
 
 HttpResponse StatusToResponse(const absl::Status& status) {
@@ -162,9 +162,9 @@ absl::StatusOr<PageRequest> ParsePageRequest(const HttpRequest& request) {
   if (request.HasQuery("maxresults")) {
     int n = 0;
     if (!absl::SimpleAtoi(request.Query("maxresults"), &n) || n < 1 || n > 25) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Invalid value for maxresults '", request.Query("maxresults"),
-                       "'. It must be an integer between 1 and 25."));
+      return absl::InvalidArgumentError(absl::StrCat("Invalid value for maxresults '",
+                                                     request.Query("maxresults"),
+                                                     "'. It must be an integer between 1 and 25."));
     }
     page.max = static_cast<size_t>(n);
   }
@@ -197,11 +197,11 @@ absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
   return std::make_pair(start, end);
 }
 
-std::string NextLink(const std::string& base, const std::string& path,
-                     const HttpRequest& request, const std::string& token) {
-  std::string link = absl::StrCat(base, path, "?api-version=",
-                                  http::UrlEncode(request.Query("api-version")),
-                                  "&$skiptoken=", token);
+std::string NextLink(const std::string& base, const std::string& path, const HttpRequest& request,
+                     const std::string& token) {
+  std::string link =
+      absl::StrCat(base, path, "?api-version=", http::UrlEncode(request.Query("api-version")),
+                   "&$skiptoken=", token);
   if (request.HasQuery("maxresults")) {
     absl::StrAppend(&link, "&maxresults=", http::UrlEncode(request.Query("maxresults")));
   }
@@ -371,7 +371,8 @@ void KeyVaultService::PersistLoop() {
     dirty_cv_.wait(lock, [&] { return stopping_ || !dirty_.empty(); });
     if (stopping_) break;
     // Let a burst of writes gather, then write each changed vault once.
-    dirty_cv_.wait_for(lock, absl::ToChronoMilliseconds(persist_interval_), [&] { return stopping_; });
+    dirty_cv_.wait_for(lock, absl::ToChronoMilliseconds(persist_interval_),
+                       [&] { return stopping_; });
     std::set<Entry*> dirty;
     dirty.swap(dirty_);
     lock.unlock();
@@ -395,11 +396,11 @@ absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
   ::chmod(dir.c_str(), 0700);  // the vault files hold secret values
 
   auto add = [&](const std::string& name, bool create) -> absl::Status {
-    RETURN_IF_ERROR(local::ValidateSecretName(name).ok()
-                        ? absl::OkStatus()
-                        : absl::InvalidArgumentError(absl::StrCat(
-                              "invalid vault name \"", name,
-                              "\": 1 to 127 letters, digits and '-'")));
+    RETURN_IF_ERROR(
+        local::ValidateSecretName(name).ok()
+            ? absl::OkStatus()
+            : absl::InvalidArgumentError(absl::StrCat("invalid vault name \"", name,
+                                                      "\": 1 to 127 letters, digits and '-'")));
     const std::string key = Lower(name);
     if (service->vaults_.count(key) > 0) return absl::OkStatus();
     auto entry = std::make_unique<Entry>();
@@ -412,8 +413,7 @@ absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
       absl::Status restored = entry->model->Restore(text);
       std::fill(text.begin(), text.end(), '\0');
       if (!restored.ok()) {
-        return absl::Status(restored.code(),
-                            absl::StrCat(entry->path, ": ", restored.message()));
+        return absl::Status(restored.code(), absl::StrCat(entry->path, ": ", restored.message()));
       }
       entry->persisted_generation = entry->model->generation();
     } else if (create) {
@@ -492,13 +492,11 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
   auto style = ParseApiVersion(request);
   if (!style.ok()) return KeyVaultError(400, "BadParameter", style.status().message());
   local::VaultModel& model = *entry->model;
-  const Renderer render{base_url, *style,
-                        model.soft_delete() ? model.retention_days() : 0};
+  const Renderer render{base_url, *style, model.soft_delete() ? model.retention_days() : 0};
   const std::string op = KeyVaultOperation(request);
   const std::vector<std::string> seg = PathSegments(request.path);
   const std::string name = seg.size() > 1 ? seg[1] : "";
-  const std::string version =
-      seg.size() > 2 && op != "GetSecretVersions" ? seg[2] : std::string();
+  const std::string version = seg.size() > 2 && op != "GetSecretVersions" ? seg[2] : std::string();
 
   // Synchronously (the store file is current when the answer leaves), or
   // write-behind with --persist-interval.
@@ -509,8 +507,8 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     }
     absl::Status s = Persist(*entry);
     if (!s.ok()) {
-      std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n",
-                   entry->name.c_str(), std::string(s.message()).c_str());
+      std::fprintf(stderr, "rotor-emulator: persisting vault %s failed: %s\n", entry->name.c_str(),
+                   std::string(s.message()).c_str());
     }
     return s;
   };
@@ -535,11 +533,13 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     SetSecretRequest set;
     const auto* value = json::Member(doc, "value");
     if (value == nullptr || !value->IsString()) {
-      return KeyVaultError(400, "BadParameter", "Property 'value' is required and must be a string.");
+      return KeyVaultError(400, "BadParameter",
+                           "Property 'value' is required and must be a string.");
     }
     set.value = rotor::Secret(std::string(value->GetString(), value->GetStringLength()));
     if (const auto* ct = json::Member(doc, "contentType"); ct != nullptr && !ct->IsNull()) {
-      if (!ct->IsString()) return KeyVaultError(400, "BadParameter", "contentType must be a string.");
+      if (!ct->IsString())
+        return KeyVaultError(400, "BadParameter", "contentType must be a string.");
       set.content_type = ct->GetString();
     }
     if (const auto* tags = json::Member(doc, "tags"); tags != nullptr && !tags->IsNull()) {
@@ -552,7 +552,8 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
       }
     }
     bool enabled = true;
-    if (const auto* attrs = json::Member(doc, "attributes"); attrs != nullptr && attrs->IsObject()) {
+    if (const auto* attrs = json::Member(doc, "attributes");
+        attrs != nullptr && attrs->IsObject()) {
       if (const auto* en = json::Member(*attrs, "enabled"); en != nullptr && en->IsBool()) {
         enabled = en->GetBool();
       }
@@ -586,7 +587,8 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     if (const auto* ct = json::Member(doc, "contentType"); ct != nullptr && ct->IsString()) {
       update.content_type = std::string(ct->GetString());
     }
-    if (const auto* attrs = json::Member(doc, "attributes"); attrs != nullptr && attrs->IsObject()) {
+    if (const auto* attrs = json::Member(doc, "attributes");
+        attrs != nullptr && attrs->IsObject()) {
       if (const auto* en = json::Member(*attrs, "enabled"); en != nullptr && en->IsBool()) {
         update.enabled = en->GetBool();
       }
@@ -703,9 +705,9 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     return KeyVaultError(501, "NotImplemented",
                          "The emulator does not implement secret backup and restore.");
   }
-  return KeyVaultError(405, "BadParameter",
-                       absl::StrCat("The method ", request.method, " is not allowed on ",
-                                    request.path, "."));
+  return KeyVaultError(
+      405, "BadParameter",
+      absl::StrCat("The method ", request.method, " is not allowed on ", request.path, "."));
 }
 
 }  // namespace rotor::emulator

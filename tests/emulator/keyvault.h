@@ -13,9 +13,9 @@
 #ifndef ROTOR_TESTS_EMULATOR_KEYVAULT_H_
 #define ROTOR_TESTS_EMULATOR_KEYVAULT_H_
 
+#include <condition_variable>
 #include <map>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -25,8 +25,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/base/clock.h"
-#include "engine/vault.h"
+#include "base/clock.h"
+#include "engine/model/vault.h"
 #include "providers/local/vault_model.h"
 #include "tests/emulator/http_types.h"
 

@@ -13,8 +13,8 @@ namespace rotor::emulator::testing {
 namespace {
 
 std::vector<std::string> Args() {
-  return {"--vault", "newregkv", "--vault", "other", "--client",
-          absl::StrCat(kClientId, ":", kClientSecret)};
+  return {"--vault", "newregkv", "--vault",
+          "other",   "--client", absl::StrCat(kClientId, ":", kClientSecret)};
 }
 
 std::string Path(const std::string& p, const std::string& version = "7.4") {
@@ -181,9 +181,8 @@ TEST_CASE("every secret operation, with Key Vault's bodies and codes") {
   r = emu.Send("PUT", url("/secrets/novalue"), R"({"contentType":"x"})", token);
   CHECK(r.status == 400);
   CHECK(JsonString(r.Json(), "error/code") == "BadParameter");
-  r = emu.Send("PUT", url("/secrets/big"), absl::StrCat(R"({"value":")", std::string(25601, 'x'),
-                                                        R"("})"),
-               token);
+  r = emu.Send("PUT", url("/secrets/big"),
+               absl::StrCat(R"({"value":")", std::string(25601, 'x'), R"("})"), token);
   CHECK(r.status == 400);
 
   // Stats count the vault's requests by operation.
@@ -226,9 +225,9 @@ TEST_CASE("lists page with maxresults and a nextLink on the server's own host:po
 
   // Versions page too.
   for (int i = 0; i < 4; ++i) {
-    REQUIRE(emu.Send("PUT", emu.VaultUrl("newregkv", Path("/secrets/multi")), R"({"value":"v"})",
-                     token)
-                .status == 200);
+    REQUIRE(
+        emu.Send("PUT", emu.VaultUrl("newregkv", Path("/secrets/multi")), R"({"value":"v"})", token)
+            .status == 200);
   }
   r = emu.Get(emu.VaultUrl("newregkv", Path("/secrets/multi/versions?maxresults=3")), token);
   REQUIRE(r.status == 200);
@@ -285,9 +284,9 @@ TEST_CASE("api-versions 2016-10-01, 7.x and date-style, names URL-encoded") {
 TEST_CASE("vaults are routed by the Host header - the bare address serves the first vault") {
   Emulator emu(Args());
   const std::string token = emu.VaultToken();
-  REQUIRE(emu.Send("PUT", emu.VaultUrl("other", Path("/secrets/only-other")), R"({"value":"o"})",
-                   token)
-              .status == 200);
+  REQUIRE(
+      emu.Send("PUT", emu.VaultUrl("other", Path("/secrets/only-other")), R"({"value":"o"})", token)
+          .status == 200);
   REQUIRE(emu.Send("PUT", emu.VaultUrl("NewRegKV", Path("/secrets/only-first")), R"({"value":"f"})",
                    token)
               .status == 200);
@@ -315,9 +314,9 @@ TEST_CASE("many concurrent clients are served") {
   for (int c = 0; c < 20; ++c) {
     clients.emplace_back([&, c] {
       for (int i = 0; i < 3; ++i) {
-        HttpResult r = emu.Send(
-            "PUT", emu.VaultUrl("newregkv", Path(absl::StrCat("/secrets/c", c, "-", i))),
-            R"({"value":"v"})", token);
+        HttpResult r =
+            emu.Send("PUT", emu.VaultUrl("newregkv", Path(absl::StrCat("/secrets/c", c, "-", i))),
+                     R"({"value":"v"})", token);
         if (r.status == 200) ++ok;
       }
     });

@@ -3,7 +3,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "tests/emulator/emulator_harness.h"
 #include "tests/support/testing.h"
 
@@ -13,9 +13,10 @@ namespace {
 TEST_CASE("state survives a restart: vaults, deployments, the CA and issued tokens") {
   rotor::testing::TempDir dir;
   const std::string state = dir.Path("state");
-  std::vector<std::string> args = {"--vault", "newregkv", "--resource-group", "newregreg",
-                                   "--client", absl::StrCat(kClientId, ":", kClientSecret),
-                                   "--deploy-duration", "0s", "--verbose-test"};
+  std::vector<std::string> args = {
+      "--vault",           "newregkv", "--resource-group",
+      "newregreg",         "--client", absl::StrCat(kClientId, ":", kClientSecret),
+      "--deploy-duration", "0s",       "--verbose-test"};
   std::string ca, vault_token, arm_token, version_id;
   {
     Emulator emu(args, state);
@@ -39,7 +40,8 @@ TEST_CASE("state survives a restart: vaults, deployments, the CA and issued toke
     CHECK_FALSE(PathExists(state + "/port"));
     const std::string log = emu.Log();
     CHECK(absl::StrContains(log, "rotor-emulator: listening https://127.0.0.1:"));
-    CHECK(absl::StrContains(log, "rotor-emulator: vault newregkv https://newregkv.vault.localhost:"));
+    CHECK(
+        absl::StrContains(log, "rotor-emulator: vault newregkv https://newregkv.vault.localhost:"));
     CHECK(absl::StrContains(log, "rotor-emulator: stopped"));
     // Requests are logged, secret values never.
     CHECK(absl::StrContains(log, "PUT newregkv.vault.localhost:"));
@@ -50,16 +52,15 @@ TEST_CASE("state survives a restart: vaults, deployments, the CA and issued toke
   CHECK(PathExists(state + "/vaults/newregkv.json"));
 
   // Restart without --vault: the stored vault is served again.
-  Emulator emu({"--resource-group", "newregreg", "--client",
-                absl::StrCat(kClientId, ":", kClientSecret)},
-               state);
+  Emulator emu(
+      {"--resource-group", "newregreg", "--client", absl::StrCat(kClientId, ":", kClientSecret)},
+      state);
   CHECK(rotor::testing::ReadFileOrDie(emu.ca_path()) == ca);
   // Tokens issued before the restart are still valid (the signing key is kept)
   // but carry the old port in their audience, so fetch fresh ones too.
   const std::string token = emu.VaultToken();
-  HttpResult r = emu.Get(emu.VaultUrl("newregkv", "/secrets/admin/" + version_id +
-                                                      "?api-version=7.4"),
-                         token);
+  HttpResult r =
+      emu.Get(emu.VaultUrl("newregkv", "/secrets/admin/" + version_id + "?api-version=7.4"), token);
   REQUIRE(r.status == 200);
   CHECK(JsonString(r.Json(), "value") == "survives-restart");
   r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/newregreg/providers/"
@@ -82,8 +83,7 @@ TEST_CASE("a fixed --listen port, endpoints.json, and SIGINT") {
   CHECK(emu.port() == port);
   auto endpoints = ParseJson(rotor::testing::ReadFileOrDie(dir.Path("state/endpoints.json")));
   CHECK(JsonString(endpoints, "port") == absl::StrCat(port));
-  CHECK(JsonString(endpoints, "vaults/v") ==
-        absl::StrCat("https://v.vault.localhost:", port));
+  CHECK(JsonString(endpoints, "vaults/v") == absl::StrCat("https://v.vault.localhost:", port));
   CHECK(JsonString(endpoints, "arm") == absl::StrCat("https://management.localhost:", port));
   CHECK(emu.Stop(2) == 0);
 }

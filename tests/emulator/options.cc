@@ -1,7 +1,6 @@
 #include "tests/emulator/options.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cmath>
 #include <cstdlib>
 
@@ -34,8 +33,8 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view text) {
 absl::StatusOr<RateLimit> ParseRateLimit(absl::string_view text) {
   size_t slash = text.find('/');
   RateLimit rate;
-  if (slash != absl::string_view::npos &&
-      absl::SimpleAtoi(text.substr(0, slash), &rate.count) && rate.count > 0) {
+  if (slash != absl::string_view::npos && absl::SimpleAtoi(text.substr(0, slash), &rate.count) &&
+      rate.count > 0) {
     std::string window(text.substr(slash + 1));
     if (!window.empty() && absl::ascii_isalpha(static_cast<unsigned char>(window[0]))) {
       window = absl::StrCat("1", window);
@@ -46,8 +45,8 @@ absl::StatusOr<RateLimit> ParseRateLimit(absl::string_view text) {
       return rate;
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid rate \"", text, "\": use COUNT/WINDOW, like 4000/10s or 300/s"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid rate \"", text, "\": use COUNT/WINDOW, like 4000/10s or 300/s"));
 }
 
 absl::StatusOr<std::vector<std::string>> SplitCommandLine(absl::string_view text) {
@@ -68,8 +67,7 @@ absl::StatusOr<std::vector<std::string>> SplitCommandLine(absl::string_view text
     if (quote == '"') {
       if (c == '"') {
         quote = 0;
-      } else if (c == '\\' && i + 1 < text.size() &&
-                 (text[i + 1] == '"' || text[i + 1] == '\\')) {
+      } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) {
         current.push_back(text[++i]);
       } else {
         current.push_back(c);
@@ -197,8 +195,7 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "per-vault limit on secret creations and new versions, like 300/10s");
   app.add_flag("--throttle-no-retry-after", options.throttle_no_retry_after,
                "answer 429 without Retry-After");
-  app.add_option("--fail-rate", options.fail_rate,
-                 "share of requests answered 500/503, like 0.1")
+  app.add_option("--fail-rate", options.fail_rate, "share of requests answered 500/503, like 0.1")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--drop-rate", options.drop_rate,
                  "share of connections closed without an answer, like 0.05")
@@ -261,8 +258,9 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   }
   if (!registry_cmd.empty()) {
     auto argv_or = SplitCommandLine(registry_cmd);
-    if (!argv_or.ok()) return fail(absl::InvalidArgumentError(
-        absl::StrCat("--registry-cmd: ", argv_or.status().message())));
+    if (!argv_or.ok())
+      return fail(
+          absl::InvalidArgumentError(absl::StrCat("--registry-cmd: ", argv_or.status().message())));
     options.registry_cmd = *argv_or;
     if (options.registry_dir.empty()) {
       return fail(absl::InvalidArgumentError("--registry-cmd needs --registry-dir"));

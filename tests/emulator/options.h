@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/secret.h"
+#include "base/secret.h"
 
 namespace rotor::emulator {
 

@@ -31,8 +31,8 @@ TEST_CASE("durations and rates parse as the flags document them") {
 TEST_CASE("command lines split like a shell's words, without a shell") {
   auto argv = SplitCommandLine(R"(docker-registry serve "/a b/config.yml" 'x y' z\ w)");
   REQUIRE(argv.ok());
-  CHECK(*argv == std::vector<std::string>{"docker-registry", "serve", "/a b/config.yml", "x y",
-                                          "z w"});
+  CHECK(*argv ==
+        std::vector<std::string>{"docker-registry", "serve", "/a b/config.yml", "x y", "z w"});
   argv = SplitCommandLine(R"(sh -c 'echo $HOME; ls | wc -l')");
   REQUIRE(argv.ok());
   CHECK(argv->size() == 3);
@@ -42,13 +42,42 @@ TEST_CASE("command lines split like a shell's words, without a shell") {
 }
 
 TEST_CASE("the command line fills the options") {
-  const char* argv[] = {"rotor-emulator", "--listen", "127.0.0.1:8443", "--state", "/tmp/s",
-                        "--vault", "a", "--vault", "b", "--resource-group", "rg",
-                        "--client", "id:sec:ret", "--identity", "adfs", "--throttle", "4000/10s",
-                        "--write-throttle", "300/10s", "--throttle-no-retry-after",
-                        "--fail-rate", "0.1", "--drop-rate", "0.05", "--latency", "20ms",
-                        "--deploy-duration", "30s", "--deploy-fail", "rg", "--seed", "42",
-                        "--registry-dir", "/tmp/r", "--registry-cmd", "docker-registry serve c.yml"};
+  const char* argv[] = {"rotor-emulator",
+                        "--listen",
+                        "127.0.0.1:8443",
+                        "--state",
+                        "/tmp/s",
+                        "--vault",
+                        "a",
+                        "--vault",
+                        "b",
+                        "--resource-group",
+                        "rg",
+                        "--client",
+                        "id:sec:ret",
+                        "--identity",
+                        "adfs",
+                        "--throttle",
+                        "4000/10s",
+                        "--write-throttle",
+                        "300/10s",
+                        "--throttle-no-retry-after",
+                        "--fail-rate",
+                        "0.1",
+                        "--drop-rate",
+                        "0.05",
+                        "--latency",
+                        "20ms",
+                        "--deploy-duration",
+                        "30s",
+                        "--deploy-fail",
+                        "rg",
+                        "--seed",
+                        "42",
+                        "--registry-dir",
+                        "/tmp/r",
+                        "--registry-cmd",
+                        "docker-registry serve c.yml"};
   ParsedCommandLine parsed = ParseCommandLine(static_cast<int>(std::size(argv)), argv);
   REQUIRE_MESSAGE(parsed.options.has_value(), parsed.message);
   const EmulatorOptions& o = *parsed.options;

@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/files.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
 #include "certs/testing/make_certs.h"
-#include "engine/base/files.h"
 #include "providers/local/htpasswd.h"
 #include "tests/emulator/emulator_harness.h"
 #include "tests/support/registry_deployment.h"
@@ -45,10 +45,9 @@ struct Pki {
 
 std::string SetSecret(const Emulator& emu, const std::string& token, const std::string& name,
                       const std::string& value, const std::string& content_type) {
-  HttpResult r = emu.Send("PUT", emu.VaultUrl("newregkv", "/secrets/" + name + "?api-version=2016-10-01"),
-                          absl::StrCat(R"({"value":")", value, R"(","contentType":")",
-                                       content_type, R"("})"),
-                          token);
+  HttpResult r = emu.Send(
+      "PUT", emu.VaultUrl("newregkv", "/secrets/" + name + "?api-version=2016-10-01"),
+      absl::StrCat(R"({"value":")", value, R"(","contentType":")", content_type, R"("})"), token);
   REQUIRE_MESSAGE(r.status == 200, r.body);
   return JsonString(r.Json(), "id");
 }
@@ -82,20 +81,23 @@ rapidjson::Document GetDeployment(const Emulator& emu, const std::string& name) 
 
 std::vector<std::string> Args(const std::string& registry_dir,
                               const std::vector<std::string>& more = {}) {
-  std::vector<std::string> args = {
-      "--vault", "newregkv", "--resource-group", "newregreg", "--client",
-      absl::StrCat(kClientId, ":", kClientSecret), "--client", absl::StrCat(kSpId, ":", kSpSecret),
-      "--deploy-duration", "50ms", "--bcrypt-cost", "4", "--registry-dir", registry_dir};
+  std::vector<std::string> args = {"--vault",           "newregkv",
+                                   "--resource-group",  "newregreg",
+                                   "--client",          absl::StrCat(kClientId, ":", kClientSecret),
+                                   "--client",          absl::StrCat(kSpId, ":", kSpSecret),
+                                   "--deploy-duration", "50ms",
+                                   "--bcrypt-cost",     "4",
+                                   "--registry-dir",    registry_dir};
   args.insert(args.end(), more.begin(), more.end());
   return args;
 }
 
-TEST_CASE("a registry deployment writes htpasswd and the certificate files, then runs the command") {
+TEST_CASE(
+    "a registry deployment writes htpasswd and the certificate files, then runs the command") {
   rotor::testing::TempDir dir;
   Pki pki;
   const std::string registry_dir = dir.Path("registry");
-  Emulator emu(Args(registry_dir,
-                    {"--registry-cmd", "sh -c 'env > \"$REGISTRY_DIR/env.txt\"'"}));
+  Emulator emu(Args(registry_dir, {"--registry-cmd", "sh -c 'env > \"$REGISTRY_DIR/env.txt\"'"}));
   const std::string token = emu.VaultToken();
   SetSecret(emu, token, "admin", "admin-pw", "user credentials");
   SetSecret(emu, token, "ci", "ci:pw with colon", "user credentials");
@@ -115,7 +117,8 @@ TEST_CASE("a registry deployment writes htpasswd and the certificate files, then
   CHECK(absl::StartsWith(lines[1], "ci:"));
   CHECK(local::VerifyHtpasswd(lines[1], "ci:pw with colon"));
   // The certificate files named after the thumbprint.
-  const std::string crt = rotor::testing::ReadFileOrDie(registry_dir + "/" + pki.thumbprint + ".crt");
+  const std::string crt =
+      rotor::testing::ReadFileOrDie(registry_dir + "/" + pki.thumbprint + ".crt");
   auto thumb = certs::ThumbprintOfPem(crt, "crt");
   REQUIRE(thumb.ok());
   CHECK(*thumb == pki.thumbprint);
@@ -141,7 +144,8 @@ TEST_CASE("a registry deployment writes htpasswd and the certificate files, then
   CHECK_FALSE(absl::StrContains(log, kClientSecret));
 }
 
-TEST_CASE("a thumbprint mismatch, a wrong service principal secret or a bad URL fail the deployment") {
+TEST_CASE(
+    "a thumbprint mismatch, a wrong service principal secret or a bad URL fail the deployment") {
   rotor::testing::TempDir dir;
   Pki pki;
   const std::string registry_dir = dir.Path("registry");
@@ -160,8 +164,8 @@ TEST_CASE("a thumbprint mismatch, a wrong service principal secret or a bad URL 
   CHECK(Deploy(emu, "bad-sp", url, pki.thumbprint, "not-the-secret") == "Failed");
   d = GetDeployment(emu, "bad-sp");
   CHECK(absl::StrContains(JsonString(d, "properties/error/details/0/message"), "AADSTS7000215"));
-  CHECK_FALSE(absl::StrContains(JsonString(d, "properties/error/details/0/message"),
-                                "not-the-secret"));
+  CHECK_FALSE(
+      absl::StrContains(JsonString(d, "properties/error/details/0/message"), "not-the-secret"));
 
   const std::string unversioned = url.substr(0, url.rfind('/'));
   CHECK(Deploy(emu, "bad-url", unversioned, pki.thumbprint) == "Failed");
@@ -189,7 +193,8 @@ storage:
   filesystem:
     rootdirectory: $REGISTRY_DIR/data
 http:
-  addr: 127.0.0.1:)", port, R"(
+  addr: 127.0.0.1:)",
+                                                                       port, R"(
   tls:
     certificate: $REGISTRY_CERT
     key: $REGISTRY_KEY

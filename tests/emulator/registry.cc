@@ -9,10 +9,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
 #include "providers/local/htpasswd.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/util.h"
@@ -27,10 +27,9 @@ absl::Status Fail(absl::string_view code, absl::string_view message) {
 }
 
 absl::Status ExtensionFailure(absl::string_view what) {
-  return Fail(kExtensionError,
-              absl::StrCat("VM has reported a failure when processing extension "
-                           "'registry-provisioning'. Error message: ",
-                           what));
+  return Fail(kExtensionError, absl::StrCat("VM has reported a failure when processing extension "
+                                            "'registry-provisioning'. Error message: ",
+                                            what));
 }
 
 // The JSON string value of a parameter; nullopt when absent or not a string.
@@ -92,10 +91,9 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
     }
   }
   if (vault_name.empty()) {
-    return Fail("InvalidParameter",
-                absl::StrCat("pfxKeyVaultResourceId '", resource_id,
-                             "' is not a Key Vault resource id (.../providers/"
-                             "Microsoft.KeyVault/vaults/NAME)."));
+    return Fail("InvalidParameter", absl::StrCat("pfxKeyVaultResourceId '", resource_id,
+                                                 "' is not a Key Vault resource id (.../providers/"
+                                                 "Microsoft.KeyVault/vaults/NAME)."));
   }
   const std::string vault = vaults_.Find(vault_name);
   if (vault.empty()) {
@@ -109,23 +107,21 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
   bool url_ok = absl::ConsumePrefix(&url, "https://");
   if (url_ok) {
     size_t slash = url.find('/');
-    std::string host = slash == absl::string_view::npos ? std::string(url)
-                                                        : HostName(url.substr(0, slash));
-    std::vector<std::string> path =
-        slash == absl::string_view::npos ? std::vector<std::string>{}
-                                         : PathSegments(url.substr(slash));
+    std::string host =
+        slash == absl::string_view::npos ? std::string(url) : HostName(url.substr(0, slash));
+    std::vector<std::string> path = slash == absl::string_view::npos
+                                        ? std::vector<std::string>{}
+                                        : PathSegments(url.substr(slash));
     url_ok = path.size() == 3 && absl::EqualsIgnoreCase(path[0], "secrets") && !path[1].empty();
     if (url_ok) {
       secret_name = path[1];
       version = path[2];
     }
     const size_t dot = host.find(".vault.");
-    if (url_ok && dot != std::string::npos &&
-        !absl::EqualsIgnoreCase(host.substr(0, dot), vault)) {
-      return Fail("InvalidParameter",
-                  absl::StrCat("The certificate URL '", secret_url,
-                               "' does not belong to the Key Vault '", vault,
-                               "' named by pfxKeyVaultResourceId."));
+    if (url_ok && dot != std::string::npos && !absl::EqualsIgnoreCase(host.substr(0, dot), vault)) {
+      return Fail("InvalidParameter", absl::StrCat("The certificate URL '", secret_url,
+                                                   "' does not belong to the Key Vault '", vault,
+                                                   "' named by pfxKeyVaultResourceId."));
     }
   }
   if (!url_ok || version.empty()) {
@@ -144,8 +140,8 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
   }
   auto decoded = certs::DecodeCertificateSecret(bundle->value, bundle->meta.content_type);
   if (!decoded.ok()) {
-    return ExtensionFailure(absl::StrCat("the certificate secret cannot be decoded: ",
-                                         decoded.status().message()));
+    return ExtensionFailure(
+        absl::StrCat("the certificate secret cannot be decoded: ", decoded.status().message()));
   }
   auto pfx = certs::Pfx::Open(decoded->pfx_der.Reveal(), decoded->password,
                               absl::StrCat("Key Vault secret ", secret_name));
@@ -168,8 +164,8 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
 
   // 4. The registry folder and command.
   if (!options_.registry_dir.empty()) {
-    absl::Status written = local::RenderHtpasswd(*view, options_.registry_dir,
-                                                 options_.bcrypt_cost);
+    absl::Status written =
+        local::RenderHtpasswd(*view, options_.registry_dir, options_.bcrypt_cost);
     if (!written.ok()) {
       return ExtensionFailure(absl::StrCat("writing htpasswd failed: ", written.message()));
     }
@@ -177,8 +173,10 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
     std::string crt = pfx->LeafCertificatePem();
     for (const auto& pem : pfx->ChainPem()) absl::StrAppend(&crt, pem);
     absl::Status s = WriteFileAtomic(absl::StrCat(base, ".crt"), crt, 0644);
-    if (s.ok()) s = WriteFileAtomic(absl::StrCat(base, ".prv"), pfx->PrivateKeyPem().Reveal(), 0600);
-    if (!s.ok()) return ExtensionFailure(absl::StrCat("writing the certificate failed: ", s.message()));
+    if (s.ok())
+      s = WriteFileAtomic(absl::StrCat(base, ".prv"), pfx->PrivateKeyPem().Reveal(), 0600);
+    if (!s.ok())
+      return ExtensionFailure(absl::StrCat("writing the certificate failed: ", s.message()));
   }
 
   rapidjson::StringBuffer b;
@@ -225,9 +223,9 @@ absl::Status RegistryProvisioner::StartRegistry(const std::string& thumbprint) {
   if (!proc->Running()) {
     int code = proc->Stop();
     if (code != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          options_.registry_cmd[0], " exited with status ", code, " (see ", options_.log_path,
-          ")"));
+      return absl::FailedPreconditionError(absl::StrCat(options_.registry_cmd[0],
+                                                        " exited with status ", code, " (see ",
+                                                        options_.log_path, ")"));
     }
     return absl::OkStatus();
   }

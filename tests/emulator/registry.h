@@ -30,8 +30,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "engine/base/process.h"
-#include "engine/base/secret.h"
+#include "base/process.h"
+#include "base/secret.h"
 #include "tests/emulator/keyvault.h"
 #include "tests/emulator/tokens.h"
 
@@ -46,8 +46,7 @@ struct RegistryOptions {
 
 class RegistryProvisioner {
  public:
-  RegistryProvisioner(RegistryOptions options, KeyVaultService& vaults,
-                      const TokenService& tokens);
+  RegistryProvisioner(RegistryOptions options, KeyVaultService& vaults, const TokenService& tokens);
   ~RegistryProvisioner();
 
   // `parameters`: every parameter value (JSON text) by lower-cased name,
@@ -56,8 +55,7 @@ class RegistryProvisioner {
 
   // Runs the provisioning. `report_json` receives a JSON object describing
   // what was done (vault, secret URL, thumbprint, logins; no secret values).
-  absl::Status Provision(const std::map<std::string, Secret>& parameters,
-                         std::string* report_json);
+  absl::Status Provision(const std::map<std::string, Secret>& parameters, std::string* report_json);
 
   // (Re)starts --registry-cmd for the certificate `thumbprint` already in
   // the registry folder (at start-up, after a restart of the emulator).

@@ -1,5 +1,5 @@
 // The only file of the emulator that includes httplib.h (compiled with
-// PkgConfig::HTTPLIB's flags, see toolchain.md).
+// PkgConfig::HTTPLIB's flags, see docs/DESIGN.md, "Third-party libraries").
 #include "tests/emulator/server.h"
 
 #include <httplib.h>
@@ -13,7 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "tests/emulator/emulator.h"
 #include "tests/emulator/tls.h"
 
@@ -119,14 +119,13 @@ int RunEmulator(EmulatorOptions options) {
   // A request without Content-Length or chunked encoding has no body, but
   // cpp-httplib 0.11 would wait for the connection to close to read one
   // (POST .../recover, DELETE): answer those before it reads.
-  server.set_pre_routing_handler(
-      [handler](const httplib::Request& req, httplib::Response& res) {
-        if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        handler(req, res);
-        return httplib::Server::HandlerResponse::Handled;
-      });
+  server.set_pre_routing_handler([handler](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    handler(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   const char* kAll = ".*";
   server.Get(kAll, handler);
   server.Post(kAll, handler);
@@ -135,15 +134,16 @@ int RunEmulator(EmulatorOptions options) {
   server.Delete(kAll, handler);
   server.Options(kAll, handler);
 
-  if (auto s = WriteFileAtomic(absl::StrCat(state_dir, "/endpoints.json"),
-                               emulator.EndpointsJson(), 0644);
+  if (auto s = WriteFileAtomic(absl::StrCat(state_dir, "/endpoints.json"), emulator.EndpointsJson(),
+                               0644);
       !s.ok()) {
     return Fail(std::string(s.message()));
   }
   if (auto s = WriteFileAtomic(port_file, absl::StrCat(port, "\n"), 0644); !s.ok()) {
     return Fail(std::string(s.message()));
   }
-  for (const auto& line : emulator.EndpointLines()) std::printf("rotor-emulator: %s\n", line.c_str());
+  for (const auto& line : emulator.EndpointLines())
+    std::printf("rotor-emulator: %s\n", line.c_str());
   std::printf("rotor-emulator: seed %llu\n", static_cast<unsigned long long>(emulator.seed()));
   std::fflush(stdout);
   (void)quiet;

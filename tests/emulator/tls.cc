@@ -8,15 +8,14 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
 #include <sys/stat.h>
 
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
 
 namespace rotor::emulator {
 namespace {
@@ -127,8 +126,7 @@ absl::Status SetSerial(X509* cert) {
 absl::StatusOr<X509Ptr> MakeCertificate(EVP_PKEY* key, const std::string& cn, X509* issuer,
                                         EVP_PKEY* issuer_key, long days, bool ca,
                                         const std::vector<std::string>& dns,
-                                        const std::vector<std::string>& ips,
-                                        bool expired = false) {
+                                        const std::vector<std::string>& ips, bool expired = false) {
   X509Ptr cert(X509_new());
   if (!cert) return OpenSslError("X509_new");
   X509_set_version(cert.get(), 2);
@@ -150,12 +148,13 @@ absl::StatusOr<X509Ptr> MakeCertificate(EVP_PKEY* key, const std::string& cn, X5
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
   if (ca) {
     RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE"));
-    RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign"));
+    RETURN_IF_ERROR(
+        AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign"));
     RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash"));
   } else {
     RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE"));
-    RETURN_IF_ERROR(
-        AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment"));
+    RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_key_usage,
+                                 "critical,digitalSignature,keyEncipherment"));
     RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth"));
     RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash"));
     RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_authority_key_identifier, "keyid:always"));
@@ -196,9 +195,9 @@ std::vector<std::string> ServerCertificateProfiles() {
 absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_view profile) {
   if (profile != "valid" && profile != "untrusted" && profile != "wrong-host" &&
       profile != "expired") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown TLS certificate profile \"", profile,
-        "\": use valid, untrusted, wrong-host or expired"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown TLS certificate profile \"", profile,
+                     "\": use valid, untrusted, wrong-host or expired"));
   }
   TlsFiles files;
   const std::string tls_dir = absl::StrCat(state_dir, "/tls");
@@ -244,8 +243,8 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_v
   if (profile == "untrusted") {
     // A CA nobody was told about, made for this start and never saved.
     ASSIGN_OR_RETURN(ca_key, NewEcKey());
-    ASSIGN_OR_RETURN(ca_cert, MakeCertificate(ca_key.get(), "rotor-emulator untrusted CA",
-                                              nullptr, ca_key.get(), 30, true, {}, {}));
+    ASSIGN_OR_RETURN(ca_cert, MakeCertificate(ca_key.get(), "rotor-emulator untrusted CA", nullptr,
+                                              ca_key.get(), 30, true, {}, {}));
   }
   std::vector<std::string> dns = ServerCertificateDnsNames();
   std::vector<std::string> ips = {"127.0.0.1", "::1"};
@@ -255,8 +254,8 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_v
   }
   ASSIGN_OR_RETURN(PkeyPtr server_key, NewEcKey());
   ASSIGN_OR_RETURN(X509Ptr server_cert,
-                   MakeCertificate(server_key.get(), dns.front(), ca_cert.get(), ca_key.get(),
-                                   365, false, dns, ips, profile == "expired"));
+                   MakeCertificate(server_key.get(), dns.front(), ca_cert.get(), ca_key.get(), 365,
+                                   false, dns, ips, profile == "expired"));
   ASSIGN_OR_RETURN(std::string key_pem, KeyPem(server_key.get()));
   RETURN_IF_ERROR(WriteFileAtomic(files.server_key_path, key_pem, 0600));
   std::fill(key_pem.begin(), key_pem.end(), '\0');

@@ -1,4 +1,3 @@
-#include "providers/http/url.h"
 #include "tests/emulator/tokens.h"
 
 #include <openssl/crypto.h>
@@ -12,8 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "engine/base/files.h"
-#include "engine/base/status_macros.h"
+#include "base/files.h"
+#include "base/status_macros.h"
+#include "providers/http/url.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/util.h"
 
@@ -38,15 +38,13 @@ HttpResponse OAuthError(TokenFlavor flavor, int status, absl::string_view error,
   } else {
     json::KeyStr(w, "error_description",
                  absl::StrCat("AADSTS", code, ": ", description, " Trace ID: ", trace,
-                              " Correlation ID: ", correlation,
-                              " Timestamp: ", absl::FormatTime("%Y-%m-%d %H:%M:%SZ", now,
-                                                               absl::UTCTimeZone())));
+                              " Correlation ID: ", correlation, " Timestamp: ",
+                              absl::FormatTime("%Y-%m-%d %H:%M:%SZ", now, absl::UTCTimeZone())));
     json::Key(w, "error_codes");
     w.StartArray();
     w.Int(code);
     w.EndArray();
-    json::KeyStr(w, "timestamp",
-                 absl::FormatTime("%Y-%m-%d %H:%M:%SZ", now, absl::UTCTimeZone()));
+    json::KeyStr(w, "timestamp", absl::FormatTime("%Y-%m-%d %H:%M:%SZ", now, absl::UTCTimeZone()));
     json::KeyStr(w, "trace_id", trace);
     json::KeyStr(w, "correlation_id", correlation);
   }
@@ -93,9 +91,9 @@ absl::Status TokenService::CheckClientSecret(absl::string_view client_id,
   auto it = secrets_.find(Lower(client_id));
   if (it == secrets_.end()) {
     if (certs_.count(Lower(client_id)) == 0) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          "AADSTS700016: Application with identifier '", client_id,
-          "' was not found in the directory."));
+      return absl::UnauthenticatedError(absl::StrCat("AADSTS700016: Application with identifier '",
+                                                     client_id,
+                                                     "' was not found in the directory."));
     }
   } else if (it->second.Equals(secret)) {
     return absl::OkStatus();
@@ -107,8 +105,7 @@ absl::Status TokenService::CheckClientSecret(absl::string_view client_id,
       client_id, "'."));
 }
 
-absl::Status TokenService::CheckAssertion(const HttpRequest& request,
-                                          const std::string& client_id,
+absl::Status TokenService::CheckAssertion(const HttpRequest& request, const std::string& client_id,
                                           const std::string& assertion,
                                           std::string* client_out) const {
   ASSIGN_OR_RETURN(JwtParts jwt, SplitJwt(assertion));
@@ -155,8 +152,8 @@ absl::Status TokenService::CheckAssertion(const HttpRequest& request,
     size_t slash = a.find('/');
     std::string authority(a.substr(0, slash));
     std::string a_path(slash == absl::string_view::npos ? "" : a.substr(slash));
-    for (const char* host : {"login.localhost", "localhost", "127.0.0.1", "management.localhost",
-                             "[::1]"}) {
+    for (const char* host :
+         {"login.localhost", "localhost", "127.0.0.1", "management.localhost", "[::1]"}) {
       if (authority == absl::StrCat(host, ":", endpoints_.port) && a_path == path) aud_ok = true;
     }
   }
@@ -190,8 +187,8 @@ absl::Status TokenService::CheckAssertion(const HttpRequest& request,
   if (it == certs_.end()) {
     if (open_registration()) return absl::OkStatus();
     if (secrets_.count(Lower(client)) == 0) {
-      return absl::NotFoundError(absl::StrCat("AADSTS700016: Application with identifier '",
-                                              client, "' was not found in the directory."));
+      return absl::NotFoundError(absl::StrCat("AADSTS700016: Application with identifier '", client,
+                                              "' was not found in the directory."));
     }
     return absl::UnauthenticatedError(absl::StrCat(
         "AADSTS700027: The certificate with identifier used to sign the client assertion is "
@@ -202,9 +199,9 @@ absl::Status TokenService::CheckAssertion(const HttpRequest& request,
     if ((!x5t.empty() && x5t == cert->x5t()) || (!x5t256.empty() && x5t256 == cert->x5t_s256())) {
       absl::Status verified = cert->Verify(alg, jwt.signing_input, jwt.signature);
       if (!verified.ok()) {
-        return absl::UnauthenticatedError(absl::StrCat(
-            "AADSTS700027: Client assertion failed signature validation (", verified.message(),
-            ")."));
+        return absl::UnauthenticatedError(
+            absl::StrCat("AADSTS700027: Client assertion failed signature validation (",
+                         verified.message(), ")."));
       }
       return absl::OkStatus();
     }
@@ -223,8 +220,7 @@ HttpResponse TokenService::IssueToken(const HttpRequest& request, TokenFlavor fl
     return OAuthError(flavor, status, error, code, text, now);
   };
   if (request.method != "POST") {
-    return refuse(405, "invalid_request", 900561,
-                  "The endpoint only accepts POST requests.");
+    return refuse(405, "invalid_request", 900561, "The endpoint only accepts POST requests.");
   }
   std::map<std::string, std::string> form = ParseForm(request.body);
   struct WipeForm {
@@ -314,8 +310,8 @@ HttpResponse TokenService::IssueToken(const HttpRequest& request, TokenFlavor fl
         message.remove_prefix(colon + 2);
       }
       const bool unknown = absl::IsNotFound(checked);
-      return refuse(unknown ? 400 : 401, unknown ? "unauthorized_client" : "invalid_client",
-                    code, message);
+      return refuse(unknown ? 400 : 401, unknown ? "unauthorized_client" : "invalid_client", code,
+                    message);
     }
     client_id = client;
   } else {

@@ -31,8 +31,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "engine/base/clock.h"
-#include "engine/base/secret.h"
+#include "base/clock.h"
+#include "base/secret.h"
 #include "tests/emulator/endpoints.h"
 #include "tests/emulator/http_types.h"
 #include "tests/emulator/jwt.h"
@@ -59,8 +59,7 @@ class TokenService {
       absl::Duration lifetime, const Clock& clock = RealClock::Get());
 
   // POST {token endpoint}. `tenant` is the path's tenant ("adfs" for ADFS).
-  HttpResponse IssueToken(const HttpRequest& request, TokenFlavor flavor,
-                          absl::string_view tenant);
+  HttpResponse IssueToken(const HttpRequest& request, TokenFlavor flavor, absl::string_view tenant);
 
   // Checks an "Authorization: Bearer ..." header against `audiences`
   // (normalised as Endpoints::NormalizeAudience does).

@@ -111,9 +111,9 @@ TEST_CASE("client-secret and client-assertion grants on AAD v1, v2 and ADFS") {
   REQUIRE_MESSAGE(r.status == 200, r.body);
   CHECK(r.Json()["expires_in"].IsInt());
   const std::string arm_token = JsonString(r.Json(), "access_token");
-  CHECK(emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/none?api-version=2019-10-01"),
-                arm_token)
-            .status == 404);
+  CHECK(
+      emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/none?api-version=2019-10-01"), arm_token)
+          .status == 404);
   r = emu.Request("POST", emu.Url("login.localhost", v2),
                   Form({{"grant_type", "client_credentials"}, {"scope", arm_scope}}),
                   {"Content-Type: application/x-www-form-urlencoded",
@@ -161,8 +161,8 @@ TEST_CASE("client-secret and client-assertion grants on AAD v1, v2 and ADFS") {
                Form({{"grant_type", "client_credentials"},
                      {"client_id", "cert-app"},
                      {"client_assertion_type", assertion_type},
-                     {"client_assertion", Assertion(key_path, x5t, "cert-app",
-                                                    emu.Url("127.0.0.1", v2), 600)},
+                     {"client_assertion",
+                      Assertion(key_path, x5t, "cert-app", emu.Url("127.0.0.1", v2), 600)},
                      {"scope", emu.VaultResource() + "/.default"}}));
   CHECK_MESSAGE(r.status == 200, r.body);
   // Signed by another key.
@@ -186,14 +186,13 @@ TEST_CASE("client-secret and client-assertion grants on AAD v1, v2 and ADFS") {
   r = PostForm(emu, v1,
                Form({{"grant_type", "client_credentials"},
                      {"client_assertion_type", assertion_type},
-                     {"client_assertion", Assertion(key_path, x5t, "cert-app",
-                                                    emu.Url("login.localhost", v1), 600)},
+                     {"client_assertion",
+                      Assertion(key_path, x5t, "cert-app", emu.Url("login.localhost", v1), 600)},
                      {"resource", emu.ArmAudience()}}));
   CHECK_MESSAGE(r.status == 200, r.body);
 
   // ARM rejects a Key Vault token and a missing one.
-  r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/x?api-version=2019-10-01"),
-              vault_token);
+  r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/x?api-version=2019-10-01"), vault_token);
   CHECK(r.status == 401);
   CHECK(JsonString(r.Json(), "error/code") == "InvalidAuthenticationTokenAudience");
   r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/x?api-version=2019-10-01"));
@@ -233,8 +232,8 @@ TEST_CASE("metadata and openid-configuration point at the emulator (AAD)") {
   r = emu.Get(emu.Url("127.0.0.1", "/metadata/endpoints?api-version=2015-01-01"));
   CHECK(JsonString(r.Json(), "authentication/loginEndpoint") ==
         absl::StrCat("https://127.0.0.1:", emu.port(), "/"));
-  r = emu.Get(emu.Url("login.localhost", absl::StrCat("/", kTenant,
-                                                      "/v2.0/.well-known/openid-configuration")));
+  r = emu.Get(emu.Url("login.localhost",
+                      absl::StrCat("/", kTenant, "/v2.0/.well-known/openid-configuration")));
   REQUIRE(r.status == 200);
   CHECK(JsonString(r.Json(), "token_endpoint") ==
         emu.Url("login.localhost", absl::StrCat("/", kTenant, "/oauth2/v2.0/token")));
@@ -253,13 +252,12 @@ TEST_CASE("ADFS flavour: metadata login endpoint and the challenge authority end
         absl::StrCat("https://login.localhost:", emu.port(), "/adfs"));
   r = emu.Get(emu.VaultUrl("v1", "/secrets?api-version=2016-10-01"));
   CHECK(r.status == 401);
-  CHECK(absl::StrContains(r.Header("WWW-Authenticate"),
-                          absl::StrCat("authorization=\"https://login.localhost:", emu.port(),
-                                       "/adfs\"")));
+  CHECK(absl::StrContains(
+      r.Header("WWW-Authenticate"),
+      absl::StrCat("authorization=\"https://login.localhost:", emu.port(), "/adfs\"")));
   r = emu.Get(emu.Url("login.localhost", "/adfs/.well-known/openid-configuration"));
   CHECK(r.status == 200);
-  CHECK(JsonString(r.Json(), "token_endpoint") ==
-        emu.Url("login.localhost", "/adfs/oauth2/token"));
+  CHECK(JsonString(r.Json(), "token_endpoint") == emu.Url("login.localhost", "/adfs/oauth2/token"));
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "tests/emulator/util.h"
 
-#include "providers/http/url.h"
-
 #include <openssl/rand.h>
 
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "providers/http/url.h"
 
 namespace rotor::emulator {
 
@@ -30,8 +29,8 @@ std::string NewUuid() {
   }
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  std::string hex = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b), sizeof b));
+  std::string hex =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(b), sizeof b));
   return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
                       hex.substr(16, 4), "-", hex.substr(20));
 }

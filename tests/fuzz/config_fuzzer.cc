@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/config.h"
+#include "engine/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text(reinterpret_cast<const char*>(data), size);

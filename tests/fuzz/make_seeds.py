@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Refreshes the fuzzers' seed corpora from the official Azure REST API
 examples and recorded traffic (public, MIT-licensed Azure REST API specs and
-Azure SDK test recordings; see shared/reference/recorded-traffic/README.md).
+Azure SDK test recordings; see tests/data/azure-reference/README.md).
 
-    python3 tests/fuzz/make_seeds.py ../shared/reference
+    python3 tests/fuzz/make_seeds.py tests/data/azure-reference
 
 Writes tests/fuzz/corpus/{keyvault_codec,arm_codec,auth,http_error}/ref-*
 (one response body or header per file, deduplicated, named after the file

@@ -1,4 +1,4 @@
-// libFuzzer target: rotor's saved plan files (engine/render.h
+// libFuzzer target: rotor's saved plan files (engine/render/render.h
 // ParsePlanJson). A plan that parses is rendered both ways, and its JSON
 // form must parse back to the same JSON.
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/render.h"
+#include "engine/render/render.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view json(reinterpret_cast<const char*>(data), size);

@@ -80,7 +80,8 @@ TEST_CASE("a missing, unreadable or non-file config is refused and changes nothi
   };
   std::filesystem::create_directories(ws.Path("a-folder.toml"));
   const std::vector<Case> cases = {
-      {"missing", {"apply", "--auto-approve", "-c", "no-such.toml"},
+      {"missing",
+       {"apply", "--auto-approve", "-c", "no-such.toml"},
        "no-such.toml: error: cannot read the config file"},
       {"a folder", {"apply", "--auto-approve", "-c", "a-folder.toml"}, "a-folder.toml"},
       {"empty", {"apply", "--auto-approve", "-c", "empty.toml"}, "empty.toml"},

@@ -45,8 +45,9 @@ std::vector<BadPfx> Cases() {
        "registry.pfx is not a PKCS#12 file"},
       {"a PEM certificate, not a PFX",
        [](LocalWorkspace& ws) {
-         ws.Write("registry.pfx",
-                  ws.pki().IssueLeaf({.common_name = kHost, .dns_names = {kHost}}).CertificatePem());
+         ws.Write(
+             "registry.pfx",
+             ws.pki().IssueLeaf({.common_name = kHost, .dns_names = {kHost}}).CertificatePem());
        },
        "registry.pfx is not a PKCS#12 file"},
       {"truncated to half",
@@ -99,8 +100,8 @@ std::vector<BadPfx> Cases() {
        "Expiry Date: ERROR"},
       {"host name not covered",
        [](LocalWorkspace& ws) {
-         ws.Write("registry.pfx", Leaf(ws, {.common_name = "other.localhost",
-                                            .dns_names = {"other.localhost"}}));
+         ws.Write("registry.pfx",
+                  Leaf(ws, {.common_name = "other.localhost", .dns_names = {"other.localhost"}}));
        },
        "DNS Names: ERROR"},
       {"client authentication only",
@@ -129,9 +130,7 @@ std::vector<BadPfx> Cases() {
          ws.Write("registry.pfx", Leaf(ws, {.common_name = kHost}, {.extra_cert = true}));
        },
        "Other Certificates: ERROR"},
-      {"missing file", [](LocalWorkspace& ws) {
-         std::filesystem::remove(ws.Path("registry.pfx"));
-       },
+      {"missing file", [](LocalWorkspace& ws) { std::filesystem::remove(ws.Path("registry.pfx")); },
        "registry.pfx"},
       {"a folder, not a file",
        [](LocalWorkspace& ws) {

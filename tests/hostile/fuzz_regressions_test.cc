@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
-#include "engine/render.h"
+#include "engine/render/render.h"
 #include "providers/arm/arm_codec.h"
 #include "providers/auth/cloud.h"
 #include "providers/auth/token.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "providers/http/testing/https_test_server.h"
 #include "tests/hostile/workspace.h"
 
@@ -55,10 +55,13 @@ class ProfiledEmulator {
 std::string Config(const std::string& arm_endpoint, const std::string& cloud_extra) {
   return absl::StrCat(R"([cloud]
 kind = "azurestack"
-arm_endpoint = ")", arm_endpoint, R"("
-tenant_id = ")", emulator::testing::kTenant, R"("
+arm_endpoint = ")",
+                      arm_endpoint, R"("
+tenant_id = ")",
+                      emulator::testing::kTenant, R"("
 subscription_id = "0a1b2c3d-0000-4000-8000-000000000008"
-)", cloud_extra, R"(
+)",
+                      cloud_extra, R"(
 [auth]
 method = "client_secret"
 client_id = "rotor-ci"
@@ -91,8 +94,7 @@ TEST_CASE("TLS: an untrusted, wrong-host or expired server certificate is refuse
     ProfiledEmulator emu(c.profile);
     rotor::testing::TempDir dir;
     const std::string arm = absl::StrCat("https://management.localhost:", emu.port());
-    dir.Write("rotor.toml",
-              Config(arm, absl::StrCat("ca_bundle = \"", emu.ca_path(), "\"\n")));
+    dir.Write("rotor.toml", Config(arm, absl::StrCat("ca_bundle = \"", emu.ca_path(), "\"\n")));
     ProcessResult r = RunRotor(dir.path(), {"plan"}, kEnv);
     CAPTURE(r.stdout_data);
     CAPTURE(r.stderr_data);
@@ -158,7 +160,8 @@ TEST_CASE("http:// works only for loopback with allow_insecure_loopback, end to 
     CHECK((*server)->RequestCount("GET", "/metadata/endpoints") >= 1);
   }
   SUBCASE("a host that is not loopback, even with the flag: refused") {
-    dir.Write("rotor.toml", Config("http://management.example.com", "allow_insecure_loopback = true\n"));
+    dir.Write("rotor.toml",
+              Config("http://management.example.com", "allow_insecure_loopback = true\n"));
     ProcessResult r = RunRotor(dir.path(), {"plan"}, kEnv);
     CAPTURE(r.stderr_data);
     CHECK(r.exit_code == 1);
@@ -166,9 +169,9 @@ TEST_CASE("http:// works only for loopback with allow_insecure_loopback, end to 
     CHECK((*server)->RequestCount() == 0);
   }
   SUBCASE("a login_endpoint over http to a non-loopback host: refused") {
-    dir.Write("rotor.toml",
-              Config(loopback, "allow_insecure_loopback = true\n"
-                               "login_endpoint = \"http://login.example.com\"\n"));
+    dir.Write("rotor.toml", Config(loopback,
+                                   "allow_insecure_loopback = true\n"
+                                   "login_endpoint = \"http://login.example.com\"\n"));
     ProcessResult r = RunRotor(dir.path(), {"plan"}, kEnv);
     CAPTURE(r.stderr_data);
     CHECK(r.exit_code == 1);

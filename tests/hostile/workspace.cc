@@ -109,8 +109,9 @@ constexpr char kSpClientSecret[] = "Registry-Sp-Secret-Hostile-4d";
 EmulatorWorkspace::EmulatorWorkspace() : pki_(absl::Now()) {
   emu_ = std::make_unique<emulator::testing::Emulator>(std::vector<std::string>{
       "--vault", "newregkv", "--resource-group", "newregreg", "--client",
-      absl::StrCat(emulator::testing::kClientId, ":", emulator::testing::kClientSecret),
-      "--client", absl::StrCat(kSpClientId, ":", kSpClientSecret), "--deploy-duration", "200ms", "--bcrypt-cost", "4", "--quiet"});
+      absl::StrCat(emulator::testing::kClientId, ":", emulator::testing::kClientSecret), "--client",
+      absl::StrCat(kSpClientId, ":", kSpClientSecret), "--deploy-duration", "200ms",
+      "--bcrypt-cost", "4", "--quiet"});
   auto leaf = pki_.IssueLeaf({.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
   dir_.Write("registry.pfx", leaf.ToPfx(LocalWorkspace::kPfxPassword));
   dir_.Write("registry-template.json", kTemplate);
@@ -133,12 +134,12 @@ EmulatorWorkspace::EmulatorWorkspace() : pki_(absl::Now()) {
 void EmulatorWorkspace::WriteConfig(const std::string& cloud_extra, bool with_ops) {
   std::string text = absl::StrCat(
       "[cloud]\nkind = \"azurestack\"\narm_endpoint = \"https://management.localhost:",
-      emu_->port(), "\"\ntenant_id = \"", emulator::testing::kTenant,
-      "\"\nsubscription_id = \"", kSubscription, "\"\nca_bundle = \"", emu_->ca_path(), "\"\n",
-      cloud_extra, R"(
+      emu_->port(), "\"\ntenant_id = \"", emulator::testing::kTenant, "\"\nsubscription_id = \"",
+      kSubscription, "\"\nca_bundle = \"", emu_->ca_path(), "\"\n", cloud_extra, R"(
 [auth]
 method = "client_secret"
-client_id = ")", emulator::testing::kClientId, R"("
+client_id = ")",
+      emulator::testing::kClientId, R"("
 client_secret = { env = "ROTOR_CLIENT_SECRET" }
 
 [vault]
@@ -153,7 +154,8 @@ password = { env = "ADMIN_PW" }
 name = "ci"
 password = { env = "CI_PW" }
 )");
-  if (with_ops) absl::StrAppend(&text, "\n[[user]]\nname = \"ops\"\npassword = { env = \"OPS_PW\" }\n");
+  if (with_ops)
+    absl::StrAppend(&text, "\n[[user]]\nname = \"ops\"\npassword = { env = \"OPS_PW\" }\n");
   absl::StrAppend(&text, R"(
 [certificate]
 secret_name = "containersecret"

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/process.h"
 #include "certs/testing/make_certs.h"
-#include "engine/base/process.h"
 #include "tests/emulator/emulator_harness.h"
 #include "tests/support/testing.h"
 
@@ -51,9 +51,7 @@ class LocalWorkspace {
   std::map<std::string, std::optional<std::string>>& env() { return env_; }
   const certs::testing::TestPki& pki() const { return pki_; }
 
-  ProcessResult Rotor(const std::vector<std::string>& args) {
-    return RunRotor(dir(), args, env_);
-  }
+  ProcessResult Rotor(const std::vector<std::string>& args) { return RunRotor(dir(), args, env_); }
   // The local vault, deployments and registry files.
   Snapshot State() const { return TakeSnapshot(Path(".rotor")); }
   const Snapshot& baseline() const { return baseline_; }
@@ -84,9 +82,7 @@ class EmulatorWorkspace {
   // rotor.toml, with `cloud_extra` added to [cloud] and the user "ops" when
   // `with_ops`.
   void WriteConfig(const std::string& cloud_extra, bool with_ops);
-  ProcessResult Rotor(const std::vector<std::string>& args) {
-    return RunRotor(dir(), args, env_);
-  }
+  ProcessResult Rotor(const std::vector<std::string>& args) { return RunRotor(dir(), args, env_); }
   // The emulator's vaults and deployments.
   Snapshot State() const;
   const Snapshot& baseline() const { return baseline_; }

@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "tests/reliability/reliability_workspace.h"
 
 namespace rotor::reliability {
@@ -28,8 +28,7 @@ int RotorDeploymentPuts(const JournaledWorkspace& w) {
 // Waits for a background rotor; its exit code.
 int Wait(BackgroundProcess& p) {
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
-  while (p.Running() && absl::Now() < deadline)
-    absl::SleepFor(absl::Milliseconds(5));
+  while (p.Running() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   CHECK_FALSE(p.Running());
   return p.Stop();
 }
@@ -43,21 +42,18 @@ TEST_CASE(
     "refuses naming the lock") {
   JournaledWorkspace w("2s");
   w.ws().IssuePfx();
-  BackgroundProcess first = w.StartRotor(
-      {"apply", "--auto-approve", "--no-color"}, w.Path("first.log"));
+  BackgroundProcess first =
+      w.StartRotor({"apply", "--auto-approve", "--no-color"}, w.Path("first.log"));
   // The first one holds the lock for as long as its deployment runs.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (RotorDeploymentPuts(w) == 0 && first.Running() &&
-         absl::Now() < deadline) {
+  while (RotorDeploymentPuts(w) == 0 && first.Running() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  REQUIRE_MESSAGE(first.Running(),
-                  rotor::testing::ReadFileOrDie(w.Path("first.log")));
+  REQUIRE_MESSAGE(first.Running(), rotor::testing::ReadFileOrDie(w.Path("first.log")));
   const int first_pid = first.pid();
   ProcessResult second = w.Rotor({"apply", "--auto-approve", "--no-color"});
   CHECK(second.exit_code == 1);
-  CHECK_MESSAGE(absl::StrContains(second.stderr_data, LockMessage(first_pid)),
-                second.stderr_data);
+  CHECK_MESSAGE(absl::StrContains(second.stderr_data, LockMessage(first_pid)), second.stderr_data);
   CHECK(absl::StrContains(second.stderr_data, w.RuntimeDir() + "/rotor/"));
   CHECK(Wait(first) == 0);
   CHECK(RotorDeploymentPuts(w) == 1);
@@ -67,14 +63,11 @@ TEST_CASE(
   w.ExpectInvariants("two applies");
 }
 
-TEST_CASE(
-    "concurrency: azurestack - two applies started together redeploy once") {
+TEST_CASE("concurrency: azurestack - two applies started together redeploy once") {
   JournaledWorkspace w("1s");
   w.ws().IssuePfx();
-  BackgroundProcess a =
-      w.StartRotor({"apply", "--auto-approve", "--no-color"}, w.Path("a.log"));
-  BackgroundProcess b =
-      w.StartRotor({"apply", "--auto-approve", "--no-color"}, w.Path("b.log"));
+  BackgroundProcess a = w.StartRotor({"apply", "--auto-approve", "--no-color"}, w.Path("a.log"));
+  BackgroundProcess b = w.StartRotor({"apply", "--auto-approve", "--no-color"}, w.Path("b.log"));
   const int a_pid = a.pid(), b_pid = b.pid();
   const int a_exit = Wait(a);
   const int b_exit = Wait(b);
@@ -90,8 +83,7 @@ TEST_CASE(
   const std::string& loser_log = a_won ? b_log : a_log;
   const int loser_exit = a_won ? b_exit : a_exit;
   const int winner_pid = a_won ? a_pid : b_pid;
-  CHECK(((loser_exit == 1 &&
-          absl::StrContains(loser_log, LockMessage(winner_pid))) ||
+  CHECK(((loser_exit == 1 && absl::StrContains(loser_log, LockMessage(winner_pid))) ||
          (loser_exit == 0 && absl::StrContains(loser_log, "No changes"))));
   CHECK((a_won ? a_exit : b_exit) == 0);
   w.ExpectInvariants("two applies together");
@@ -102,8 +94,7 @@ TEST_CASE(
     "naming the lock") {
   LocalRegistry r;
   ProcessResult first_apply = r.Rotor({"apply", "--auto-approve"});
-  REQUIRE_MESSAGE(first_apply.exit_code == 0, first_apply.stdout_data,
-                  first_apply.stderr_data);
+  REQUIRE_MESSAGE(first_apply.exit_code == 0, first_apply.stdout_data, first_apply.stderr_data);
   const int deployments = r.Deployments();
   REQUIRE(deployments >= 1);
   r.IssuePfx();
@@ -116,17 +107,14 @@ TEST_CASE(
     if (text.ok() && absl::StrContains(*text, absl::StrCat(first.pid()))) break;
     absl::SleepFor(absl::Milliseconds(1));
   }
-  REQUIRE_MESSAGE(first.Running(),
-                  rotor::testing::ReadFileOrDie(r.Path("first.log")));
+  REQUIRE_MESSAGE(first.Running(), rotor::testing::ReadFileOrDie(r.Path("first.log")));
   ProcessResult second = r.Rotor({"apply", "--auto-approve"});
   CHECK(second.exit_code == 1);
-  CHECK_MESSAGE(
-      absl::StrContains(second.stderr_data, LockMessage(first.pid()) + lock),
-      second.stderr_data);
+  CHECK_MESSAGE(absl::StrContains(second.stderr_data, LockMessage(first.pid()) + lock),
+                second.stderr_data);
   CHECK_FALSE(absl::StrContains(second.stdout_data, "Redeploying"));
   CHECK(Wait(first) == 0);
-  CHECK(absl::StrContains(rotor::testing::ReadFileOrDie(r.Path("first.log")),
-                          "1 redeployed."));
+  CHECK(absl::StrContains(rotor::testing::ReadFileOrDie(r.Path("first.log")), "1 redeployed."));
   CHECK(r.Deployments() <= deployments + 1);
   CHECK(r.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 }

@@ -18,8 +18,7 @@ namespace {
 
 constexpr int kTrials = 28;
 
-TEST_CASE(
-    "crash: kill -9 of apply at seeded random points then apply converges") {
+TEST_CASE("crash: kill -9 of apply at seeded random points then apply converges") {
   JournaledWorkspace w;
   w.SetUsers({{"admin", "ADMIN_PW"}, {"ops", "OPS_PW"}});
   // One uninterrupted apply (ci deleted, ops created, the registry
@@ -42,15 +41,14 @@ TEST_CASE(
 
     // Within the first two thirds of a rotation, so that nearly every trial
     // is cut short.
-    const int kill_after = std::uniform_int_distribution<int>(
-        1, std::max(2, full * 2 / 3))(random);
+    const int kill_after = std::uniform_int_distribution<int>(1, std::max(2, full * 2 / 3))(random);
     before = w.JournalLines();
-    BackgroundProcess rotor = w.StartRotor(
-        {"apply", "--auto-approve", "--no-color"}, w.Path("killed-apply.log"));
+    BackgroundProcess rotor =
+        w.StartRotor({"apply", "--auto-approve", "--no-color"}, w.Path("killed-apply.log"));
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     bool running = true;
-    while ((running = rotor.Running()) &&
-           w.JournalLines() - before < kill_after && absl::Now() < deadline) {
+    while ((running = rotor.Running()) && w.JournalLines() - before < kill_after &&
+           absl::Now() < deadline) {
       absl::SleepFor(absl::Microseconds(500));
     }
     const int exit_code = rotor.Stop(SIGKILL);
@@ -58,8 +56,7 @@ TEST_CASE(
       ++killed;
       CHECK(exit_code == 128 + SIGKILL);
     } else {
-      CHECK_MESSAGE(exit_code == 0,
-                    rotor::testing::ReadFileOrDie(w.Path("killed-apply.log")));
+      CHECK_MESSAGE(exit_code == 0, rotor::testing::ReadFileOrDie(w.Path("killed-apply.log")));
     }
     w.ExpectInvariants(context + ", after the kill");
     w.ExpectConverges(context);

@@ -38,9 +38,7 @@ struct Cell {
 
 int CountIn(const std::string& text, const std::string& needle) {
   int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1))
-    ++n;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
 }
 
@@ -53,27 +51,24 @@ void RunCell(const Cell& cell, JournaledWorkspace& w) {
   w.Restart(cell.faults, cell.deploy_duration);
   for (const auto& [k, v] : cell.env) w.env()[k] = v;
 
-  const size_t journal_before =
-      rotor::testing::ReadFileOrDie(w.journal_path()).size();
+  const size_t journal_before = rotor::testing::ReadFileOrDie(w.journal_path()).size();
   ProcessResult apply = w.Rotor({"apply", "--auto-approve", "--no-color"});
   if (!cell.fired.empty()) {
     const std::string during =
         rotor::testing::ReadFileOrDie(w.journal_path()).substr(journal_before);
-    CHECK_MESSAGE(CountIn(during, cell.fired) >= cell.fired_count,
-                  "the fault did not fire (", cell.fired, "):\n", during);
+    CHECK_MESSAGE(CountIn(during, cell.fired) >= cell.fired_count, "the fault did not fire (",
+                  cell.fired, "):\n", during);
   }
-  INFO("faulty apply exit ", apply.exit_code, "\nstdout:\n", apply.stdout_data,
-       "\nstderr:\n", apply.stderr_data);
+  INFO("faulty apply exit ", apply.exit_code, "\nstdout:\n", apply.stdout_data, "\nstderr:\n",
+       apply.stderr_data);
   CHECK((apply.exit_code == 0 || apply.exit_code == 1));
   if (cell.must_fail) CHECK(apply.exit_code == 1);
   if (cell.must_succeed) CHECK(apply.exit_code == 0);
   if (apply.exit_code == 1) {
     CHECK(absl::StrContains(apply.stderr_data, "Error: "));
     bool named = false;
-    for (const auto& e : cell.errors)
-      named = named || absl::StrContains(apply.stderr_data, e);
-    CHECK_MESSAGE(
-        named, "the error names none of: ", absl::StrJoin(cell.errors, " | "));
+    for (const auto& e : cell.errors) named = named || absl::StrContains(apply.stderr_data, e);
+    CHECK_MESSAGE(named, "the error names none of: ", absl::StrJoin(cell.errors, " | "));
   }
   w.ExpectInvariants(cell.name + ", faulty apply");
 
@@ -106,8 +101,7 @@ TEST_CASE("fault matrix: 429 with Retry-After") {
 
 TEST_CASE("fault matrix: 429 without Retry-After") {
   Run({.name = "429 no Retry-After",
-       .faults = {"--throttle", "6/2s", "--throttle-no-retry-after", "--seed",
-                  "12"},
+       .faults = {"--throttle", "6/2s", "--throttle-no-retry-after", "--seed", "12"},
        .fired = "\"status\":429",
        .errors = {"429", "Throttled"}});
 }
@@ -145,8 +139,7 @@ TEST_CASE("fault matrix: the token expires in the middle of an apply") {
   // Tokens live a second; the redeploy runs three, with slow requests:
   // rotor must fetch fresh tokens as it goes.
   Run({.name = "token expiry",
-       .faults = {"--token-lifetime", "1s", "--latency", "30ms", "--seed",
-                  "17"},
+       .faults = {"--token-lifetime", "1s", "--latency", "30ms", "--seed", "17"},
        .fired = "\"surface\":\"token\"",
        .fired_count = 3,
        .deploy_duration = "3s",
@@ -175,9 +168,8 @@ TEST_CASE("fault matrix: a soft-deleted name in the way") {
   JournaledWorkspace w;
   w.ws().PutSecret("ops", "Ops-Out-Of-Band-Value-9d", "user credentials");
   auto& emu = w.ws().emu();
-  HttpResult del = emu.Send(
-      "DELETE", emu.VaultUrl("newregkv", "/secrets/ops?api-version=7.4"), "",
-      emu.VaultToken());
+  HttpResult del = emu.Send("DELETE", emu.VaultUrl("newregkv", "/secrets/ops?api-version=7.4"), "",
+                            emu.VaultToken());
   REQUIRE_MESSAGE(del.status == 200, del.body);
   w.ws().AddSecret("Ops-Out-Of-Band-Value-9d");
   RunCell({.name = "soft-deleted name",

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "rapidjson/document.h"
 
 namespace rotor::reliability {
@@ -37,18 +37,14 @@ struct SecretState {
   bool certificate = false;
   int64_t landed_seq = -1;  // arrival of the write that last made it enabled
 
-  bool Enabled() const {
-    return !deleted && !versions.empty() && versions.back().enabled;
-  }
+  bool Enabled() const { return !deleted && !versions.empty() && versions.back().enabled; }
 };
 
 // "https://vault.host:port/secrets/NAME/VERSION" -> (lower NAME, VERSION).
-std::optional<std::pair<std::string, std::string>> SplitSecretUrl(
-    absl::string_view url) {
+std::optional<std::pair<std::string, std::string>> SplitSecretUrl(absl::string_view url) {
   size_t at = Lower(url).find("/secrets/");
   if (at == std::string::npos) return std::nullopt;
-  std::vector<std::string> parts =
-      absl::StrSplit(url.substr(at + 9), absl::MaxSplits('/', 1));
+  std::vector<std::string> parts = absl::StrSplit(url.substr(at + 9), absl::MaxSplits('/', 1));
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty() ||
       absl::StrContains(parts[1], '/')) {
     return std::nullopt;
@@ -60,8 +56,7 @@ std::optional<std::pair<std::string, std::string>> SplitSecretUrl(
 
 bool JournalEntry::IsDeploymentPut() const {
   if (method != "PUT" || surface != "arm" || deployment.empty()) return false;
-  std::vector<absl::string_view> seg =
-      absl::StrSplit(path, '/', absl::SkipEmpty());
+  std::vector<absl::string_view> seg = absl::StrSplit(path, '/', absl::SkipEmpty());
   return seg.size() == 8 && absl::EqualsIgnoreCase(seg[6], "deployments");
 }
 
@@ -74,25 +69,21 @@ absl::StatusOr<std::vector<JournalEntry>> ParseJournal(absl::string_view text) {
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
     if (doc.HasParseError() || !doc.IsObject()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "journal line ", line_number, " is not a JSON object: ", line));
+      return absl::InvalidArgumentError(
+          absl::StrCat("journal line ", line_number, " is not a JSON object: ", line));
     }
     JournalEntry e;
     e.line = line_number;
-    if (auto it = doc.FindMember("seq");
-        it != doc.MemberEnd() && it->value.IsInt64()) {
+    if (auto it = doc.FindMember("seq"); it != doc.MemberEnd() && it->value.IsInt64()) {
       e.seq = it->value.GetInt64();
     }
-    if (auto it = doc.FindMember("status");
-        it != doc.MemberEnd() && it->value.IsInt()) {
+    if (auto it = doc.FindMember("status"); it != doc.MemberEnd() && it->value.IsInt()) {
       e.status = it->value.GetInt();
     }
-    if (auto it = doc.FindMember("enabled");
-        it != doc.MemberEnd() && it->value.IsBool()) {
+    if (auto it = doc.FindMember("enabled"); it != doc.MemberEnd() && it->value.IsBool()) {
       e.enabled = it->value.GetBool();
     }
-    if (auto it = doc.FindMember("running");
-        it != doc.MemberEnd() && it->value.IsArray()) {
+    if (auto it = doc.FindMember("running"); it != doc.MemberEnd() && it->value.IsArray()) {
       for (const auto& r : it->value.GetArray()) {
         if (r.IsString()) e.running.push_back(r.GetString());
       }
@@ -118,8 +109,7 @@ absl::StatusOr<std::vector<JournalEntry>> ParseJournal(absl::string_view text) {
 }
 
 std::string Violation::ToString() const {
-  return absl::StrCat(invariant, " (journal line ", line, ", seq ", seq,
-                      "): ", detail);
+  return absl::StrCat(invariant, " (journal line ", line, ", seq ", seq, "): ", detail);
 }
 
 std::string CheckResult::Describe() const {
@@ -134,23 +124,20 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
   std::map<std::string, SecretState> secrets;  // by lower-cased name
   std::set<std::string> users, certificates;
   for (const auto& u : options.users) users.insert(Lower(u));
-  for (const auto& c : options.certificate_secrets)
-    certificates.insert(Lower(c));
+  for (const auto& c : options.certificate_secrets) certificates.insert(Lower(c));
   // (lower name, version) -> thumbprint of the PFX a SetSecret stored.
   std::map<std::pair<std::string, std::string>, std::string> thumbprints;
 
   for (const JournalEntry& e : entries) {
     auto violate = [&](const char* invariant, std::string detail) {
-      result.violations.push_back(
-          {invariant, e.line, e.seq, std::move(detail)});
+      result.violations.push_back({invariant, e.line, e.seq, std::move(detail)});
     };
     // The rules hold rotor to account; the test's own requests (curl) only
     // shape the state.
     const bool by_rotor = absl::StartsWith(e.client, "rotor/");
     // Scripted answers, drops and injected 500/503 were not carried out;
     // corrupted and slow answers were.
-    const bool carried_out =
-        e.Succeeded() && !absl::StrContains(e.fault, "scripted");
+    const bool carried_out = e.Succeeded() && !absl::StrContains(e.fault, "scripted");
     const std::string name = Lower(e.secret);
 
     if (e.surface == "kv" && !name.empty()) {
@@ -158,24 +145,21 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
       const bool is_certificate = s.certificate || certificates.count(name) > 0;
       if (by_rotor && is_certificate) {
         if (e.op == "DeleteSecret" || e.op == "PurgeDeletedSecret") {
-          violate("certificate",
-                  absl::StrCat(e.op, " of certificate secret ", e.secret,
-                               ": its versions may still be deployed"));
+          violate("certificate", absl::StrCat(e.op, " of certificate secret ", e.secret,
+                                              ": its versions may still be deployed"));
         }
         if (e.op == "UpdateSecret" && e.enabled == false) {
-          violate("certificate",
-                  absl::StrCat("UpdateSecret disables ", e.secret, " version ",
-                               e.version.empty() ? "(latest)" : e.version));
+          violate("certificate", absl::StrCat("UpdateSecret disables ", e.secret, " version ",
+                                              e.version.empty() ? "(latest)" : e.version));
         }
       }
       if (by_rotor && e.op == "DeleteSecret") {
         for (const std::string& user : users) {
           auto it = secrets.find(user);
-          if (it == secrets.end() || !it->second.Enabled() ||
-              it->second.landed_seq > e.seq) {
-            violate("users", absl::StrCat("DeleteSecret of ", e.secret,
-                                          " arrived before declared user ",
-                                          user, " had an enabled secret"));
+          if (it == secrets.end() || !it->second.Enabled() || it->second.landed_seq > e.seq) {
+            violate("users",
+                    absl::StrCat("DeleteSecret of ", e.secret, " arrived before declared user ",
+                                 user, " had an enabled secret"));
           }
         }
       }
@@ -186,11 +170,9 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
           s.deleted = false;
           if (IsPfxContentType(e.content_type)) {
             s.certificate = true;
-            if (!e.version.empty())
-              thumbprints[{name, e.version}] = e.thumbprint;
+            if (!e.version.empty()) thumbprints[{name, e.version}] = e.thumbprint;
           }
-          if (!e.version.empty())
-            result.vault.written[name].push_back(e.version);
+          if (!e.version.empty()) result.vault.written[name].push_back(e.version);
         } else if (e.op == "UpdateSecret" && e.enabled.has_value()) {
           VersionState* target = nullptr;
           for (auto& v : s.versions) {
@@ -212,45 +194,38 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
       }
       if (s.Enabled() && !was_enabled) s.landed_seq = e.seq;
       if (by_rotor && users.count(name) > 0 && was_enabled && !s.Enabled()) {
-        violate("users", absl::StrCat(e.op, " left declared user ", e.secret,
-                                      " without an enabled secret"));
+        violate("users",
+                absl::StrCat(e.op, " left declared user ", e.secret, " without an enabled secret"));
       }
     }
 
     if (e.IsDeploymentPut()) {
       ++result.vault.deployment_puts;
-      if (e.status == 200 || e.status == 201)
-        ++result.vault.deployments_accepted;
+      if (e.status == 200 || e.status == 201) ++result.vault.deployments_accepted;
       if (!by_rotor) continue;
       if (!e.running.empty()) {
-        violate("running",
-                absl::StrCat("deployment PUT ", e.deployment, " arrived while ",
-                             absl::StrJoin(e.running, ", "),
-                             " ran in resource group ", e.resource_group));
+        violate("running", absl::StrCat("deployment PUT ", e.deployment, " arrived while ",
+                                        absl::StrJoin(e.running, ", "), " ran in resource group ",
+                                        e.resource_group));
       }
       if (e.pfx_secret_url.empty() && e.pfx_thumbprint.empty()) continue;
       auto url = SplitSecretUrl(e.pfx_secret_url);
       if (!url.has_value()) {
         violate("thumbprint",
-                absl::StrCat("deployment PUT ", e.deployment,
-                             " passes no versioned secret URL (\"",
+                absl::StrCat("deployment PUT ", e.deployment, " passes no versioned secret URL (\"",
                              e.pfx_secret_url, "\")"));
         continue;
       }
       auto stored = thumbprints.find(*url);
       if (stored == thumbprints.end()) {
-        violate(
-            "thumbprint",
-            absl::StrCat(
-                "deployment PUT ", e.deployment, " names ", e.pfx_secret_url,
-                ", a version the journal never saw written with a PFX"));
+        violate("thumbprint",
+                absl::StrCat("deployment PUT ", e.deployment, " names ", e.pfx_secret_url,
+                             ", a version the journal never saw written with a PFX"));
       } else if (!absl::EqualsIgnoreCase(stored->second, e.pfx_thumbprint)) {
-        violate(
-            "thumbprint",
-            absl::StrCat(
-                "deployment PUT ", e.deployment, " passes thumbprint ",
-                e.pfx_thumbprint, " but the PFX at ", e.pfx_secret_url, " has ",
-                stored->second.empty() ? "none readable" : stored->second));
+        violate("thumbprint",
+                absl::StrCat("deployment PUT ", e.deployment, " passes thumbprint ",
+                             e.pfx_thumbprint, " but the PFX at ", e.pfx_secret_url, " has ",
+                             stored->second.empty() ? "none readable" : stored->second));
       }
     }
   }
@@ -260,20 +235,17 @@ CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
   return result;
 }
 
-CheckResult CheckJournalFile(const std::string& path,
-                             const InvariantOptions& options) {
+CheckResult CheckJournalFile(const std::string& path, const InvariantOptions& options) {
   auto text = ReadFile(path);
   if (!text.ok()) {
     CheckResult r;
-    r.violations.push_back(
-        {"journal", 0, 0, std::string(text.status().message())});
+    r.violations.push_back({"journal", 0, 0, std::string(text.status().message())});
     return r;
   }
   auto entries = ParseJournal(*text);
   if (!entries.ok()) {
     CheckResult r;
-    r.violations.push_back(
-        {"journal", 0, 0, std::string(entries.status().message())});
+    r.violations.push_back({"journal", 0, 0, std::string(entries.status().message())});
     return r;
   }
   return CheckJournal(*entries, options);

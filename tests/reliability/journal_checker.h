@@ -85,11 +85,9 @@ struct CheckResult {
   std::string Describe() const;
 };
 
-CheckResult CheckJournal(const std::vector<JournalEntry>& entries,
-                         const InvariantOptions& options);
+CheckResult CheckJournal(const std::vector<JournalEntry>& entries, const InvariantOptions& options);
 // Reads and parses `path`, then checks it; a parse error is a violation.
-CheckResult CheckJournalFile(const std::string& path,
-                             const InvariantOptions& options);
+CheckResult CheckJournalFile(const std::string& path, const InvariantOptions& options);
 
 }  // namespace rotor::reliability
 

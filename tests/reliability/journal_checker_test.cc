@@ -15,32 +15,28 @@ constexpr char kArm[] =
     "deployments/";
 constexpr char kUrl[] = "https://kv.vault.localhost:1/secrets/cert/";
 
-std::string Kv(int seq, const std::string& method, const std::string& op,
-               const std::string& secret, const std::string& extra,
-               int status = 200, const std::string& client = "rotor/0.1.0") {
-  return absl::StrCat(R"({"seq":)", seq,
-                      R"(,"time":"2025-01-01T00:00:00.000Z","ms":1,"method":")",
-                      method, R"(","path":"/secrets/)", secret,
-                      R"(","status":)", status, R"(,"fault":"","client":")",
-                      client, R"(","surface":"kv","vault":"kv","op":")", op,
-                      R"(","secret":")", secret, R"(")", extra, "}");
+std::string Kv(int seq, const std::string& method, const std::string& op, const std::string& secret,
+               const std::string& extra, int status = 200,
+               const std::string& client = "rotor/0.1.0") {
+  return absl::StrCat(R"({"seq":)", seq, R"(,"time":"2025-01-01T00:00:00.000Z","ms":1,"method":")",
+                      method, R"(","path":"/secrets/)", secret, R"(","status":)", status,
+                      R"(,"fault":"","client":")", client,
+                      R"(","surface":"kv","vault":"kv","op":")", op, R"(","secret":")", secret,
+                      R"(")", extra, "}");
 }
 
 std::string Set(int seq, const std::string& secret, const std::string& version,
                 const std::string& client = "rotor/0.1.0") {
-  return Kv(
-      seq, "PUT", "SetSecret", secret,
-      absl::StrCat(R"(,"version":")", version,
-                   R"(","content_type":"user credentials","enabled":true)"),
-      200, client);
+  return Kv(seq, "PUT", "SetSecret", secret,
+            absl::StrCat(R"(,"version":")", version,
+                         R"(","content_type":"user credentials","enabled":true)"),
+            200, client);
 }
 
-std::string SetPfx(int seq, const std::string& version,
-                   const std::string& thumbprint,
+std::string SetPfx(int seq, const std::string& version, const std::string& thumbprint,
                    const std::string& client = "rotor/0.1.0") {
   return Kv(seq, "PUT", "SetSecret", "cert",
-            absl::StrCat(R"(,"version":")", version,
-                         R"(","content_type":"pfx","enabled":true,)",
+            absl::StrCat(R"(,"version":")", version, R"(","content_type":"pfx","enabled":true,)",
                          R"("thumbprint":")", thumbprint, R"(")"),
             200, client);
 }
@@ -49,29 +45,25 @@ std::string Delete(int seq, const std::string& secret) {
   return Kv(seq, "DELETE", "DeleteSecret", secret, "");
 }
 
-std::string Disable(int seq, const std::string& secret,
-                    const std::string& version) {
+std::string Disable(int seq, const std::string& secret, const std::string& version) {
   return Kv(seq, "PATCH", "UpdateSecret", secret,
             absl::StrCat(R"(,"version":")", version, R"(","enabled":false)"));
 }
 
 std::string Put(int seq, const std::string& name, const std::string& version,
-                const std::string& thumbprint,
-                const std::string& running = "") {
-  return absl::StrCat(
-      R"({"seq":)", seq, R"(,"time":"2025-01-01T00:00:01.000Z","ms":3,)",
-      R"("method":"PUT","path":")", kArm, name,
-      R"(","status":201,"fault":"","client":"rotor/0.1.0","surface":"arm",)",
-      R"("resource_group":"rg","deployment":")", name, R"(","running":[)",
-      running.empty() ? "" : absl::StrCat("\"", running, "\""),
-      R"(],"managed_by":"rotor","pfx_secret_url":")", kUrl, version,
-      R"(","pfx_thumbprint":")", thumbprint, R"("})");
+                const std::string& thumbprint, const std::string& running = "") {
+  return absl::StrCat(R"({"seq":)", seq, R"(,"time":"2025-01-01T00:00:01.000Z","ms":3,)",
+                      R"("method":"PUT","path":")", kArm, name,
+                      R"(","status":201,"fault":"","client":"rotor/0.1.0","surface":"arm",)",
+                      R"("resource_group":"rg","deployment":")", name, R"(","running":[)",
+                      running.empty() ? "" : absl::StrCat("\"", running, "\""),
+                      R"(],"managed_by":"rotor","pfx_secret_url":")", kUrl, version,
+                      R"(","pfx_thumbprint":")", thumbprint, R"("})");
 }
 
 // The seed (curl), as PowerShell leaves it: admin, ci and cert v1.
 std::vector<std::string> Seed() {
-  return {Set(1, "admin", "a1", "curl/7.88.1"),
-          Set(2, "ci", "c1", "curl/7.88.1"),
+  return {Set(1, "admin", "a1", "curl/7.88.1"), Set(2, "ci", "c1", "curl/7.88.1"),
           SetPfx(3, "v1", "AAAA", "curl/7.88.1")};
 }
 
@@ -153,8 +145,7 @@ TEST_CASE("journal checker: deleting a declared user's secret") {
         "DeleteSecret left declared user admin without an enabled secret");
 }
 
-TEST_CASE(
-    "journal checker: the previous certificate version deleted or disabled") {
+TEST_CASE("journal checker: the previous certificate version deleted or disabled") {
   auto deleted = Seed();
   deleted.push_back(Set(4, "ops", "o1"));
   deleted.push_back(SetPfx(5, "v2", "BBBB"));
@@ -185,9 +176,8 @@ TEST_CASE(
   REQUIRE(r.violations.size() == 1);
   CHECK(r.violations[0].invariant == "thumbprint");
   CHECK(r.violations[0].detail ==
-        absl::StrCat(
-            "deployment PUT registry-1 passes thumbprint AAAA but the PFX at ",
-            kUrl, "v2 has BBBB"));
+        absl::StrCat("deployment PUT registry-1 passes thumbprint AAAA but the PFX at ", kUrl,
+                     "v2 has BBBB"));
   // A version nobody wrote.
   auto unknown = Seed();
   unknown.push_back(Set(4, "ops", "o1"));
@@ -209,23 +199,20 @@ TEST_CASE("journal checker: a redeploy on top of a running deployment") {
   CHECK(r.vault.deployment_puts == 2);
 }
 
-TEST_CASE(
-    "journal checker: requests that were not carried out change nothing") {
+TEST_CASE("journal checker: requests that were not carried out change nothing") {
   // A dropped delete of admin and a 503 on it: no user lost; a SetSecret
   // answered 500 wrote no version.
   auto lines = Seed();
   lines.push_back(Set(4, "ops", "o1"));
   lines.push_back(Kv(5, "DELETE", "DeleteSecret", "ci", "", 0));
-  lines.push_back(Kv(6, "PUT", "SetSecret", "ops",
-                     R"(,"content_type":"user credentials")", 500));
+  lines.push_back(Kv(6, "PUT", "SetSecret", "ops", R"(,"content_type":"user credentials")", 500));
   CheckResult r = Check(lines);
   CHECK_MESSAGE(r.violations.empty(), r.Describe());
   CHECK(r.vault.written["ops"] == std::vector<std::string>{"o1"});
   CHECK(r.vault.deleted.empty());
 }
 
-TEST_CASE(
-    "journal checker: a line that is not JSON is refused with its number") {
+TEST_CASE("journal checker: a line that is not JSON is refused with its number") {
   auto entries = ParseJournal(absl::StrCat(Set(1, "a", "1"), "\n{\"seq\":2,"));
   REQUIRE_FALSE(entries.ok());
   CHECK(entries.status().message().find("journal line 2") != std::string::npos);

@@ -25,12 +25,11 @@ TEST_CASE(
   // port, so the token's audience still holds.
   const std::string listen = absl::StrCat("127.0.0.1:", emu.port());
   CHECK(emu.Stop() == 0);
-  Emulator corrupt({"--vault", "newregkv", "--journal", journal,
-                    "--corrupt-rate", "1", "--listen", listen},
-                   emu.state_dir());
-  HttpResult put = corrupt.Send(
-      "PUT", corrupt.VaultUrl("newregkv", "/secrets/a?api-version=7.4"),
-      R"({"value":"Journal-Test-Value-3f"})", token);
+  Emulator corrupt(
+      {"--vault", "newregkv", "--journal", journal, "--corrupt-rate", "1", "--listen", listen},
+      emu.state_dir());
+  HttpResult put = corrupt.Send("PUT", corrupt.VaultUrl("newregkv", "/secrets/a?api-version=7.4"),
+                                R"({"value":"Journal-Test-Value-3f"})", token);
   CHECK(put.status == 200);
   CHECK_FALSE(put.body.empty());
   const std::string text = rotor::testing::ReadFileOrDie(journal);

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "engine/base/files.h"
+#include "base/files.h"
 #include "tests/support/registry_deployment.h"
 
 namespace rotor::reliability {
@@ -18,8 +18,7 @@ using emulator::testing::HttpResult;
 using emulator::testing::JsonString;
 
 JournaledWorkspace::JournaledWorkspace(std::string deploy_duration)
-    : journal_path_(side_.Path("journal.jsonl")),
-      deploy_duration_(std::move(deploy_duration)) {
+    : journal_path_(side_.Path("journal.jsonl")), deploy_duration_(std::move(deploy_duration)) {
   REQUIRE(MakeDirs(RuntimeDir()).ok());
   e2e::WorkspaceOptions options;
   options.emulator_args = {"--journal", journal_path_};
@@ -34,8 +33,7 @@ JournaledWorkspace::JournaledWorkspace(std::string deploy_duration)
 
 JournaledWorkspace::~JournaledWorkspace() = default;
 
-void JournaledWorkspace::SetUsers(
-    std::vector<std::pair<std::string, std::string>> users) {
+void JournaledWorkspace::SetUsers(std::vector<std::pair<std::string, std::string>> users) {
   users_.clear();
   for (const auto& u : users) users_.push_back(u.first);
   ws_->SetUsers(std::move(users));
@@ -45,12 +43,11 @@ void JournaledWorkspace::Restart(const std::vector<std::string>& faults,
                                  const std::string& deploy_duration) {
   std::vector<std::string> args = {"--journal", journal_path_};
   args.insert(args.end(), faults.begin(), faults.end());
-  ws_->Restart(args,
-               deploy_duration.empty() ? deploy_duration_ : deploy_duration);
+  ws_->Restart(args, deploy_duration.empty() ? deploy_duration_ : deploy_duration);
 }
 
-BackgroundProcess JournaledWorkspace::StartRotor(
-    const std::vector<std::string>& args, const std::string& log_path) {
+BackgroundProcess JournaledWorkspace::StartRotor(const std::vector<std::string>& args,
+                                                 const std::string& log_path) {
   std::vector<std::string> argv = {rotor::testing::BuildDir() + "/rotor"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions options;
@@ -62,28 +59,26 @@ BackgroundProcess JournaledWorkspace::StartRotor(
 }
 
 CheckResult JournaledWorkspace::Check() const {
-  return CheckJournalFile(
-      journal_path_,
-      {.users = users_, .certificate_secrets = {"containersecret"}});
+  return CheckJournalFile(journal_path_,
+                          {.users = users_, .certificate_secrets = {"containersecret"}});
 }
 
 void JournaledWorkspace::ExpectInvariants(const std::string& context) const {
   CheckResult r = Check();
-  CHECK_MESSAGE(r.violations.empty(), context,
-                ": the journal breaks an invariant:\n", r.Describe());
+  CHECK_MESSAGE(r.violations.empty(), context, ": the journal breaks an invariant:\n",
+                r.Describe());
 }
 
 void JournaledWorkspace::ExpectConverges(const std::string& context) {
   ProcessResult apply = Rotor({"apply", "--auto-approve", "--no-color"});
-  CHECK_MESSAGE(apply.exit_code == 0, context, ": apply after the faults\n",
-                apply.stdout_data, apply.stderr_data);
+  CHECK_MESSAGE(apply.exit_code == 0, context, ": apply after the faults\n", apply.stdout_data,
+                apply.stderr_data);
   ProcessResult plan = Rotor({"plan", "--detailed-exitcode", "--no-color"});
-  CHECK_MESSAGE(plan.exit_code == 0, context, ": the plan after converging\n",
-                plan.stdout_data, plan.stderr_data);
+  CHECK_MESSAGE(plan.exit_code == 0, context, ": the plan after converging\n", plan.stdout_data,
+                plan.stderr_data);
 }
 
-std::map<std::string, std::set<std::string>>
-JournaledWorkspace::VaultVersions() {
+std::map<std::string, std::set<std::string>> JournaledWorkspace::VaultVersions() {
   auto& emu = ws_->emu();
   const std::string token = emu.VaultToken();
   // The last segment of each item's id, over every page of a list.
@@ -102,11 +97,9 @@ JournaledWorkspace::VaultVersions() {
     return out;
   };
   std::map<std::string, std::set<std::string>> out;
-  for (const auto& name :
-       ids(emu.VaultUrl("newregkv", "/secrets?api-version=7.4"))) {
+  for (const auto& name : ids(emu.VaultUrl("newregkv", "/secrets?api-version=7.4"))) {
     for (const auto& version : ids(emu.VaultUrl(
-             "newregkv",
-             absl::StrCat("/secrets/", name, "/versions?api-version=7.4")))) {
+             "newregkv", absl::StrCat("/secrets/", name, "/versions?api-version=7.4")))) {
       out[absl::AsciiStrToLower(name)].insert(version);
     }
   }
@@ -121,8 +114,7 @@ void JournaledWorkspace::ExpectNothingLost(const std::string& context) {
     const std::string& name = written.first;
     if (r.vault.deleted.count(name) > 0) continue;
     for (const auto& version : written.second) {
-      CHECK_MESSAGE(live[name].count(version) == 1, context, ": version ",
-                    version, " of ", name,
+      CHECK_MESSAGE(live[name].count(version) == 1, context, ": version ", version, " of ", name,
                     " was written but the vault no longer lists it");
     }
   }
@@ -146,8 +138,7 @@ name = "newregkv"
 resource_group = "newregreg"
 )";
   for (int i = 0; i < kUsers; ++i) {
-    absl::StrAppend(&config, "\n[[user]]\nname = \"user", i,
-                    "\"\npassword = { generate = 24 }\n");
+    absl::StrAppend(&config, "\n[[user]]\nname = \"user", i, "\"\npassword = { generate = 24 }\n");
   }
   absl::StrAppend(&config, R"(
 [[user]]
@@ -176,8 +167,7 @@ template = "registry-template.json"
 }
 
 void LocalRegistry::IssuePfx() {
-  auto leaf = pki_.IssueLeaf(
-      {.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
+  auto leaf = pki_.IssueLeaf({.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}});
   dir_.Write("registry.pfx", leaf.ToPfx(kPfxPassword));
 }
 
@@ -211,8 +201,7 @@ int LocalRegistry::Deployments() const {
   ProcessResult show = Rotor({"show", "--json"});
   REQUIRE(show.exit_code == 0);
   int n = 0;
-  for (size_t at = show.stdout_data.find("\"provisioning_state\"");
-       at != std::string::npos;
+  for (size_t at = show.stdout_data.find("\"provisioning_state\""); at != std::string::npos;
        at = show.stdout_data.find("\"provisioning_state\"", at + 1)) {
     ++n;
   }

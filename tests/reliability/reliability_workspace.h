@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/process.h"
 #include "certs/testing/make_certs.h"
-#include "engine/base/process.h"
 #include "tests/e2e/azure_workspace.h"
 #include "tests/reliability/journal_checker.h"
 #include "tests/support/testing.h"
@@ -32,9 +32,7 @@ class JournaledWorkspace {
 
   e2e::AzureWorkspace& ws() { return *ws_; }
   const std::string& journal_path() const { return journal_path_; }
-  std::string Path(const std::string& relative) const {
-    return ws_->Path(relative);
-  }
+  std::string Path(const std::string& relative) const { return ws_->Path(relative); }
   // The folder rotor keeps its apply locks in (XDG_RUNTIME_DIR).
   std::string RuntimeDir() const { return side_.Path("runtime"); }
   std::map<std::string, std::string>& env() { return ws_->env(); }
@@ -44,16 +42,12 @@ class JournaledWorkspace {
   void SetUsers(std::vector<std::pair<std::string, std::string>> users);
   // Stops the emulator and starts it on the same state and journal with
   // `faults` (none: a healthy emulator).
-  void Restart(const std::vector<std::string>& faults,
-               const std::string& deploy_duration = "");
+  void Restart(const std::vector<std::string>& faults, const std::string& deploy_duration = "");
 
   // rotor, synchronously (checked for leaked secrets by AzureWorkspace).
-  ProcessResult Rotor(const std::vector<std::string>& args) {
-    return ws_->Rotor(args);
-  }
+  ProcessResult Rotor(const std::vector<std::string>& args) { return ws_->Rotor(args); }
   // rotor in the background, its output in `log_path`.
-  BackgroundProcess StartRotor(const std::vector<std::string>& args,
-                               const std::string& log_path);
+  BackgroundProcess StartRotor(const std::vector<std::string>& args, const std::string& log_path);
 
   CheckResult Check() const;
   // Fails the test (naming `context`) on any violation.
@@ -90,14 +84,11 @@ class LocalRegistry {
   void IssuePfx();
   std::map<std::string, std::optional<std::string>>& env() { return env_; }
   ProcessResult Rotor(const std::vector<std::string>& args) const;
-  BackgroundProcess Start(const std::vector<std::string>& args,
-                          const std::string& log) const;
+  BackgroundProcess Start(const std::vector<std::string>& args, const std::string& log) const;
   // Deployments `rotor show --json` lists (one under a name deployed twice
   // within a second: the name carries the time to the second).
   int Deployments() const;
-  std::string Path(const std::string& relative) const {
-    return dir_.Path(relative);
-  }
+  std::string Path(const std::string& relative) const { return dir_.Path(relative); }
   const std::string& dir() const { return dir_.path(); }
 
  private:

@@ -17,9 +17,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/files.h"
+#include "base/secret.h"
 #include "certs/keyvault_secret.h"
-#include "engine/base/files.h"
-#include "engine/base/secret.h"
 #include "rapidjson/document.h"
 #include "tests/reliability/reliability_workspace.h"
 
@@ -28,26 +28,21 @@ namespace {
 
 using Forms = std::vector<std::pair<std::string, std::string>>;
 
-void AddSecret(Forms& forms, const std::string& label,
-               const std::string& value) {
+void AddSecret(Forms& forms, const std::string& label, const std::string& value) {
   int i = 0;
-  for (const auto& f : LeakForms(value))
-    forms.emplace_back(absl::StrCat(label, " form ", i++), f);
+  for (const auto& f : LeakForms(value)) forms.emplace_back(absl::StrCat(label, " form ", i++), f);
 }
 
 // Every regular file under `root` (not following links), except the paths
 // (relative, prefixes) in `skip`.
-std::vector<std::string> FilesUnder(const std::string& root,
-                                    const std::vector<std::string>& skip) {
+std::vector<std::string> FilesUnder(const std::string& root, const std::vector<std::string>& skip) {
   std::vector<std::string> out;
   if (!PathExists(root)) return out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
     if (!e.is_regular_file()) continue;
-    const std::string relative =
-        std::filesystem::relative(e.path(), root).string();
+    const std::string relative = std::filesystem::relative(e.path(), root).string();
     bool skipped = false;
-    for (const auto& s : skip)
-      skipped = skipped || absl::StartsWith(relative, s);
+    for (const auto& s : skip) skipped = skipped || absl::StartsWith(relative, s);
     if (!skipped) out.push_back(e.path().string());
   }
   return out;
@@ -60,14 +55,12 @@ class Outputs {
     texts_.emplace_back(absl::StrCat(what, " stderr"), r.stderr_data);
   }
   void AddFiles(const std::vector<std::string>& paths) {
-    for (const auto& p : paths)
-      texts_.emplace_back(p, rotor::testing::ReadFileOrDie(p));
+    for (const auto& p : paths) texts_.emplace_back(p, rotor::testing::ReadFileOrDie(p));
   }
   // "" when no form of any secret occurs anywhere.
   std::string Leaks(const Forms& forms) const {
     std::string hits;
-    for (const auto& [where, text] : texts_)
-      absl::StrAppend(&hits, FindLeaks(where, text, forms));
+    for (const auto& [where, text] : texts_) absl::StrAppend(&hits, FindLeaks(where, text, forms));
     return hits;
   }
   size_t size() const { return texts_.size(); }
@@ -89,8 +82,7 @@ TEST_CASE(
   JournaledWorkspace w;
   Forms forms;
   // The values the seed wrote, then distinctive new ones.
-  for (const char* v : {"ADMIN_PW", "CI_PW", "OPS_PW"})
-    AddSecret(forms, v, w.env()[v]);
+  for (const char* v : {"ADMIN_PW", "CI_PW", "OPS_PW"}) AddSecret(forms, v, w.env()[v]);
   w.env()["ADMIN_PW"] = "Adm1n Leak/Pw+1=&%q";
   w.env()["OPS_PW"] = "Ops Leak/Pw+3=&%z";
   AddSecret(forms, "new ADMIN_PW", w.env()["ADMIN_PW"]);
@@ -107,16 +99,15 @@ TEST_CASE(
   forms.emplace_back("the PFX in base64", Middle(absl::Base64Escape(pfx)));
   auto value = certs::EncodeCertificateSecret(pfx, Secret(e2e::kPfxPassword));
   REQUIRE(value.ok());
-  forms.emplace_back("the certificate secret's value",
-                     Middle(std::string(value->Reveal())));
+  forms.emplace_back("the certificate secret's value", Middle(std::string(value->Reveal())));
 
   Outputs out;
   const std::vector<std::string> debug = {"--log-level", "debug", "--no-color"};
   auto run = [&](std::vector<std::string> args, int expected_exit) {
     args.insert(args.end(), debug.begin(), debug.end());
     ProcessResult r = w.Rotor(args);
-    CHECK_MESSAGE(r.exit_code == expected_exit, absl::StrJoin(args, " "), "\n",
-                  r.stdout_data, r.stderr_data);
+    CHECK_MESSAGE(r.exit_code == expected_exit, absl::StrJoin(args, " "), "\n", r.stdout_data,
+                  r.stderr_data);
     out.Add(absl::StrJoin(args, " "), r);
   };
   run({"validate"}, 0);
@@ -141,8 +132,7 @@ TEST_CASE(
   run({"apply", "--auto-approve", "--json"}, 0);
 
   // Every file rotor or the emulator wrote, but the vault store itself.
-  out.AddFiles(
-      FilesUnder(w.Path(""), {"emulator-state/vaults/", "registry.pfx"}));
+  out.AddFiles(FilesUnder(w.Path(""), {"emulator-state/vaults/", "registry.pfx"}));
   out.AddFiles(FilesUnder(w.RuntimeDir(), {}));
   out.AddFiles({w.journal_path()});
   REQUIRE(PathExists(w.Path("plan.bin")));
@@ -150,11 +140,11 @@ TEST_CASE(
   const std::string leaks = out.Leaks(forms);
   CHECK_MESSAGE(leaks.empty(), leaks);
   // The search does find what it looks for.
-  CHECK_FALSE(FindLeaks("probe",
-                        absl::StrCat("x", absl::Base64Escape(absl::StrCat(
-                                              "ab", w.env()["OPS_PW"], "cd"))),
-                        forms)
-                  .empty());
+  CHECK_FALSE(
+      FindLeaks("probe",
+                absl::StrCat("x", absl::Base64Escape(absl::StrCat("ab", w.env()["OPS_PW"], "cd"))),
+                forms)
+          .empty());
 }
 
 // The string values of every "value" member in a JSON document.
@@ -171,8 +161,7 @@ void Values(const rapidjson::Value& v, std::vector<std::string>& out) {
   }
 }
 
-TEST_CASE(
-    "secrets: local - no value in any output, log, plan file or state file") {
+TEST_CASE("secrets: local - no value in any output, log, plan file or state file") {
   LocalRegistry r;
   Forms forms;
   AddSecret(forms, "ADMIN_PW", *r.env()["ADMIN_PW"]);
@@ -182,8 +171,8 @@ TEST_CASE(
   auto run = [&](std::vector<std::string> args, int expected_exit) {
     args.insert(args.end(), {"--log-level", "debug"});
     ProcessResult p = r.Rotor(args);
-    CHECK_MESSAGE(p.exit_code == expected_exit, absl::StrJoin(args, " "), "\n",
-                  p.stdout_data, p.stderr_data);
+    CHECK_MESSAGE(p.exit_code == expected_exit, absl::StrJoin(args, " "), "\n", p.stdout_data,
+                  p.stderr_data);
     out.Add(absl::StrJoin(args, " "), p);
   };
   run({"plan", "--out", "plan.bin"}, 0);
@@ -206,8 +195,7 @@ TEST_CASE(
   Values(doc, values);
   int generated = 0;
   for (const auto& v : values) {
-    if (v.size() == 24)
-      AddSecret(forms, absl::StrCat("generated password ", generated++), v);
+    if (v.size() == 24) AddSecret(forms, absl::StrCat("generated password ", generated++), v);
   }
   CHECK(generated >= LocalRegistry::kUsers);
 

@@ -33,9 +33,7 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string TempDir::Path(const std::string& relative) const {
-  return path_ + "/" + relative;
-}
+std::string TempDir::Path(const std::string& relative) const { return path_ + "/" + relative; }
 
 std::string TempDir::Write(const std::string& relative, const std::string& contents) const {
   std::string path = Path(relative);

@@ -52,8 +52,7 @@ absl::StatusOr<KeyPtr> NewKey() {
 
 absl::StatusOr<std::string> KeyToPem(EVP_PKEY* key) {
   BIO* bio = BIO_new(BIO_s_mem());
-  if (PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr,
-                               nullptr) != 1) {
+  if (PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     BIO_free(bio);
     return OpenSslError("PEM_write_bio_PrivateKey");
   }
@@ -93,8 +92,7 @@ absl::StatusOr<CertPtr> CertFromPem(const std::string& pem) {
   return CertPtr(cert);
 }
 
-absl::Status AddExtension(X509* cert, X509* issuer, int nid,
-                          const std::string& value) {
+absl::Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
@@ -107,10 +105,9 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid,
 
 // Makes a certificate for `key` signed by `issuer_key` (self-signed when
 // `issuer` is null).
-absl::StatusOr<CertPtr> MakeCert(
-    EVP_PKEY* key, absl::string_view cn, X509* issuer, EVP_PKEY* issuer_key,
-    absl::Time not_before, absl::Time not_after,
-    const std::vector<std::pair<int, std::string>>& extensions) {
+absl::StatusOr<CertPtr> MakeCert(EVP_PKEY* key, absl::string_view cn, X509* issuer,
+                                 EVP_PKEY* issuer_key, absl::Time not_before, absl::Time not_after,
+                                 const std::vector<std::pair<int, std::string>>& extensions) {
   CertPtr cert(X509_new());
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
@@ -123,11 +120,9 @@ absl::StatusOr<CertPtr> MakeCert(
   ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(not_after));
   X509_NAME* name = X509_get_subject_name(cert.get());
   std::string cn_text(cn);
-  X509_NAME_add_entry_by_txt(
-      name, "CN", MBSTRING_UTF8,
-      reinterpret_cast<const unsigned char*>(cn_text.c_str()), -1, -1, 0);
-  X509_set_issuer_name(
-      cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn_text.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
   X509_set_pubkey(cert.get(), key);
   X509* issuer_cert = issuer != nullptr ? issuer : cert.get();
   for (const auto& [nid, value] : extensions) {
@@ -142,8 +137,7 @@ absl::StatusOr<CertPtr> MakeCert(
 
 bool IsIpAddress(const std::string& name) {
   unsigned char buf[16];
-  return inet_pton(AF_INET, name.c_str(), buf) == 1 ||
-         inet_pton(AF_INET6, name.c_str(), buf) == 1;
+  return inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
 }
 
 }  // namespace
@@ -154,8 +148,8 @@ absl::StatusOr<TestCa> TestCa::Create(absl::string_view common_name) {
   auto key = NewKey();
   if (!key.ok()) return key.status();
   absl::Time now = absl::Now();
-  auto cert = MakeCert(key->get(), common_name, nullptr, key->get(),
-                       now - absl::Hours(24), now + absl::Hours(24 * 30),
+  auto cert = MakeCert(key->get(), common_name, nullptr, key->get(), now - absl::Hours(24),
+                       now + absl::Hours(24 * 30),
                        {{NID_basic_constraints, "critical,CA:TRUE"},
                         {NID_key_usage, "critical,keyCertSign,cRLSign"},
                         {NID_subject_key_identifier, "hash"}});
@@ -170,9 +164,8 @@ absl::StatusOr<TestCa> TestCa::Create(absl::string_view common_name) {
   return ca;
 }
 
-absl::StatusOr<TestCertificate> TestCa::Issue(
-    const std::vector<std::string>& names, absl::Time not_before,
-    absl::Time not_after) const {
+absl::StatusOr<TestCertificate> TestCa::Issue(const std::vector<std::string>& names,
+                                              absl::Time not_before, absl::Time not_after) const {
   auto ca_key = KeyFromPem(ca_.key_pem);
   if (!ca_key.ok()) return ca_key.status();
   auto ca_cert = CertFromPem(ca_.cert_pem);
@@ -191,9 +184,8 @@ absl::StatusOr<TestCertificate> TestCa::Issue(
   if (!sans.empty()) {
     extensions.push_back({NID_subject_alt_name, absl::StrJoin(sans, ",")});
   }
-  auto cert =
-      MakeCert(key->get(), names.empty() ? "server" : names[0], ca_cert->get(),
-               ca_key->get(), not_before, not_after, extensions);
+  auto cert = MakeCert(key->get(), names.empty() ? "server" : names[0], ca_cert->get(),
+                       ca_key->get(), not_before, not_after, extensions);
   if (!cert.ok()) return cert.status();
   TestCertificate out;
   auto cert_pem = CertToPem(cert->get());
@@ -229,8 +221,7 @@ class HttpsTestServer::Impl {
     r.method = req.method;
     r.path = req.path;
     r.target = req.target;
-    for (const auto& [name, value] : req.headers)
-      r.headers.push_back({name, value});
+    for (const auto& [name, value] : req.headers) r.headers.push_back({name, value});
     r.body = req.body;
     r.remote_port = req.remote_port;
     Handler handler;
@@ -246,9 +237,7 @@ class HttpsTestServer::Impl {
     if (handler) {
       answer = handler(r);
     } else {
-      answer =
-          ErrorJson(404, "NotFound",
-                    absl::StrCat("no handler for ", r.method, " ", r.path));
+      answer = ErrorJson(404, "NotFound", absl::StrCat("no handler for ", r.method, " ", r.path));
     }
     if (answer.delay > absl::ZeroDuration()) {
       std::this_thread::sleep_for(absl::ToChronoMilliseconds(answer.delay));
@@ -262,8 +251,7 @@ class HttpsTestServer::Impl {
       return;
     }
     res.status = answer.status;
-    for (const auto& [name, value] : answer.headers)
-      res.set_header(name, value);
+    for (const auto& [name, value] : answer.headers) res.set_header(name, value);
     if (!answer.body.empty()) res.set_content(answer.body, answer.content_type);
   }
 };
@@ -278,8 +266,7 @@ std::string HttpsTestServer::Request::Param(absl::string_view name) const {
     absl::string_view pair = query.substr(0, amp);
     size_t eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == absl::string_view::npos ? ""
-                                           : std::string(pair.substr(eq + 1));
+      return eq == absl::string_view::npos ? "" : std::string(pair.substr(eq + 1));
     }
     if (amp == absl::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -287,8 +274,7 @@ std::string HttpsTestServer::Request::Param(absl::string_view name) const {
   return "";
 }
 
-absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
-    Options options) {
+absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(Options options) {
   auto impl = std::make_unique<Impl>();
   std::string ca_pem;
   std::string served_pem;
@@ -304,16 +290,14 @@ absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
       ca = &*own_ca;
     }
     absl::Time now = absl::Now();
-    auto cert = ca->Issue(options.names, now + options.valid_from,
-                          now + options.valid_until);
+    auto cert = ca->Issue(options.names, now + options.valid_from, now + options.valid_until);
     if (!cert.ok()) return cert.status();
     auto x509 = CertFromPem(cert->cert_pem);
     if (!x509.ok()) return x509.status();
     auto key = KeyFromPem(cert->key_pem);
     if (!key.ok()) return key.status();
     // SSLServer takes its own references to the certificate and key.
-    impl->server =
-        std::make_unique<httplib::SSLServer>(x509->get(), key->get());
+    impl->server = std::make_unique<httplib::SSLServer>(x509->get(), key->get());
     ca_pem = ca->cert_pem();
     served_pem = cert->cert_pem;
   }
@@ -322,16 +306,12 @@ absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
     return absl::InternalError("test server: invalid TLS setup");
   }
   int threads = options.threads;
-  server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(threads);
-  };
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(100000);
   server.set_keep_alive_timeout(2);
   Impl* raw = impl.get();
-  auto serve = [raw](const httplib::Request& req, httplib::Response& res) {
-    raw->Serve(req, res);
-  };
+  auto serve = [raw](const httplib::Request& req, httplib::Response& res) { raw->Serve(req, res); };
   server.Get(".*", serve);
   server.Post(".*", serve);
   server.Put(".*", serve);
@@ -354,18 +334,15 @@ absl::StatusOr<std::unique_ptr<HttpsTestServer>> HttpsTestServer::Start(
   for (int i = 0; i < 5000 && !server.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  auto started = std::unique_ptr<HttpsTestServer>(new HttpsTestServer(
-      std::move(impl), port, std::move(ca_pem), options.plain_http));
+  auto started = std::unique_ptr<HttpsTestServer>(
+      new HttpsTestServer(std::move(impl), port, std::move(ca_pem), options.plain_http));
   started->cert_pem_ = std::move(served_pem);
   return started;
 }
 
-HttpsTestServer::HttpsTestServer(std::unique_ptr<Impl> impl, int port,
-                                 std::string ca_pem, bool plain_http)
-    : impl_(std::move(impl)),
-      port_(port),
-      ca_pem_(std::move(ca_pem)),
-      plain_http_(plain_http) {}
+HttpsTestServer::HttpsTestServer(std::unique_ptr<Impl> impl, int port, std::string ca_pem,
+                                 bool plain_http)
+    : impl_(std::move(impl)), port_(port), ca_pem_(std::move(ca_pem)), plain_http_(plain_http) {}
 
 HttpsTestServer::~HttpsTestServer() {
   impl_->server->stop();
@@ -374,17 +351,13 @@ HttpsTestServer::~HttpsTestServer() {
 
 std::string HttpsTestServer::base_url() const { return Url(""); }
 
-std::string HttpsTestServer::Url(absl::string_view path_and_query,
-                                 absl::string_view host) const {
-  return absl::StrCat(plain_http_ ? "http://" : "https://", host, ":", port_,
-                      path_and_query);
+std::string HttpsTestServer::Url(absl::string_view path_and_query, absl::string_view host) const {
+  return absl::StrCat(plain_http_ ? "http://" : "https://", host, ":", port_, path_and_query);
 }
 
-void HttpsTestServer::Handle(absl::string_view method, absl::string_view path,
-                             Handler handler) {
+void HttpsTestServer::Handle(absl::string_view method, absl::string_view path, Handler handler) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->handlers[{std::string(method), std::string(path)}] =
-      std::move(handler);
+  impl_->handlers[{std::string(method), std::string(path)}] = std::move(handler);
 }
 
 void HttpsTestServer::Script(absl::string_view method, absl::string_view path,
@@ -410,8 +383,7 @@ int HttpsTestServer::RequestCount() const {
   return static_cast<int>(impl_->requests.size());
 }
 
-int HttpsTestServer::RequestCount(absl::string_view method,
-                                  absl::string_view path) const {
+int HttpsTestServer::RequestCount(absl::string_view method, absl::string_view path) const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   int n = 0;
   for (const Request& r : impl_->requests) {
@@ -443,10 +415,9 @@ HttpsTestServer::Response Json(int status, std::string body) {
   return r;
 }
 
-HttpsTestServer::Response ErrorJson(int status, absl::string_view code,
-                                    absl::string_view message) {
-  std::string body = absl::StrCat(R"({"error":{"code":")", code,
-                                  R"(","message":")", message, R"("}})");
+HttpsTestServer::Response ErrorJson(int status, absl::string_view code, absl::string_view message) {
+  std::string body =
+      absl::StrCat(R"({"error":{"code":")", code, R"(","message":")", message, R"("}})");
   return Json(status, std::move(body));
 }
 

@@ -34,15 +34,13 @@ struct TestCertificate {
 // A throw-away certificate authority (EC P-256).
 class TestCa {
  public:
-  static absl::StatusOr<TestCa> Create(
-      absl::string_view common_name = "rotor test CA");
+  static absl::StatusOr<TestCa> Create(absl::string_view common_name = "rotor test CA");
   // A server certificate signed by this CA for `names`: each entry that
   // parses as an IPv4/IPv6 address becomes an IP SAN, any other a DNS SAN
   // (wildcards such as "*.vault.localhost" allowed). Validity is
   // [not_before, not_after], which may lie in the past for expiry tests.
   absl::StatusOr<TestCertificate> Issue(const std::vector<std::string>& names,
-                                        absl::Time not_before,
-                                        absl::Time not_after) const;
+                                        absl::Time not_before, absl::Time not_after) const;
   const std::string& cert_pem() const { return ca_.cert_pem; }
 
  private:
@@ -91,11 +89,8 @@ class HttpsTestServer {
   };
   using Handler = std::function<Response(const Request&)>;
 
-  static absl::StatusOr<std::unique_ptr<HttpsTestServer>> Start(
-      Options options);
-  static absl::StatusOr<std::unique_ptr<HttpsTestServer>> Start() {
-    return Start(Options());
-  }
+  static absl::StatusOr<std::unique_ptr<HttpsTestServer>> Start(Options options);
+  static absl::StatusOr<std::unique_ptr<HttpsTestServer>> Start() { return Start(Options()); }
   ~HttpsTestServer();
   HttpsTestServer(const HttpsTestServer&) = delete;
   HttpsTestServer& operator=(const HttpsTestServer&) = delete;
@@ -104,8 +99,7 @@ class HttpsTestServer {
   // "https://localhost:PORT" (http:// with plain_http).
   std::string base_url() const;
   // base_url() + path_and_query; `host` replaces "localhost".
-  std::string Url(absl::string_view path_and_query,
-                  absl::string_view host = "localhost") const;
+  std::string Url(absl::string_view path_and_query, absl::string_view host = "localhost") const;
   // The CA certificate to trust (PEM).
   const std::string& ca_pem() const { return ca_pem_; }
   // The certificate the server presents (PEM; empty with plain_http).
@@ -114,11 +108,10 @@ class HttpsTestServer {
   // Answers `method` ("*" = any) on exactly `path` (query ignored). A later
   // registration for the same method and path replaces the earlier one.
   // Unhandled requests get 404 {"error":{"code":"NotFound",...}}.
-  void Handle(absl::string_view method, absl::string_view path,
-              Handler handler);
+  void Handle(absl::string_view method, absl::string_view path, Handler handler);
   // Answers the first requests with `first` in order, then always `then`.
-  void Script(absl::string_view method, absl::string_view path,
-              std::vector<Response> first, Response then);
+  void Script(absl::string_view method, absl::string_view path, std::vector<Response> first,
+              Response then);
 
   int RequestCount() const;
   int RequestCount(absl::string_view method, absl::string_view path) const;
@@ -128,8 +121,8 @@ class HttpsTestServer {
 
  private:
   class Impl;
-  explicit HttpsTestServer(std::unique_ptr<Impl> impl, int port,
-                           std::string ca_pem, bool plain_http);
+  explicit HttpsTestServer(std::unique_ptr<Impl> impl, int port, std::string ca_pem,
+                           bool plain_http);
   std::unique_ptr<Impl> impl_;
   int port_;
   std::string ca_pem_;
@@ -141,8 +134,7 @@ class HttpsTestServer {
 HttpsTestServer::Response Status(int status);
 HttpsTestServer::Response Json(int status, std::string body);
 // {"error":{"code":code,"message":message}} with `status`.
-HttpsTestServer::Response ErrorJson(int status, absl::string_view code,
-                                    absl::string_view message);
+HttpsTestServer::Response ErrorJson(int status, absl::string_view code, absl::string_view message);
 
 }  // namespace rotor::http::testing
 

@@ -12,8 +12,7 @@ TEST_CASE("TestCa issues certificates") {
   REQUIRE(ca.ok());
   CHECK(ca->cert_pem().find("BEGIN CERTIFICATE") != std::string::npos);
   absl::Time now = absl::Now();
-  auto cert = ca->Issue({"localhost", "127.0.0.1", "*.vault.localhost"}, now,
-                        now + absl::Hours(1));
+  auto cert = ca->Issue({"localhost", "127.0.0.1", "*.vault.localhost"}, now, now + absl::Hours(1));
   REQUIRE(cert.ok());
   CHECK(cert->cert_pem.find("BEGIN CERTIFICATE") != std::string::npos);
   CHECK(cert->key_pem.find("PRIVATE KEY") != std::string::npos);
@@ -33,8 +32,8 @@ TEST_CASE("HttpsTestServer: handlers, scripts, records") {
   CHECK(s.base_url() == absl::StrCat("https://localhost:", s.port()));
 
   s.Handle("*", "/any", [](const HttpsTestServer::Request& r) {
-    return Json(200, absl::StrCat(r.method, " ", r.Param("a"), " ", r.body, " ",
-                                  r.Header("X-Test")));
+    return Json(200,
+                absl::StrCat(r.method, " ", r.Param("a"), " ", r.body, " ", r.Header("X-Test")));
   });
   s.Script("GET", "/script", {Status(201), Status(202)}, Status(204));
 
@@ -42,8 +41,7 @@ TEST_CASE("HttpsTestServer: handlers, scripts, records") {
   client_options.ca_bundle_pem = s.ca_pem();
   auto client = HttpClient::Create(client_options);
   REQUIRE(client.ok());
-  HttpRequest put =
-      Put(s.Url("/any?a=1&b=2", "kv.vault.localhost"), Secret("payload"));
+  HttpRequest put = Put(s.Url("/any?a=1&b=2", "kv.vault.localhost"), Secret("payload"));
   put.headers.push_back({"X-Test", "yes"});
   auto r = (*client)->Send(std::move(put));
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
@@ -68,8 +66,7 @@ TEST_CASE("HttpsTestServer: handlers, scripts, records") {
   CHECK(requests[0].path == "/any");
   CHECK(requests[0].target == "/any?a=1&b=2");
   CHECK(requests[0].body == "payload");
-  CHECK(requests[0].Header("host") ==
-        absl::StrCat("kv.vault.localhost:", s.port()));
+  CHECK(requests[0].Header("host") == absl::StrCat("kv.vault.localhost:", s.port()));
   // One connection per host name: kv.vault.localhost, then localhost.
   CHECK(s.ConnectionCount() == 2);
 }

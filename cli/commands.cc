@@ -1,0 +1,528 @@
+#include "cli/commands.h"
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "base/files.h"
+#include "base/json_text.h"
+#include "base/status_macros.h"
+#include "cli/console.h"
+#include "cli/providers.h"
+#include "cli/show.h"
+#include "cli/verify_command.h"
+#include "engine/apply/apply.h"
+#include "engine/config/config.h"
+#include "engine/config/desired.h"
+#include "engine/diff/diff.h"
+#include "engine/refresh/refresh.h"
+#include "engine/render/render.h"
+
+namespace rotor::cli {
+namespace {
+
+#ifndef ROTOR_VERSION
+#define ROTOR_VERSION "0.0.0"
+#endif
+
+TextStyle StyleFor(const CommonOptions& options, const Io& io) {
+  bool color = io.out_is_tty && !options.no_color && !io.env.Get("NO_COLOR").has_value();
+  auto term = io.env.Get("TERM");
+  if (term.has_value() && *term == "dumb") color = false;
+  return TextStyle{color};
+}
+
+int Fail(Io& io, const absl::Status& status) {
+  io.err << "Error: " << status.message() << "\n";
+  return kExitError;
+}
+
+// Everything a plan is computed from, loaded once per command.
+struct Session {
+  Config config;
+  DesiredState desired;
+  Providers providers;
+  ActualState actual;
+};
+
+absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writing) {
+  Session s;
+  ASSIGN_OR_RETURN(s.config, LoadConfig(options.config));
+  ASSIGN_OR_RETURN(s.desired, BuildDesired(s.config, io.env, io.clock.Now()));
+  ProviderOptions provider_options = ProviderOptionsFor(options, io);
+  provider_options.for_writing = for_writing;
+  ASSIGN_OR_RETURN(s.providers, OpenProviders(s.config, provider_options));
+  return s;
+}
+
+absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr) {
+  auto actual = Refresh(s.desired, *s.providers.vault, s.providers.deployments.get(), hint);
+  if (io.console != nullptr) io.console->EndProgress(io.scope);  // throttling waits
+  ASSIGN_OR_RETURN(s.actual, std::move(actual));
+  ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now()));
+  plan.tool_version = ROTOR_VERSION;
+  plan.prior_fingerprint = StateFingerprint(s.actual);
+  return plan;
+}
+
+// A certificate that fails its checks stops plan and apply before anything
+// is written; the checks say why.
+absl::Status CheckCertificateErrors(const Session& s, Io& io, const TextStyle& style) {
+  if (s.desired.certificate.has_value() && s.desired.certificate->has_errors) {
+    Plan checks_only;
+    checks_only.certificate_checks = s.desired.certificate->checks;
+    io.err << "Certificate checks for " << s.desired.certificate->pfx_path << ":\n"
+           << RenderChecksText(checks_only, style) << "\n";
+    std::vector<std::string> failed;
+    for (const auto& c : s.desired.certificate->checks) {
+      if (c.level == "ERROR") failed.push_back(absl::StrCat(c.name, " (", c.detail, ")"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate ", s.desired.certificate->pfx_path, " fails ", failed.size(),
+                     failed.size() == 1 ? " check: " : " checks: ", absl::StrJoin(failed, "; ")));
+  }
+  return absl::OkStatus();
+}
+
+std::string ShortDuration(absl::Duration d) {
+  int64_t s = absl::ToInt64Seconds(d);
+  if (s >= 60) return absl::StrCat(s / 60, "m", s % 60, "s");
+  return absl::StrCat(s, "s");
+}
+
+// Reports an apply: a line per change started and finished on `out`
+// (Terraform's), and the deployment's progress while it runs: a status line
+// rewritten in place on a terminal, a timestamped line every 10 s otherwise
+// (on `out`, or live on stderr for a fleet's registry), events with
+// --log-format json. --quiet: nothing.
+class PrintingObserver : public ApplyObserver {
+ public:
+  PrintingObserver(std::ostream& out, Io& io, bool quiet)
+      : out_(out), clock_(io.clock), console_(io.console), scope_(io.scope), quiet_(quiet) {}
+
+  void OnChangeStarted(const Change& c) override {
+    started_[c.address] = clock_.Now();
+    if (c.Kind() == "deployment") first_deployment_ = c.action == Action::kCreate;
+    if (Json()) {
+      console_->Event(
+          "info", scope_, "change.started",
+          {StringField("address", c.address), StringField("action", ActionName(c.action))});
+      return;
+    }
+    if (quiet_) return;
+    out_ << c.address << ": " << Verb(c) << "...\n";
+    out_.flush();
+  }
+  void OnChangeFinished(const Change& c, const absl::Status& status) override {
+    absl::Duration took = clock_.Now() - started_[c.address];
+    if (console_ != nullptr) console_->EndProgress(scope_);
+    if (Json()) {
+      console_->Event(
+          status.ok() ? "info" : "error", scope_, "change.finished",
+          {StringField("address", c.address), StringField("action", ActionName(c.action)),
+           BoolField("ok", status.ok()), NumberField("seconds", absl::ToDoubleSeconds(took))});
+      return;
+    }
+    if (quiet_) return;
+    if (status.ok()) {
+      out_ << c.address << ": " << Done(c) << " [" << ShortDuration(took) << "]\n";
+    } else {
+      out_ << c.address << ": failed [" << ShortDuration(took) << "]\n";
+    }
+    out_.flush();
+  }
+  void OnDeploymentProgress(const Deployment& d, absl::Duration elapsed) override {
+    const char* still = first_deployment_ ? "Still deploying..." : "Still redeploying...";
+    const std::string text =
+        absl::StrCat("deployment.registry: ", still, " (", d.name, " is ", d.provisioning_state,
+                     ") [", ShortDuration(elapsed), " elapsed]");
+    if (console_ != nullptr && (console_->json() || console_->status_line())) {
+      // The status line puts the time first: a narrow terminal cuts the end.
+      console_->Progress(
+          scope_, "deployment.progress",
+          console_->json()
+              ? text
+              : absl::StrCat("deployment.registry: ", still, " [", ShortDuration(elapsed),
+                             " elapsed] ", d.name, " is ", d.provisioning_state),
+          {StringField("deployment", d.name), StringField("resource_group", d.resource_group),
+           StringField("state", d.provisioning_state),
+           NumberField("elapsed_seconds", absl::ToDoubleSeconds(elapsed))});
+      return;
+    }
+    if (quiet_ || (console_ != nullptr && console_->quiet())) return;
+    if (elapsed - last_progress_ < absl::Seconds(10)) return;
+    last_progress_ = elapsed;
+    if (console_ != nullptr && !scope_.empty()) {
+      console_->Line(scope_, text);  // a fleet: live, while the output waits
+      return;
+    }
+    out_ << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ ", clock_.Now(), absl::UTCTimeZone()) << text
+         << "\n";
+    out_.flush();
+  }
+  void OnMessage(absl::string_view message) override {
+    if (Json()) {
+      console_->Event("info", scope_, "apply.message", {StringField("message", message)});
+      return;
+    }
+    if (quiet_) return;
+    out_ << "  " << message << "\n";
+    out_.flush();
+  }
+
+ private:
+  bool Json() const { return console_ != nullptr && console_->json(); }
+  static const char* Verb(const Change& c) {
+    switch (c.action) {
+      case Action::kCreate:
+        return c.Kind() == "deployment" ? "Deploying" : "Creating";
+      case Action::kUpdate:
+        return "Writing a new version";
+      case Action::kRecover:
+        return "Recovering";
+      case Action::kDelete:
+        return "Deleting";
+      case Action::kRedeploy:
+        return "Redeploying";
+      case Action::kNoOp:
+        break;
+    }
+    return "Checking";
+  }
+  static const char* Done(const Change& c) {
+    switch (c.action) {
+      case Action::kCreate:
+        return c.Kind() == "deployment" ? "Deployed" : "Created";
+      case Action::kUpdate:
+        return "New version written";
+      case Action::kRecover:
+        return "Recovered";
+      case Action::kDelete:
+        return "Deleted";
+      case Action::kRedeploy:
+        return "Redeployed";
+      case Action::kNoOp:
+        break;
+    }
+    return "Done";
+  }
+
+  std::ostream& out_;
+  const Clock& clock_;
+  Console* console_;
+  std::string scope_;
+  bool quiet_;
+  bool first_deployment_ = false;
+  std::map<std::string, absl::Time> started_;
+  absl::Duration last_progress_ = absl::ZeroDuration();
+};
+
+// Same changes (address and action, in order): a saved plan is applied only
+// if recomputing it now gives the same actions.
+bool SameActions(const Plan& a, const Plan& b) {
+  if (a.changes.size() != b.changes.size()) return false;
+  for (size_t i = 0; i < a.changes.size(); ++i) {
+    if (a.changes[i].address != b.changes[i].address ||
+        a.changes[i].action != b.changes[i].action) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io) {
+  ProviderOptions provider_options;
+  provider_options.clock = &io.clock;
+  provider_options.env = &io.env;
+  provider_options.parallelism = options.parallelism;
+  provider_options.log = &io.err;
+  provider_options.log_level = options.log_level;
+  if (Console* console = io.console; console != nullptr) {
+    const std::string scope = io.scope;
+    provider_options.log_sink = [console, scope](absl::string_view level,
+                                                 absl::string_view message) {
+      console->Log(level, scope, message);
+    };
+    // Retries are waits: throttling shows as progress. Plain lines at most
+    // every 5 s per registry.
+    auto last_line = std::make_shared<std::pair<std::mutex, absl::Time>>();
+    last_line->second = absl::InfinitePast();
+    const Clock* clock = &io.clock;
+    provider_options.on_retry = [console, scope, last_line, clock](const RetryNotice& r) {
+      const bool throttled = r.status == 429 || r.status == 503;
+      std::string text = absl::StrCat(
+          throttled ? "throttled: " : "", "retrying ", r.method, " ", r.url, " in ",
+          absl::FormatDuration(absl::Trunc(r.delay, absl::Milliseconds(100))), " after ",
+          r.status == 0 ? std::string("a transport failure") : absl::StrCat("HTTP ", r.status),
+          r.server_delay ? " (Retry-After)" : "", " (attempt ", r.attempt, ")");
+      if (console->json() || console->status_line()) {
+        console->Progress(scope, "http.retry", text,
+                          {StringField("method", r.method), StringField("url", r.url),
+                           IntField("status", r.status), IntField("attempt", r.attempt),
+                           NumberField("delay_seconds", absl::ToDoubleSeconds(r.delay)),
+                           BoolField("retry_after", r.server_delay)});
+        return;
+      }
+      if (!console->plain_lines()) return;
+      {
+        std::lock_guard<std::mutex> lock(last_line->first);
+        absl::Time now = clock->Now();
+        if (now - last_line->second < absl::Seconds(5)) return;
+        last_line->second = now;
+      }
+      console->Line(scope, text);
+    };
+  }
+  return provider_options;
+}
+
+int PlanCommand(const PlanOptions& options, Io& io) {
+  auto session = Load(options.common, io, /*for_writing=*/false);
+  if (!session.ok()) return Fail(io, session.status());
+  TextStyle style = StyleFor(options.common, io);
+  if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
+    return Fail(io, certs);
+  }
+  auto plan = Refresh(*session, io);
+  if (!plan.ok()) return Fail(io, plan.status());
+  if (options.common.json) {
+    io.out << RenderPlanJson(*plan, /*pretty=*/true);
+  } else if (options.common.quiet) {
+    io.out << RenderSummaryLine(*plan) << "\n";
+  } else {
+    io.out << RenderPlanText(*plan, style);
+  }
+  if (!options.out.empty()) {
+    absl::Status saved = WriteFileAtomic(options.out, RenderPlanJson(*plan, /*pretty=*/true));
+    if (!saved.ok()) return Fail(io, saved);
+    if (!options.common.json && !options.common.quiet) {
+      io.out << "\nSaved the plan to: " << options.out << "\n"
+             << "To perform exactly these actions, run:\n    rotor apply -c "
+             << options.common.config << " " << options.out << "\n";
+    }
+  }
+  if (options.detailed_exitcode && plan->HasChanges()) return kExitChanges;
+  return kExitOk;
+}
+
+int ApplyCommand(const ApplyOptions& options, Io& io) {
+  auto deployment_timeout = DurationFromEnvironment(io.env, "ROTOR_DEPLOYMENT_TIMEOUT");
+  if (!deployment_timeout.ok()) return Fail(io, deployment_timeout.status());
+  std::optional<Plan> saved;
+  if (!options.plan_file.empty()) {
+    auto text = ReadFile(options.plan_file);
+    if (!text.ok()) return Fail(io, text.status());
+    auto parsed = ParsePlanJson(*text);
+    if (!parsed.ok()) {
+      return Fail(io,
+                  absl::Status(parsed.status().code(),
+                               absl::StrCat(options.plan_file, ": ", parsed.status().message())));
+    }
+    saved = *std::move(parsed);
+  }
+  auto session = Load(options.common, io, /*for_writing=*/true);
+  if (!session.ok()) return Fail(io, session.status());
+  TextStyle style = StyleFor(options.common, io);
+  // With --json, stdout carries only the final JSON document; people's
+  // text goes to stderr.
+  std::ostream& human = options.common.json ? io.err : io.out;
+  if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
+    return Fail(io, certs);
+  }
+  auto plan = Refresh(*session, io);
+  if (!plan.ok()) return Fail(io, plan.status());
+
+  if (saved.has_value()) {
+    if (saved->config_digest != session->config.digest) {
+      return Fail(io,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "saved plan ", options.plan_file, " was made from a different version of ",
+                      options.common.config, "; run rotor plan again")));
+    }
+    if (saved->prior_fingerprint != plan->prior_fingerprint) {
+      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
+                          "saved plan ", options.plan_file,
+                          " is stale: the vault or the deployments changed since it was made; run "
+                          "rotor plan again")));
+    }
+    if (!SameActions(*saved, *plan)) {
+      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
+                          "saved plan ", options.plan_file,
+                          " no longer matches: a value from the configuration's sources changed "
+                          "since it was made; run rotor plan again")));
+    }
+  } else if (!options.common.quiet || !options.auto_approve) {
+    // --quiet shows the plan only when someone must approve it.
+    human << RenderPlanText(*plan, style);
+  }
+  if (!plan->HasChanges()) {
+    if (saved.has_value() || options.common.quiet) human << RenderSummaryLine(*plan) << "\n";
+    if (options.common.json) io.out << RenderOutputsJson(ApplyOutputs{});
+    return kExitOk;
+  }
+  if (!saved.has_value() && !options.auto_approve) {
+    if (!io.in_is_tty) {
+      return Fail(io, absl::FailedPreconditionError(
+                          "apply needs approval, and no terminal is attached to answer; run "
+                          "rotor apply --auto-approve, or apply a saved plan file"));
+    }
+    human << "\nDo you want to perform these actions?\n"
+          << "  rotor will perform the actions described above.\n"
+          << "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ";
+    human.flush();
+    std::string answer;
+    std::getline(io.in, answer);
+    if (absl::StripAsciiWhitespace(answer) != "yes") {
+      io.err << "\nApply cancelled.\n";
+      return kExitError;
+    }
+  }
+  if (!options.common.quiet) human << "\n";
+  PrintingObserver observer(human, io, options.common.quiet);
+  rotor::ApplyOptions apply_options;
+  apply_options.clock = &io.clock;
+  apply_options.capture_deleted_credentials = options.verify;
+  if (deployment_timeout->has_value()) apply_options.deployment_timeout = **deployment_timeout;
+  auto outputs = ApplyPlan(*plan, session->desired, session->actual, *session->providers.vault,
+                           session->providers.deployments.get(), apply_options, observer);
+  if (!outputs.ok()) return Fail(io, outputs.status());
+
+  Plan::Summary s = plan->Summarize();
+  human << (options.common.quiet ? "" : "\n") << "Apply complete! Resources: " << s.add
+        << " added, " << s.change << " changed, " << s.destroy << " destroyed, " << s.redeploy
+        << " redeployed.\n";
+  std::string rendered = RenderOutputsText(*outputs);
+  if (!rendered.empty() && !options.common.quiet) human << "\nOutputs:\n\n" << rendered;
+  if (options.common.json) io.out << RenderOutputsJson(*outputs);
+
+  // Converged? The next plan must be empty; say so if it is not. What this
+  // apply wrote and what the plan read are not read again while the list
+  // shows them unchanged (HintAfterApply).
+  const RefreshHint hint = HintAfterApply(session->desired, session->actual, *outputs);
+  auto after = Refresh(*session, io, &hint);
+  if (!after.ok()) return Fail(io, after.status());
+  if (after->HasChanges()) {
+    io.err << RenderPlanText(*after, style);
+    return Fail(io, absl::InternalError(
+                        "apply finished but the live state still differs from the configuration "
+                        "(see the plan above); run rotor apply again"));
+  }
+  if (options.verify) {
+    human << "\n";
+    return VerifyRegistry(session->config, session->desired, *session->providers.vault,
+                          session->providers.deployments.get(),
+                          {std::move(outputs->deleted_credentials), /*json=*/false,
+                           s.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration()},
+                          human, io);
+  }
+  return kExitOk;
+}
+
+int DriftCommand(const CommonOptions& options, Io& io) {
+  auto session = Load(options, io, /*for_writing=*/false);
+  if (!session.ok()) return Fail(io, session.status());
+  auto plan = Refresh(*session, io);
+  if (!plan.ok()) return Fail(io, plan.status());
+  Plan drift = *plan;
+  drift.changes.clear();
+  for (const auto& c : plan->changes) {
+    if (c.cause == Cause::kDrift) drift.changes.push_back(c);
+  }
+  size_t pending = plan->changes.size() - drift.changes.size();
+  if (options.json) {
+    io.out << RenderPlanJson(drift, /*pretty=*/true);
+  } else if (drift.HasChanges()) {
+    io.out << "Drift: the live state moved outside rotor.\n";
+    if (options.quiet) {
+      io.out << RenderSummaryLine(drift) << "\n";
+    } else {
+      io.out << "\n" << RenderPlanText(drift, StyleFor(options, io));
+    }
+  } else {
+    io.out << "No drift: the vault and the deployment are as rotor left them.";
+    if (pending > 0) {
+      io.out << " (" << pending << (pending == 1 ? " change" : " changes")
+             << " from the configuration are pending; see rotor plan.)";
+    }
+    io.out << "\n";
+  }
+  return drift.HasChanges() ? kExitChanges : kExitOk;
+}
+
+namespace {
+
+// validate --json: {"config", "valid", "certificate": {"pfx", "checks"}, "error"}.
+std::string ValidateJson(const std::string& config_path, const DesiredState* desired,
+                         const std::string& error) {
+  std::string out = absl::StrCat("{\n  \"config\": ", JsonQuote(config_path),
+                                 ",\n  \"valid\": ", error.empty() ? "true" : "false");
+  if (desired != nullptr && desired->certificate.has_value()) {
+    absl::StrAppend(&out,
+                    ",\n  \"certificate\": {\"pfx\": ", JsonQuote(desired->certificate->pfx_path),
+                    ", \"checks\": [");
+    bool first = true;
+    for (const auto& c : desired->certificate->checks) {
+      absl::StrAppend(&out, first ? "\n" : ",\n", "    {\"name\": ", JsonQuote(c.name),
+                      ", \"level\": ", JsonQuote(c.level), ", \"detail\": ", JsonQuote(c.detail),
+                      "}");
+      first = false;
+    }
+    absl::StrAppend(&out, first ? "]}" : "\n  ]}");
+  }
+  if (!error.empty()) absl::StrAppend(&out, ",\n  \"error\": ", JsonQuote(error));
+  out += "\n}\n";
+  return out;
+}
+
+}  // namespace
+
+int ValidateCommand(const CommonOptions& options, Io& io) {
+  auto fail = [&](const absl::Status& status, const DesiredState* desired) {
+    if (options.json)
+      io.out << ValidateJson(options.config, desired, std::string(status.message()));
+    return Fail(io, status);
+  };
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return fail(config.status(), nullptr);
+  auto desired = BuildDesired(*config, io.env, io.clock.Now());
+  if (!desired.ok()) return fail(desired.status(), nullptr);
+  if (desired->certificate.has_value()) {
+    const bool errors = desired->certificate->has_errors;
+    if (!options.json && (!options.quiet || errors)) {
+      Plan checks_only;
+      checks_only.certificate_checks = desired->certificate->checks;
+      io.out << "Certificate checks for " << desired->certificate->pfx_path << ":\n"
+             << RenderChecksText(checks_only, StyleFor(options, io));
+    }
+    if (errors) {
+      return fail(absl::FailedPreconditionError("the certificate fails its checks"), &*desired);
+    }
+  }
+  if (options.json) {
+    io.out << ValidateJson(options.config, &*desired, "");
+  } else {
+    io.out << "Success! The configuration is valid.\n";
+  }
+  return kExitOk;
+}
+
+int ShowCommand(const CommonOptions& options, Io& io) {
+  auto config = LoadConfig(options.config);
+  if (!config.ok()) return Fail(io, config.status());
+  ProviderOptions provider_options = ProviderOptionsFor(options, io);
+  auto providers = OpenProviders(*config, provider_options);
+  if (!providers.ok()) return Fail(io, providers.status());
+  auto report =
+      ReadShowReport(*config, *providers->vault, providers->deployments.get(), io.clock.Now());
+  if (!report.ok()) return Fail(io, report.status());
+  io.out << (options.json ? RenderShowJson(*report) : RenderShowText(*report));
+  return kExitOk;
+}
+
+}  // namespace rotor::cli

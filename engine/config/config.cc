@@ -1,0 +1,714 @@
+// Loading rotor.toml: toml++ parses, the compiled-in JSON Schema checks key
+// names, types, enums and patterns (engine/config/config_schema.cc), and this file
+// checks the rules that span keys, applies defaults, resolves paths and
+// renders every problem as
+//
+//   rotor.toml:12:3: error: vault.nmae: unknown key; did you mean "name"?
+//      12 | nmae = "newregkv"
+//         |   ^
+//
+// all of them at once, in source order, after a summary line.
+#include "engine/config/config.h"
+
+#include <openssl/evp.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "base/digest.h"
+#include "base/files.h"
+#include "base/loopback.h"
+#include "engine/config/config_schema.h"
+#include "engine/config/toml_to_json.h"
+#include "engine/model/registry_vm.h"
+
+namespace rotor {
+
+// ---------------------------------------------------------------------------
+// Config model helpers.
+
+ValueSource ValueSource::Clone() const {
+  ValueSource copy;
+  copy.kind = kind;
+  copy.env = env;
+  copy.file = file;
+  copy.command = command;
+  copy.generate_length = generate_length;
+  copy.literal = literal.Clone();
+  copy.max_length = max_length;
+  copy.key_path = key_path;
+  copy.location = location;
+  return copy;
+}
+
+std::string ValueSource::Describe() const {
+  switch (kind) {
+    case Kind::kEnv:
+      return absl::StrCat("env ", env);
+    case Kind::kFile:
+      return absl::StrCat("file ", file);
+    case Kind::kCommand:
+      return absl::StrCat("command [", absl::StrJoin(command, ", "), "]");
+    case Kind::kGenerate:
+      return absl::StrCat("generate ", generate_length);
+    case Kind::kLiteral:
+      return "literal";
+  }
+  return "unknown";
+}
+
+std::string DeploymentConfig::ParameterName(absl::string_view logical) const {
+  auto it = parameter_names.find(std::string(logical));
+  if (it != parameter_names.end() && !it->second.empty()) return it->second;
+  return GalleryParameterName(logical);
+}
+
+namespace {
+
+using config_internal::Diagnostic;
+using config_internal::KeyPath;
+using config_internal::Position;
+
+constexpr char kAzureArmEndpoint[] = "https://management.azure.com";
+constexpr char kAzureStackProfile[] = "2020-09-01-hybrid";
+constexpr char kAzureProfile[] = "latest";
+constexpr char kDefaultStateDir[] = ".rotor";
+
+std::string AbsoluteDir(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(DirName(path), ec).lexically_normal();
+  std::string out = dir.string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+// The host of "http://host:port/path" ("[::1]" kept in brackets).
+std::string UrlHost(absl::string_view url) {
+  absl::string_view rest = url.substr(url.find("://") + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (absl::StartsWith(rest, "[")) return std::string(rest.substr(0, rest.find(']') + 1));
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+// ---------------------------------------------------------------------------
+// Showing a source line without the secrets on it.
+
+// Replaces the contents of the quoted string starting at `quote` (or, when
+// unterminated, the rest of the line) with '*'.
+void MaskQuoted(std::string* line, size_t quote) {
+  const char q = (*line)[quote];
+  size_t i = quote + 1;
+  while (i < line->size() && (*line)[i] != q) {
+    if (q == '"' && (*line)[i] == '\\' && i + 1 < line->size()) (*line)[i++] = '*';
+    (*line)[i++] = '*';
+  }
+}
+
+// Masks the literal after `name =` for every secret key name on the line.
+void MaskSecretAssignments(std::string* line) {
+  for (const std::string& name : config_internal::SecretKeyNames()) {
+    size_t from = 0;
+    while ((from = line->find(name, from)) != std::string::npos) {
+      size_t i = from + name.size();
+      from = i;
+      if (i < line->size() && ((*line)[i] == '"' || (*line)[i] == '\'')) ++i;  // "password" =
+      while (i < line->size() && ((*line)[i] == ' ' || (*line)[i] == '\t')) ++i;
+      if (i >= line->size() || (*line)[i] != '=') continue;
+      ++i;
+      while (i < line->size() && ((*line)[i] == ' ' || (*line)[i] == '\t')) ++i;
+      if (i < line->size() && ((*line)[i] == '"' || (*line)[i] == '\'')) MaskQuoted(line, i);
+    }
+  }
+}
+
+// Byte offset of 1-based code-point column `column` in `line`.
+size_t ByteOffset(absl::string_view line, int column) {
+  size_t offset = 0;
+  for (int c = 1; c < column && offset < line.size(); ++c) {
+    ++offset;
+    while (offset < line.size() && (static_cast<unsigned char>(line[offset]) & 0xC0) == 0x80) {
+      ++offset;
+    }
+  }
+  return offset;
+}
+
+struct Region {
+  Position begin;
+  Position end;
+};
+
+class SourceText {
+ public:
+  explicit SourceText(absl::string_view text) {
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      lines_.push_back(std::string(absl::StripSuffix(line, "\r")));
+    }
+  }
+
+  // Hides a secret literal spanning `region`.
+  void Mask(const Region& region) {
+    for (int n = region.begin.line; n <= region.end.line; ++n) {
+      if (n < 1 || n > static_cast<int>(lines_.size())) continue;
+      std::string& line = lines_[n - 1];
+      size_t from = n == region.begin.line ? ByteOffset(line, region.begin.column) : 0;
+      size_t to = n == region.end.line ? ByteOffset(line, region.end.column) : line.size();
+      for (size_t i = from; i < to && i < line.size(); ++i) {
+        if (line[i] != '"' && line[i] != '\'') line[i] = '*';
+      }
+    }
+  }
+
+  // "    12 | nmae = ..." and "       |   ^".
+  std::string Excerpt(Position at) const {
+    std::string line = at.line >= 1 && at.line <= static_cast<int>(lines_.size())
+                           ? lines_[at.line - 1]
+                           : std::string();
+    MaskSecretAssignments(&line);
+    std::string pad;
+    const size_t offset = ByteOffset(line, at.column);
+    for (size_t i = 0; i < offset; ++i) {
+      if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;
+      pad += line[i] == '\t' ? '\t' : ' ';
+    }
+    return absl::StrFormat("%5d | %s\n      | %s^", at.line, line, pad);
+  }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+// ---------------------------------------------------------------------------
+// The loader.
+
+class Loader {
+ public:
+  Loader(absl::string_view text, const std::string& path)
+      : text_(text), path_(path), source_(text) {}
+
+  absl::StatusOr<Config> Run() {
+    config_.path = path_;
+    config_.dir = AbsoluteDir(path_);
+    config_.digest = Sha256Hex(text_);
+
+    toml::table root;
+    try {
+      root = toml::parse(std::string_view(text_.data(), text_.size()), path_);
+    } catch (const toml::parse_error& e) {
+      Position at{static_cast<int>(e.source().begin.line),
+                  static_cast<int>(e.source().begin.column)};
+      if (at.line < 1) at = Position{1, 1};
+      Error(at, std::string(e.description()));
+      return Failure();
+    }
+    root_ = &root;
+
+    absl::Status schema = config_internal::ValidateAgainstSchema(root, &diagnostics_);
+    if (!schema.ok()) return schema;
+
+    LoadCloud();
+    LoadAuth();
+    LoadVault();
+    LoadCertificate();  // before users: they must not take its secret name
+    LoadUsers();
+    LoadDeployment();
+    LoadRegistry();
+    LoadPolicy();
+    if (config_.vault.resource_group.empty() && config_.deployment.has_value()) {
+      config_.vault.resource_group = config_.deployment->resource_group;
+    }
+    if (!diagnostics_.empty()) return Failure();
+    return std::move(config_);
+  }
+
+ private:
+  // --- diagnostics
+
+  void Error(Position at, std::string message) {
+    diagnostics_.push_back(Diagnostic{at, std::move(message)});
+  }
+  void ErrorAtValue(const KeyPath& path, absl::string_view what) {
+    Error(config_internal::ValuePosition(*root_, path), absl::StrCat(Name(path), ": ", what));
+  }
+  void ErrorAtKey(const KeyPath& path, absl::string_view what) {
+    Error(config_internal::KeyPosition(*root_, path), absl::StrCat(Name(path), ": ", what));
+  }
+
+  absl::Status Failure() {
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                       return std::pair(a.position.line, a.position.column) <
+                              std::pair(b.position.line, b.position.column);
+                     });
+    for (const Region& region : secret_regions_) source_.Mask(region);
+    std::vector<std::string> parts;
+    std::vector<const Diagnostic*> shown;
+    for (const Diagnostic& d : diagnostics_) {
+      bool duplicate = false;
+      for (const Diagnostic* s : shown) {
+        duplicate |= s->position.line == d.position.line &&
+                     s->position.column == d.position.column && s->message == d.message;
+      }
+      if (duplicate) continue;
+      shown.push_back(&d);
+      parts.push_back(absl::StrCat(path_, ":", d.position.line, ":", d.position.column,
+                                   ": error: ", d.message, "\n", source_.Excerpt(d.position)));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(path_, ": ", parts.size(),
+                                                   parts.size() == 1 ? " error" : " errors", "\n",
+                                                   absl::StrJoin(parts, "\n")));
+  }
+
+  // --- typed access (the schema has reported wrong types already)
+
+  std::string Name(const KeyPath& path) const {
+    return config_internal::FormatKeyPath(*root_, path);
+  }
+  const toml::node* At(const KeyPath& path) const { return config_internal::NodeAt(*root_, path); }
+  bool Has(const KeyPath& path) const { return At(path) != nullptr; }
+  std::optional<std::string> String(const KeyPath& path) const {
+    const toml::node* node = At(path);
+    if (node == nullptr || !node->is_string()) return std::nullopt;
+    return node->as_string()->get();
+  }
+  std::string StringOr(const KeyPath& path, std::string fallback = "") const {
+    return String(path).value_or(std::move(fallback));
+  }
+  std::optional<int64_t> Integer(const KeyPath& path) const {
+    const toml::node* node = At(path);
+    if (node == nullptr || !node->is_integer()) return std::nullopt;
+    return node->as_integer()->get();
+  }
+  std::optional<bool> Bool(const KeyPath& path) const {
+    const toml::node* node = At(path);
+    if (node == nullptr || !node->is_boolean()) return std::nullopt;
+    return node->as_boolean()->get();
+  }
+  SourceLocation Location(const KeyPath& path) const {
+    Position p = config_internal::ValuePosition(*root_, path);
+    return SourceLocation{path_, p.line, p.column};
+  }
+  // A path from the file, relative to the config's folder.
+  std::string PathValue(const KeyPath& path) const {
+    std::optional<std::string> value = String(path);
+    if (!value || value->empty()) return "";
+    return ResolvePath(config_.dir, *value);
+  }
+
+  // --- value sources
+
+  struct SourceRules {
+    bool secret = true;           // a literal only for kind = "local"
+    bool allow_generate = false;  // { generate = N }: user passwords only
+    size_t max_length = 0;
+  };
+
+  std::optional<ValueSource> Source(const KeyPath& path, const SourceRules& rules) {
+    const toml::node* node = At(path);
+    if (node == nullptr) return std::nullopt;
+    ValueSource source;
+    source.key_path = Name(path);
+    source.location = Location(path);
+    source.max_length = rules.max_length;
+    if (const toml::value<std::string>* literal = node->as_string()) {
+      if (rules.secret) {
+        secret_regions_.push_back(Region{Position{static_cast<int>(node->source().begin.line),
+                                                  static_cast<int>(node->source().begin.column)},
+                                         Position{static_cast<int>(node->source().end.line),
+                                                  static_cast<int>(node->source().end.column)}});
+        if (kind_.has_value() && *kind_ != CloudKind::kLocal) {
+          ErrorAtValue(path,
+                       absl::StrCat("a literal secret is only allowed when "
+                                    "cloud.kind = \"local\"; "
+                                    "use { env = \"NAME\" }, { file = \"PATH\" }",
+                                    rules.allow_generate ? ", { command = [\"PROGRAM\", ...] } or "
+                                                           "{ generate = 32 }"
+                                                         : " or { command = [\"PROGRAM\", ...] }"));
+          return std::nullopt;
+        }
+      }
+      if (literal->get().empty()) return std::nullopt;
+      source.kind = ValueSource::Kind::kLiteral;
+      source.literal = Secret(literal->get());
+      return source;
+    }
+    const toml::table* table = node->as_table();
+    if (table == nullptr || table->size() != 1) return std::nullopt;
+    // toml++'s iterator hands out a proxy that lives in the iterator.
+    const auto first = table->begin();
+    const std::string key(first->first.str());
+    const toml::node& value = first->second;
+    if (key == "env" && value.is_string()) {
+      source.kind = ValueSource::Kind::kEnv;
+      source.env = value.as_string()->get();
+    } else if (key == "file" && value.is_string() && !value.as_string()->get().empty()) {
+      source.kind = ValueSource::Kind::kFile;
+      source.file = ResolvePath(config_.dir, value.as_string()->get());
+    } else if (key == "command" && value.is_array() && !value.as_array()->empty()) {
+      source.kind = ValueSource::Kind::kCommand;
+      for (const toml::node& arg : *value.as_array()) {
+        if (!arg.is_string()) return std::nullopt;
+        source.command.push_back(arg.as_string()->get());
+      }
+      std::string& program = source.command[0];
+      if (program.empty()) return std::nullopt;
+      // "./get-secret.sh" and "bin/x" are relative to the config file;
+      // "pass" is looked up in PATH.
+      if (program.find('/') != std::string::npos) program = ResolvePath(config_.dir, program);
+    } else if (key == "generate" && rules.allow_generate && value.is_integer()) {
+      int64_t length = value.as_integer()->get();
+      if (length < 16 || length > static_cast<int64_t>(kMaxLoginSecretLength)) return std::nullopt;
+      source.kind = ValueSource::Kind::kGenerate;
+      source.generate_length = static_cast<int>(length);
+    } else {
+      return std::nullopt;
+    }
+    return source;
+  }
+
+  // --- sections
+
+  void LoadCloud() {
+    CloudConfig& cloud = config_.cloud;
+    const std::optional<std::string> kind = String({"cloud", "kind"});
+    if (kind == "azurestack") kind_ = CloudKind::kAzureStack;
+    if (kind == "azure") kind_ = CloudKind::kAzure;
+    if (kind == "local") kind_ = CloudKind::kLocal;
+    if (kind_) cloud.kind = *kind_;
+
+    cloud.arm_endpoint = StringOr({"cloud", "arm_endpoint"});
+    cloud.tenant_id = StringOr({"cloud", "tenant_id"});
+    cloud.subscription_id = StringOr({"cloud", "subscription_id"});
+    cloud.ca_bundle = PathValue({"cloud", "ca_bundle"});
+    cloud.profile = StringOr({"cloud", "profile"});
+    cloud.vault_dns_suffix = StringOr({"cloud", "vault_dns_suffix"});
+    cloud.login_endpoint = StringOr({"cloud", "login_endpoint"});
+    cloud.management_audience = StringOr({"cloud", "management_audience"});
+    cloud.keyvault_audience = StringOr({"cloud", "keyvault_audience"});
+    cloud.keyvault_api_version = StringOr({"cloud", "keyvault_api_version"});
+    cloud.deployments_api_version = StringOr({"cloud", "deployments_api_version"});
+    cloud.allow_insecure_loopback = Bool({"cloud", "allow_insecure_loopback"}).value_or(false);
+    if (!kind_) return;
+
+    if (*kind_ == CloudKind::kLocal) {
+      for (const char* key :
+           {"arm_endpoint", "tenant_id", "subscription_id", "ca_bundle", "profile",
+            "vault_dns_suffix", "login_endpoint", "management_audience", "keyvault_audience",
+            "keyvault_api_version", "deployments_api_version", "allow_insecure_loopback"}) {
+        if (Has({"cloud", key})) {
+          ErrorAtKey({"cloud", key},
+                     "not used when kind = \"local\"; remove it, or set kind = "
+                     "\"azurestack\" "
+                     "or \"azure\"");
+        }
+      }
+      cloud.state_dir =
+          ResolvePath(config_.dir, StringOr({"cloud", "state_dir"}, kDefaultStateDir));
+      return;
+    }
+
+    if (Has({"cloud", "state_dir"})) {
+      ErrorAtKey({"cloud", "state_dir"}, "only used when kind = \"local\"; remove it");
+    }
+    if (cloud.profile.empty()) {
+      cloud.profile = *kind_ == CloudKind::kAzureStack ? kAzureStackProfile : kAzureProfile;
+    }
+    if (cloud.arm_endpoint.empty()) {
+      if (*kind_ == CloudKind::kAzure) {
+        cloud.arm_endpoint = kAzureArmEndpoint;
+      } else {
+        ErrorAtValue({"cloud"},
+                     "missing key \"arm_endpoint\" (required when kind = "
+                     "\"azurestack\"); for "
+                     "example arm_endpoint = "
+                     "\"https://management.local.azurestack.external\"");
+      }
+    }
+    while (absl::EndsWith(cloud.arm_endpoint, "/")) cloud.arm_endpoint.pop_back();
+    for (const char* key : {"arm_endpoint", "login_endpoint"}) {
+      std::optional<std::string> url = String({"cloud", key});
+      if (!url || !absl::StartsWithIgnoreCase(*url, "http://")) continue;
+      if (!cloud.allow_insecure_loopback || !IsLoopbackHost(UrlHost(*url))) {
+        ErrorAtValue({"cloud", key},
+                     "http:// is only allowed for a loopback host (localhost, "
+                     "127.0.0.1, [::1]) "
+                     "with allow_insecure_loopback = true; use https://");
+      }
+    }
+    if (!Has({"auth"})) {
+      ErrorAtValue({"cloud", "kind"},
+                   absl::StrCat("kind = \"", KindName(*kind_),
+                                "\" needs an [auth] table; add one with method = "
+                                "\"client_secret\", \"client_certificate\", "
+                                "\"managed_identity\" or \"environment\""));
+    }
+  }
+
+  void LoadAuth() {
+    if (!Has({"auth"})) return;
+    AuthConfig& auth = config_.auth;
+    std::optional<std::string> method = String({"auth", "method"});
+    std::optional<AuthMethod> m;
+    if (method == "client_secret") m = AuthMethod::kClientSecret;
+    if (method == "client_certificate") m = AuthMethod::kClientCertificate;
+    if (method == "managed_identity") m = AuthMethod::kManagedIdentity;
+    if (method == "environment") m = AuthMethod::kEnvironment;
+    if (m) auth.method = *m;
+    auth.client_id = StringOr({"auth", "client_id"});
+    auth.client_secret = Source({"auth", "client_secret"}, SourceRules{});
+    auth.client_certificate = PathValue({"auth", "client_certificate"});
+    auth.client_certificate_password =
+        Source({"auth", "client_certificate_password"}, SourceRules{});
+    if (!m) return;
+
+    std::vector<const char*> needs, forbids;
+    switch (*m) {
+      case AuthMethod::kClientSecret:
+        needs = {"client_id", "client_secret"};
+        forbids = {"client_certificate", "client_certificate_password"};
+        break;
+      case AuthMethod::kClientCertificate:
+        needs = {"client_id", "client_certificate"};
+        forbids = {"client_secret"};
+        break;
+      case AuthMethod::kManagedIdentity:
+        forbids = {"client_secret", "client_certificate", "client_certificate_password"};
+        break;
+      case AuthMethod::kEnvironment:
+        forbids = {"client_id", "client_secret", "client_certificate",
+                   "client_certificate_password"};
+        break;
+    }
+    for (const char* key : needs) {
+      if (Has({"auth", key})) continue;
+      ErrorAtValue({"auth"}, absl::StrCat("missing key \"", key, "\" (required with method = \"",
+                                          MethodName(*m), "\")",
+                                          std::string(key) == "client_secret"
+                                              ? "; for example client_secret = { env = "
+                                                "\"AZURE_CLIENT_SECRET\" }"
+                                              : ""));
+    }
+    for (const char* key : forbids) {
+      if (!Has({"auth", key})) continue;
+      ErrorAtKey({"auth", key},
+                 absl::StrCat("not used with method = \"", MethodName(*m), "\"; remove it",
+                              *m == AuthMethod::kEnvironment
+                                  ? " (method \"environment\" reads AZURE_CLIENT_ID and the "
+                                    "rest from the environment)"
+                                  : ""));
+    }
+  }
+
+  void LoadVault() {
+    config_.vault.name = StringOr({"vault", "name"});
+    config_.vault.resource_group = StringOr({"vault", "resource_group"});
+    config_.vault.location = Location({"vault"});
+  }
+
+  void LoadCertificate() {
+    if (!Has({"certificate"}) || !At({"certificate"})->is_table()) return;
+    CertificateConfig cert;
+    cert.secret_name = StringOr({"certificate", "secret_name"});
+    cert.pfx = PathValue({"certificate", "pfx"});
+    std::optional<ValueSource> password = Source({"certificate", "password"}, SourceRules{});
+    if (password) cert.password = std::move(*password);
+    cert.min_valid_days = static_cast<int>(Integer({"certificate", "min_valid_days"}).value_or(30));
+    cert.warn_days = static_cast<int>(Integer({"certificate", "warn_days"}).value_or(45));
+    cert.dns_name = StringOr({"certificate", "dns_name"});
+    cert.ca_bundle = PathValue({"certificate", "ca_bundle"});
+    cert.location = Location({"certificate"});
+    if (cert.warn_days < cert.min_valid_days) {
+      const bool explicit_warn = Has({"certificate", "warn_days"});
+      ErrorAtValue({"certificate", explicit_warn ? "warn_days" : "min_valid_days"},
+                   absl::StrCat("warn_days (", cert.warn_days, explicit_warn ? "" : ", the default",
+                                ") is less than min_valid_days (", cert.min_valid_days,
+                                "); set warn_days to at least ", cert.min_valid_days));
+    }
+    config_.certificate = std::move(cert);
+  }
+
+  void LoadUsers() {
+    const toml::node* users = At({"user"});
+    if (users == nullptr || !users->is_array()) return;
+    std::optional<std::string> cert_name = String({"certificate", "secret_name"});
+    struct Seen {
+      std::string name;
+      int line;
+    };
+    std::map<std::string, Seen> seen;  // lower-cased name -> first
+    for (size_t i = 0; i < users->as_array()->size(); ++i) {
+      const KeyPath base = {"user", i};
+      if (!At(base)->is_table()) continue;
+      UserConfig user;
+      user.name = StringOr({"user", i, "name"});
+      user.location = Location(base);
+      std::optional<ValueSource> password = Source(
+          {"user", i, "password"},
+          SourceRules{.secret = true, .allow_generate = true, .max_length = kMaxLoginSecretLength});
+      if (password) user.password = std::move(*password);
+
+      if (std::optional<std::string> rotate = String({"user", i, "rotate_after"})) {
+        if (password && password->kind != ValueSource::Kind::kGenerate) {
+          ErrorAtKey({"user", i, "rotate_after"},
+                     "only used with password = { generate = N }: rotor "
+                     "rotates only the "
+                     "passwords it generates; remove it");
+        } else if (std::optional<absl::Duration> d = ParseDuration(*rotate)) {
+          user.rotate_after = *d;
+        }
+      }
+
+      if (!user.name.empty()) {
+        const Position at = config_internal::ValuePosition(*root_, {"user", i, "name"});
+        const std::string lower = absl::AsciiStrToLower(user.name);
+        auto [it, inserted] = seen.emplace(lower, Seen{user.name, at.line});
+        if (!inserted) {
+          ErrorAtValue({"user", i, "name"},
+                       absl::StrCat("duplicate user \"", user.name, "\": user \"", it->second.name,
+                                    "\" is declared at line ", it->second.line,
+                                    " and Key Vault secret names ignore case; rename or remove "
+                                    "one of them"));
+        }
+        if (cert_name && absl::EqualsIgnoreCase(*cert_name, user.name)) {
+          const Position cert_at =
+              config_internal::ValuePosition(*root_, {"certificate", "secret_name"});
+          ErrorAtValue({"user", i, "name"},
+                       absl::StrCat("\"", user.name,
+                                    "\" is also the certificate's secret name "
+                                    "(certificate.secret_name, line ",
+                                    cert_at.line, "); rename the user or the certificate secret"));
+        }
+      }
+      config_.users.push_back(std::move(user));
+    }
+  }
+
+  static std::optional<absl::Duration> ParseDuration(absl::string_view text) {
+    if (text.size() < 2) return std::nullopt;
+    int64_t count = 0;
+    if (!absl::SimpleAtoi(text.substr(0, text.size() - 1), &count) || count <= 0) {
+      return std::nullopt;
+    }
+    switch (text.back()) {
+      case 'm':
+        return absl::Minutes(count);
+      case 'h':
+        return absl::Hours(count);
+      case 'd':
+        return absl::Hours(24 * count);
+      case 'w':
+        return absl::Hours(24 * 7 * count);
+    }
+    return std::nullopt;
+  }
+
+  void LoadDeployment() {
+    if (!Has({"deployment"}) || !At({"deployment"})->is_table()) return;
+    DeploymentConfig d;
+    d.resource_group = StringOr({"deployment", "resource_group"});
+    d.name = StringOr({"deployment", "name"}, "latest");
+    d.client_id = Source({"deployment", "client_id"}, SourceRules{.secret = false});
+    d.client_secret = Source({"deployment", "client_secret"}, SourceRules{});
+    d.template_file = PathValue({"deployment", "template"});
+    if (const toml::node* params = At({"deployment", "parameters"}); params && params->is_table()) {
+      for (auto&& [key, value] : *params->as_table()) {
+        absl::StatusOr<std::string> json = config_internal::TomlToJsonText(value);
+        if (!json.ok()) {
+          ErrorAtValue({"deployment", "parameters", std::string(key.str())},
+                       absl::StrCat(json.status().message(), "; use a finite number"));
+          continue;
+        }
+        d.parameters[std::string(key.str())] = *json;
+      }
+    }
+    if (const toml::node* names = At({"deployment", "parameter_names"});
+        names && names->is_table()) {
+      for (auto&& [key, value] : *names->as_table()) {
+        if (value.is_string()) d.parameter_names[std::string(key.str())] = value.as_string()->get();
+      }
+    }
+    d.location = Location({"deployment"});
+    config_.deployment = std::move(d);
+  }
+
+  void LoadRegistry() {
+    config_.registry.url = StringOr({"registry", "url"});
+    config_.registry.ca_bundle = PathValue({"registry", "ca_bundle"});
+  }
+
+  void LoadPolicy() {
+    config_.policy.delete_stale_users = Bool({"policy", "delete_stale_users"}).value_or(true);
+    config_.policy.delete_stale_certificates =
+        Bool({"policy", "delete_stale_certificates"}).value_or(false);
+  }
+
+  absl::string_view text_;
+  std::string path_;
+  SourceText source_;
+  const toml::table* root_ = nullptr;
+  Config config_;
+  std::optional<CloudKind> kind_;
+  std::vector<Diagnostic> diagnostics_;
+  std::vector<Region> secret_regions_;
+};
+
+}  // namespace
+
+const char* KindName(CloudKind kind) {
+  switch (kind) {
+    case CloudKind::kAzureStack:
+      return "azurestack";
+    case CloudKind::kAzure:
+      return "azure";
+    case CloudKind::kLocal:
+      return "local";
+  }
+  return "";
+}
+
+const char* MethodName(AuthMethod method) {
+  switch (method) {
+    case AuthMethod::kClientSecret:
+      return "client_secret";
+    case AuthMethod::kClientCertificate:
+      return "client_certificate";
+    case AuthMethod::kManagedIdentity:
+      return "managed_identity";
+    case AuthMethod::kEnvironment:
+      return "environment";
+  }
+  return "";
+}
+
+absl::StatusOr<Config> ParseConfig(absl::string_view toml_text, const std::string& path) {
+  return Loader(toml_text, path).Run();
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    // ReadFile says "open <path>: <reason>".
+    absl::string_view reason = text.status().message();
+    absl::ConsumePrefix(&reason, absl::StrCat("open ", path, ": "));
+    return absl::Status(text.status().code(),
+                        absl::StrCat(path, ": error: cannot read the config file: ", reason));
+  }
+  return ParseConfig(*text, path);
+}
+
+}  // namespace rotor

@@ -1,0 +1,90 @@
+// Resolving value sources ({ env }, { file }, { command }, literals) into
+// secrets, and generating passwords for { generate = N }.
+//
+// Resolution is separate from loading (engine/config/config.h) because it touches
+// the environment, the file system and other programs; the Environment is
+// injectable so tests need not change the process's variables.
+#ifndef ROTOR_ENGINE_CONFIG_VALUE_SOURCE_H_
+#define ROTOR_ENGINE_CONFIG_VALUE_SOURCE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "base/secret.h"
+#include "engine/config/config.h"
+
+namespace rotor {
+
+// Read access to environment variables.
+class Environment {
+ public:
+  virtual ~Environment() = default;
+  // The variable's value, or nullopt when it is not set.
+  virtual std::optional<std::string> Get(absl::string_view name) const = 0;
+};
+
+// The process's own environment, indexed once when constructed: getenv
+// scans the whole environment on each call, which a config with thousands
+// of { env = ... } sources turns quadratic. rotor never changes its own
+// environment; a variable set after construction is not seen. The index
+// points into the environment's strings, so values are not copied.
+class ProcessEnvironment : public Environment {
+ public:
+  ProcessEnvironment();
+  std::optional<std::string> Get(absl::string_view name) const override;
+
+ private:
+  absl::flat_hash_map<std::string, const char*> index_;  // name -> value
+};
+
+// A map-backed environment for tests.
+class FakeEnvironment : public Environment {
+ public:
+  FakeEnvironment() = default;
+  explicit FakeEnvironment(std::map<std::string, std::string> values)
+      : values_(std::move(values)) {}
+  void Set(const std::string& name, const std::string& value) { values_[name] = value; }
+  void Unset(const std::string& name) { values_.erase(name); }
+  std::optional<std::string> Get(absl::string_view name) const override;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// How long a { command = [...] } source may run.
+inline constexpr absl::Duration kCommandTimeout = absl::Seconds(30);
+
+// Resolves `source` to its value. `owner` names what the value belongs to
+// for messages ("user \"admin\""; may be empty). Errors name the owner, the
+// key, the variable / file / program, and the config position, never the
+// value:
+//   user "admin": password: environment variable REGISTRY_ADMIN_PASSWORD is
+//   not set (user[admin].password at rotor.toml:14:12)
+//  - env: the variable must be set and non-empty (InvalidArgument);
+//  - file: one trailing newline ("\n" or "\r\n") is dropped; a missing file
+//    is NotFound; an empty value is InvalidArgument;
+//  - command: run without a shell (rotor::RunProcess), at most
+//    kCommandTimeout; a non-zero exit is FailedPrecondition naming argv[0],
+//    the exit code and the first line of stderr (stdout never appears in a
+//    message); one trailing newline is dropped from stdout;
+//  - literal: the value itself;
+//  - generate: FailedPrecondition (see GeneratePassword).
+// A value longer than source.max_length (when non-zero) is InvalidArgument.
+absl::StatusOr<Secret> ResolveValue(const ValueSource& source, const Environment& env,
+                                    absl::string_view owner);
+
+// Fills cloud->tenant_id and cloud->subscription_id from AZURE_TENANT_ID and
+// AZURE_SUBSCRIPTION_ID when the config leaves them empty (kinds azurestack
+// and azure; nothing to do for local). InvalidArgument naming both the key
+// and the variable when one is still missing.
+absl::Status ResolveCloudIdentity(CloudConfig* cloud, const Environment& env);
+
+}  // namespace rotor
+
+#endif  // ROTOR_ENGINE_CONFIG_VALUE_SOURCE_H_

@@ -1,0 +1,475 @@
+#include "engine/diff/diff.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "base/json_text.h"
+#include "engine/model/registry_vm.h"
+
+namespace rotor {
+namespace {
+
+bool IsUserKind(const SecretVersion& s) { return ClassifySecret(s) == SecretKind::kUser; }
+
+bool IsCertificateKind(const SecretVersion& s) {
+  return ClassifySecret(s) == SecretKind::kCertificate;
+}
+
+std::string DescribeAge(absl::Duration d) {
+  int64_t days = absl::ToInt64Hours(d) / 24;
+  if (days >= 1) return absl::StrCat(days, days == 1 ? " day" : " days");
+  int64_t hours = absl::ToInt64Hours(d);
+  if (hours >= 1) return absl::StrCat(hours, hours == 1 ? " hour" : " hours");
+  return absl::StrCat(absl::ToInt64Minutes(d), " minutes");
+}
+
+std::string DescribeDuration(absl::Duration d) {
+  int64_t minutes = absl::ToInt64Minutes(d);
+  if (minutes % (60 * 24) == 0) return absl::StrCat(minutes / (60 * 24), "d");
+  if (minutes % 60 == 0) return absl::StrCat(minutes / 60, "h");
+  return absl::StrCat(minutes, "m");
+}
+
+// Order of execution: recover, create/update, delete, then the deployment.
+int ActionRank(const Change& c) {
+  switch (c.action) {
+    case Action::kRecover:
+      return 0;
+    case Action::kCreate:
+    case Action::kUpdate:
+      return c.Kind() == "deployment" ? 3 : 1;
+    case Action::kDelete:
+      return 2;
+    case Action::kRedeploy:
+      return 3;
+    case Action::kNoOp:
+      return 4;
+  }
+  return 4;
+}
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const DesiredState& desired, const ActualState& actual, absl::Time now)
+      : desired_(desired), actual_(actual), now_(now) {}
+
+  absl::StatusOr<Plan> Build() {
+    plan_.config_path = desired_.config_path;
+    plan_.config_digest = desired_.config_digest;
+    plan_.vault = actual_.vault.name;
+    for (const auto& user : desired_.users) {
+      declared_.insert(SecretKey(user.name));
+      declared_users_.insert(SecretKey(user.name));
+      DiffUser(user);
+    }
+    if (desired_.certificate.has_value()) {
+      declared_.insert(SecretKey(desired_.certificate->secret_name));
+      DiffCertificate(*desired_.certificate);
+    }
+    DiffUndeclared();
+    Lint();
+    if (desired_.deployment.has_value()) {
+      absl::Status status = DiffDeployment(*desired_.deployment);
+      if (!status.ok()) return status;
+    }
+    std::stable_sort(
+        plan_.changes.begin(), plan_.changes.end(),
+        [](const Change& a, const Change& b) { return ActionRank(a) < ActionRank(b); });
+    return std::move(plan_);
+  }
+
+ private:
+  Change& Add(std::string address, Action action, Cause cause) {
+    Change& c = plan_.changes.emplace_back();
+    c.address = std::move(address);
+    c.action = action;
+    c.cause = cause;
+    return c;
+  }
+
+  void DiffUser(const DesiredUser& user) {
+    std::string address = absl::StrCat("user.", user.name);
+    const SecretVersion* live = actual_.FindSecret(user.name);
+    if (live == nullptr) {
+      if (const DeletedSecret* deleted = actual_.FindDeleted(user.name)) {
+        Change& c = Add(address, Action::kRecover, Cause::kDrift);
+        c.attributes.push_back({"value", "", kSensitiveValue});
+        c.reasons.push_back(absl::StrCat(
+            "the secret was deleted outside rotor at ", FormatPlanTime(deleted->deleted_date),
+            " and its name is still held by the vault's soft delete; rotor recovers it",
+            user.generated ? " (keeping the generated password it held)"
+                           : absl::StrCat(" and writes the value from ", user.source)));
+        return;
+      }
+      Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      c.attributes.push_back({"value", "", kSensitiveValue});
+      c.attributes.push_back({"content_type", "", kUserContentType});
+      c.reasons.push_back(absl::StrCat(
+          "declared in ", desired_.config_path, " but absent from vault ", actual_.vault.name,
+          user.generated
+              ? absl::StrCat("; a ", user.generate_length, "-character password will be generated")
+              : ""));
+      return;
+    }
+    if (!live->enabled) {
+      Change& c = Add(address, Action::kUpdate, Cause::kDrift);
+      c.attributes.push_back({"enabled", "false", "true"});
+      c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
+      c.reasons.push_back(
+          "its latest version is disabled, so the registry cannot read it; rotor writes a "
+          "new enabled version");
+      return;
+    }
+    if (user.generated) {
+      if (user.rotate_after.has_value() && now_ - live->updated >= *user.rotate_after) {
+        Change& c = Add(address, Action::kUpdate, Cause::kConfig);
+        c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
+        c.reasons.push_back(absl::StrCat("rotate_after = \"", DescribeDuration(*user.rotate_after),
+                                         "\" has elapsed: last rotated ",
+                                         FormatPlanTime(live->updated), " (",
+                                         DescribeAge(now_ - live->updated), " ago)"));
+      }
+      return;
+    }
+    const Secret* value = actual_.FindValue(user.name);
+    if (value != nullptr && value->Equals(user.password)) return;
+    bool by_rotor = live->ManagedByRotor();
+    Change& c = Add(address, Action::kUpdate, by_rotor ? Cause::kConfig : Cause::kDrift);
+    c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
+    if (by_rotor) {
+      c.reasons.push_back(absl::StrCat("the value from ", user.source,
+                                       " differs from the latest version in the vault"));
+    } else {
+      c.reasons.push_back(
+          absl::StrCat("the latest version (written ", FormatPlanTime(live->updated),
+                       ") was not written by rotor and differs from the value from ", user.source));
+    }
+  }
+
+  void DiffCertificate(const DesiredCertificate& cert) {
+    std::string address = absl::StrCat("certificate.", cert.secret_name);
+    auto add_attributes = [&](Change& c, const ActualCertificate* before) {
+      bool known = before != nullptr && !before->thumbprint.empty();
+      c.attributes.push_back({"thumbprint", known ? before->thumbprint : "", cert.thumbprint});
+      c.attributes.push_back({"subject", known ? before->subject : "", cert.subject});
+      c.attributes.push_back({"dns_names", known ? absl::StrJoin(before->dns_names, ", ") : "",
+                              absl::StrJoin(cert.dns_names, ", ")});
+      c.attributes.push_back({"issuer", known ? before->issuer : "", cert.issuer});
+      c.attributes.push_back({"not_after", known ? FormatPlanTime(before->not_after) : "",
+                              FormatPlanTime(cert.not_after)});
+      c.attributes.push_back({"value", before ? kSensitiveValue : "", kSensitiveValue});
+    };
+    const SecretVersion* live = actual_.FindSecret(cert.secret_name);
+    if (live == nullptr) {
+      if (const DeletedSecret* deleted = actual_.FindDeleted(cert.secret_name)) {
+        Change& c = Add(address, Action::kRecover, Cause::kDrift);
+        add_attributes(c, nullptr);
+        c.reasons.push_back(absl::StrCat(
+            "the secret was deleted outside rotor at ", FormatPlanTime(deleted->deleted_date),
+            " and is still recoverable; rotor recovers it, then writes ", cert.pfx_path,
+            " as a new version"));
+        return;
+      }
+      Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      add_attributes(c, nullptr);
+      c.reasons.push_back(absl::StrCat("declared in ", desired_.config_path,
+                                       " but absent from vault ", actual_.vault.name));
+      return;
+    }
+    auto it = actual_.certificates.find(SecretKey(cert.secret_name));
+    const ActualCertificate* current = it == actual_.certificates.end() ? nullptr : &it->second;
+    if (current != nullptr && current->thumbprint == cert.thumbprint && live->enabled) return;
+    bool by_rotor = live->ManagedByRotor();
+    Change& c = Add(address, Action::kUpdate, by_rotor ? Cause::kConfig : Cause::kDrift);
+    add_attributes(c, current);
+    if (!live->enabled) {
+      c.cause = Cause::kDrift;
+      c.reasons.push_back("its latest version is disabled; rotor writes a new enabled version");
+    } else if (current == nullptr || current->thumbprint.empty()) {
+      c.cause = Cause::kDrift;
+      c.reasons.push_back(absl::StrCat("the latest version does not hold a readable certificate (",
+                                       current ? current->decode_error : "not read", ")"));
+    } else {
+      c.reasons.push_back(absl::StrCat(
+          "the thumbprint of ", cert.pfx_path, " differs from the certificate in the vault",
+          by_rotor ? "" : " (whose latest version was not written by rotor)"));
+    }
+  }
+
+  void DiffUndeclared() {
+    for (const auto& [key, live] : actual_.secrets) {
+      if (declared_.count(key) > 0) continue;
+      if (IsUserKind(live)) {
+        if (desired_.policy.delete_stale_users) {
+          Change& c = Add(absl::StrCat("stale_user.", live.name), Action::kDelete, Cause::kConfig);
+          c.attributes.push_back({"value", kSensitiveValue, ""});
+          c.reasons.push_back(
+              absl::StrCat("not declared in ", desired_.config_path, ", and ",
+                           live.tags.count(kRoleTag) > 0
+                               ? "tagged by rotor as a registry user"
+                               : "its content type \"user credentials\" marks it a registry user",
+                           "; while it exists it stays a valid registry login"));
+        } else {
+          plan_.warnings.push_back(
+              {absl::StrCat("secret.", live.name),
+               "not declared but kept because policy.delete_stale_users = false; it remains a "
+               "registry login"});
+        }
+        continue;
+      }
+      if (IsCertificateKind(live)) {
+        bool managed = live.ManagedByRotor();
+        if (desired_.policy.delete_stale_certificates && managed &&
+            desired_.certificate.has_value()) {
+          Change& c =
+              Add(absl::StrCat("stale_certificate.", live.name), Action::kDelete, Cause::kConfig);
+          c.attributes.push_back({"value", kSensitiveValue, ""});
+          c.reasons.push_back(
+              absl::StrCat("a certificate secret written by rotor that the config no longer names "
+                           "(the certificate is now \"",
+                           desired_.certificate->secret_name,
+                           "\") and policy.delete_stale_certificates = true"));
+        }
+        continue;
+      }
+      const Secret* value = actual_.FindValue(live.name);
+      if (value != nullptr && value->size() <= kMaxLoginSecretLength && live.enabled) {
+        plan_.warnings.push_back(
+            {absl::StrCat("secret.", live.name),
+             absl::StrCat("not declared, and its value is short enough (", value->size(),
+                          " characters) for the registry VM to turn it into a login named \"",
+                          live.name, "\"; declare it as a [[user]] or delete it")});
+      }
+    }
+  }
+
+  void Lint() {
+    if (actual_.secrets.size() > 25) {
+      plan_.warnings.push_back(
+          {"vault", absl::StrCat("vault ", actual_.vault.name, " holds ", actual_.secrets.size(),
+                                 " secrets; the registry VM reads only the first page of 25, so "
+                                 "users beyond it silently get no login")});
+    }
+    if (desired_.certificate.has_value()) {
+      const DesiredCertificate& cert = *desired_.certificate;
+      for (const auto& line : cert.checks) plan_.certificate_checks.push_back(line);
+      absl::Duration left = cert.not_after - now_;
+      if (left > absl::ZeroDuration() && left < absl::Hours(24) * cert.warn_days) {
+        plan_.warnings.push_back(
+            {"certificate",
+             absl::StrCat(cert.pfx_path, " expires at ", FormatPlanTime(cert.not_after), ", in ",
+                          DescribeAge(left), " (warn_days = ", cert.warn_days,
+                          "); order its replacement")});
+      }
+    }
+    for (const auto& [key, live] : actual_.secrets) {
+      if (!live.enabled && (IsUserKind(live) || declared_users_.count(key) > 0)) {
+        plan_.warnings.push_back(
+            {absl::StrCat("secret.", live.name),
+             "its latest version is disabled: the registry VM cannot read it, so this user has "
+             "no login"});
+      }
+    }
+  }
+
+  // True when the secret (a user kind) changed after `since`.
+  void CollectLateSecretChanges(absl::Time since, std::vector<std::string>* late) {
+    for (const auto& [key, live] : actual_.secrets) {
+      bool is_user = IsUserKind(live) || IsDeclaredUser(key);
+      if (is_user && live.updated > since) {
+        late->push_back(
+            absl::StrCat("secret ", live.name, " was written at ", FormatPlanTime(live.updated)));
+      }
+    }
+    for (const auto& [key, deleted] : actual_.deleted) {
+      if ((IsUserKind(deleted.latest) || IsDeclaredUser(key)) && deleted.deleted_date > since) {
+        late->push_back(absl::StrCat("secret ", deleted.latest.name, " was deleted at ",
+                                     FormatPlanTime(deleted.deleted_date)));
+      }
+    }
+  }
+
+  bool IsDeclaredUser(const std::string& key) const { return declared_users_.count(key) > 0; }
+
+  absl::Status DiffDeployment(const DesiredDeployment& deployment) {
+    const std::string address = "deployment.registry";
+    if (!actual_.deployments_read) return absl::OkStatus();
+    if (actual_.deployments.empty()) {
+      if (deployment.template_json.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "resource group ", deployment.resource_group,
+            " has no deployment yet: deploy the registry template first (the Azure Stack Hub "
+            "marketplace item or az deployment group create), or name a template file in "
+            "[deployment] template with its [deployment.parameters] so rotor makes the first "
+            "deployment"));
+      }
+      Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      c.attributes.push_back({"template", "", deployment.template_file});
+      c.attributes.push_back({"resource_group", "", deployment.resource_group});
+      AddCertificateAttributes(c, nullptr);
+      c.reasons.push_back(absl::StrCat("resource group ", deployment.resource_group,
+                                       " has no deployment yet; rotor makes the first one from ",
+                                       deployment.template_file));
+      return absl::OkStatus();
+    }
+    if (!actual_.base_deployment.has_value()) {
+      return absl::NotFoundError(absl::StrCat("deployment \"", deployment.name,
+                                              "\" not found in resource group ",
+                                              deployment.resource_group));
+    }
+    const Deployment& base = *actual_.base_deployment;
+    std::vector<std::string> config_reasons, drift_reasons;
+
+    int secret_changes = 0;
+    bool all_drift = true;
+    for (const auto& c : plan_.changes) {
+      if (c.Kind() == "deployment" || c.action == Action::kNoOp) continue;
+      ++secret_changes;
+      if (c.cause != Cause::kDrift) all_drift = false;
+    }
+    if (secret_changes > 0) {
+      (all_drift ? drift_reasons : config_reasons)
+          .push_back(absl::StrCat("this plan changes ", secret_changes,
+                                  secret_changes == 1 ? " secret" : " secrets",
+                                  " that the registry VM reads only at deployment time"));
+    }
+
+    if (desired_.certificate.has_value() && !CertificateChangePlanned()) {
+      const std::string url_param = deployment.ParameterName("pfx_key_vault_secret_url");
+      const std::string thumb_param = deployment.ParameterName("pfx_thumbprint");
+      const SecretVersion* live = actual_.FindSecret(desired_.certificate->secret_name);
+      std::string deployed_url = ParameterString(base, url_param);
+      std::string deployed_thumb = ParameterString(base, thumb_param);
+      if (live != nullptr && deployed_url != live->id) {
+        drift_reasons.push_back(absl::StrCat("deployment ", base.name, " passes ", url_param, " = ",
+                                             deployed_url.empty() ? "(none)" : deployed_url,
+                                             " but the certificate's current version is ",
+                                             live->id));
+      }
+      if (!EqualsIgnoreCase(deployed_thumb, desired_.certificate->thumbprint)) {
+        drift_reasons.push_back(absl::StrCat(
+            "deployment ", base.name, " passes ", thumb_param, " = ",
+            deployed_thumb.empty() ? "(none)" : deployed_thumb,
+            " but the certificate's thumbprint is ", desired_.certificate->thumbprint));
+      }
+    }
+
+    LintDeployedThumbprint(deployment, base);
+
+    if (actual_.last_successful_deployment.has_value()) {
+      std::vector<std::string> late;
+      CollectLateSecretChanges(actual_.last_successful_deployment->timestamp, &late);
+      if (!late.empty()) {
+        std::string shown =
+            absl::StrJoin(late.begin(), late.begin() + std::min<size_t>(3, late.size()), "; ");
+        if (late.size() > 3) absl::StrAppend(&shown, "; and ", late.size() - 3, " more");
+        drift_reasons.push_back(
+            absl::StrCat(shown, ", after the last successful deployment (",
+                         actual_.last_successful_deployment->name, " at ",
+                         FormatPlanTime(actual_.last_successful_deployment->timestamp), ")"));
+      }
+    } else {
+      drift_reasons.push_back(absl::StrCat("no deployment in resource group ",
+                                           deployment.resource_group, " has succeeded"));
+    }
+    if (!base.Succeeded() && actual_.last_successful_deployment.has_value()) {
+      if (IsTerminalProvisioningState(base.provisioning_state)) {
+        drift_reasons.push_back(
+            absl::StrCat("the latest deployment ", base.name, " is ", base.provisioning_state));
+      } else {
+        plan_.warnings.push_back(
+            {"deployment",
+             absl::StrCat("deployment ", base.name, " is still ", base.provisioning_state,
+                          "; apply waits for it before redeploying")});
+      }
+    }
+    if (config_reasons.empty() && drift_reasons.empty()) return absl::OkStatus();
+
+    Change& c =
+        Add(address, Action::kRedeploy, config_reasons.empty() ? Cause::kDrift : Cause::kConfig);
+    c.attributes.push_back({"deployment", base.name, kKnownAfterApply});
+    AddCertificateAttributes(c, &base);
+    for (auto& r : config_reasons) c.reasons.push_back(std::move(r));
+    for (auto& r : drift_reasons) c.reasons.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+
+  // The certificate secret holds a certificate whose thumbprint is not the
+  // one the deployment passes: the registry VM looks for files named after
+  // pfxThumbprint, so redeploying that deployment as it is fails.
+  void LintDeployedThumbprint(const DesiredDeployment& deployment, const Deployment& base) {
+    if (!desired_.certificate.has_value()) return;
+    const std::string& secret = desired_.certificate->secret_name;
+    auto current = actual_.certificates.find(SecretKey(secret));
+    if (current == actual_.certificates.end() || current->second.thumbprint.empty()) return;
+    const std::string thumb_param = deployment.ParameterName("pfx_thumbprint");
+    std::string deployed = ParameterString(base, thumb_param);
+    if (deployed.empty() || EqualsIgnoreCase(deployed, current->second.thumbprint)) return;
+    plan_.warnings.push_back(
+        {absl::StrCat("certificate.", secret),
+         absl::StrCat("the certificate in secret ", secret, " has thumbprint ",
+                      current->second.thumbprint, " but deployment ", base.name, " passes ",
+                      thumb_param, " = ", deployed,
+                      "; the registry VM looks for files named after the thumbprint, so "
+                      "redeploying ",
+                      base.name,
+                      " as it is fails (rotor redeploys with the "
+                      "matching thumbprint)")});
+  }
+
+  void AddCertificateAttributes(Change& c, const Deployment* base) {
+    if (!desired_.certificate.has_value() || !desired_.deployment.has_value()) return;
+    const DesiredDeployment& d = *desired_.deployment;
+    const std::string url_param = d.ParameterName("pfx_key_vault_secret_url");
+    const std::string thumb_param = d.ParameterName("pfx_thumbprint");
+    std::string url_after = kKnownAfterApply;
+    if (!CertificateChangePlanned()) {
+      if (const SecretVersion* live = actual_.FindSecret(desired_.certificate->secret_name)) {
+        url_after = live->id;
+      }
+    }
+    c.attributes.push_back({url_param, base ? ParameterString(*base, url_param) : "", url_after});
+    c.attributes.push_back({thumb_param, base ? ParameterString(*base, thumb_param) : "",
+                            desired_.certificate->thumbprint});
+    if (desired_.deployment->has_service_principal) {
+      c.attributes.push_back({d.ParameterName("service_principal_client_secret"),
+                              base ? kSensitiveValue : "", kSensitiveValue});
+    }
+  }
+
+  bool CertificateChangePlanned() const {
+    for (const auto& c : plan_.changes) {
+      if (c.Kind() == "certificate") return true;
+    }
+    return false;
+  }
+
+  static std::string ParameterString(const Deployment& d, const std::string& name) {
+    auto it = d.parameters.find(name);
+    if (it == d.parameters.end()) return "";
+    return JsonStringValue(it->second.value_json).value_or("");
+  }
+
+  static bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {
+    return SecretKey(a) == SecretKey(b);
+  }
+
+  const DesiredState& desired_;
+  const ActualState& actual_;
+  const absl::Time now_;
+  std::set<std::string> declared_;
+  std::set<std::string> declared_users_;
+  Plan plan_;
+};
+
+}  // namespace
+
+absl::StatusOr<Plan> ComputePlan(const DesiredState& desired, const ActualState& actual,
+                                 absl::Time now) {
+  return PlanBuilder(desired, actual, now).Build();
+}
+
+}  // namespace rotor

@@ -1,0 +1,34 @@
+// ComputePlan: desired vs actual -> Plan. A pure function: no I/O, no clock
+// (now is a parameter), so every case is a unit test.
+//
+// Rules (docs/DESIGN.md, "Drift and redeploy"):
+//  - A declared user absent from the vault is created, or recovered when its
+//    name is soft-deleted; a present one is updated when its value differs
+//    (compared in constant time), its latest version is disabled, or, for a
+//    generated password, rotate_after has elapsed since its last update.
+//  - Undeclared secrets that are registry users (tagged rotor-role = user,
+//    or content type "user credentials") are deleted when
+//    policy.delete_stale_users; other short secrets only warn.
+//  - The certificate is compared by thumbprint, never by bytes.
+//  - The deployment is redeployed when, and only when, the plan changes a
+//    secret, the deployment's certificate parameters are stale, a user
+//    secret changed after the last successful deployment, or the latest
+//    deployment did not succeed.
+#ifndef ROTOR_ENGINE_DIFF_DIFF_H_
+#define ROTOR_ENGINE_DIFF_DIFF_H_
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/model/plan.h"
+#include "engine/model/state.h"
+
+namespace rotor {
+
+// Fails (FailedPrecondition) only when no plan can be made: the resource
+// group has no deployment and no template was given.
+absl::StatusOr<Plan> ComputePlan(const DesiredState& desired, const ActualState& actual,
+                                 absl::Time now);
+
+}  // namespace rotor
+
+#endif  // ROTOR_ENGINE_DIFF_DIFF_H_

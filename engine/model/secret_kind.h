@@ -1,0 +1,29 @@
+// What a secret in the registry's vault is, read from its metadata alone:
+// the one rule diff, refresh, show and init share.
+#ifndef ROTOR_ENGINE_MODEL_SECRET_KIND_H_
+#define ROTOR_ENGINE_MODEL_SECRET_KIND_H_
+
+#include "engine/model/vault.h"
+
+namespace rotor {
+
+// Tag naming what a rotor-managed secret is, beside managed-by = rotor.
+inline constexpr char kRoleTag[] = "rotor-role";
+inline constexpr char kRoleUser[] = "user";
+inline constexpr char kRoleCertificate[] = "certificate";
+
+enum class SecretKind { kUser, kCertificate, kOther };
+
+// rotor's own tag wins (rotor-role = user / certificate; another role is
+// kOther); without it, the content type: "user credentials" (what the
+// PowerShell procedure writes) is a user, "pfx" or "application/x-pkcs12"
+// a certificate, anything else kOther.
+SecretKind ClassifySecret(const SecretVersion& secret);
+
+// Whether the metadata alone says what the secret is (a rotor-role tag, or
+// a known content type): such a secret needs no read to be classified.
+bool KindIsKnown(const SecretVersion& secret);
+
+}  // namespace rotor
+
+#endif  // ROTOR_ENGINE_MODEL_SECRET_KIND_H_
