@@ -1,21 +1,11 @@
 #include "providers/http/http_client.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -23,14 +13,14 @@
 #include <thread>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "base/files.h"
-#include "base/loopback.h"
 #include "base/status_macros.h"
+#include "providers/http/curl_errors.h"
+#include "providers/http/curl_transfer.h"
+#include "providers/http/request_policy.h"
+#include "providers/http/trust_store.h"
 #include "providers/http/url.h"
 
 #ifndef ROTOR_VERSION
@@ -61,106 +51,7 @@ absl::Duration MonoNow() {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-// Frees a curl header list after wiping it: it holds Authorization values.
-void FreeHeaderList(curl_slist* list) {
-  for (curl_slist* item = list; item != nullptr; item = item->next) {
-    if (item->data != nullptr) OPENSSL_cleanse(item->data, strlen(item->data));
-  }
-  curl_slist_free_all(list);
-}
-
-absl::Status InitCurlOnce() {
-  static const absl::Status* status = [] {
-    CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-    return code == CURLE_OK ? new absl::Status()
-                            : new absl::Status(absl::InternalError(absl::StrCat(
-                                  "libcurl initialisation failed: ", curl_easy_strerror(code))));
-  }();
-  return *status;
-}
-
-std::string ShowDuration(absl::Duration d) {
-  if (d < absl::Seconds(1)) {
-    return absl::StrFormat("%d ms", absl::ToInt64Milliseconds(d));
-  }
-  return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d));
-}
-
 bool IsReadMethod(absl::string_view method) { return method == "GET" || method == "HEAD"; }
-
-struct UrlParts {
-  std::string scheme;
-  std::string host;
-  std::string port;
-};
-
-absl::StatusOr<UrlParts> ParseUrl(const std::string& url, absl::string_view what) {
-  CURLU* handle = curl_url();
-  if (handle == nullptr) return absl::ResourceExhaustedError("curl_url");
-  UrlParts parts;
-  CURLUcode code = curl_url_set(handle, CURLUPART_URL, url.c_str(), 0);
-  auto get = [&](CURLUPart part, std::string& out, unsigned flags) {
-    char* value = nullptr;
-    CURLUcode c = curl_url_get(handle, part, &value, flags);
-    if (c == CURLUE_OK) out = value;
-    curl_free(value);
-    return c;
-  };
-  if (code == CURLUE_OK) code = get(CURLUPART_SCHEME, parts.scheme, 0);
-  if (code == CURLUE_OK) code = get(CURLUPART_HOST, parts.host, 0);
-  if (code == CURLUE_OK) code = get(CURLUPART_PORT, parts.port, CURLU_DEFAULT_PORT);
-  curl_url_cleanup(handle);
-  if (code != CURLUE_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": not a valid absolute URL (", curl_url_strerror(code), ")"));
-  }
-  parts.scheme = absl::AsciiStrToLower(parts.scheme);
-  parts.host = absl::AsciiStrToLower(parts.host);
-  return parts;
-}
-
-bool IsDirectory(const char* path) {
-  struct stat st;
-  return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool HasLineBreak(absl::string_view s) {
-  return s.find_first_of("\r\n") != absl::string_view::npos;
-}
-
-bool IsRetryableCurlCode(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Loads every certificate of a PEM text.
-absl::StatusOr<std::vector<X509*>> ParseCertificates(absl::string_view pem,
-                                                     absl::string_view origin) {
-  std::vector<X509*> certs;
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio == nullptr) return absl::ResourceExhaustedError("BIO_new_mem_buf");
-  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-    certs.push_back(cert);
-  }
-  ERR_clear_error();  // the loop ends with "no start line"
-  BIO_free(bio);
-  if (certs.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": no PEM certificate found"));
-  }
-  return certs;
-}
 
 }  // namespace
 
@@ -211,26 +102,12 @@ class HttpClient::Impl {
     size_t index = 0;
     int attempts = 0;
     absl::Duration ready_at;
-    // The attempt in flight.
-    CURL* easy = nullptr;
-    curl_slist* header_list = nullptr;
+    // The attempt in flight, or the last one's answer.
+    CurlTransfer transfer;
     bool probe = false;
     absl::Duration started;
-    HttpHeaders response_headers;
-    std::string response_body;
-    std::vector<std::string> peer_certificates_pem;
-    bool too_large = false;
-    size_t max_body = 0;
-    char error[CURL_ERROR_SIZE] = {};
-
-    ~Job() { WipeString(response_body); }
   };
 
-  static size_t OnHeader(char* data, size_t size, size_t count, void* user);
-  static size_t OnBody(char* data, size_t size, size_t count, void* user);
-  static CURLcode OnSslContext(CURL* easy, void* ssl_ctx, void* user);
-
-  absl::Status Validate(const HttpRequest& request, UrlParts* parts) const;
   void Run();
   void TakeIncoming();
   absl::Duration StartReady(absl::Duration now);
@@ -247,7 +124,6 @@ class HttpClient::Impl {
   void CancelAll();
   absl::Status TransportError(const Job& job, CURLcode code, long verify_result) const;
   Lane* LaneFor(const std::string& key);
-  void ReadProxyEnvironment();
   void Log(LogLevel level, absl::string_view message) const {
     if (options_.log) options_.log(level, message);
   }
@@ -255,15 +131,9 @@ class HttpClient::Impl {
 
   HttpClientOptions options_;
   const Clock* clock_;
-  std::string user_agent_;
-  std::vector<X509*> extra_trust_;
-  std::string trust_pem_;          // only when !trust_system_store
-  bool system_bundle_ = false;     // libcurl has a default CA bundle file
-  bool system_directory_ = false;  // ... and a CA directory that exists
-  // The proxy settings of the environment, read once (ReadProxyEnvironment).
-  std::string https_proxy_;
-  std::string http_proxy_;
-  std::string no_proxy_;
+  RequestPolicy policy_;
+  TrustStore trust_;
+  TransferSettings transfer_settings_;  // points to trust_
 
   CURLM* multi_ = nullptr;
   std::thread thread_;
@@ -287,72 +157,32 @@ class HttpClient::Impl {
 HttpClient::Impl::Impl(HttpClientOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : &RealClock::Get()),
-      user_agent_(options_.user_agent.empty() ? DefaultUserAgent() : options_.user_agent),
+      policy_{options_.allow_insecure_loopback, options_.allow_instance_metadata},
       rng_(options_.random_seed != 0 ? options_.random_seed : std::random_device()()),
       budget_(options_.retry.budget, options_.retry.budget_refill) {
   if (options_.parallelism < 1) options_.parallelism = 1;
   if (options_.retry.max_attempts < 1) options_.retry.max_attempts = 1;
   // Throttle pauses are scheduled waits like backoffs: scale them too.
   options_.rate.probe_interval *= options_.time_scale;
+  transfer_settings_.user_agent =
+      options_.user_agent.empty() ? DefaultUserAgent() : options_.user_agent;
+  transfer_settings_.connect_timeout = options_.connect_timeout;
+  transfer_settings_.request_timeout = options_.request_timeout;
+  transfer_settings_.max_response_bytes = options_.max_response_bytes;
+  transfer_settings_.trust = &trust_;
 }
 
 absl::Status HttpClient::Impl::Init() {
   RETURN_IF_ERROR(InitCurlOnce());
-  std::string pem;
-  if (!options_.ca_bundle_path.empty()) {
-    absl::StatusOr<std::string> file = ReadFile(options_.ca_bundle_path);
-    if (!file.ok()) {
-      return absl::Status(file.status().code(),
-                          absl::StrCat("CA bundle: ", file.status().message()));
-    }
-    ASSIGN_OR_RETURN(std::vector<X509*> certs, ParseCertificates(*file, options_.ca_bundle_path));
-    extra_trust_.insert(extra_trust_.end(), certs.begin(), certs.end());
-    absl::StrAppend(&pem, *file, "\n");
-  }
-  if (!options_.ca_bundle_pem.empty()) {
-    ASSIGN_OR_RETURN(std::vector<X509*> certs,
-                     ParseCertificates(options_.ca_bundle_pem, "ca_bundle_pem"));
-    extra_trust_.insert(extra_trust_.end(), certs.begin(), certs.end());
-    absl::StrAppend(&pem, options_.ca_bundle_pem, "\n");
-  }
-  if (!options_.trust_system_store) {
-    if (pem.empty()) {
-      return absl::InvalidArgumentError(
-          "trust_system_store is false but no CA bundle is configured: no "
-          "server could be trusted");
-    }
-    trust_pem_ = std::move(pem);
-  }
-  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
-  system_bundle_ = info != nullptr && info->cainfo != nullptr;
-  system_directory_ = info != nullptr && info->capath != nullptr && IsDirectory(info->capath);
-  ReadProxyEnvironment();
+  ASSIGN_OR_RETURN(trust_, TrustStore::Load(options_.ca_bundle_path, options_.ca_bundle_pem,
+                                            options_.trust_system_store));
+  transfer_settings_.proxy = ProxySettings::FromEnvironment();
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
   // Keep an idle connection per possible concurrent transfer.
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.parallelism + 4));
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
-}
-
-// libcurl reads the proxy variables itself on every transfer it is not
-// given a proxy for (six getenv calls, each a scan of the whole environment:
-// with thousands of variables, as a config with one { env = ... } password
-// per user has, that is most of the I/O thread's time). They are read once
-// here with libcurl's rules and passed to each transfer: no_proxy or
-// NO_PROXY; for https, https_proxy then HTTPS_PROXY; for http, http_proxy
-// only (never HTTP_PROXY, which CGI programs can be fed); then all_proxy,
-// ALL_PROXY.
-void HttpClient::Impl::ReadProxyEnvironment() {
-  auto get = [](std::initializer_list<const char*> names) -> std::string {
-    for (const char* name : names) {
-      if (const char* value = std::getenv(name)) return value;
-    }
-    return "";
-  };
-  no_proxy_ = get({"no_proxy", "NO_PROXY"});
-  https_proxy_ = get({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"});
-  http_proxy_ = get({"http_proxy", "all_proxy", "ALL_PROXY"});
 }
 
 HttpClient::Impl::~Impl() {
@@ -365,47 +195,6 @@ HttpClient::Impl::~Impl() {
     thread_.join();
   }
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
-  for (X509* cert : extra_trust_) X509_free(cert);
-}
-
-absl::Status HttpClient::Impl::Validate(const HttpRequest& request, UrlParts* parts) const {
-  std::string what = absl::StrCat(request.method.empty() ? "(no method)" : request.method, " ",
-                                  RedactUrl(request.url));
-  if (request.method.empty() ||
-      request.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": the method must be upper-case letters"));
-  }
-  ASSIGN_OR_RETURN(*parts, ParseUrl(request.url, what));
-  const bool instance_metadata =
-      options_.allow_instance_metadata && parts->host == "169.254.169.254";
-  if (parts->scheme == "http") {
-    if (instance_metadata) {
-      // IMDS: plain http on its link-local address, by design.
-    } else if (!IsLoopbackHost(parts->host)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what,
-                       ": plain http:// is refused; use https:// (http is accepted "
-                       "only for a loopback host with allow_insecure_loopback)"));
-    } else if (!options_.allow_insecure_loopback) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what,
-                       ": plain http:// is refused; use https:// (for a loopback "
-                       "test server set allow_insecure_loopback)"));
-    }
-  } else if (parts->scheme != "https") {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": unsupported scheme '", parts->scheme, "', only https:// is allowed"));
-  }
-  for (const auto& [name, value] : request.headers) {
-    if (name.empty() || HasLineBreak(name) || HasLineBreak(value) ||
-        name.find(':') != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(what, ": invalid header name or value ('",
-                                                     HasLineBreak(name) ? "(line break)" : name,
-                                                     "')"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 std::vector<absl::StatusOr<HttpResponse>> HttpClient::Impl::SendAll(
@@ -417,21 +206,19 @@ std::vector<absl::StatusOr<HttpResponse>> HttpClient::Impl::SendAll(
   }
   std::vector<std::unique_ptr<Job>> jobs;
   for (size_t i = 0; i < requests.size(); ++i) {
-    UrlParts parts;
-    absl::Status valid = Validate(requests[i], &parts);
-    if (!valid.ok()) {
-      batch.results[i] = valid;
+    absl::StatusOr<RequestTarget> target = CheckRequest(requests[i], policy_);
+    if (!target.ok()) {
+      batch.results[i] = target.status();
       continue;
     }
     auto job = std::make_unique<Job>();
     job->redacted_url = RedactUrl(requests[i].url);
-    job->lane_key = absl::StrCat(parts.host, ":", parts.port,
+    job->lane_key = absl::StrCat(target->host, ":", target->port,
                                  IsReadMethod(requests[i].method) ? " reads" : " writes");
     job->request = std::move(requests[i]);
     job->batch = &batch;
     job->bulk = requests.size() > 1;
     job->index = i;
-    job->max_body = options_.max_response_bytes;
     jobs.push_back(std::move(job));
   }
   if (jobs.empty()) return std::move(batch.results);
@@ -563,125 +350,13 @@ absl::Duration HttpClient::Impl::StartReady(absl::Duration now) {
 }
 
 absl::Status HttpClient::Impl::StartAttempt(Job& job, absl::Duration now, bool probe) {
-  CURL* easy = curl_easy_init();
-  if (easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init");
-  const HttpRequest& req = job.request;
-  job.response_headers.clear();
-  WipeString(job.response_body);
-  job.too_large = false;
-  job.error[0] = '\0';
-
-  CURLcode rc = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
-  };
-  set(CURLOPT_URL, req.url.c_str());
-  set(CURLOPT_PRIVATE, static_cast<void*>(&job));
-  set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_ERRORBUFFER, job.error);
-  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  set(CURLOPT_PROTOCOLS_STR, "http,https");
-  // The environment's proxy (ReadProxyEnvironment); "" means none.
-  const bool https = absl::StartsWithIgnoreCase(req.url, "https:");
-  set(CURLOPT_PROXY, (https ? https_proxy_ : http_proxy_).c_str());
-  set(CURLOPT_NOPROXY, no_proxy_.c_str());
-  set(CURLOPT_FOLLOWLOCATION, 0L);
-  set(CURLOPT_SSL_VERIFYPEER, 1L);
-  set(CURLOPT_SSL_VERIFYHOST, 2L);
-  set(CURLOPT_USERAGENT, user_agent_.c_str());
-  set(CURLOPT_CONNECTTIMEOUT_MS,
-      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(options_.request_timeout)));
-  set(CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
-  set(CURLOPT_HEADERDATA, static_cast<void*>(&job));
-  set(CURLOPT_WRITEFUNCTION, &Impl::OnBody);
-  set(CURLOPT_WRITEDATA, static_cast<void*>(&job));
-  if (!trust_pem_.empty()) {
-    // Only the configured CAs: replace the default bundle and directory.
-    curl_blob blob{trust_pem_.data(), trust_pem_.size(), CURL_BLOB_NOCOPY};
-    set(CURLOPT_CAINFO_BLOB, &blob);
-    set(CURLOPT_CAPATH, static_cast<char*>(nullptr));
-  } else {
-    // The system store. When libcurl has a CA directory (Debian's:
-    // /etc/ssl/certs, hashed links to the same certificates as its bundle
-    // file) it alone is used: OpenSSL then loads an issuer from it only when
-    // a chain needs one, where the bundle file costs a parse of ~140
-    // certificates (about 250 million instructions, tens of milliseconds on
-    // the I/O thread) before the first handshake. Without a directory, the
-    // bundle file, which libcurl parses once and caches in the multi handle.
-    if (system_directory_) {
-      set(CURLOPT_CAINFO, static_cast<char*>(nullptr));
-    } else if (system_bundle_) {
-      set(CURLOPT_CAPATH, static_cast<char*>(nullptr));
-    }
-    if (!extra_trust_.empty()) {
-      // Plus the configured CAs, added to the (cached) store of each
-      // connection's TLS context.
-      set(CURLOPT_SSL_CTX_FUNCTION, &Impl::OnSslContext);
-      set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(this));
-    }
-  }
-  // Servers close idle keep-alive connections, often after 5 s (Apache's and
-  // cpp-httplib's default), and a request written into one that is closing
-  // fails with a broken pipe that libcurl does not resend. Pauses of that
-  // length are what throttling makes (Retry-After, the probe after a 429),
-  // so a connection idle for 4 s is not reused: otherwise the probe that
-  // ends a pause fails, the lane waits another probe interval, and every
-  // slot's first request after it fails too.
-  set(CURLOPT_MAXAGE_CONN, 4L);
-  // libcurl resends a request on its own when a reused connection turns out
-  // to be closed; a non-idempotent request must never be sent twice.
-  if (!req.idempotent) set(CURLOPT_FRESH_CONNECT, 1L);
-  if (req.capture_peer_certificates) {
-    set(CURLOPT_CERTINFO, 1L);
-    set(CURLOPT_FRESH_CONNECT, 1L);
-  }
-
-  bool has_body =
-      !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-  if (req.method == "GET" && !has_body) {
-    set(CURLOPT_HTTPGET, 1L);
-  } else if (req.method == "HEAD") {
-    set(CURLOPT_NOBODY, 1L);
-  } else {
-    set(CURLOPT_CUSTOMREQUEST, req.method.c_str());
-  }
-  if (has_body) {
-    // No copy: the body stays in the request's Secret until the job ends.
-    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-    set(CURLOPT_POSTFIELDS, req.body.Reveal().data());
-  }
-  curl_slist* list = nullptr;
-  bool has_content_type = false;
-  for (const auto& [name, value] : req.headers) {
-    if (absl::EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
-    std::string line = value.empty() ? absl::StrCat(name, ";") : absl::StrCat(name, ": ", value);
-    list = curl_slist_append(list, line.c_str());
-    WipeString(line);
-  }
-  // No form content type unless asked for, and no 100-continue round trip.
-  if (has_body && !has_content_type) list = curl_slist_append(list, "Content-Type:");
-  list = curl_slist_append(list, "Expect:");
-  job.header_list = list;
-  set(CURLOPT_HTTPHEADER, list);
-
-  if (rc != CURLE_OK) {
-    FreeHeaderList(list);
-    job.header_list = nullptr;
-    curl_easy_cleanup(easy);
-    return absl::InternalError(
-        absl::StrCat(req.method, " ", job.redacted_url,
-                     ": cannot set up the transfer: ", curl_easy_strerror(rc)));
-  }
-  CURLMcode mc = curl_multi_add_handle(multi_, easy);
+  RETURN_IF_ERROR(job.transfer.Prepare(job.request, job.redacted_url, transfer_settings_));
+  CURLMcode mc = curl_multi_add_handle(multi_, job.transfer.easy_handle());
   if (mc != CURLM_OK) {
-    FreeHeaderList(list);
-    job.header_list = nullptr;
-    curl_easy_cleanup(easy);
+    job.transfer.Release();
     return absl::InternalError(
-        absl::StrCat(req.method, " ", job.redacted_url, ": ", curl_multi_strerror(mc)));
+        absl::StrCat(job.request.method, " ", job.redacted_url, ": ", curl_multi_strerror(mc)));
   }
-  job.easy = easy;
   job.probe = probe;
   job.started = now;
   ++job.attempts;
@@ -710,58 +385,12 @@ void HttpClient::Impl::LogRequest(const Job& job) const {
   Log(LogLevel::kDebug, line);
 }
 
-size_t HttpClient::Impl::OnHeader(char* data, size_t size, size_t count, void* user) {
-  Job& job = *static_cast<Job*>(user);
-  size_t n = size * count;
-  absl::string_view line(data, n);
-  if (absl::StartsWith(line, "HTTP/")) {
-    // A new response head (after 100 Continue or a proxy's CONNECT answer).
-    job.response_headers.clear();
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return n;
-  job.response_headers.emplace_back(
-      std::string(absl::StripAsciiWhitespace(line.substr(0, colon))),
-      std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
-  return n;
-}
-
-size_t HttpClient::Impl::OnBody(char* data, size_t size, size_t count, void* user) {
-  Job& job = *static_cast<Job*>(user);
-  size_t n = size * count;
-  std::string& body = job.response_body;
-  if (body.size() + n > job.max_body) {
-    job.too_large = true;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  if (body.capacity() < body.size() + n) {
-    // Grow by hand so the old buffer is wiped rather than just freed.
-    std::string bigger;
-    bigger.reserve(std::max({body.capacity() * 2, body.size() + n, static_cast<size_t>(4096)}));
-    bigger.append(body);
-    WipeString(body);
-    body.swap(bigger);
-  }
-  body.append(data, n);
-  return n;
-}
-
-CURLcode HttpClient::Impl::OnSslContext(CURL*, void* ssl_ctx, void* user) {
-  Impl& impl = *static_cast<Impl*>(user);
-  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
-  for (X509* cert : impl.extra_trust_) {
-    X509_STORE_add_cert(store, cert);  // a duplicate is not an error
-  }
-  ERR_clear_error();
-  return CURLE_OK;
-}
-
 void HttpClient::Impl::OnDone(CURL* easy, CURLcode code) {
+  // CURLINFO_PRIVATE is the job's CurlTransfer (CurlTransfer::Prepare).
   void* priv = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-  auto it =
-      std::find_if(active_.begin(), active_.end(), [&](const auto& j) { return j.get() == priv; });
+  auto it = std::find_if(active_.begin(), active_.end(),
+                         [&](const auto& j) { return &j->transfer == priv; });
   if (it == active_.end()) return;  // cannot happen
   std::unique_ptr<Job> job = std::move(*it);
   active_.erase(it);
@@ -769,25 +398,9 @@ void HttpClient::Impl::OnDone(CURL* easy, CURLcode code) {
   long verify_result = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &verify_result);
-  if (job->request.capture_peer_certificates) {
-    job->peer_certificates_pem.clear();
-    curl_certinfo* info = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &info) == CURLE_OK && info != nullptr) {
-      for (int i = 0; i < info->num_of_certs; ++i) {
-        for (curl_slist* field = info->certinfo[i]; field != nullptr; field = field->next) {
-          absl::string_view entry(field->data);
-          if (absl::StartsWith(entry, "Cert:")) {
-            job->peer_certificates_pem.emplace_back(entry.substr(5));
-          }
-        }
-      }
-    }
-  }
+  if (job->request.capture_peer_certificates) job->transfer.CapturePeerCertificates();
   curl_multi_remove_handle(multi_, easy);
-  curl_easy_cleanup(easy);
-  job->easy = nullptr;
-  FreeHeaderList(job->header_list);
-  job->header_list = nullptr;
+  job->transfer.Release();
   absl::Duration now = MonoNow();
   if (code != CURLE_OK) {
     OnTransportFailure(std::move(job), code, verify_result, now);
@@ -798,76 +411,13 @@ void HttpClient::Impl::OnDone(CURL* easy, CURLcode code) {
 
 absl::Status HttpClient::Impl::TransportError(const Job& job, CURLcode code,
                                               long verify_result) const {
-  std::string detail = job.error[0] != '\0' ? std::string(job.error) : curl_easy_strerror(code);
-  std::string prefix = absl::StrCat(job.request.method, " ", job.redacted_url, ": ");
-  switch (code) {
-    case CURLE_PEER_FAILED_VERIFICATION: {
-      std::string why;
-      // libcurl checks the host name itself once the chain is good, and
-      // reports a mismatch only in its message.
-      bool host_mismatch = absl::StrContains(detail, "subject name") ||
-                           absl::StrContains(detail, "target host name");
-      if (host_mismatch) verify_result = X509_V_ERR_HOSTNAME_MISMATCH;
-      switch (verify_result) {
-        case X509_V_ERR_CERT_HAS_EXPIRED:
-          why = "the server certificate has expired";
-          break;
-        case X509_V_ERR_CERT_NOT_YET_VALID:
-          why = "the server certificate is not valid yet";
-          break;
-        case X509_V_ERR_HOSTNAME_MISMATCH:
-        case X509_V_ERR_IP_ADDRESS_MISMATCH:
-          why = "the server certificate is not issued for this host name";
-          break;
-        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        case X509_V_ERR_CERT_UNTRUSTED:
-          why =
-              "the server certificate is not trusted (its issuer is not in "
-              "the trust store; configure the CA with ca_bundle)";
-          break;
-        default:
-          why = absl::StrCat("the server certificate was rejected (",
-                             X509_verify_cert_error_string(verify_result), ")");
-      }
-      return absl::FailedPreconditionError(absl::StrCat(prefix, "TLS: ", why, " [", detail, "]"));
-    }
-    case CURLE_SSL_CACERT_BADFILE:
-      return absl::FailedPreconditionError(
-          absl::StrCat(prefix, "TLS: cannot load the trust store [", detail, "]"));
-    case CURLE_WRITE_ERROR:
-      if (job.too_large) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat(prefix, "the response is larger than max_response_bytes (",
-                         options_.max_response_bytes, ")"));
-      }
-      break;
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return absl::InvalidArgumentError(absl::StrCat(prefix, detail));
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "cannot resolve the host name [", detail, "]"));
-    case CURLE_COULDNT_CONNECT:
-      return absl::UnavailableError(absl::StrCat(prefix, "cannot connect [", detail, "]"));
-    case CURLE_OPERATION_TIMEDOUT:
-      return absl::UnavailableError(absl::StrCat(prefix, "timed out [", detail, "]"));
-    case CURLE_SSL_CONNECT_ERROR:
-      return absl::UnavailableError(absl::StrCat(prefix, "TLS handshake failed [", detail, "]"));
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "the connection was closed or reset [", detail, "]"));
-    default:
-      break;
-  }
-  return absl::UnavailableError(absl::StrCat(prefix, detail));
+  TransportFailure failure;
+  failure.curl_code = code;
+  failure.verify_result = verify_result;
+  failure.error_buffer = job.transfer.error_buffer();
+  failure.response_too_large = job.transfer.response_too_large();
+  return TransportFailureToStatus(job.request.method, job.redacted_url, failure,
+                                  options_.max_response_bytes);
 }
 
 void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job, CURLcode code,
@@ -878,7 +428,7 @@ void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job, CURLcode cod
   Log(LogLevel::kDebug, absl::StrCat("< ", job->request.method, " ", job->redacted_url,
                                      " failed after ", ShowDuration(now - job->started),
                                      " (attempt ", job->attempts, "): ", error.message()));
-  if (!job->request.idempotent || !IsRetryableCurlCode(code)) {
+  if (!job->request.idempotent || !IsRetryableTransportFailure(code)) {
     Finish(std::move(job), error);
     return;
   }
@@ -888,21 +438,7 @@ void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job, CURLcode cod
 }
 
 void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status, absl::Duration now) {
-  // OnBody grows the body in steps of at least 4 KiB, and the headers'
-  // vector doubles; a SendAll of 5000 secret reads (about 400 bytes and 17
-  // headers each) holds every answer until the last one, so the slack would
-  // be 23 MiB of a plan's peak memory. Keep both at their size (the old
-  // body buffer wiped, as OnBody does).
-  std::string& body = job->response_body;
-  if (body.capacity() - body.size() > 256) {
-    std::string fitted(body);
-    WipeString(body);
-    body.swap(fitted);
-  }
-  job->response_headers.shrink_to_fit();
-  HttpResponse response(status, std::move(job->response_headers), std::move(job->response_body));
-  response.peer_certificates_pem = std::move(job->peer_certificates_pem);
-  job->response_headers = HttpHeaders();
+  HttpResponse response = job->transfer.TakeResponse(status);
   std::optional<absl::Duration> server_delay;
   if (IsRetryableStatus(status)) {
     server_delay = ParseRetryAfter(response.headers, clock_->Now());
@@ -958,33 +494,18 @@ void HttpClient::Impl::Retry(std::unique_ptr<Job> job, absl::Duration now, int s
                              std::optional<absl::Duration> server_delay,
                              const std::function<absl::Status(absl::string_view)>& error) {
   const RetryPolicy& policy = options_.retry;
-  // Each error is made before `job` is moved into Finish: in
-  // Finish(std::move(job), error(... job->attempts ...)) the parameter may
-  // be move-constructed first (clang does), leaving job null (UBSan).
-  if (job->attempts >= policy.max_attempts) {
-    absl::Status gave_up = error(absl::StrCat(" (gave up after ", job->attempts,
-                                              job->attempts == 1 ? " attempt)" : " attempts)"));
+  RetryDecision decision =
+      DecideRetry(policy, job->attempts, status, server_delay, budget_,
+                  [this] { return std::uniform_real_distribution<double>(0, 1)(rng_); });
+  if (!decision.delay.has_value()) {
+    // Made before `job` is moved into Finish: in Finish(std::move(job),
+    // error(...)) the parameter may be move-constructed first (clang does),
+    // leaving job null (UBSan) should error() ever read through it.
+    absl::Status gave_up = error(decision.gave_up_because);
     Finish(std::move(job), std::move(gave_up));
     return;
   }
-  if (server_delay.has_value() && *server_delay > policy.max_retry_after) {
-    Finish(std::move(job), error(absl::StrCat(" (the server asked to retry after ",
-                                              ShowDuration(*server_delay), ", more than the ",
-                                              ShowDuration(policy.max_retry_after), " allowed)")));
-    return;
-  }
-  if (!budget_.TryAcquire()) {
-    absl::Status exhausted =
-        error(absl::StrCat(" (the client's retry budget is exhausted; "
-                           "not retried after attempt ",
-                           job->attempts, ")"));
-    Finish(std::move(job), std::move(exhausted));
-    return;
-  }
-  absl::Duration delay = server_delay.has_value()
-                             ? *server_delay
-                             : BackoffDelay(policy, job->attempts, status == 429,
-                                            std::uniform_real_distribution<double>(0, 1)(rng_));
+  const absl::Duration delay = *decision.delay;
   ++retries_;
   if (options_.on_retry) {
     RetryEvent event;
@@ -1016,10 +537,8 @@ void HttpClient::Impl::Finish(std::unique_ptr<Job> job, absl::StatusOr<HttpRespo
 void HttpClient::Impl::CancelAll() {
   TakeIncoming();
   for (auto& job : active_) {
-    curl_multi_remove_handle(multi_, job->easy);
-    curl_easy_cleanup(job->easy);
-    FreeHeaderList(job->header_list);
-    job->header_list = nullptr;
+    curl_multi_remove_handle(multi_, job->transfer.easy_handle());
+    job->transfer.Release();
     waiting_.push_back(std::move(job));
   }
   active_.clear();

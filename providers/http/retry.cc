@@ -8,6 +8,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace rotor::http {
 
@@ -66,5 +68,40 @@ bool RetryBudget::TryAcquire() {
 }
 
 void RetryBudget::OnSuccess() { tokens_ = std::min(capacity_, tokens_ + refill_); }
+
+RetryDecision DecideRetry(const RetryPolicy& policy, int attempt, int status,
+                          std::optional<absl::Duration> server_delay, RetryBudget& budget,
+                          const std::function<double()>& uniform) {
+  RetryDecision decision;
+  if (attempt >= policy.max_attempts) {
+    decision.gave_up_because =
+        absl::StrCat(" (gave up after ", attempt, attempt == 1 ? " attempt)" : " attempts)");
+    return decision;
+  }
+  if (server_delay.has_value() && *server_delay > policy.max_retry_after) {
+    decision.gave_up_because =
+        absl::StrCat(" (the server asked to retry after ", ShowDuration(*server_delay),
+                     ", more than the ", ShowDuration(policy.max_retry_after), " allowed)");
+    return decision;
+  }
+  if (!budget.TryAcquire()) {
+    decision.gave_up_because = absl::StrCat(
+        " (the client's retry budget is exhausted; "
+        "not retried after attempt ",
+        attempt, ")");
+    return decision;
+  }
+  decision.delay = server_delay.has_value()
+                       ? *server_delay
+                       : BackoffDelay(policy, attempt, status == 429, uniform());
+  return decision;
+}
+
+std::string ShowDuration(absl::Duration d) {
+  if (d < absl::Seconds(1)) {
+    return absl::StrFormat("%d ms", absl::ToInt64Milliseconds(d));
+  }
+  return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d));
+}
 
 }  // namespace rotor::http

@@ -2,11 +2,15 @@
 // without a network: which answers are retried, how long to wait (the
 // server's Retry-After, Key Vault's 1-2-4-8-16 s schedule for a bare 429,
 // exponential backoff with full jitter otherwise) and the client-wide retry
-// budget that stops a storm of failures from multiplying the load.
+// budget that stops a storm of failures from multiplying the load. The
+// client asks DecideRetry after each retryable failure and does what it
+// says.
 #ifndef ROTOR_PROVIDERS_HTTP_RETRY_H_
 #define ROTOR_PROVIDERS_HTTP_RETRY_H_
 
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "absl/time/time.h"
 #include "providers/http/http_message.h"
@@ -69,6 +73,32 @@ class RetryBudget {
   double refill_;
   double tokens_;
 };
+
+// What follows a retryable failure (IsRetryableStatus, or a transport
+// failure) of an idempotent request.
+struct RetryDecision {
+  // Send the request again after this wait (before the client's
+  // time_scale); unset: give up.
+  std::optional<absl::Duration> delay;
+  // When giving up, why, as a suffix for the last attempt's error:
+  // " (gave up after 6 attempts)".
+  std::string gave_up_because;
+};
+
+// `attempt` is the attempt that failed (1 = the first); `status` its HTTP
+// status, 0 for a transport failure (429 selects the throttle schedule);
+// `server_delay` the wait the server asked for (ParseRetryAfter). Checked
+// in this order: the attempts are used up; the server asked for longer
+// than max_retry_after; the budget is spent (otherwise one token is taken).
+// The wait is the server's, else BackoffDelay with `uniform()`, which is
+// called only then.
+RetryDecision DecideRetry(const RetryPolicy& policy, int attempt, int status,
+                          std::optional<absl::Duration> server_delay, RetryBudget& budget,
+                          const std::function<double()>& uniform);
+
+// A wait or a duration as the HTTP layer writes it in messages and logs:
+// "250 ms" below a second, "1.5 s" from there.
+std::string ShowDuration(absl::Duration d);
 
 }  // namespace rotor::http
 

@@ -67,5 +67,55 @@ TEST_CASE("RetryBudget") {
   CHECK(budget.tokens() == 2);
 }
 
+TEST_CASE("DecideRetry: the server's wait, else the backoff schedule") {
+  RetryPolicy policy;
+  RetryBudget budget(10, 0);
+  int draws = 0;
+  auto uniform = [&] {
+    ++draws;
+    return 0.5;
+  };
+  RetryDecision d = DecideRetry(policy, 1, 503, absl::Seconds(3), budget, uniform);
+  CHECK(d.delay == absl::Seconds(3));
+  CHECK(draws == 0);  // no random number spent on the server's wait
+  d = DecideRetry(policy, 2, 503, std::nullopt, budget, uniform);
+  CHECK(d.delay == BackoffDelay(policy, 2, false, 0.5));
+  d = DecideRetry(policy, 2, 429, std::nullopt, budget, uniform);
+  CHECK(d.delay == BackoffDelay(policy, 2, true, 0.5));
+  d = DecideRetry(policy, 1, 0, std::nullopt, budget, uniform);  // a transport failure
+  CHECK(d.delay == BackoffDelay(policy, 1, false, 0.5));
+  CHECK(draws == 3);
+  CHECK(budget.tokens() == 6);
+}
+
+TEST_CASE("DecideRetry: giving up says why") {
+  RetryPolicy policy;
+  policy.max_attempts = 3;
+  RetryBudget budget(1, 0);
+  auto uniform = [] { return 0.0; };
+  RetryDecision d = DecideRetry(policy, 3, 503, std::nullopt, budget, uniform);
+  CHECK_FALSE(d.delay.has_value());
+  CHECK(d.gave_up_because == " (gave up after 3 attempts)");
+  policy.max_attempts = 1;
+  CHECK(DecideRetry(policy, 1, 503, std::nullopt, budget, uniform).gave_up_because ==
+        " (gave up after 1 attempt)");
+  policy.max_attempts = 6;
+  d = DecideRetry(policy, 1, 429, absl::Minutes(5), budget, uniform);
+  CHECK_FALSE(d.delay.has_value());
+  CHECK(d.gave_up_because ==
+        " (the server asked to retry after 300.0 s, more than the 120.0 s allowed)");
+  CHECK(budget.tokens() == 1);  // none of these took a token
+  CHECK(DecideRetry(policy, 1, 503, std::nullopt, budget, uniform).delay.has_value());
+  d = DecideRetry(policy, 2, 503, std::nullopt, budget, uniform);
+  CHECK_FALSE(d.delay.has_value());
+  CHECK(d.gave_up_because ==
+        " (the client's retry budget is exhausted; not retried after attempt 2)");
+}
+
+TEST_CASE("ShowDuration") {
+  CHECK(ShowDuration(absl::Milliseconds(250)) == "250 ms");
+  CHECK(ShowDuration(absl::Milliseconds(1500)) == "1.5 s");
+}
+
 }  // namespace
 }  // namespace rotor::http
