@@ -17,49 +17,20 @@
 #include "absl/time/clock.h"
 #include "base/files.h"
 #include "base/status_macros.h"
+#include "providers/local/deployments_store_codec.h"
 #include "providers/local/local_files.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
-#include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace rotor::local {
 namespace {
 
-constexpr int kFormatVersion = 1;
-constexpr char kStoreKind[] = "rotor-local-deployments";
-constexpr char kStateRunning[] = "Running";
-constexpr char kTimeFormat[] = "%Y-%m-%d%ET%H:%M:%E*SZ";
 constexpr size_t kMaxDeploymentName = 64;
 constexpr size_t kMaxResourceGroupName = 90;
 
-struct StoredDeployment {
-  Deployment deployment;      // parameters: type + value_json (empty for secure)
-  std::string template_json;  // compact JSON text
-  int64_t pid = 0;            // the process running it, while Running
-};
-
-struct GroupStore {
-  std::string resource_group;  // display case
-  bool exists_on_disk = false;
-  std::vector<StoredDeployment> deployments;  // oldest first
-};
-
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
-std::string FormatTimestamp(absl::Time t) {
-  return absl::FormatTime(kTimeFormat, t, absl::UTCTimeZone());
-}
-
-absl::StatusOr<absl::Time> ParseTimestamp(const std::string& text) {
-  absl::Time t;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-    return absl::DataLossError(absl::StrCat("bad timestamp \"", text, "\": ", error));
-  }
-  return t;
-}
 
 std::string ToJsonText(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
@@ -123,168 +94,6 @@ void MarkInterrupted(StoredDeployment& d, absl::Time now) {
                    " ended while it was running)");
   d.deployment.timestamp = now;
   d.pid = 0;
-}
-
-// --- store I/O
-// ----------------------------------------------------------------
-
-absl::Status StoreError(const std::string& path, absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("deployment store ", path, ": ", what));
-}
-
-absl::StatusOr<std::string> Str(const rapidjson::Value& object, const char* field,
-                                const std::string& path, bool required = true) {
-  auto it = object.FindMember(field);
-  if (it == object.MemberEnd()) {
-    if (!required) return std::string();
-    return StoreError(path, absl::StrCat("\"", field, "\" is missing"));
-  }
-  if (!it->value.IsString()) {
-    return StoreError(path, absl::StrCat("\"", field, "\" must be a string"));
-  }
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-absl::StatusOr<GroupStore> ParseStore(const std::string& text, const std::string& path,
-                                      absl::Time now) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return StoreError(
-        path, absl::StrCat("not valid JSON (", rapidjson::GetParseError_En(doc.GetParseError()),
-                           " at offset ", doc.GetErrorOffset(), ")"));
-  }
-  if (!doc.IsObject()) return StoreError(path, "the top level must be an object");
-  auto fv = doc.FindMember("format_version");
-  if (fv == doc.MemberEnd() || !fv->value.IsInt()) {
-    return StoreError(path, "\"format_version\" is missing");
-  }
-  if (fv->value.GetInt() != kFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("deployment store ", path, " has format_version ", fv->value.GetInt(),
-                     "; this rotor reads format_version ", kFormatVersion));
-  }
-  GroupStore store;
-  store.exists_on_disk = true;
-  ASSIGN_OR_RETURN(store.resource_group, Str(doc, "resource_group", path));
-  auto list = doc.FindMember("deployments");
-  if (list == doc.MemberEnd() || !list->value.IsArray()) {
-    return StoreError(path, "\"deployments\" must be an array");
-  }
-  for (const auto& item : list->value.GetArray()) {
-    if (!item.IsObject()) return StoreError(path, "each deployment must be an object");
-    StoredDeployment sd;
-    Deployment& d = sd.deployment;
-    d.resource_group = store.resource_group;
-    ASSIGN_OR_RETURN(d.name, Str(item, "name", path));
-    ASSIGN_OR_RETURN(d.id, Str(item, "id", path));
-    ASSIGN_OR_RETURN(std::string timestamp, Str(item, "timestamp", path));
-    auto t = ParseTimestamp(timestamp);
-    if (!t.ok()) return StoreError(path, t.status().message());
-    d.timestamp = *t;
-    ASSIGN_OR_RETURN(d.provisioning_state, Str(item, "provisioning_state", path));
-    ASSIGN_OR_RETURN(d.mode, Str(item, "mode", path, false));
-    ASSIGN_OR_RETURN(d.template_link_uri, Str(item, "template_link_uri", path, false));
-    ASSIGN_OR_RETURN(d.error, Str(item, "error", path, false));
-    if (auto p = item.FindMember("parameters"); p != item.MemberEnd()) {
-      if (!p->value.IsObject()) return StoreError(path, "\"parameters\" must be an object");
-      for (const auto& m : p->value.GetObject()) {
-        if (!m.value.IsObject()) return StoreError(path, "each parameter must be an object");
-        DeploymentParameter param;
-        ASSIGN_OR_RETURN(param.type, Str(m.value, "type", path, false));
-        if (auto v = m.value.FindMember("value"); v != m.value.MemberEnd()) {
-          param.value_json = ToJsonText(v->value);
-        }
-        d.parameters[m.name.GetString()] = std::move(param);
-      }
-    }
-    if (auto tags = item.FindMember("tags"); tags != item.MemberEnd()) {
-      if (!tags->value.IsObject()) return StoreError(path, "\"tags\" must be an object");
-      for (const auto& m : tags->value.GetObject()) {
-        if (!m.value.IsString()) return StoreError(path, "tag values must be strings");
-        d.tags[m.name.GetString()] = m.value.GetString();
-      }
-    }
-    if (auto tpl = item.FindMember("template"); tpl != item.MemberEnd()) {
-      sd.template_json = ToJsonText(tpl->value);
-    }
-    if (auto pid = item.FindMember("pid"); pid != item.MemberEnd() && pid->value.IsInt64()) {
-      sd.pid = pid->value.GetInt64();
-    }
-    MarkInterrupted(sd, now);
-    store.deployments.push_back(std::move(sd));
-  }
-  return store;
-}
-
-std::string SerializeStore(const GroupStore& store) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
-  w.SetIndent(' ', 2);
-  w.StartObject();
-  w.Key("format_version");
-  w.Int(kFormatVersion);
-  w.Key("kind");
-  w.String(kStoreKind);
-  w.Key("resource_group");
-  w.String(store.resource_group);
-  w.Key("deployments");
-  w.StartArray();
-  for (const auto& sd : store.deployments) {
-    const Deployment& d = sd.deployment;
-    w.StartObject();
-    w.Key("name");
-    w.String(d.name);
-    w.Key("id");
-    w.String(d.id);
-    w.Key("timestamp");
-    w.String(FormatTimestamp(d.timestamp));
-    w.Key("provisioning_state");
-    w.String(d.provisioning_state);
-    w.Key("mode");
-    w.String(d.mode);
-    w.Key("parameters");
-    w.StartObject();
-    for (const auto& [name, param] : d.parameters) {
-      w.Key(name);
-      w.StartObject();
-      w.Key("type");
-      w.String(param.type);
-      if (!param.value_json.empty()) {
-        w.Key("value");
-        w.RawValue(param.value_json.data(), param.value_json.size(), rapidjson::kObjectType);
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-    if (!sd.template_json.empty()) {
-      rapidjson::Document tpl;
-      tpl.Parse(sd.template_json.data(), sd.template_json.size());
-      if (!tpl.HasParseError()) {
-        w.Key("template");
-        tpl.Accept(w);
-      }
-    }
-    w.Key("template_link_uri");
-    w.String(d.template_link_uri);
-    w.Key("tags");
-    w.StartObject();
-    for (const auto& [name, value] : d.tags) {
-      w.Key(name);
-      w.String(value);
-    }
-    w.EndObject();
-    w.Key("error");
-    w.String(d.error);
-    if (d.provisioning_state == kStateRunning) {
-      w.Key("pid");
-      w.Int64(sd.pid);
-    }
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 // --- template validation
@@ -534,14 +343,14 @@ absl::StatusOr<std::string> ResolveTemplate(const DeploymentRequest& request) {
 
 class LocalDeploymentsStore {
  public:
-  static absl::StatusOr<GroupStore> Load(const LocalDeploymentsOptions& options,
-                                         absl::string_view resource_group, absl::Time now) {
+  static absl::StatusOr<DeploymentsStore> Load(const LocalDeploymentsOptions& options,
+                                               absl::string_view resource_group, absl::Time now) {
     RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
     const std::string path = LocalDeployments::StorePath(options.state_dir, resource_group);
     if (!PathExists(path)) {
       for (const auto& rg : options.resource_groups) {
         if (absl::EqualsIgnoreCase(rg, resource_group)) {
-          GroupStore store;
+          DeploymentsStore store;
           store.resource_group = rg;
           return store;
         }
@@ -549,16 +358,15 @@ class LocalDeploymentsStore {
       return ResourceGroupNotFound(resource_group);
     }
     ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    return ParseStore(text, path, now);
+    ASSIGN_OR_RETURN(DeploymentsStore store, DecodeDeploymentsStore(text, path));
+    for (StoredDeployment& sd : store.deployments) MarkInterrupted(sd, now);
+    return store;
   }
 
-  static absl::Status Save(const LocalDeploymentsOptions& options, GroupStore& store) {
+  static absl::Status Save(const LocalDeploymentsOptions& options, const DeploymentsStore& store) {
     RETURN_IF_ERROR(EnsureStateSubdir(options.state_dir, "deployments"));
-    RETURN_IF_ERROR(
-        WriteFileAtomic(LocalDeployments::StorePath(options.state_dir, store.resource_group),
-                        SerializeStore(store), 0600));
-    store.exists_on_disk = true;
-    return absl::OkStatus();
+    return WriteFileAtomic(LocalDeployments::StorePath(options.state_dir, store.resource_group),
+                           EncodeDeploymentsStore(store), 0600);
   }
 };
 
@@ -597,7 +405,7 @@ absl::Status LocalDeployments::CreateResourceGroup(absl::string_view resource_gr
   RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
   std::lock_guard<std::mutex> lock(mu_);
   if (PathExists(StorePath(options_.state_dir, resource_group))) return absl::OkStatus();
-  GroupStore store;
+  DeploymentsStore store;
   store.resource_group = std::string(resource_group);
   return LocalDeploymentsStore::Save(options_, store);
 }
@@ -615,7 +423,7 @@ void LocalDeployments::set_provisioning_hook(ProvisioningHook hook) {
 absl::StatusOr<std::vector<Deployment>> LocalDeployments::ListDeployments(
     absl::string_view resource_group) {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(GroupStore store,
+  ASSIGN_OR_RETURN(DeploymentsStore store,
                    LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
   std::vector<Deployment> out;
   for (auto& sd : store.deployments) out.push_back(std::move(sd.deployment));
@@ -626,7 +434,7 @@ absl::StatusOr<Deployment> LocalDeployments::GetDeployment(absl::string_view res
                                                            absl::string_view name) {
   RETURN_IF_ERROR(ValidateDeploymentName(name));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(GroupStore store,
+  ASSIGN_OR_RETURN(DeploymentsStore store,
                    LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
   for (auto& sd : store.deployments) {
     if (absl::EqualsIgnoreCase(sd.deployment.name, name)) return std::move(sd.deployment);
@@ -638,7 +446,7 @@ absl::StatusOr<std::string> LocalDeployments::ExportTemplate(absl::string_view r
                                                              absl::string_view name) {
   RETURN_IF_ERROR(ValidateDeploymentName(name));
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(GroupStore store,
+  ASSIGN_OR_RETURN(DeploymentsStore store,
                    LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
   for (auto& sd : store.deployments) {
     if (absl::EqualsIgnoreCase(sd.deployment.name, name)) {
@@ -658,7 +466,7 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(absl::string_view r
   std::string group_name;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ASSIGN_OR_RETURN(GroupStore store,
+    ASSIGN_OR_RETURN(DeploymentsStore store,
                      LocalDeploymentsStore::Load(options_, resource_group, clock_.Now()));
     for (const auto& sd : store.deployments) {
       if (sd.deployment.provisioning_state == kStateRunning) {
@@ -725,7 +533,7 @@ absl::StatusOr<Deployment> LocalDeployments::StartDeployment(absl::string_view r
   }
 
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(GroupStore store,
+  ASSIGN_OR_RETURN(DeploymentsStore store,
                    LocalDeploymentsStore::Load(options_, group_name, clock_.Now()));
   StoredDeployment* mine = nullptr;
   for (auto& sd : store.deployments) {

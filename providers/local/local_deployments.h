@@ -32,19 +32,7 @@
 //  - WaitForDeployment returns the stored deployment once terminal (polling
 //    the file while another process runs it).
 //
-// File format:
-//   {"format_version": 1, "kind": "rotor-local-deployments",
-//    "resource_group": "newregreg",
-//    "deployments": [            (oldest first; the last is the most recent)
-//      {"name": "registry", "id": "/subscriptions/.../deployments/registry",
-//       "timestamp": "2024-05-01T10:00:00.123456Z", "provisioning_state":
-//       "Succeeded", "mode": "Incremental",
-//       "parameters": {"adminUsername": {"type": "String", "value":
-//       "azureuser"},
-//                      "servicePrincipalClientSecret": {"type":
-//                      "SecureString"}},
-//       "template": {...}, "template_link_uri": "", "tags": {}, "error": "",
-//       "pid": 1234}]}           (pid: only while Running)
+// The file format is in deployments_store_codec.h.
 #ifndef ROTOR_PROVIDERS_LOCAL_LOCAL_DEPLOYMENTS_H_
 #define ROTOR_PROVIDERS_LOCAL_LOCAL_DEPLOYMENTS_H_
 

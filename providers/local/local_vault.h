@@ -3,7 +3,7 @@
 //
 //  - Store: {state_dir}/vaults/{name}.json ({name} lower-cased, as vault
 //    names are case-insensitive), mode 0600 in folders of mode 0700; format
-//    in vault_model.h. It holds the secret values: it IS the vault.
+//    in vault_store_codec.h. It holds the secret values: it IS the vault.
 //  - Every successful mutation rewrites the file atomically
 //    (WriteFileAtomic); if the write fails the mutation is undone in memory
 //    and the write error is returned, so memory and disk never disagree.

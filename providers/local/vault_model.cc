@@ -1,6 +1,5 @@
 #include "providers/local/vault_model.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -9,56 +8,22 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
-#include "rapidjson/prettywriter.h"
-#include "rapidjson/stringbuffer.h"
+#include "providers/local/vault_store_codec.h"
 
 namespace rotor::local {
 
-struct VaultModel::Version {
-  std::string version;
-  Secret value;
-  std::string content_type;
-  std::map<std::string, std::string> tags;
-  bool enabled = true;
-  absl::Time created = absl::UnixEpoch();
-  absl::Time updated = absl::UnixEpoch();
-};
-
-struct VaultModel::Record {
-  std::string name;               // as created
-  std::vector<Version> versions;  // oldest first; back() is the latest
-  bool deleted = false;
-  absl::Time deleted_date = absl::UnixEpoch();
-  absl::Time scheduled_purge_date = absl::UnixEpoch();
-};
-
-struct VaultModel::State {
-  VaultModelOptions options;
-  uint64_t generation = 0;
-  std::map<std::string, Record> secrets;  // key: lower-cased name
-};
-
 namespace {
 
-constexpr int kFormatVersion = 1;
-constexpr char kStoreKind[] = "rotor-local-vault";
-
 std::string Key(absl::string_view name) { return absl::AsciiStrToLower(name); }
-
-// Names are echoed in messages; a very long one is cut.
-std::string Shown(absl::string_view name) {
-  if (name.size() <= kMaxSecretNameLength + 3) return std::string(name);
-  return absl::StrCat(name.substr(0, kMaxSecretNameLength), "...");
-}
 
 absl::Status BadParameter(std::string message) {
   return WithVaultErrorCode(absl::InvalidArgumentError(std::move(message)), kBadParameter);
 }
 
 absl::Status SecretNotFound(absl::string_view name, absl::string_view version = "") {
-  std::string id = version.empty() ? Shown(name) : absl::StrCat(Shown(name), "/", Shown(version));
+  std::string id = version.empty()
+                       ? ShownSecretName(name)
+                       : absl::StrCat(ShownSecretName(name), "/", ShownSecretName(version));
   return WithVaultErrorCode(absl::NotFoundError(absl::StrCat(
                                 "A secret with (name/id) ", id,
                                 " was not found in this key vault. If you recently deleted this "
@@ -68,9 +33,10 @@ absl::Status SecretNotFound(absl::string_view name, absl::string_view version = 
 }
 
 absl::Status DeletedSecretNotFound(absl::string_view name) {
-  return WithVaultErrorCode(absl::NotFoundError(absl::StrCat("Deleted secret ", Shown(name),
-                                                             " was not found in this key vault.")),
-                            kSecretNotFound);
+  return WithVaultErrorCode(
+      absl::NotFoundError(absl::StrCat("Deleted secret ", ShownSecretName(name),
+                                       " was not found in this key vault.")),
+      kSecretNotFound);
 }
 
 bool IsValidUtf8(absl::string_view s) {
@@ -135,17 +101,14 @@ absl::Status ValidateContentTypeAndTags(const std::string& content_type,
   return absl::OkStatus();
 }
 
-bool IsVersionId(absl::string_view v) {
-  if (v.size() != 32) return false;
-  for (char c : v) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 absl::Time TruncateToSeconds(absl::Time t) { return absl::FromUnixSeconds(absl::ToUnixSeconds(t)); }
 
 }  // namespace
+
+std::string ShownSecretName(absl::string_view name) {
+  if (name.size() <= kMaxSecretNameLength + 3) return std::string(name);
+  return absl::StrCat(name.substr(0, kMaxSecretNameLength), "...");
+}
 
 absl::Status ValidateSecretName(absl::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxSecretNameLength;
@@ -154,7 +117,7 @@ absl::Status ValidateSecretName(absl::string_view name) {
   }
   if (ok) return absl::OkStatus();
   return BadParameter(
-      absl::StrCat("The request URI contains an invalid name: ", Shown(name),
+      absl::StrCat("The request URI contains an invalid name: ", ShownSecretName(name),
                    " (secret names are 1 to 127 characters of 0-9, a-z, A-Z and -)"));
 }
 
@@ -486,225 +449,16 @@ absl::Status VaultModel::Purge(absl::string_view name) {
   return absl::OkStatus();
 }
 
-// --- JSON store -------------------------------------------------------------
+// --- JSON store (vault_store_codec.h) ---------------------------------------
 
 Secret VaultModel::ToJson() const {
   std::lock_guard<std::mutex> lock(mu_);
-  rapidjson::StringBuffer buffer;
-  {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
-    w.SetIndent(' ', 2);
-    w.StartObject();
-    w.Key("format_version");
-    w.Int(kFormatVersion);
-    w.Key("kind");
-    w.String(kStoreKind);
-    w.Key("soft_delete");
-    w.Bool(state_->options.soft_delete);
-    w.Key("retention_days");
-    w.Int(state_->options.retention_days);
-    w.Key("generation");
-    w.Uint64(state_->generation);
-    w.Key("secrets");
-    w.StartArray();
-    for (const auto& [key, record] : state_->secrets) {
-      if (Expired(record)) continue;
-      w.StartObject();
-      w.Key("name");
-      w.String(record.name);
-      if (record.deleted) {
-        w.Key("deleted");
-        w.StartObject();
-        w.Key("deleted_date");
-        w.Int64(absl::ToUnixSeconds(record.deleted_date));
-        w.Key("scheduled_purge_date");
-        w.Int64(absl::ToUnixSeconds(record.scheduled_purge_date));
-        w.EndObject();
-      }
-      w.Key("versions");
-      w.StartArray();
-      for (const auto& v : record.versions) {
-        w.StartObject();
-        w.Key("version");
-        w.String(v.version);
-        w.Key("value");
-        w.String(v.value.Reveal().data(), static_cast<rapidjson::SizeType>(v.value.size()));
-        w.Key("content_type");
-        w.String(v.content_type);
-        w.Key("tags");
-        w.StartObject();
-        for (const auto& [tag, value] : v.tags) {
-          w.Key(tag);
-          w.String(value);
-        }
-        w.EndObject();
-        w.Key("enabled");
-        w.Bool(v.enabled);
-        w.Key("created");
-        w.Int64(absl::ToUnixSeconds(v.created));
-        w.Key("updated");
-        w.Int64(absl::ToUnixSeconds(v.updated));
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-  Secret out(std::string(buffer.GetString(), buffer.GetSize()));
-  buffer.Push(0);  // keeps GetString() valid while we wipe the buffer
-  OPENSSL_cleanse(const_cast<char*>(buffer.GetString()), buffer.GetSize());
-  return out;
+  return EncodeVaultStore(*state_, [this](const Record& record) { return Expired(record); });
 }
-
-namespace {
-
-absl::Status StoreError(absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("vault store: ", what));
-}
-
-absl::StatusOr<std::string> GetString(const rapidjson::Value& object, const char* field,
-                                      absl::string_view where) {
-  auto it = object.FindMember(field);
-  if (it == object.MemberEnd() || !it->value.IsString()) {
-    return StoreError(absl::StrCat(where, ": \"", field, "\" must be a string"));
-  }
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-absl::StatusOr<absl::Time> GetTime(const rapidjson::Value& object, const char* field,
-                                   absl::string_view where) {
-  auto it = object.FindMember(field);
-  if (it == object.MemberEnd() || !it->value.IsNumber()) {
-    return StoreError(absl::StrCat(where, ": \"", field, "\" must be a number"));
-  }
-  return absl::FromUnixSeconds(static_cast<int64_t>(it->value.GetDouble()));
-}
-
-// Wipes every string of a parsed store (it holds secret values).
-void WipeStrings(rapidjson::Value& v) {
-  if (v.IsString()) {
-    OPENSSL_cleanse(const_cast<char*>(v.GetString()), v.GetStringLength());
-  } else if (v.IsArray()) {
-    for (auto& e : v.GetArray()) WipeStrings(e);
-  } else if (v.IsObject()) {
-    for (auto& m : v.GetObject()) WipeStrings(m.value);
-  }
-}
-
-struct WipeOnExit {
-  rapidjson::Document& doc;
-  ~WipeOnExit() { WipeStrings(doc); }
-};
-
-}  // namespace
 
 absl::Status VaultModel::Restore(absl::string_view json) {
-  rapidjson::Document doc;
-  WipeOnExit wipe{doc};
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) {
-    return StoreError(absl::StrCat("not valid JSON (",
-                                   rapidjson::GetParseError_En(doc.GetParseError()), " at offset ",
-                                   doc.GetErrorOffset(), ")"));
-  }
-  if (!doc.IsObject()) return StoreError("the top level must be an object");
-  auto fv = doc.FindMember("format_version");
-  if (fv == doc.MemberEnd() || !fv->value.IsInt()) {
-    return StoreError("\"format_version\" is missing");
-  }
-  if (fv->value.GetInt() != kFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("vault store has format_version ", fv->value.GetInt(),
-                     "; this rotor reads format_version ", kFormatVersion));
-  }
-  if (auto kind = doc.FindMember("kind"); kind != doc.MemberEnd()) {
-    if (!kind->value.IsString() || kind->value.GetString() != std::string(kStoreKind)) {
-      return StoreError(absl::StrCat("\"kind\" is not \"", kStoreKind, "\""));
-    }
-  }
-  auto state = std::make_unique<State>();
-  if (auto it = doc.FindMember("soft_delete"); it != doc.MemberEnd()) {
-    if (!it->value.IsBool()) return StoreError("\"soft_delete\" must be a boolean");
-    state->options.soft_delete = it->value.GetBool();
-  }
-  if (auto it = doc.FindMember("retention_days"); it != doc.MemberEnd()) {
-    if (!it->value.IsInt() || it->value.GetInt() < 0) {
-      return StoreError("\"retention_days\" must be a non-negative integer");
-    }
-    state->options.retention_days = it->value.GetInt();
-  }
-  if (auto it = doc.FindMember("generation"); it != doc.MemberEnd()) {
-    if (!it->value.IsUint64()) return StoreError("\"generation\" must be an integer");
-    state->generation = it->value.GetUint64();
-  }
-  auto secrets = doc.FindMember("secrets");
-  if (secrets == doc.MemberEnd() || !secrets->value.IsArray()) {
-    return StoreError("\"secrets\" must be an array");
-  }
-  for (const auto& s : secrets->value.GetArray()) {
-    if (!s.IsObject()) return StoreError("each secret must be an object");
-    ASSIGN_OR_RETURN(std::string name, GetString(s, "name", "secret"));
-    if (!ValidateSecretName(name).ok()) {
-      return StoreError(absl::StrCat("invalid secret name \"", Shown(name), "\""));
-    }
-    const std::string where = absl::StrCat("secret ", name);
-    Record record;
-    record.name = name;
-    if (auto d = s.FindMember("deleted"); d != s.MemberEnd()) {
-      if (!d->value.IsObject())
-        return StoreError(absl::StrCat(where, ": \"deleted\" must be an object"));
-      record.deleted = true;
-      ASSIGN_OR_RETURN(record.deleted_date, GetTime(d->value, "deleted_date", where));
-      ASSIGN_OR_RETURN(record.scheduled_purge_date,
-                       GetTime(d->value, "scheduled_purge_date", where));
-    }
-    auto versions = s.FindMember("versions");
-    if (versions == s.MemberEnd() || !versions->value.IsArray() || versions->value.Empty()) {
-      return StoreError(absl::StrCat(where, ": \"versions\" must be a non-empty array"));
-    }
-    for (const auto& v : versions->value.GetArray()) {
-      if (!v.IsObject()) return StoreError(absl::StrCat(where, ": each version must be an object"));
-      Version version;
-      ASSIGN_OR_RETURN(version.version, GetString(v, "version", where));
-      if (!IsVersionId(version.version)) {
-        return StoreError(
-            absl::StrCat(where, ": invalid version id \"", Shown(version.version), "\""));
-      }
-      auto value = v.FindMember("value");
-      if (value == v.MemberEnd() || !value->value.IsString()) {
-        return StoreError(
-            absl::StrCat(where, "/", version.version, ": \"value\" must be a string"));
-      }
-      version.value = Secret(std::string(value->value.GetString(), value->value.GetStringLength()));
-      if (v.HasMember("content_type")) {
-        ASSIGN_OR_RETURN(version.content_type, GetString(v, "content_type", where));
-      }
-      if (auto tags = v.FindMember("tags"); tags != v.MemberEnd()) {
-        if (!tags->value.IsObject())
-          return StoreError(absl::StrCat(where, ": \"tags\" must be an object"));
-        for (const auto& tag : tags->value.GetObject()) {
-          if (!tag.value.IsString()) {
-            return StoreError(absl::StrCat(where, ": tag values must be strings"));
-          }
-          version.tags[tag.name.GetString()] =
-              std::string(tag.value.GetString(), tag.value.GetStringLength());
-        }
-      }
-      if (auto enabled = v.FindMember("enabled"); enabled != v.MemberEnd()) {
-        if (!enabled->value.IsBool())
-          return StoreError(absl::StrCat(where, ": \"enabled\" must be a boolean"));
-        version.enabled = enabled->value.GetBool();
-      }
-      ASSIGN_OR_RETURN(version.created, GetTime(v, "created", where));
-      ASSIGN_OR_RETURN(version.updated, GetTime(v, "updated", where));
-      record.versions.push_back(std::move(version));
-    }
-    if (!state->secrets.emplace(Key(name), std::move(record)).second) {
-      return StoreError(absl::StrCat("secret ", name, " appears twice"));
-    }
-  }
+  ASSIGN_OR_RETURN(VaultStore store, DecodeVaultStore(json));
+  auto state = std::make_unique<State>(std::move(store));
   std::lock_guard<std::mutex> lock(mu_);
   state_ = std::move(state);
   return absl::OkStatus();

@@ -37,18 +37,7 @@
 //
 // Thread-safe: every method takes an internal lock.
 //
-// Store format (ToJson/Restore), times in Unix seconds, versions oldest
-// first (the last one is the latest), secrets in name order:
-//   {"format_version": 1, "kind": "rotor-local-vault",
-//    "soft_delete": true, "retention_days": 90, "generation": 7,
-//    "secrets": [
-//      {"name": "admin",
-//       "deleted": {"deleted_date": 1700000000,            (only when deleted)
-//                   "scheduled_purge_date": 1707776000},
-//       "versions": [
-//         {"version": "<32 hex>", "value": "...", "content_type": "...",
-//          "tags": {"managed-by": "rotor"}, "enabled": true,
-//          "created": 1700000000, "updated": 1700000000}]}]}
+// The store format (ToJson/Restore) is in vault_store_codec.h.
 #ifndef ROTOR_PROVIDERS_LOCAL_VAULT_MODEL_H_
 #define ROTOR_PROVIDERS_LOCAL_VAULT_MODEL_H_
 
@@ -68,6 +57,10 @@
 #include "engine/model/vault.h"
 
 namespace rotor::local {
+
+struct StoredSecretVersion;
+struct StoredSecret;
+struct VaultStore;
 
 // Key Vault's codes used by the model besides those in engine/model/vault.h.
 inline constexpr char kBadParameter[] = "BadParameter";
@@ -101,6 +94,10 @@ struct SecretVersionUpdate {
 // Checks a secret name against Key Vault's rule; InvalidArgument
 // ("BadParameter") otherwise.
 absl::Status ValidateSecretName(absl::string_view name);
+
+// A name (or version id) as messages echo it: a very long one is cut to 127
+// characters and "...".
+std::string ShownSecretName(absl::string_view name);
 
 // A fresh Key Vault version id: 32 lower-case hex characters (16 bytes from
 // RAND_bytes).
@@ -166,8 +163,9 @@ class VaultModel {
   // Number of secrets (deleted or not) and versions held, for tests.
   size_t secret_count() const;
 
-  // The whole vault, values included, as JSON text (format below). This
-  // text IS the vault store, hence a Secret: keep it private (0600).
+  // The whole vault, values included, as JSON text (vault_store_codec.h;
+  // deleted secrets past their purge date are left out). This text IS the
+  // vault store, hence a Secret: keep it private (0600).
   Secret ToJson() const;
   // Replaces the whole content (and the soft-delete options) with a
   // ToJson() text. On error the model is left unchanged. Error messages
@@ -175,9 +173,10 @@ class VaultModel {
   absl::Status Restore(absl::string_view json);
 
  private:
-  struct Version;
-  struct Record;
-  struct State;
+  // The in-memory state is the store's plain data (vault_store_codec.h).
+  using Version = StoredSecretVersion;
+  using Record = StoredSecret;
+  using State = VaultStore;
 
   const Record* FindLive(const std::string& key) const;
   SecretVersion Meta(const Record& record, const Version& version) const;
