@@ -1,4 +1,5 @@
-// The executor's safety properties, against the real local provider:
+// The executor's safety properties, against the shared fakes (FakeVault,
+// FakeDeployments):
 // nothing is deleted when a write failed, and a redeploy is never sent with
 // a thumbprint that does not match the PFX at the URL it passes.
 #include "engine/apply/apply.h"
@@ -14,9 +15,8 @@
 #include "engine/config/desired.h"
 #include "engine/diff/diff.h"
 #include "engine/refresh/refresh.h"
-#include "providers/local/local_deployments.h"
-#include "providers/local/local_vault.h"
-#include "tests/support/testing.h"
+#include "tests/fakes/fake_deployments.h"
+#include "tests/fakes/fake_vault.h"
 
 namespace rotor {
 namespace {
@@ -25,66 +25,10 @@ constexpr char kTemplate[] = R"({"parameters": {
   "pfxKeyVaultResourceId": {"type": "string"}, "pfxKeyVaultSecretUrl": {"type": "string"},
   "pfxThumbprint": {"type": "string"}}, "resources": []})";
 
-// A vault that fails writes to one name, to observe what the executor does
-// after a failure.
-class FailingWritesVault : public Vault {
- public:
-  FailingWritesVault(Vault& inner, std::string fail_name)
-      : inner_(inner), fail_name_(std::move(fail_name)) {}
-  const VaultInfo& info() const override { return inner_.info(); }
-  absl::StatusOr<std::vector<SecretVersion>> ListSecrets() override { return inner_.ListSecrets(); }
-  absl::StatusOr<std::vector<SecretVersion>> ListSecretVersions(absl::string_view n) override {
-    return inner_.ListSecretVersions(n);
-  }
-  absl::StatusOr<SecretBundle> GetSecret(absl::string_view n, absl::string_view v) override {
-    return inner_.GetSecret(n, v);
-  }
-  absl::StatusOr<SecretVersion> SetSecret(absl::string_view n, const SetSecretRequest& r) override {
-    if (n == fail_name_) return absl::UnavailableError("injected write failure");
-    return inner_.SetSecret(n, r);
-  }
-  absl::StatusOr<SecretVersion> SetVersionEnabled(absl::string_view n, absl::string_view v,
-                                                  bool e) override {
-    return inner_.SetVersionEnabled(n, v, e);
-  }
-  absl::StatusOr<DeletedSecret> DeleteSecret(absl::string_view n) override {
-    ++deletes;
-    return inner_.DeleteSecret(n);
-  }
-  absl::StatusOr<std::vector<DeletedSecret>> ListDeletedSecrets() override {
-    return inner_.ListDeletedSecrets();
-  }
-  absl::StatusOr<SecretVersion> RecoverDeletedSecret(absl::string_view n) override {
-    return inner_.RecoverDeletedSecret(n);
-  }
-  absl::Status PurgeDeletedSecret(absl::string_view n) override {
-    return inner_.PurgeDeletedSecret(n);
-  }
-  int deletes = 0;
-
- private:
-  Vault& inner_;
-  std::string fail_name_;
-};
-
 struct Env {
-  testing::TempDir dir;
   FakeClock clock{absl::FromUnixSeconds(1780000000)};
-  std::unique_ptr<local::LocalVault> vault;
-  std::unique_ptr<local::LocalDeployments> deployments;
-  Env() {
-    local::LocalVaultOptions v;
-    v.state_dir = dir.Path("state");
-    v.name = "kv";
-    v.resource_group = "rg";
-    v.clock = &clock;
-    vault = *local::LocalVault::Open(v);
-    local::LocalDeploymentsOptions d;
-    d.state_dir = dir.Path("state");
-    d.clock = &clock;
-    d.resource_groups = {"rg"};
-    deployments = *local::LocalDeployments::Open(d);
-  }
+  fakes::FakeVault vault{clock};
+  fakes::FakeDeployments deployments{clock, {"rg"}};
 };
 
 class NullObserver : public ApplyObserver {};
@@ -94,7 +38,7 @@ TEST_CASE("a failed write stops the apply before any delete") {
   SetSecretRequest old;
   old.value = Secret("old-password-123");
   old.content_type = kUserContentType;
-  REQUIRE(env.vault->SetSecret("admin", old).ok());
+  REQUIRE(env.vault.model().Set("admin", old).ok());
 
   DesiredState desired;
   desired.config_path = "rotor.toml";
@@ -103,8 +47,9 @@ TEST_CASE("a failed write stops the apply before any delete") {
   user.password = Secret("new-password-456");
   user.source = "env X";
 
-  FailingWritesVault vault(*env.vault, "admin1");
-  auto actual = Refresh(desired, vault, nullptr);
+  // Writes to admin1 fail, to observe what the executor does after a failure.
+  env.vault.FailCall("set admin1", absl::UnavailableError("injected write failure"));
+  auto actual = Refresh(desired, env.vault, nullptr);
   REQUIRE(actual.ok());
   auto plan = ComputePlan(desired, *actual, env.clock.Now());
   REQUIRE(plan.ok());
@@ -113,11 +58,12 @@ TEST_CASE("a failed write stops the apply before any delete") {
   NullObserver observer;
   ApplyOptions options;
   options.clock = &env.clock;
-  auto result = ApplyPlan(*plan, desired, *actual, vault, nullptr, options, observer);
+  auto result = ApplyPlan(*plan, desired, *actual, env.vault, nullptr, options, observer);
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().message() == "user.admin1: injected write failure");
-  CHECK(vault.deletes == 0);
-  CHECK(env.vault->GetSecret("admin").ok());  // the old login still works
+  CHECK(env.vault.CountCalls("set admin1") == 1);
+  CHECK(env.vault.CountCalls("delete ") == 0);
+  CHECK(env.vault.model().Get("admin").ok());  // the old login still works
 }
 
 TEST_CASE("a redeploy whose thumbprint does not match the PFX at the URL is never sent") {
@@ -131,17 +77,17 @@ TEST_CASE("a redeploy whose thumbprint does not match the PFX at the URL is neve
   SetSecretRequest stored;
   stored.value = *certs::EncodeCertificateSecret(pfx_a, Secret("pw"));
   stored.content_type = certs::kCertificateContentType;
-  auto live = env.vault->SetSecret("containersecret", stored);
+  auto live = env.vault.model().Set("containersecret", stored);
   REQUIRE(live.ok());
 
   // An existing deployment that points at A.
   DeploymentRequest first;
   first.name = "registry";
   first.template_json = kTemplate;
-  first.parameters["pfxKeyVaultResourceId"] = Secret(JsonQuote(env.vault->info().resource_id));
+  first.parameters["pfxKeyVaultResourceId"] = Secret(JsonQuote(env.vault.info().resource_id));
   first.parameters["pfxKeyVaultSecretUrl"] = Secret(JsonQuote(live->id));
   first.parameters["pfxThumbprint"] = Secret(JsonQuote(thumb_a));
-  REQUIRE(env.deployments->StartDeployment("rg", first).ok());
+  REQUIRE(env.deployments.Seed("rg", first).ok());
 
   // The desired state claims B, but (as if the vault moved under a stale
   // plan) the secret still holds A and no certificate write is planned.
@@ -152,7 +98,7 @@ TEST_CASE("a redeploy whose thumbprint does not match the PFX at the URL is neve
   desired.deployment.emplace();
   desired.deployment->resource_group = "rg";
   desired.deployment->name = "latest";
-  auto actual = Refresh(desired, *env.vault, env.deployments.get());
+  auto actual = Refresh(desired, env.vault, &env.deployments);
   REQUIRE(actual.ok());
   Plan plan;
   Change redeploy;
@@ -163,15 +109,15 @@ TEST_CASE("a redeploy whose thumbprint does not match the PFX at the URL is neve
   NullObserver observer;
   ApplyOptions options;
   options.clock = &env.clock;
-  auto result =
-      ApplyPlan(plan, desired, *actual, *env.vault, env.deployments.get(), options, observer);
+  auto result = ApplyPlan(plan, desired, *actual, env.vault, &env.deployments, options, observer);
   REQUIRE_FALSE(result.ok());
   CHECK(
       result.status().message() ==
       absl::StrCat("deployment.registry: the PFX at ", live->id, " has thumbprint ", thumb_a,
                    ", not ", thumb_b,
                    "; a redeploy with this pair would fail on the registry VM, so none was sent"));
-  CHECK(env.deployments->ListDeployments("rg")->size() == 1);
+  CHECK(env.deployments.started().empty());
+  CHECK(env.deployments.ListDeployments("rg")->size() == 1);
 }
 
 TEST_CASE("deployment names derive from the previous one plus a UTC stamp") {

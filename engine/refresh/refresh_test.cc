@@ -1,11 +1,13 @@
-// Refresh's request budget and what it learns, against the real local
-// provider seen through a vault whose list carries no versions (as Key
-// Vault's does not): one list pass, one read per secret whose value the diff
+// Refresh's request budget and what it learns, against a FakeVault whose
+// list carries no versions (as Key Vault's does not), counted from its
+// recorded calls: one list pass, one read per secret whose value the diff
 // needs, the exact version of each read secret; the fingerprint; the hint
 // that spares the convergence check after an apply from reading again.
 #include "engine/refresh/refresh.h"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,9 +17,8 @@
 #include "certs/testing/make_certs.h"
 #include "engine/apply/apply.h"
 #include "engine/diff/diff.h"
-#include "providers/local/local_deployments.h"
-#include "providers/local/local_vault.h"
-#include "tests/support/testing.h"
+#include "tests/fakes/fake_deployments.h"
+#include "tests/fakes/fake_vault.h"
 
 namespace rotor {
 namespace {
@@ -26,84 +27,36 @@ constexpr char kTemplate[] = R"({"parameters": {
   "pfxKeyVaultResourceId": {"type": "string"}, "pfxKeyVaultSecretUrl": {"type": "string"},
   "pfxThumbprint": {"type": "string"}}, "resources": []})";
 
-// Key Vault's list as the client returns it: no version, unversioned id.
-// Counts what the engine asks for.
-class KeyVaultLikeVault : public Vault {
- public:
-  explicit KeyVaultLikeVault(Vault& inner) : inner_(inner) {}
-  const VaultInfo& info() const override { return inner_.info(); }
-  absl::StatusOr<std::vector<SecretVersion>> ListSecrets() override {
-    ++lists;
-    auto listed = inner_.ListSecrets();
-    if (!listed.ok()) return listed;
-    for (auto& s : *listed) {
-      s.version.clear();
-      s.id = absl::StrCat(info().base_url, "/secrets/", s.name);
-    }
-    return listed;
-  }
-  absl::StatusOr<std::vector<SecretVersion>> ListSecretVersions(absl::string_view n) override {
-    ++version_lists;
-    return inner_.ListSecretVersions(n);
-  }
-  absl::StatusOr<SecretBundle> GetSecret(absl::string_view n, absl::string_view v) override {
-    reads.push_back(std::string(n));
-    return inner_.GetSecret(n, v);
-  }
-  absl::StatusOr<SecretVersion> SetSecret(absl::string_view n, const SetSecretRequest& r) override {
-    return inner_.SetSecret(n, r);
-  }
-  absl::StatusOr<SecretVersion> SetVersionEnabled(absl::string_view n, absl::string_view v,
-                                                  bool e) override {
-    return inner_.SetVersionEnabled(n, v, e);
-  }
-  absl::StatusOr<DeletedSecret> DeleteSecret(absl::string_view n) override {
-    return inner_.DeleteSecret(n);
-  }
-  absl::StatusOr<std::vector<DeletedSecret>> ListDeletedSecrets() override {
-    return inner_.ListDeletedSecrets();
-  }
-  absl::StatusOr<SecretVersion> RecoverDeletedSecret(absl::string_view n) override {
-    return inner_.RecoverDeletedSecret(n);
-  }
-  absl::Status PurgeDeletedSecret(absl::string_view n) override {
-    return inner_.PurgeDeletedSecret(n);
-  }
-
-  int lists = 0;
-  int version_lists = 0;
+// The names GetSecret was asked for, in order, without versions ("get
+// NAME[/VERSION]" calls).
+std::vector<std::string> Reads(const fakes::FakeVault& vault) {
   std::vector<std::string> reads;
+  for (const std::string& call : vault.calls()) {
+    if (!absl::StartsWith(call, "get ")) continue;
+    std::string name = call.substr(4);
+    reads.push_back(name.substr(0, name.find('/')));
+  }
+  return reads;
+}
 
- private:
-  Vault& inner_;
-};
+// The ListSecrets calls ("list"; not "list-deleted").
+int Lists(const fakes::FakeVault& vault) {
+  const std::vector<std::string> calls = vault.calls();
+  return static_cast<int>(std::count(calls.begin(), calls.end(), "list"));
+}
 
 class NullObserver : public ApplyObserver {};
 
 struct Env {
-  testing::TempDir dir;
   FakeClock clock{absl::FromUnixSeconds(1780000000)};
-  std::unique_ptr<local::LocalVault> local;
-  std::unique_ptr<local::LocalDeployments> deployments;
-  std::unique_ptr<KeyVaultLikeVault> vault;
+  // Key Vault's list as the client returns it: no version, unversioned id.
+  fakes::FakeVault vault{clock, fakes::FakeVaultOptions{.list_without_versions = true}};
+  fakes::FakeDeployments deployments{clock, {"rg"}};
   certs::testing::TestPki pki{clock.Now()};
   DesiredState desired;
   SecretVersion certificate_version;
 
   Env() {
-    local::LocalVaultOptions v;
-    v.state_dir = dir.Path("state");
-    v.name = "kv";
-    v.resource_group = "rg";
-    v.clock = &clock;
-    local = *local::LocalVault::Open(v);
-    local::LocalDeploymentsOptions d;
-    d.state_dir = dir.Path("state");
-    d.clock = &clock;
-    d.resource_groups = {"rg"};
-    deployments = *local::LocalDeployments::Open(d);
-    vault = std::make_unique<KeyVaultLikeVault>(*local);
-
     // The vault: two users with old passwords, a generated one, an
     // undeclared short secret of unknown kind, the certificate, and a
     // deployment that passes it.
@@ -115,16 +68,17 @@ struct Env {
     SetSecretRequest cert;
     cert.value = *certs::EncodeCertificateSecret(pfx, Secret("pw"));
     cert.content_type = certs::kCertificateContentType;
-    certificate_version = *local->SetSecret("containersecret", cert);
+    certificate_version = *vault.model().Set("containersecret", cert);
     auto opened = certs::Pfx::Open(pfx, Secret("pw"), "registry.pfx");
     REQUIRE(opened.ok());
     DeploymentRequest first;
     first.name = "registry";
     first.template_json = kTemplate;
-    first.parameters["pfxKeyVaultResourceId"] = Secret(JsonQuote(local->info().resource_id));
+    first.parameters["pfxKeyVaultResourceId"] = Secret(JsonQuote(vault.info().resource_id));
     first.parameters["pfxKeyVaultSecretUrl"] = Secret(JsonQuote(certificate_version.id));
     first.parameters["pfxThumbprint"] = Secret(JsonQuote(opened->Thumbprint()));
-    REQUIRE(deployments->StartDeployment("rg", first).ok());
+    // Made outside rotor, before this run; it succeeded.
+    REQUIRE(deployments.Seed("rg", first).ok());
 
     desired.config_path = "rotor.toml";
     for (const char* name : {"admin", "ci"}) {
@@ -152,7 +106,7 @@ struct Env {
     SetSecretRequest r;
     r.value = Secret(value);
     r.content_type = content_type;
-    REQUIRE(local->SetSecret(name, r).ok());
+    REQUIRE(vault.model().Set(name, r).ok());
   }
 };
 
@@ -163,14 +117,17 @@ std::vector<std::string> Sorted(std::vector<std::string> v) {
 
 TEST_CASE("refresh: one list pass and one read per secret whose value the diff needs") {
   Env env;
-  auto actual = Refresh(env.desired, *env.vault, env.deployments.get());
+  auto actual = Refresh(env.desired, env.vault, &env.deployments);
   REQUIRE_MESSAGE(actual.ok(), actual.status().ToString());
-  CHECK(env.vault->lists == 1);
-  CHECK(env.vault->version_lists == 0);
+  CHECK(Lists(env.vault) == 1);
+  CHECK(env.vault.CountCalls("versions ") == 0);
   // Declared values and the certificate, and the undeclared secret of
   // unknown kind; never the generated password.
-  CHECK(Sorted(env.vault->reads) ==
+  CHECK(Sorted(Reads(env.vault)) ==
         std::vector<std::string>{"admin", "ci", "containersecret", "notes"});
+  // And nothing else: the deleted-secret list once, no write.
+  CHECK(env.vault.CountCalls("list-deleted") == 1);
+  CHECK(env.vault.calls().size() == 6);
   // A read secret carries its exact version; an unread one what the list gave.
   const SecretVersion* cert = actual->FindSecret("containersecret");
   REQUIRE(cert != nullptr);
@@ -179,7 +136,7 @@ TEST_CASE("refresh: one list pass and one read per secret whose value the diff n
   CHECK(actual->FindSecret("admin")->version.size() == 32);
   CHECK(actual->FindSecret("robot")->version.empty());
   CHECK(actual->FindSecret("robot")->id ==
-        absl::StrCat(env.local->info().base_url, "/secrets/robot"));
+        absl::StrCat(env.vault.info().base_url, "/secrets/robot"));
 
   // The certificate is unchanged, so the deployment is compared with the
   // exact URL: two user updates and one redeploy, no certificate change.
@@ -195,8 +152,8 @@ TEST_CASE("refresh: one list pass and one read per secret whose value the diff n
 
 TEST_CASE("refresh: the fingerprint follows what the list shows, and versions where read") {
   Env env;
-  auto first = Refresh(env.desired, *env.vault, env.deployments.get());
-  auto second = Refresh(env.desired, *env.vault, env.deployments.get());
+  auto first = Refresh(env.desired, env.vault, &env.deployments);
+  auto second = Refresh(env.desired, env.vault, &env.deployments);
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   CHECK(StateFingerprint(*first) == StateFingerprint(*second));
@@ -211,19 +168,19 @@ TEST_CASE("refresh: the fingerprint follows what the list shows, and versions wh
     r.value = Secret("generated-earlier-0123456789");
     r.content_type = kUserContentType;
     r.tags = {{"owner", "someone"}};
-    REQUIRE(env.local->SetSecret("robot", r).ok());
+    REQUIRE(env.vault.model().Set("robot", r).ok());
   }
   SUBCASE("a new version of a read secret in the same second") {
     env.Put("admin", "old-password-1234", kUserContentType);
   }
-  auto moved = Refresh(env.desired, *env.vault, env.deployments.get());
+  auto moved = Refresh(env.desired, env.vault, &env.deployments);
   REQUIRE(moved.ok());
   CHECK(StateFingerprint(*moved) != StateFingerprint(*first));
 }
 
 TEST_CASE("refresh after an apply: what it wrote and read is not read again") {
   Env env;
-  auto actual = Refresh(env.desired, *env.vault, env.deployments.get());
+  auto actual = Refresh(env.desired, env.vault, &env.deployments);
   REQUIRE(actual.ok());
   auto plan = ComputePlan(env.desired, *actual, env.clock.Now());
   REQUIRE(plan.ok());
@@ -231,18 +188,19 @@ TEST_CASE("refresh after an apply: what it wrote and read is not read again") {
   ApplyOptions options;
   options.clock = &env.clock;
   auto outputs =
-      ApplyPlan(*plan, env.desired, *actual, *env.vault, env.deployments.get(), options, observer);
+      ApplyPlan(*plan, env.desired, *actual, env.vault, &env.deployments, options, observer);
   REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
   CHECK(outputs->written_versions.size() == 2);
+  CHECK(env.deployments.started().size() == 1);  // the redeploy
 
   RefreshHint hint = HintAfterApply(env.desired, *actual, *outputs);
   CHECK(hint.secrets.size() == 4);  // admin, ci (written), containersecret, notes (read)
-  env.vault->reads.clear();
-  auto after = Refresh(env.desired, *env.vault, env.deployments.get(), &hint);
+  env.vault.ClearCalls();
+  auto after = Refresh(env.desired, env.vault, &env.deployments, &hint);
   REQUIRE(after.ok());
-  CHECK(env.vault->reads.empty());
+  CHECK(Reads(env.vault).empty());
   // The same state a full read gives.
-  auto full = Refresh(env.desired, *env.vault, env.deployments.get());
+  auto full = Refresh(env.desired, env.vault, &env.deployments);
   REQUIRE(full.ok());
   CHECK(StateFingerprint(*after) == StateFingerprint(*full));
   auto converged = ComputePlan(env.desired, *after, env.clock.Now());
@@ -253,10 +211,10 @@ TEST_CASE("refresh after an apply: what it wrote and read is not read again") {
   // the known one, so it is read, and the plan sees the change.
   env.clock.Advance(absl::Seconds(1));
   env.Put("ci", "changed-behind-rotor", kUserContentType);
-  env.vault->reads.clear();
-  auto moved = Refresh(env.desired, *env.vault, env.deployments.get(), &hint);
+  env.vault.ClearCalls();
+  auto moved = Refresh(env.desired, env.vault, &env.deployments, &hint);
   REQUIRE(moved.ok());
-  CHECK(env.vault->reads == std::vector<std::string>{"ci"});
+  CHECK(Reads(env.vault) == std::vector<std::string>{"ci"});
   auto drift = ComputePlan(env.desired, *moved, env.clock.Now());
   REQUIRE(drift.ok());
   CHECK(drift->HasChanges());
