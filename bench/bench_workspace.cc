@@ -40,7 +40,9 @@ constexpr char kPfxPassword[] = "Bench-Pfx-Pass-9c1e";
 
 namespace {
 
-std::string UserName(int i) { return absl::StrFormat("user-%05d", i); }
+// Names that sort before the certificate secret's: the registry VM logs in
+// with the first secret the vault lists, which must be a login.
+std::string UserName(int i) { return absl::StrFormat("account-%05d", i); }
 std::string PasswordVariable(int i) { return absl::StrFormat("PW_%05d", i); }
 std::string Password(int i, int round) { return absl::StrCat("Bench-Pw-", round, "-", i, "-7f3a"); }
 

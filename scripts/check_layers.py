@@ -70,6 +70,7 @@ ALLOWED = {
 INTERNAL_HEADERS = {
     "certs/openssl_util.h": "certs/",
     "certs/pfx_internal.h": "certs/",
+    "providers/http/curl_transfer.h": "providers/http/",
     "engine/config/config_schema.h": "engine/config/",
     "engine/config/schema_explainer.h": "engine/config/",
     "engine/config/schema_nodes.h": "engine/config/",

@@ -235,7 +235,7 @@ absl::Status CurlTransfer::Prepare(const HttpRequest& req, absl::string_view red
   return absl::OkStatus();
 }
 
-void* CurlTransfer::easy_handle() const { return state_->easy; }
+CURL* CurlTransfer::easy_handle() const { return state_->easy; }
 
 void CurlTransfer::CapturePeerCertificates() {
   State& state = *state_;

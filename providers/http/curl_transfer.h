@@ -6,11 +6,13 @@
 // owns the multi handle: it adds a prepared transfer to it, and when
 // libcurl reports the transfer done, takes the answer from here.
 //
-// Internal to providers/http. It carries no curl type: the easy handle is
-// handed out as void*, which is what curl/curl.h declares CURL to be, and
-// the header list and error buffer stay in curl_transfer.cc.
+// Internal to providers/http (scripts/check_layers.py keeps it there): it
+// hands out the CURL easy handle; the header list and error buffer stay in
+// curl_transfer.cc.
 #ifndef ROTOR_PROVIDERS_HTTP_CURL_TRANSFER_H_
 #define ROTOR_PROVIDERS_HTTP_CURL_TRANSFER_H_
+
+#include <curl/curl.h>
 
 #include <cstddef>
 #include <memory>
@@ -76,9 +78,9 @@ class CurlTransfer {
   absl::Status Prepare(const HttpRequest& request, absl::string_view redacted_url,
                        const TransferSettings& settings);
 
-  // The prepared attempt's easy handle (a CURL*), for the multi handle; its
+  // The prepared attempt's easy handle, for the multi handle; its
   // CURLINFO_PRIVATE is this object. Null when none is held.
-  void* easy_handle() const;
+  CURL* easy_handle() const;
 
   // After libcurl reported the attempt done, before Release: keeps the
   // server's certificates (CURLINFO_CERTINFO, which the request asked for)

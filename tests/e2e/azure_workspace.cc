@@ -110,6 +110,10 @@ std::string AzureWorkspace::Deploy(const std::string& name, const std::string& s
 }
 
 void AzureWorkspace::Seed() {
+  // A registry is never deployed without a login (its script exits 12):
+  // the first configured user, as Set-RegistryAccessSecret left it.
+  REQUIRE_FALSE(users_.empty());
+  PutSecret(users_.front().first, env_.at(users_.front().second), "user credentials");
   auto old = pki_.IssueLeaf({.common_name = kRegistryHost, .dns_names = {kRegistryHost}});
   auto value = certs::EncodeCertificateSecret(old.ToPfx(kOldPfxPassword), Secret(kOldPfxPassword));
   REQUIRE(value.ok());

@@ -81,8 +81,10 @@ class AzureWorkspace {
   std::string ArmPath(const std::string& suffix) const;
   std::string Path(const std::string& relative) const { return dir_.Path(relative); }
 
-  // A registry deployed before rotor: an old certificate in containersecret
-  // and a successful "registry" deployment that references it.
+  // A registry deployed before rotor: the first configured user with its
+  // configured password (content type "user credentials"), an old
+  // certificate in containersecret and a successful "registry" deployment
+  // that references it.
   void Seed();
   // The registry as the seed procedure (PowerShell, then the portal) leaves
   // it, already matching the config: every configured user's password from

@@ -184,6 +184,14 @@ absl::StatusOr<std::unique_ptr<ArmService>> ArmService::Open(ArmOptions options,
     doc.Parse(text.data(), text.size());
     if (!doc.HasParseError() && doc.IsObject()) {
       service->last_thumbprint_ = json::StrMember(doc, "last_registry_thumbprint").value_or("");
+      if (const auto* sc = json::Member(doc, "script_configurations");
+          sc != nullptr && sc->IsObject()) {
+        for (const auto& m : sc->GetObject()) {
+          if (m.value.IsString()) {
+            service->script_configurations_[m.name.GetString()] = m.value.GetString();
+          }
+        }
+      }
       if (const auto* ds = json::Member(doc, "deployments"); ds != nullptr && ds->IsObject()) {
         for (const auto& m : ds->GetObject()) {
           auto meta = std::make_unique<Meta>();
@@ -220,6 +228,11 @@ absl::Status ArmService::SaveMeta() const {
   json::Writer w(b);
   w.StartObject();
   json::KeyStr(w, "last_registry_thumbprint", last_thumbprint_);
+  json::Key(w, "script_configurations");
+  w.StartObject();
+  for (const auto& [group, fingerprint] : script_configurations_)
+    json::KeyStr(w, group, fingerprint);
+  w.EndObject();
   json::Key(w, "deployments");
   w.StartObject();
   for (const auto& [key, m] : meta_) {
@@ -368,13 +381,22 @@ absl::Status ArmService::Provision(const DeploymentRequest& request, const std::
         "answered 500 Internal Server Error."));
   }
   if (run && run->registry) {
-    std::string report;
-    absl::Status provisioned = registry_.Provision(run->effective, &report);
-    if (!provisioned.ok()) return record(provisioned);
+    RegistryDeployment deployment;
+    deployment.parameters = &run->effective;
+    deployment.template_json = request.template_json;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = script_configurations_.find(Lower(group));
+      if (it != script_configurations_.end()) deployment.previous_script_configuration = it->second;
+    }
+    absl::StatusOr<ProvisionResult> provisioned = registry_.Provision(deployment);
+    if (!provisioned.ok()) return record(provisioned.status());
+    const std::string& report = provisioned->report_json;
     rapidjson::Document doc;
     doc.Parse(report.data(), report.size());
     std::lock_guard<std::mutex> lock(mu_);
     meta_[key]->provisioning = report;
+    script_configurations_[Lower(group)] = provisioned->script_configuration;
     last_thumbprint_ = json::StrMember(doc, "thumbprint").value_or(last_thumbprint_);
     (void)SaveMeta();
     stats_.SetLastProvisioning(absl::StrCat("{\"resource_group\":", json::Quote(group),

@@ -104,6 +104,9 @@ class ArmService {
   std::map<std::string, std::shared_ptr<Run>> runs_;
   std::map<std::string, int> fail_next_;
   std::string last_thumbprint_;
+  // Per resource group (lower-cased): the CustomScript configuration of the
+  // last successful registry deployment (vm_script.h).
+  std::map<std::string, std::string> script_configurations_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -102,6 +102,7 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   registry.registry_dir = o.registry_dir;
   registry.registry_cmd = o.registry_cmd;
   registry.bcrypt_cost = o.bcrypt_cost;
+  registry.always_rerun = o.always_rerun;
   registry.log_path = absl::StrCat(o.state_dir, "/registry-cmd.log");
   e->registry_ = std::make_unique<RegistryProvisioner>(registry, *e->vaults_, *e->tokens_);
   ArmOptions arm;

@@ -41,6 +41,12 @@ struct Endpoints {
   }
   std::string VaultResource() const { return Origin("vault.localhost"); }
   std::string ArmAudience() const { return absl::StrCat(Arm(), "/", kArmAudienceAppId); }
+  // The Key Vault resource the registry VM asks a token for: the metadata's
+  // audiences[0] with "https://management." replaced by "https://vault."
+  // (script.sh line 119). Every stamp accepts it.
+  std::string VmVaultResource() const {
+    return absl::StrCat(Origin("vault.localhost"), "/", kArmAudienceAppId);
+  }
 
   // Audiences compared lower-cased without a trailing slash.
   static std::string NormalizeAudience(absl::string_view aud) {
@@ -49,7 +55,8 @@ struct Endpoints {
     return a;
   }
   std::vector<std::string> VaultAudiences() const {
-    return {NormalizeAudience(VaultResource()), "https://vault.localhost"};
+    return {NormalizeAudience(VaultResource()), "https://vault.localhost",
+            NormalizeAudience(VmVaultResource())};
   }
   std::vector<std::string> ArmAudiences() const {
     return {NormalizeAudience(ArmAudience()), NormalizeAudience(Arm()),

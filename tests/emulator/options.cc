@@ -171,6 +171,9 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "command (no shell) (re)started after each successful registry deployment, "
                  "with REGISTRY_DIR in its environment");
   app.add_option("--token-lifetime", token_lifetime, "lifetime of issued tokens (default 1h)");
+  app.add_flag("--always-rerun", options.always_rerun,
+               "re-run the registry script on every deployment (default: only when the "
+               "CustomScript extension's configuration changes, as Azure does)");
   app.add_option("--bcrypt-cost", options.bcrypt_cost, "bcrypt cost of htpasswd lines (4..31)")
       ->check(CLI::Range(4, 31));
   app.add_option("--threads", options.threads, "HTTPS worker threads (default 64)")

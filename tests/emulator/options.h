@@ -54,6 +54,9 @@ struct EmulatorOptions {
   std::vector<std::string> registry_cmd;  // argv, split without a shell
   absl::Duration token_lifetime = absl::Hours(1);
   int bcrypt_cost = 10;
+  // Re-run the registry script on every deployment (the faithful default
+  // runs it only when the CustomScript extension's configuration changes).
+  bool always_rerun = false;
   int threads = 64;
   bool soft_delete = true;
   int retention_days = 90;

@@ -100,7 +100,7 @@ TEST_CASE(
   Emulator emu(Args(registry_dir, {"--registry-cmd", "sh -c 'env > \"$REGISTRY_DIR/env.txt\"'"}));
   const std::string token = emu.VaultToken();
   SetSecret(emu, token, "admin", "admin-pw", "user credentials");
-  SetSecret(emu, token, "ci", "ci:pw with colon", "user credentials");
+  SetSecret(emu, token, "ci", "ci:pw:with:colons", "user credentials");
   SetSecret(emu, token, "longvalue", std::string(256, 'x'), "");
   const std::string url = SetSecret(emu, token, "containersecret", pki.secret_value, "pfx");
 
@@ -115,7 +115,7 @@ TEST_CASE(
   CHECK(absl::StartsWith(lines[0], "admin:$2b$04$"));
   CHECK(local::VerifyHtpasswd(lines[0], "admin-pw"));
   CHECK(absl::StartsWith(lines[1], "ci:"));
-  CHECK(local::VerifyHtpasswd(lines[1], "ci:pw with colon"));
+  CHECK(local::VerifyHtpasswd(lines[1], "ci:pw:with:colons"));
   // The certificate files named after the thumbprint.
   const std::string crt =
       rotor::testing::ReadFileOrDie(registry_dir + "/" + pki.thumbprint + ".crt");

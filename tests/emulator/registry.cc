@@ -16,6 +16,7 @@
 #include "providers/local/htpasswd.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/util.h"
+#include "tests/emulator/vm_script.h"
 
 namespace rotor::emulator {
 namespace {
@@ -28,7 +29,7 @@ absl::Status Fail(absl::string_view code, absl::string_view message) {
 
 absl::Status ExtensionFailure(absl::string_view what) {
   return Fail(kExtensionError, absl::StrCat("VM has reported a failure when processing extension "
-                                            "'registry-provisioning'. Error message: ",
+                                            "'cse'. Error message: ",
                                             what));
 }
 
@@ -63,22 +64,13 @@ bool RegistryProvisioner::IsRegistryDeployment(const std::map<std::string, Secre
          parameters.count("pfxkeyvaultsecreturl") > 0 && parameters.count("pfxthumbprint") > 0;
 }
 
-absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>& parameters,
-                                            std::string* report_json) {
+absl::StatusOr<ProvisionResult> RegistryProvisioner::Provision(
+    const RegistryDeployment& deployment) {
   std::lock_guard<std::mutex> lock(mu_);
+  const std::map<std::string, Secret>& parameters = *deployment.parameters;
+  ProvisionResult result;
 
-  // 1. The service principal signs in.
-  auto sp_id = StringParam(parameters, "servicePrincipalClientId");
-  auto sp_secret = StringParam(parameters, "servicePrincipalClientSecret");
-  if (sp_id && sp_secret) {
-    absl::Status signed_in = tokens_.CheckClientSecret(sp_id->Reveal(), *sp_secret);
-    if (!signed_in.ok()) {
-      return ExtensionFailure(absl::StrCat("the service principal '", sp_id->Reveal(),
-                                           "' could not get a token: ", signed_in.message()));
-    }
-  }
-
-  // 2. The vault and the certificate.
+  // 1. The VM model's certificate: the vault and a readable, versioned URL.
   const std::string resource_id = Plain(StringParam(parameters, "pfxKeyVaultResourceId"));
   const std::string secret_url = Plain(StringParam(parameters, "pfxKeyVaultSecretUrl"));
   const std::string thumbprint =
@@ -138,6 +130,49 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
                 absl::StrCat("The secret at pfxKeyVaultSecretUrl '", secret_url,
                              "' cannot be read: ", bundle.status().message()));
   }
+
+  // 2. Does the script run?
+  ScriptConfiguration script = ConfigureScript(deployment.template_json, parameters);
+  result.script_configuration = script.fingerprint;
+  result.script_ran = options_.always_rerun || !script.present ||
+                      script.fingerprint != deployment.previous_script_configuration;
+  auto report = [&](const std::string& actual, const ScriptRun* run) {
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::KeyStr(w, "vault", vault);
+    json::KeyStr(w, "secret_url", secret_url);
+    json::KeyStr(w, "thumbprint", actual);
+    json::Key(w, "script_ran");
+    w.Bool(result.script_ran);
+    json::Key(w, "logins");
+    w.StartArray();
+    if (run != nullptr) {
+      for (const auto& [name, password] : run->logins) json::Str(w, name);
+    }
+    w.EndArray();
+    json::KeyStr(w, "first_listed", run != nullptr ? run->first_listed : "");
+    json::KeyStr(w, "registry_dir", options_.registry_dir);
+    w.EndObject();
+    return json::Text(b);
+  };
+  if (!result.script_ran) {
+    result.report_json = report(thumbprint, nullptr);
+    return result;
+  }
+
+  // 3. The service principal signs in for the VM's Key Vault resource.
+  auto sp_id = StringParam(parameters, "servicePrincipalClientId");
+  auto sp_secret = StringParam(parameters, "servicePrincipalClientSecret");
+  if (sp_id && sp_secret) {
+    absl::Status signed_in = tokens_.CheckVmSignIn(sp_id->Reveal(), *sp_secret);
+    if (!signed_in.ok()) {
+      return ExtensionFailure(absl::StrCat("the service principal '", sp_id->Reveal(),
+                                           "' could not get a token: ", signed_in.message()));
+    }
+  }
+
+  // 4. The certificate files, named after the PFX's thumbprint.
   auto decoded = certs::DecodeCertificateSecret(bundle->value, bundle->meta.content_type);
   if (!decoded.ok()) {
     return ExtensionFailure(
@@ -152,46 +187,45 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
   const std::string actual = pfx->Thumbprint();
   if (actual != thumbprint) {
     return ExtensionFailure(absl::StrCat(
-        "certificate thumbprint mismatch: pfxThumbprint is '", thumbprint,
-        "' but the certificate at pfxKeyVaultSecretUrl has thumbprint '", actual, "'"));
+        "Enable failed: command terminated with exit status=10: /var/lib/waagent/", thumbprint,
+        ".crt not found (certificate thumbprint mismatch: pfxThumbprint is '", thumbprint,
+        "' but the certificate at pfxKeyVaultSecretUrl has thumbprint '", actual, "')"));
   }
 
-  // 3. Logins from the vault's first page.
-  auto logins = local::RegistryLoginNames(*view);
-  if (!logins.ok()) {
-    return ExtensionFailure(absl::StrCat("listing the vault failed: ", logins.status().message()));
+  // 5. Logins, and the login check.
+  auto run = RunVaultSteps(*view);
+  if (!run.ok()) {
+    return ExtensionFailure(absl::StrCat("listing the vault failed: ", run.status().message()));
+  }
+  if (run->exit_code != 0) {
+    return ExtensionFailure(absl::StrCat(
+        "Enable failed: command terminated with exit status=", run->exit_code, ": ", run->error));
   }
 
-  // 4. The registry folder and command.
+  // 6. The registry folder and command.
   if (!options_.registry_dir.empty()) {
-    absl::Status written =
-        local::RenderHtpasswd(*view, options_.registry_dir, options_.bcrypt_cost);
-    if (!written.ok()) {
-      return ExtensionFailure(absl::StrCat("writing htpasswd failed: ", written.message()));
+    std::string htpasswd;
+    for (const auto& [name, password] : run->logins) {
+      auto hash = local::BcryptHash(password.Reveal(), options_.bcrypt_cost);
+      if (!hash.ok()) continue;  // a NUL byte: htpasswd would cut it
+      absl::StrAppend(&htpasswd, name, ":", *hash, "\n");
     }
+    absl::Status s = MakeDirs(options_.registry_dir);
+    if (s.ok()) {
+      s = WriteFileAtomic(absl::StrCat(options_.registry_dir, "/", local::kHtpasswdFileName),
+                          htpasswd, 0600);
+    }
+    if (!s.ok()) return ExtensionFailure(absl::StrCat("writing htpasswd failed: ", s.message()));
     const std::string base = absl::StrCat(options_.registry_dir, "/", actual);
     std::string crt = pfx->LeafCertificatePem();
     for (const auto& pem : pfx->ChainPem()) absl::StrAppend(&crt, pem);
-    absl::Status s = WriteFileAtomic(absl::StrCat(base, ".crt"), crt, 0644);
+    s = WriteFileAtomic(absl::StrCat(base, ".crt"), crt, 0644);
     if (s.ok())
       s = WriteFileAtomic(absl::StrCat(base, ".prv"), pfx->PrivateKeyPem().Reveal(), 0600);
     if (!s.ok())
       return ExtensionFailure(absl::StrCat("writing the certificate failed: ", s.message()));
   }
-
-  rapidjson::StringBuffer b;
-  json::Writer w(b);
-  w.StartObject();
-  json::KeyStr(w, "vault", vault);
-  json::KeyStr(w, "secret_url", secret_url);
-  json::KeyStr(w, "thumbprint", actual);
-  json::Key(w, "logins");
-  w.StartArray();
-  for (const auto& name : *logins) json::Str(w, name);
-  w.EndArray();
-  json::KeyStr(w, "registry_dir", options_.registry_dir);
-  w.EndObject();
-  *report_json = json::Text(b);
+  result.report_json = report(actual, &*run);
 
   if (!options_.registry_cmd.empty()) {
     StopRegistry();
@@ -200,7 +234,7 @@ absl::Status RegistryProvisioner::Provision(const std::map<std::string, Secret>&
       return ExtensionFailure(absl::StrCat("the registry command failed: ", started.message()));
     }
   }
-  return absl::OkStatus();
+  return result;
 }
 
 absl::Status RegistryProvisioner::StartRegistry(const std::string& thumbprint) {

@@ -105,6 +105,15 @@ absl::Status TokenService::CheckClientSecret(absl::string_view client_id,
       client_id, "'."));
 }
 
+absl::Status TokenService::CheckVmSignIn(absl::string_view client_id, const Secret& secret) const {
+  const std::string resource = Endpoints::NormalizeAudience(endpoints_.VmVaultResource());
+  if (!Contains(endpoints_.VaultAudiences(), resource)) {
+    return absl::InvalidArgumentError(absl::StrCat("AADSTS500011: The resource principal named ",
+                                                   resource, " was not found in the tenant."));
+  }
+  return CheckClientSecret(client_id, secret);
+}
+
 absl::Status TokenService::CheckAssertion(const HttpRequest& request, const std::string& client_id,
                                           const std::string& assertion,
                                           std::string* client_out) const {

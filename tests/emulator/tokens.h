@@ -69,6 +69,9 @@ class TokenService {
   // Whether `client_id` may sign in with `secret` (what the registry VM's
   // token request does); Unauthenticated with AAD's message otherwise.
   absl::Status CheckClientSecret(absl::string_view client_id, const Secret& secret) const;
+  // The registry VM's sign-in: `client_id` with `secret`, for the Key Vault
+  // resource the VM derives (Endpoints::VmVaultResource).
+  absl::Status CheckVmSignIn(absl::string_view client_id, const Secret& secret) const;
 
   bool open_registration() const { return secrets_.empty() && certs_.empty(); }
   // /{tenant}/discovery/v2.0/keys

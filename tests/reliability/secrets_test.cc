@@ -83,8 +83,8 @@ TEST_CASE(
   Forms forms;
   // The values the seed wrote, then distinctive new ones.
   for (const char* v : {"ADMIN_PW", "CI_PW", "OPS_PW"}) AddSecret(forms, v, w.env()[v]);
-  w.env()["ADMIN_PW"] = "Adm1n Leak/Pw+1=&%q";
-  w.env()["OPS_PW"] = "Ops Leak/Pw+3=&%z";
+  w.env()["ADMIN_PW"] = "Adm1n~Leak/Pw+1=&%q";
+  w.env()["OPS_PW"] = "Ops~Leak/Pw+3=&%z";
   AddSecret(forms, "new ADMIN_PW", w.env()["ADMIN_PW"]);
   AddSecret(forms, "new OPS_PW", w.env()["OPS_PW"]);
   AddSecret(forms, "client secret", emulator::testing::kClientSecret);
@@ -120,7 +120,7 @@ TEST_CASE(
   run({"plan", "--detailed-exitcode"}, 0);
 
   // A rotation under 500/503s, logged as JSON.
-  w.env()["ADMIN_PW"] = "Adm1n Leak/Pw+2=&%r";
+  w.env()["ADMIN_PW"] = "Adm1n~Leak/Pw+2=&%r";
   AddSecret(forms, "second ADMIN_PW", w.env()["ADMIN_PW"]);
   w.Restart({"--fail-rate", "0.3", "--seed", "5"});
   run({"apply", "--auto-approve", "--log-format", "json"}, 0);

@@ -15,6 +15,28 @@ namespace rotor::testing {
 // (securestring); it outputs the thumbprint it was given.
 extern const char kRegistryTemplateJson[];
 
+// The gallery template's shape (examples/registry-template.json): every
+// parameter of the real template with its type (both service principal
+// parameters securestring, pipName and pipDomainNameLabel required), the VM
+// with its certificate from pfxKeyVaultSecretUrl, and the CustomScript
+// extension whose command is built from the parameters.
+extern const char kGalleryTemplateJson[];
+
+struct GalleryParameters {
+  std::string vault_resource_id;
+  std::string secret_url;
+  std::string thumbprint;
+  std::string sp_client_id;
+  std::string sp_client_secret;
+  std::string domain_name_label = "myreg";
+  std::string registry_replicas = "2";
+};
+// The body of a PUT deploying kGalleryTemplateJson with `p` and every other
+// required parameter (adminPublicKey, pipName, the storage account).
+// `force_update_tag` non-empty adds it to the CustomScript extension.
+std::string GalleryDeploymentBody(const GalleryParameters& p,
+                                  const std::string& force_update_tag = "");
+
 struct RegistryDeploymentParameters {
   std::string vault_resource_id;  // pfxKeyVaultResourceId
   std::string secret_url;         // pfxKeyVaultSecretUrl
