@@ -9,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "base/files.h"
-#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "cli/console.h"
 #include "cli/providers.h"
@@ -21,6 +20,8 @@
 #include "engine/diff/diff.h"
 #include "engine/refresh/refresh.h"
 #include "engine/render/render.h"
+#include "rapidjson/prettywriter.h"
+#include "rapidjson/stringbuffer.h"
 
 namespace rotor::cli {
 namespace {
@@ -460,24 +461,40 @@ namespace {
 // validate --json: {"config", "valid", "certificate": {"pfx", "checks"}, "error"}.
 std::string ValidateJson(const std::string& config_path, const DesiredState* desired,
                          const std::string& error) {
-  std::string out = absl::StrCat("{\n  \"config\": ", JsonQuote(config_path),
-                                 ",\n  \"valid\": ", error.empty() ? "true" : "false");
+  rapidjson::StringBuffer buffer;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("config");
+  w.String(config_path);
+  w.Key("valid");
+  w.Bool(error.empty());
   if (desired != nullptr && desired->certificate.has_value()) {
-    absl::StrAppend(&out,
-                    ",\n  \"certificate\": {\"pfx\": ", JsonQuote(desired->certificate->pfx_path),
-                    ", \"checks\": [");
-    bool first = true;
+    w.Key("certificate");
+    w.StartObject();
+    w.Key("pfx");
+    w.String(desired->certificate->pfx_path);
+    w.Key("checks");
+    w.StartArray();
     for (const auto& c : desired->certificate->checks) {
-      absl::StrAppend(&out, first ? "\n" : ",\n", "    {\"name\": ", JsonQuote(c.name),
-                      ", \"level\": ", JsonQuote(c.level), ", \"detail\": ", JsonQuote(c.detail),
-                      "}");
-      first = false;
+      w.StartObject();
+      w.Key("name");
+      w.String(c.name);
+      w.Key("level");
+      w.String(c.level);
+      w.Key("detail");
+      w.String(c.detail);
+      w.EndObject();
     }
-    absl::StrAppend(&out, first ? "]}" : "\n  ]}");
+    w.EndArray();
+    w.EndObject();
   }
-  if (!error.empty()) absl::StrAppend(&out, ",\n  \"error\": ", JsonQuote(error));
-  out += "\n}\n";
-  return out;
+  if (!error.empty()) {
+    w.Key("error");
+    w.String(error);
+  }
+  w.EndObject();
+  return absl::StrCat(absl::string_view(buffer.GetString(), buffer.GetSize()), "\n");
 }
 
 }  // namespace

@@ -10,10 +10,26 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "base/json_text.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace rotor::cli {
 namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void WriteString(JsonWriter& w, absl::string_view text) {
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+// The JSON text of the one value `write` writes.
+template <typename Write>
+std::string JsonText(Write write) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  write(w);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
 
 int LevelRank(absl::string_view level) {
   if (level == "debug") return 0;
@@ -25,17 +41,25 @@ int LevelRank(absl::string_view level) {
 }  // namespace
 
 EventField StringField(absl::string_view name, absl::string_view value) {
-  return {std::string(name), JsonQuote(value)};
+  return {std::string(name), JsonText([&](JsonWriter& w) { WriteString(w, value); })};
 }
 EventField NumberField(absl::string_view name, double value) {
-  if (!std::isfinite(value)) return {std::string(name), "null"};
-  return {std::string(name), absl::StrFormat("%.3f", value)};
+  return {std::string(name), JsonText([&](JsonWriter& w) {
+            if (!std::isfinite(value)) {
+              w.Null();
+              return;
+            }
+            // Always three decimals ("12.500"): Writer::Double writes the
+            // shortest form, and SetMaxDecimalPlaces drops trailing zeros.
+            const std::string number = absl::StrFormat("%.3f", value);
+            w.RawValue(number.data(), number.size(), rapidjson::kNumberType);
+          })};
 }
 EventField IntField(absl::string_view name, int64_t value) {
-  return {std::string(name), absl::StrCat(value)};
+  return {std::string(name), JsonText([&](JsonWriter& w) { w.Int64(value); })};
 }
 EventField BoolField(absl::string_view name, bool value) {
-  return {std::string(name), value ? "true" : "false"};
+  return {std::string(name), JsonText([&](JsonWriter& w) { w.Bool(value); })};
 }
 
 // Erases the status line, then passes every write on to `target`.
@@ -153,22 +177,31 @@ void Console::DrawLocked() {
 
 void Console::WriteEventLocked(absl::string_view level, absl::string_view scope,
                                absl::string_view event, const std::vector<EventField>& fields) {
-  std::string line = absl::StrCat(
-      "{\"time\":",
-      JsonQuote(
-          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", options_.clock->Now(), absl::UTCTimeZone())),
-      ",\"level\":", JsonQuote(level), ",\"event\":", JsonQuote(event), ",\"fields\":{");
-  bool first = true;
+  rapidjson::StringBuffer line;
+  JsonWriter w(line);
+  w.StartObject();
+  w.Key("time");
+  WriteString(w,
+              absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", options_.clock->Now(), absl::UTCTimeZone()));
+  w.Key("level");
+  WriteString(w, level);
+  w.Key("event");
+  WriteString(w, event);
+  w.Key("fields");
+  w.StartObject();
   if (!scope.empty()) {
-    absl::StrAppend(&line, "\"registry\":", JsonQuote(scope));
-    first = false;
+    w.Key("registry");
+    WriteString(w, scope);
   }
   for (const auto& f : fields) {
-    absl::StrAppend(&line, first ? "" : ",", JsonQuote(f.name), ":", f.json);
-    first = false;
+    w.Key(f.name.data(), static_cast<rapidjson::SizeType>(f.name.size()));
+    // Already JSON text; the type is not checked for a member's value.
+    w.RawValue(f.json.data(), f.json.size(), rapidjson::kObjectType);
   }
-  line += "}}\n";
-  *options_.err << line;
+  w.EndObject();
+  w.EndObject();
+  line.Put('\n');
+  options_.err->write(line.GetString(), static_cast<std::streamsize>(line.GetSize()));
   options_.err->flush();
 }
 

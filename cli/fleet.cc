@@ -15,9 +15,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "base/json_text.h"
 #include "cli/console.h"
 #include "engine/config/config.h"
+#include "rapidjson/ostreamwrapper.h"
+#include "rapidjson/prettywriter.h"
 
 namespace rotor::cli {
 namespace {
@@ -195,7 +196,11 @@ int RunSelection(const FleetSelection& selection, const CommonOptions& common, I
 
   // Print each registry as soon as it and those before it are done.
   Console* console = io.console;
-  if (common.json) io.out << "[";
+  // --json: one array, each registry's element written as soon as it is done.
+  rapidjson::OStreamWrapper json_out(io.out);
+  rapidjson::PrettyWriter<rapidjson::OStreamWrapper> json(json_out);
+  json.SetIndent(' ', 2);
+  if (common.json) json.StartArray();
   for (size_t i = 0; i < n; ++i) {
     RegistryResult r;
     {
@@ -205,14 +210,29 @@ int RunSelection(const FleetSelection& selection, const CommonOptions& common, I
     }
     const FleetMember& m = selection.members[i];
     if (common.json) {
-      std::string result(absl::StripAsciiWhitespace(r.out));
-      io.out << (i == 0 ? "\n" : ",\n") << "  {\"config\": " << JsonQuote(m.config)
-             << ", \"vault\": " << (m.vault.empty() ? "null" : JsonQuote(m.vault))
-             << ", \"exit_code\": " << r.exit_code
-             << ",\n   \"result\": " << (result.empty() ? "null" : result);
-      if (r.exit_code == kExitError)
-        io.out << ",\n   \"error\": " << JsonQuote(ErrorMessage(r.err));
-      io.out << "}";
+      const std::string result(absl::StripAsciiWhitespace(r.out));
+      json.StartObject();
+      json.Key("config");
+      json.String(m.config);
+      json.Key("vault");
+      if (m.vault.empty()) {
+        json.Null();
+      } else {
+        json.String(m.vault);
+      }
+      json.Key("exit_code");
+      json.Int(r.exit_code);
+      json.Key("result");
+      if (result.empty()) {
+        json.Null();
+      } else {
+        json.RawValue(result.data(), result.size(), rapidjson::kObjectType);  // the command's JSON
+      }
+      if (r.exit_code == kExitError) {
+        json.Key("error");
+        json.String(ErrorMessage(r.err));
+      }
+      json.EndObject();
     } else {
       io.out << (i == 0 ? "" : "\n") << "=== " << m.Label() << " (" << m.config << ") ===\n"
              << r.out;
@@ -234,7 +254,10 @@ int RunSelection(const FleetSelection& selection, const CommonOptions& common, I
     io.err.flush();
   }
   for (auto& t : threads) t.join();
-  if (common.json) io.out << "\n]\n";
+  if (common.json) {
+    json.EndArray();
+    io.out << "\n";
+  }
 
   size_t failed = 0, two = 0, zero = 0;
   std::vector<std::string> failed_names;

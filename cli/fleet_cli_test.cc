@@ -179,13 +179,13 @@ TEST_CASE("fleet --json is an array of registries, each with its plan") {
   CHECK(plan.exit_code == 1);
   const std::string& out = plan.stdout_data;
   CHECK(absl::StartsWith(out,
-                         "[\n  {\"config\": \"fleet/alpha.toml\", \"vault\": \"alphakv\", "
-                         "\"exit_code\": 2,\n   \"result\": {"));
+                         "[\n  {\n    \"config\": \"fleet/alpha.toml\",\n    \"vault\": "
+                         "\"alphakv\",\n    \"exit_code\": 2,\n    \"result\": {"));
   CHECK(
       absl::StrContains(out,
-                        "{\"config\": \"fleet/gamma.toml\", \"vault\": \"gammakv\", \"exit_code\": "
-                        "1,\n   \"result\": null,\n   \"error\": \"user \\\"admin\\\": password: "
-                        "environment variable GAMMA_ADMIN_PW is not set"));
+                        "{\n    \"config\": \"fleet/gamma.toml\",\n    \"vault\": \"gammakv\",\n"
+                        "    \"exit_code\": 1,\n    \"result\": null,\n    \"error\": \"user "
+                        "\\\"admin\\\": password: environment variable GAMMA_ADMIN_PW is not set"));
   CHECK(absl::EndsWith(out, "}\n]\n"));
   CHECK(absl::StrContains(out, "\"format_version\": 1"));
   CHECK_FALSE(absl::StrContains(out, "Fleet:"));

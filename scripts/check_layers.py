@@ -72,10 +72,12 @@ INTERNAL_HEADERS = {
     "certs/pfx_internal.h": "certs/",
     "providers/http/curl_transfer.h": "providers/http/",
     "engine/config/config_schema.h": "engine/config/",
+    "engine/config/diagnostics.h": "engine/config/",
     "engine/config/schema_explainer.h": "engine/config/",
     "engine/config/schema_nodes.h": "engine/config/",
     "engine/config/toml_to_json.h": "engine/config/",
     "engine/config/toml_tree.h": "engine/config/",
+    "engine/config/value_source_parser.h": "engine/config/",
 }
 
 # Test libraries no product target may link.

@@ -1,19 +1,13 @@
 // Loading rotor.toml: toml++ parses, the compiled-in JSON Schema checks key
-// names, types, enums and patterns (engine/config/config_schema.cc), and this file
-// checks the rules that span keys, applies defaults, resolves paths and
-// renders every problem as
-//
-//   rotor.toml:12:3: error: vault.nmae: unknown key; did you mean "name"?
-//      12 | nmae = "newregkv"
-//         |   ^
-//
-// all of them at once, in source order, after a summary line.
+// names, types, enums and patterns (engine/config/config_schema.cc), and this
+// file loads each section: it checks the rules that span keys, applies
+// defaults and resolves paths. Value sources ({ env = ... }, ...) are parsed
+// by engine/config/value_source_parser.cc; every problem found is reported at
+// once, with its source line and a caret, by engine/config/diagnostics.cc.
 #include "engine/config/config.h"
 
-#include <openssl/evp.h>
 #include <toml++/toml.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -26,15 +20,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/digest.h"
 #include "base/files.h"
 #include "base/loopback.h"
 #include "engine/config/config_schema.h"
+#include "engine/config/diagnostics.h"
 #include "engine/config/toml_to_json.h"
+#include "engine/config/toml_tree.h"
+#include "engine/config/value_source_parser.h"
 #include "engine/model/registry_vm.h"
 
 namespace rotor {
@@ -83,6 +78,9 @@ namespace {
 using config_internal::Diagnostic;
 using config_internal::KeyPath;
 using config_internal::Position;
+using config_internal::Region;
+using config_internal::SourceContext;
+using config_internal::SourceRules;
 
 constexpr char kAzureArmEndpoint[] = "https://management.azure.com";
 constexpr char kAzureStackProfile[] = "2020-09-01-hybrid";
@@ -106,100 +104,11 @@ std::string UrlHost(absl::string_view url) {
 }
 
 // ---------------------------------------------------------------------------
-// Showing a source line without the secrets on it.
-
-// Replaces the contents of the quoted string starting at `quote` (or, when
-// unterminated, the rest of the line) with '*'.
-void MaskQuoted(std::string* line, size_t quote) {
-  const char q = (*line)[quote];
-  size_t i = quote + 1;
-  while (i < line->size() && (*line)[i] != q) {
-    if (q == '"' && (*line)[i] == '\\' && i + 1 < line->size()) (*line)[i++] = '*';
-    (*line)[i++] = '*';
-  }
-}
-
-// Masks the literal after `name =` for every secret key name on the line.
-void MaskSecretAssignments(std::string* line) {
-  for (const std::string& name : config_internal::SecretKeyNames()) {
-    size_t from = 0;
-    while ((from = line->find(name, from)) != std::string::npos) {
-      size_t i = from + name.size();
-      from = i;
-      if (i < line->size() && ((*line)[i] == '"' || (*line)[i] == '\'')) ++i;  // "password" =
-      while (i < line->size() && ((*line)[i] == ' ' || (*line)[i] == '\t')) ++i;
-      if (i >= line->size() || (*line)[i] != '=') continue;
-      ++i;
-      while (i < line->size() && ((*line)[i] == ' ' || (*line)[i] == '\t')) ++i;
-      if (i < line->size() && ((*line)[i] == '"' || (*line)[i] == '\'')) MaskQuoted(line, i);
-    }
-  }
-}
-
-// Byte offset of 1-based code-point column `column` in `line`.
-size_t ByteOffset(absl::string_view line, int column) {
-  size_t offset = 0;
-  for (int c = 1; c < column && offset < line.size(); ++c) {
-    ++offset;
-    while (offset < line.size() && (static_cast<unsigned char>(line[offset]) & 0xC0) == 0x80) {
-      ++offset;
-    }
-  }
-  return offset;
-}
-
-struct Region {
-  Position begin;
-  Position end;
-};
-
-class SourceText {
- public:
-  explicit SourceText(absl::string_view text) {
-    for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      lines_.push_back(std::string(absl::StripSuffix(line, "\r")));
-    }
-  }
-
-  // Hides a secret literal spanning `region`.
-  void Mask(const Region& region) {
-    for (int n = region.begin.line; n <= region.end.line; ++n) {
-      if (n < 1 || n > static_cast<int>(lines_.size())) continue;
-      std::string& line = lines_[n - 1];
-      size_t from = n == region.begin.line ? ByteOffset(line, region.begin.column) : 0;
-      size_t to = n == region.end.line ? ByteOffset(line, region.end.column) : line.size();
-      for (size_t i = from; i < to && i < line.size(); ++i) {
-        if (line[i] != '"' && line[i] != '\'') line[i] = '*';
-      }
-    }
-  }
-
-  // "    12 | nmae = ..." and "       |   ^".
-  std::string Excerpt(Position at) const {
-    std::string line = at.line >= 1 && at.line <= static_cast<int>(lines_.size())
-                           ? lines_[at.line - 1]
-                           : std::string();
-    MaskSecretAssignments(&line);
-    std::string pad;
-    const size_t offset = ByteOffset(line, at.column);
-    for (size_t i = 0; i < offset; ++i) {
-      if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;
-      pad += line[i] == '\t' ? '\t' : ' ';
-    }
-    return absl::StrFormat("%5d | %s\n      | %s^", at.line, line, pad);
-  }
-
- private:
-  std::vector<std::string> lines_;
-};
-
-// ---------------------------------------------------------------------------
 // The loader.
 
 class Loader {
  public:
-  Loader(absl::string_view text, const std::string& path)
-      : text_(text), path_(path), source_(text) {}
+  Loader(absl::string_view text, const std::string& path) : text_(text), path_(path) {}
 
   absl::StatusOr<Config> Run() {
     config_.path = path_;
@@ -250,28 +159,8 @@ class Loader {
   }
 
   absl::Status Failure() {
-    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) {
-                       return std::pair(a.position.line, a.position.column) <
-                              std::pair(b.position.line, b.position.column);
-                     });
-    for (const Region& region : secret_regions_) source_.Mask(region);
-    std::vector<std::string> parts;
-    std::vector<const Diagnostic*> shown;
-    for (const Diagnostic& d : diagnostics_) {
-      bool duplicate = false;
-      for (const Diagnostic* s : shown) {
-        duplicate |= s->position.line == d.position.line &&
-                     s->position.column == d.position.column && s->message == d.message;
-      }
-      if (duplicate) continue;
-      shown.push_back(&d);
-      parts.push_back(absl::StrCat(path_, ":", d.position.line, ":", d.position.column,
-                                   ": error: ", d.message, "\n", source_.Excerpt(d.position)));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(path_, ": ", parts.size(),
-                                                   parts.size() == 1 ? " error" : " errors", "\n",
-                                                   absl::StrJoin(parts, "\n")));
+    return config_internal::DiagnosticsError(path_, text_, std::move(diagnostics_),
+                                             secret_regions_);
   }
 
   // --- typed access (the schema has reported wrong types already)
@@ -312,73 +201,10 @@ class Loader {
 
   // --- value sources
 
-  struct SourceRules {
-    bool secret = true;           // a literal only for kind = "local"
-    bool allow_generate = false;  // { generate = N }: user passwords only
-    size_t max_length = 0;
-  };
-
   std::optional<ValueSource> Source(const KeyPath& path, const SourceRules& rules) {
-    const toml::node* node = At(path);
-    if (node == nullptr) return std::nullopt;
-    ValueSource source;
-    source.key_path = Name(path);
-    source.location = Location(path);
-    source.max_length = rules.max_length;
-    if (const toml::value<std::string>* literal = node->as_string()) {
-      if (rules.secret) {
-        secret_regions_.push_back(Region{Position{static_cast<int>(node->source().begin.line),
-                                                  static_cast<int>(node->source().begin.column)},
-                                         Position{static_cast<int>(node->source().end.line),
-                                                  static_cast<int>(node->source().end.column)}});
-        if (kind_.has_value() && *kind_ != CloudKind::kLocal) {
-          ErrorAtValue(path,
-                       absl::StrCat("a literal secret is only allowed when "
-                                    "cloud.kind = \"local\"; "
-                                    "use { env = \"NAME\" }, { file = \"PATH\" }",
-                                    rules.allow_generate ? ", { command = [\"PROGRAM\", ...] } or "
-                                                           "{ generate = 32 }"
-                                                         : " or { command = [\"PROGRAM\", ...] }"));
-          return std::nullopt;
-        }
-      }
-      if (literal->get().empty()) return std::nullopt;
-      source.kind = ValueSource::Kind::kLiteral;
-      source.literal = Secret(literal->get());
-      return source;
-    }
-    const toml::table* table = node->as_table();
-    if (table == nullptr || table->size() != 1) return std::nullopt;
-    // toml++'s iterator hands out a proxy that lives in the iterator.
-    const auto first = table->begin();
-    const std::string key(first->first.str());
-    const toml::node& value = first->second;
-    if (key == "env" && value.is_string()) {
-      source.kind = ValueSource::Kind::kEnv;
-      source.env = value.as_string()->get();
-    } else if (key == "file" && value.is_string() && !value.as_string()->get().empty()) {
-      source.kind = ValueSource::Kind::kFile;
-      source.file = ResolvePath(config_.dir, value.as_string()->get());
-    } else if (key == "command" && value.is_array() && !value.as_array()->empty()) {
-      source.kind = ValueSource::Kind::kCommand;
-      for (const toml::node& arg : *value.as_array()) {
-        if (!arg.is_string()) return std::nullopt;
-        source.command.push_back(arg.as_string()->get());
-      }
-      std::string& program = source.command[0];
-      if (program.empty()) return std::nullopt;
-      // "./get-secret.sh" and "bin/x" are relative to the config file;
-      // "pass" is looked up in PATH.
-      if (program.find('/') != std::string::npos) program = ResolvePath(config_.dir, program);
-    } else if (key == "generate" && rules.allow_generate && value.is_integer()) {
-      int64_t length = value.as_integer()->get();
-      if (length < 16 || length > static_cast<int64_t>(kMaxLoginSecretLength)) return std::nullopt;
-      source.kind = ValueSource::Kind::kGenerate;
-      source.generate_length = static_cast<int>(length);
-    } else {
-      return std::nullopt;
-    }
-    return source;
+    return config_internal::ParseValueSource(*root_, path, rules,
+                                             SourceContext{path_, config_.dir, kind_},
+                                             &diagnostics_, &secret_regions_);
   }
 
   // --- sections
@@ -659,7 +485,6 @@ class Loader {
 
   absl::string_view text_;
   std::string path_;
-  SourceText source_;
   const toml::table* root_ = nullptr;
   Config config_;
   std::optional<CloudKind> kind_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace rotor::keyvault {
@@ -219,7 +220,16 @@ Secret SetSecretBody(const SetSecretRequest& request) {
 }
 
 std::string UpdateEnabledBody(bool enabled) {
-  return absl::StrCat(R"({"attributes":{"enabled":)", enabled ? "true" : "false", "}}");
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("attributes");
+  w.StartObject();
+  w.Key("enabled");
+  w.Bool(enabled);
+  w.EndObject();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 }  // namespace rotor::keyvault
