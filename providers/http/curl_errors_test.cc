@@ -37,7 +37,7 @@ TEST_CASE("a rejected server certificate is FailedPrecondition with the reason")
   CHECK(absl::StrContains(other_host.message(), "not issued for this host name"));
 }
 
-TEST_CASE("connection problems are Unavailable; libcurl's words are kept") {
+TEST_CASE("connection problems are Unavailable, libcurl's words are kept") {
   absl::Status refused = Map(CURLE_COULDNT_CONNECT, 0, "Failed to connect");
   CHECK(refused.code() == absl::StatusCode::kUnavailable);
   CHECK(refused.message() == "GET https://h/x: cannot connect [Failed to connect]");

@@ -11,7 +11,7 @@ absl::StatusCode CodeOf(const HttpRequest& request, const RequestPolicy& policy 
   return CheckRequest(request, policy).status().code();
 }
 
-TEST_CASE("CheckRequest: https is accepted; the target is lower-cased, with its port") {
+TEST_CASE("CheckRequest: https is accepted, the target is lower-cased, with its port") {
   auto target = CheckRequest(Get("HTTPS://Vault.Example:8443/x"), {});
   REQUIRE(target.ok());
   CHECK(target->scheme == "https");
