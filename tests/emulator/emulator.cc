@@ -98,6 +98,7 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   model.retention_days = o.retention_days;
   ASSIGN_OR_RETURN(e->vaults_, KeyVaultService::Open(o.state_dir, o.vaults, model, RealClock::Get(),
                                                      o.persist_interval));
+  e->vaults_->set_replication_delay(o.replication_delay);
   RegistryOptions registry;
   registry.registry_dir = o.registry_dir;
   registry.registry_cmd = o.registry_cmd;

@@ -143,6 +143,7 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   std::string registry_cmd, latency, throttle, write_throttle, deploy_duration, token_lifetime;
   std::string slow;
   std::string persist_interval;
+  std::string replication_delay;
   std::string seed_text;
   bool no_soft_delete = false;
 
@@ -216,6 +217,9 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--journal", options.journal_path,
                  "append one JSON line per request to FILE (method, path, status, names, "
                  "versions, thumbprints; never a value)");
+  app.add_option("--replication-delay", replication_delay,
+                 "how long a Key Vault delete or recover takes to be seen, as Key Vault's "
+                 "eventual consistency (default 0: at once)");
   app.add_option("--deploy-duration", deploy_duration,
                  "how long deployments stay Running (default 1s)");
   app.add_option("--deploy-fail", options.deploy_fail,
@@ -286,6 +290,10 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
     return fail(s);
   }
   if (auto s = duration("--deploy-duration", deploy_duration, options.deploy_duration); !s.ok()) {
+    return fail(s);
+  }
+  if (auto s = duration("--replication-delay", replication_delay, options.replication_delay);
+      !s.ok()) {
     return fail(s);
   }
   if (auto s = duration("--token-lifetime", token_lifetime, options.token_lifetime); !s.ok()) {

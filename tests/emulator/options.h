@@ -83,6 +83,8 @@ struct EmulatorOptions {
   // 0: a vault's store file is written after every change, before the
   // answer; otherwise at most once per interval (a benchmark's large vault).
   absl::Duration persist_interval = absl::ZeroDuration();
+  // How long a Key Vault delete or recover takes to be seen (0: at once).
+  absl::Duration replication_delay = absl::ZeroDuration();
   absl::Duration deploy_duration = absl::Seconds(1);
   std::vector<std::string> deploy_fail;  // resource groups, one failure each
   std::optional<uint64_t> seed;
