@@ -65,9 +65,13 @@ void ArmHeaders(HttpResponse& r, const HttpRequest& request) {
   r.SetHeader("x-ms-correlation-request-id", NewUuid());
   if (request.method == "GET" || request.method == "HEAD") {
     r.SetHeader("x-ms-ratelimit-remaining-subscription-reads", "11999");
+  } else if (request.method == "DELETE") {
+    r.SetHeader("x-ms-ratelimit-remaining-subscription-deletes", "14999");
   } else {
     r.SetHeader("x-ms-ratelimit-remaining-subscription-writes", "1199");
   }
+  // Errors ARM answers itself (not a resource provider) name the gateway.
+  if (r.status >= 400 && r.status < 500) r.SetHeader("x-ms-failure-cause", "gateway");
 }
 
 }  // namespace
