@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "base/files.h"
 #include "engine/model/registry_vm.h"
+#include "engine/template/template.h"
 
 namespace rotor {
 
@@ -78,11 +79,21 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
         d.client_secret = *std::move(secret);
         d.has_service_principal = true;
       }
+      d.client_id_source = absl::StrCat("[deployment] client_id (", dc.client_id->Describe(), ")");
+      d.client_secret_source =
+          absl::StrCat("[deployment] client_secret (", dc.client_secret->Describe(), ")");
     }
     if (!dc.template_file.empty()) {
       auto text = ReadFile(dc.template_file);
       if (text.ok()) {
         d.template_json = *std::move(text);
+        auto info = ParseTemplateInfo(d.template_json);
+        if (info.ok()) {
+          d.template_info = *std::move(info);
+        } else {
+          errors.push_back(absl::StrCat("[deployment] template: ", dc.template_file, ": ",
+                                        info.status().message()));
+        }
       } else {
         errors.push_back(absl::StrCat("[deployment] template: ", text.status().message()));
       }

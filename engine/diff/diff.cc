@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/json_text.h"
+#include "base/status_macros.h"
+#include "engine/diff/deployment_plan.h"
 #include "engine/model/registry_vm.h"
 
 namespace rotor {
@@ -53,8 +56,9 @@ int ActionRank(const Change& c) {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const DesiredState& desired, const ActualState& actual, absl::Time now)
-      : desired_(desired), actual_(actual), now_(now) {}
+  PlanBuilder(const DesiredState& desired, const ActualState& actual, absl::Time now,
+              const PlanOptions& options)
+      : desired_(desired), actual_(actual), now_(now), options_(options) {}
 
   absl::StatusOr<Plan> Build() {
     plan_.config_path = desired_.config_path;
@@ -90,6 +94,35 @@ class PlanBuilder {
     return c;
   }
 
+  // The new version a user change writes: the declared value, or a fresh
+  // generated one.
+  void WriteUser(Change& c, const DesiredUser& user) {
+    SecretWrite& w = c.write.emplace();
+    w.name = user.name;
+    w.content_type = kUserContentType;
+    w.tags = RotorTags(kRoleUser);
+    if (user.generated) {
+      w.generate_length = user.generate_length;
+      return;
+    }
+    w.value_key = absl::StrCat("user.", user.name);
+    AddValue(w.value_key, absl::StrCat("user[", user.name, "].password (", user.source, ")"));
+  }
+
+  void WriteCertificate(Change& c, const DesiredCertificate& cert) {
+    SecretWrite& w = c.write.emplace();
+    w.name = cert.secret_name;
+    w.content_type = cert.content_type;
+    w.tags = RotorTags(kRoleCertificate);
+    w.value_key = absl::StrCat("certificate.", cert.secret_name);
+    AddValue(w.value_key, absl::StrCat("[certificate] pfx (", cert.pfx_path, ") and password (",
+                                       cert.password_source, ")"));
+  }
+
+  void AddValue(const std::string& key, std::string source) {
+    if (plan_.FindValue(key) == nullptr) plan_.values.push_back({key, std::move(source), ""});
+  }
+
   void DiffUser(const DesiredUser& user) {
     std::string address = absl::StrCat("user.", user.name);
     const SecretVersion* live = actual_.FindSecret(user.name);
@@ -102,9 +135,11 @@ class PlanBuilder {
             " and its name is still held by the vault's soft delete; rotor recovers it",
             user.generated ? " (keeping the generated password it held)"
                            : absl::StrCat(" and writes the value from ", user.source)));
+        if (!user.generated) WriteUser(c, user);
         return;
       }
       Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      WriteUser(c, user);
       c.attributes.push_back({"value", "", kSensitiveValue});
       c.attributes.push_back({"content_type", "", kUserContentType});
       c.reasons.push_back(absl::StrCat(
@@ -116,6 +151,7 @@ class PlanBuilder {
     }
     if (!live->enabled) {
       Change& c = Add(address, Action::kUpdate, Cause::kDrift);
+      WriteUser(c, user);
       c.attributes.push_back({"enabled", "false", "true"});
       c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
       c.reasons.push_back(
@@ -126,6 +162,7 @@ class PlanBuilder {
     if (user.generated) {
       if (user.rotate_after.has_value() && now_ - live->updated >= *user.rotate_after) {
         Change& c = Add(address, Action::kUpdate, Cause::kConfig);
+        WriteUser(c, user);
         c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
         c.reasons.push_back(absl::StrCat("rotate_after = \"", DescribeDuration(*user.rotate_after),
                                          "\" has elapsed: last rotated ",
@@ -138,6 +175,7 @@ class PlanBuilder {
     if (value != nullptr && value->Equals(user.password)) return;
     bool by_rotor = live->ManagedByRotor();
     Change& c = Add(address, Action::kUpdate, by_rotor ? Cause::kConfig : Cause::kDrift);
+    WriteUser(c, user);
     c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
     if (by_rotor) {
       c.reasons.push_back(absl::StrCat("the value from ", user.source,
@@ -166,6 +204,7 @@ class PlanBuilder {
     if (live == nullptr) {
       if (const DeletedSecret* deleted = actual_.FindDeleted(cert.secret_name)) {
         Change& c = Add(address, Action::kRecover, Cause::kDrift);
+        WriteCertificate(c, cert);
         add_attributes(c, nullptr);
         c.reasons.push_back(absl::StrCat(
             "the secret was deleted outside rotor at ", FormatPlanTime(deleted->deleted_date),
@@ -174,6 +213,7 @@ class PlanBuilder {
         return;
       }
       Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      WriteCertificate(c, cert);
       add_attributes(c, nullptr);
       c.reasons.push_back(absl::StrCat("declared in ", desired_.config_path,
                                        " but absent from vault ", actual_.vault.name));
@@ -184,6 +224,7 @@ class PlanBuilder {
     if (current != nullptr && current->thumbprint == cert.thumbprint && live->enabled) return;
     bool by_rotor = live->ManagedByRotor();
     Change& c = Add(address, Action::kUpdate, by_rotor ? Cause::kConfig : Cause::kDrift);
+    WriteCertificate(c, cert);
     add_attributes(c, current);
     if (!live->enabled) {
       c.cause = Cause::kDrift;
@@ -306,13 +347,19 @@ class PlanBuilder {
             "[deployment] template with its [deployment.parameters] so rotor makes the first "
             "deployment"));
       }
-      Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      Change c;
+      c.address = address;
+      c.action = Action::kCreate;
+      c.cause = Cause::kConfig;
+      c.attributes.push_back({"deployment", "", kKnownAfterApply});
       c.attributes.push_back({"template", "", deployment.template_file});
       c.attributes.push_back({"resource_group", "", deployment.resource_group});
       AddCertificateAttributes(c, nullptr);
       c.reasons.push_back(absl::StrCat("resource group ", deployment.resource_group,
                                        " has no deployment yet; rotor makes the first one from ",
                                        deployment.template_file));
+      RETURN_IF_ERROR(AttachDeployment(c, /*logins_change=*/true));
+      plan_.changes.push_back(std::move(c));
       return absl::OkStatus();
     }
     if (!actual_.base_deployment.has_value()) {
@@ -359,9 +406,11 @@ class PlanBuilder {
 
     LintDeployedThumbprint(deployment, base);
 
+    bool late_user_changes = false;
     if (actual_.last_successful_deployment.has_value()) {
       std::vector<std::string> late;
       CollectLateSecretChanges(actual_.last_successful_deployment->timestamp, &late);
+      late_user_changes = !late.empty();
       if (!late.empty()) {
         std::string shown =
             absl::StrJoin(late.begin(), late.begin() + std::min<size_t>(3, late.size()), "; ");
@@ -388,12 +437,45 @@ class PlanBuilder {
     }
     if (config_reasons.empty() && drift_reasons.empty()) return absl::OkStatus();
 
-    Change& c =
-        Add(address, Action::kRedeploy, config_reasons.empty() ? Cause::kDrift : Cause::kConfig);
+    Change c;
+    c.address = address;
+    c.action = Action::kRedeploy;
+    c.cause = config_reasons.empty() ? Cause::kDrift : Cause::kConfig;
     c.attributes.push_back({"deployment", base.name, kKnownAfterApply});
     AddCertificateAttributes(c, &base);
     for (auto& r : config_reasons) c.reasons.push_back(std::move(r));
     for (auto& r : drift_reasons) c.reasons.push_back(std::move(r));
+    bool logins_change = !base.Succeeded() || late_user_changes;
+    for (const auto& other : plan_.changes) {
+      if (other.Kind() != "certificate" && other.Kind() != "stale_certificate") {
+        logins_change = true;
+      }
+    }
+    RETURN_IF_ERROR(AttachDeployment(c, logins_change));
+    plan_.changes.push_back(std::move(c));
+    return absl::OkStatus();
+  }
+
+  // What the deployment change sends, with the checks that it can go out.
+  absl::Status AttachDeployment(Change& c, bool logins_change) {
+    diff_internal::DeploymentPlanInput input;
+    input.desired = &desired_;
+    input.actual = &actual_;
+    input.secret_changes = &plan_.changes;
+    input.now = now_;
+    input.name_suffix = options_.deployment_suffix;
+    input.logins_change = logins_change;
+    absl::StatusOr<diff_internal::DeploymentPlanOutput> planned =
+        diff_internal::PlanDeployment(input);
+    if (!planned.ok()) return planned.status();
+    c.attributes[0].after = planned->deployment.name;
+    if (planned->deployment.set_force_update_tag) {
+      c.attributes.push_back({"forceUpdateTag", "", kKnownAfterApply});
+    }
+    for (auto& r : planned->reasons) c.reasons.push_back(std::move(r));
+    for (auto& w : planned->warnings) plan_.warnings.push_back(std::move(w));
+    for (auto& v : planned->values) AddValue(v.key, std::move(v.source));
+    c.deployment = std::move(planned->deployment);
     return absl::OkStatus();
   }
 
@@ -460,6 +542,7 @@ class PlanBuilder {
   const DesiredState& desired_;
   const ActualState& actual_;
   const absl::Time now_;
+  const PlanOptions& options_;
   std::set<std::string> declared_;
   std::set<std::string> declared_users_;
   Plan plan_;
@@ -468,8 +551,56 @@ class PlanBuilder {
 }  // namespace
 
 absl::StatusOr<Plan> ComputePlan(const DesiredState& desired, const ActualState& actual,
-                                 absl::Time now) {
-  return PlanBuilder(desired, actual, now).Build();
+                                 absl::Time now, const PlanOptions& options) {
+  return PlanBuilder(desired, actual, now, options).Build();
+}
+
+namespace {
+
+constexpr size_t kMaxDeploymentNameLength = 64;
+constexpr char kStampFormat[] = "%Y%m%dT%H%M%SZ";
+constexpr size_t kStampLength = 16;  // "20261125T193500Z"
+
+bool IsStamp(absl::string_view s) {
+  if (s.size() != kStampLength || s[8] != 'T' || s.back() != 'Z') return false;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (i != 8 && !absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// `name` without a suffix rotor added: "-STAMP" or "-STAMP-xxxx".
+absl::string_view WithoutRotorSuffix(absl::string_view name) {
+  for (;;) {
+    size_t dash = name.rfind('-');
+    if (dash == absl::string_view::npos) return name;
+    absl::string_view tail = name.substr(dash + 1);
+    if (IsStamp(tail)) {
+      name = name.substr(0, dash);
+      continue;
+    }
+    // A random suffix right after a stamp.
+    if (dash > kStampLength && name[dash - kStampLength - 1] == '-' &&
+        IsStamp(name.substr(dash - kStampLength, kStampLength)) && !tail.empty() &&
+        tail.size() <= 8) {
+      name = name.substr(0, dash);
+      continue;
+    }
+    return name;
+  }
+}
+
+}  // namespace
+
+std::string DeriveDeploymentName(absl::string_view previous, absl::Time now,
+                                 absl::string_view suffix) {
+  std::string base(WithoutRotorSuffix(previous));
+  if (base.empty()) base = "registry";
+  std::string tail = absl::FormatTime(kStampFormat, now, absl::UTCTimeZone());
+  if (!suffix.empty()) absl::StrAppend(&tail, "-", suffix);
+  size_t room = kMaxDeploymentNameLength - tail.size() - 1;
+  if (base.size() > room) base.resize(room);
+  return absl::StrCat(base, "-", tail);
 }
 
 }  // namespace rotor

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/json_text.h"
 
@@ -52,6 +53,13 @@ struct Fixture {
     d.provisioning_state = state;
     actual.deployments.push_back(d);
     actual.base_deployment = d;
+    // The template declares the certificate's parameters (with defaults,
+    // so configs without [certificate] redeploy it too).
+    TemplateInfo tpl;
+    for (const char* name : {"pfxKeyVaultResourceId", "pfxKeyVaultSecretUrl", "pfxThumbprint"}) {
+      tpl.parameters[absl::AsciiStrToLower(name)] = {name, "string", true};
+    }
+    actual.base_template = tpl;
     if (state == kStateSucceeded) actual.last_successful_deployment = d;
   }
   Plan Compute() {
@@ -264,6 +272,7 @@ TEST_CASE("a resource group without deployments needs a template") {
 
   f.desired.deployment->template_json = "{}";
   f.desired.deployment->template_file = "/x/registry-template.json";
+  f.desired.deployment->template_info = TemplateInfo{};
   auto first = ComputePlan(f.desired, f.actual, kNow);
   REQUIRE(first.ok());
   REQUIRE(first->changes.size() == 1);

@@ -17,6 +17,7 @@
 #include "certs/testing/make_certs.h"
 #include "engine/apply/apply.h"
 #include "engine/diff/diff.h"
+#include "engine/model/desired_values.h"
 #include "tests/fakes/fake_deployments.h"
 #include "tests/fakes/fake_vault.h"
 
@@ -187,8 +188,8 @@ TEST_CASE("refresh after an apply: what it wrote and read is not read again") {
   NullObserver observer;
   ApplyOptions options;
   options.clock = &env.clock;
-  auto outputs =
-      ApplyPlan(*plan, env.desired, *actual, env.vault, &env.deployments, options, observer);
+  DesiredValues values(env.desired);
+  auto outputs = ApplyPlan(*plan, values, env.vault, &env.deployments, options, observer);
   REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
   CHECK(outputs->written_versions.size() == 2);
   CHECK(env.deployments.started().size() == 1);  // the redeploy

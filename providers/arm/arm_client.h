@@ -19,7 +19,7 @@
 //    Deployment::error holds the error (code and message, nested details,
 //    JSON messages parsed) and then one line per failed deployment
 //    operation. A few transient polling failures in a row are tolerated.
-//  - ValidateDeployment (not in the engine's interface) handles validate's
+//  - ValidateDeployment (the preflight of every redeploy) handles validate's
 //    shapes: synchronous 200/400 in 2018-05-01, 202 + Location polling from
 //    2019-10-01 on.
 #ifndef ROTOR_PROVIDERS_ARM_ARM_CLIENT_H_
@@ -82,7 +82,7 @@ class ArmDeploymentClient : public DeploymentService {
   // OK when ARM accepts the deployment; InvalidArgument with ARM's error
   // lines when it refuses it.
   absl::Status ValidateDeployment(absl::string_view resource_group,
-                                  const DeploymentRequest& request);
+                                  const DeploymentRequest& request) override;
   // One line per failed operation of a deployment.
   absl::StatusOr<std::vector<std::string>> FailedOperations(absl::string_view resource_group,
                                                             absl::string_view name);
