@@ -1337,8 +1337,11 @@ HttpResponse ArmService::WhatIf(const std::string& sub, const std::string& rg,
   const std::string token = JobToken("DeploymentWhatIfJob", rg, name, job->done_at);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // Results are small; keep the last few hundred.
-    if (jobs_.size() > 256) jobs_.erase(jobs_.begin());
+    // Results are kept for an hour after they are ready (ARM keeps them a
+    // while too), and at most a few hundred.
+    const absl::Time now = absl::Now();
+    std::erase_if(jobs_, [&](const auto& kv) { return kv.second->done_at + absl::Hours(1) < now; });
+    if (jobs_.size() >= 256) jobs_.erase(jobs_.begin());
     jobs_[token] = job;
   }
   HttpResponse r;

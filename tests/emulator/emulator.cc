@@ -15,6 +15,7 @@
 #include "base/files.h"
 #include "base/status_macros.h"
 #include "tests/emulator/json_internal.h"
+#include "tests/emulator/seed.h"
 #include "tests/emulator/util.h"
 
 namespace rotor::emulator {
@@ -86,8 +87,18 @@ Emulator::~Emulator() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions options, int port,
                                                            const TlsFiles& tls) {
+  // --seed-registry works on the first vault and resource group, the
+  // manual procedure's names when none is given.
+  if (options.seed_registry) {
+    if (options.vaults.empty()) options.vaults.push_back(kSeedVault);
+    if (options.resource_groups.empty()) options.resource_groups.push_back(kSeedResourceGroup);
+  }
   std::unique_ptr<Emulator> e(new Emulator(std::move(options), port));
   const EmulatorOptions& o = e->options_;
+  if (!o.clients.empty()) {
+    e->first_client_.emplace(o.clients[0].client_id,
+                             Secret(std::string(o.clients[0].secret.Reveal())));
+  }
   e->seed_ = o.seed.has_value() ? *o.seed : std::random_device{}();
   e->faults_ = std::make_unique<FaultInjector>(o.fail_rate, o.drop_rate, e->seed_, o.corrupt_rate,
                                                o.slow_rate);

@@ -82,10 +82,14 @@ HttpResponse StatusToResponse(const absl::Status& status) {
   }
 }
 
-// Key Vault's IntDate attributes the local model does not keep (nbf, exp).
+// What Key Vault keeps of a version that the local model does not: the
+// IntDate attributes nbf and exp, and whether its tags were given as an
+// empty object (Key Vault then answers "tags": {}, and leaves "tags" out
+// when none were given).
 struct TimeAttributes {
   std::optional<int64_t> nbf, exp;
-  bool empty() const { return !nbf.has_value() && !exp.has_value(); }
+  bool empty_tags = false;
+  bool empty() const { return !nbf.has_value() && !exp.has_value() && !empty_tags; }
 };
 
 void WriteAttributes(json::Writer& w, const SecretVersion& meta, const TimeAttributes& times,
@@ -117,11 +121,18 @@ void WriteAttributes(json::Writer& w, const SecretVersion& meta, const TimeAttri
 // "attributes.nbf" / "attributes.exp" of a set or update body: absent
 // (nullopt), null (clear: an engaged nullopt), or integer Unix seconds.
 // Anything else is Key Vault's 400 BadParameter.
+// "tags" given: whether it is an empty object.
 struct TimeAttributeUpdate {
   std::optional<std::optional<int64_t>> nbf, exp;
+  std::optional<bool> empty_tags;
 };
-absl::StatusOr<TimeAttributeUpdate> ParseTimeAttributes(const rapidjson::Value* attrs) {
+absl::StatusOr<TimeAttributeUpdate> ParseTimeAttributes(const rapidjson::Value& body) {
   TimeAttributeUpdate update;
+  if (const rapidjson::Value* tags = json::Member(body, "tags");
+      tags != nullptr && tags->IsObject()) {
+    update.empty_tags = tags->ObjectEmpty();
+  }
+  const rapidjson::Value* attrs = json::Member(body, "attributes");
   if (attrs == nullptr || !attrs->IsObject()) return update;
   for (const char* name : {"nbf", "exp"}) {
     const rapidjson::Value* v = json::Member(*attrs, name);
@@ -139,8 +150,8 @@ absl::StatusOr<TimeAttributeUpdate> ParseTimeAttributes(const rapidjson::Value* 
   return update;
 }
 
-void WriteTags(json::Writer& w, const std::map<std::string, std::string>& tags) {
-  if (tags.empty()) return;
+void WriteTags(json::Writer& w, const std::map<std::string, std::string>& tags, bool empty_tags) {
+  if (tags.empty() && !empty_tags) return;
   json::Key(w, "tags");
   w.StartObject();
   for (const auto& [k, v] : tags) json::KeyStr(w, k, v);
@@ -166,8 +177,9 @@ struct Renderer {
     if (value != nullptr) json::KeyStr(w, "value", value->Reveal());
     if (!m.content_type.empty()) json::KeyStr(w, "contentType", m.content_type);
     json::KeyStr(w, "id", SecretId(m, with_version));
-    WriteAttributes(w, m, times(m), style, recoverable_days);
-    WriteTags(w, m.tags);
+    const TimeAttributes extra = times(m);
+    WriteAttributes(w, m, extra, style, recoverable_days);
+    WriteTags(w, m.tags, extra.empty_tags);
     w.EndObject();
   }
 
@@ -182,8 +194,9 @@ struct Renderer {
     }
     if (!d.latest.content_type.empty()) json::KeyStr(w, "contentType", d.latest.content_type);
     json::KeyStr(w, "id", SecretId(d.latest, with_version));
-    WriteAttributes(w, d.latest, times(d.latest), style, recoverable_days);
-    WriteTags(w, d.latest.tags);
+    const TimeAttributes extra = times(d.latest);
+    WriteAttributes(w, d.latest, extra, style, recoverable_days);
+    WriteTags(w, d.latest.tags, extra.empty_tags);
     w.EndObject();
   }
 };
@@ -412,7 +425,11 @@ struct KeyVaultService::Entry {
     TimeAttributes after = before;
     if (update.nbf.has_value()) after.nbf = *update.nbf;
     if (update.exp.has_value()) after.exp = *update.exp;
-    if (after.nbf == before.nbf && after.exp == before.exp) return false;
+    if (update.empty_tags.has_value()) after.empty_tags = *update.empty_tags;
+    if (after.nbf == before.nbf && after.exp == before.exp &&
+        after.empty_tags == before.empty_tags) {
+      return false;
+    }
     if (after.empty()) {
       attrs.erase(key);
     } else {
@@ -448,6 +465,10 @@ struct KeyVaultService::Entry {
         json::Key(w, "exp");
         w.Int64(*t.exp);
       }
+      if (t.empty_tags) {
+        json::Key(w, "empty_tags");
+        w.Bool(true);
+      }
       w.EndObject();
     }
     w.EndObject();
@@ -472,6 +493,9 @@ struct KeyVaultService::Entry {
       }
       if (const auto* v = json::Member(m.value, "exp"); v != nullptr && v->IsInt64()) {
         t.exp = v->GetInt64();
+      }
+      if (const auto* v = json::Member(m.value, "empty_tags"); v != nullptr && v->IsBool()) {
+        t.empty_tags = v->GetBool();
       }
       if (!t.empty()) attrs[m.name.GetString()] = t;
     }
@@ -712,9 +736,9 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
                          "ObjectIsBeingRecovered");
   };
   if (pending == Replication::kDeleting) {
-    if (op == "SetSecret" || op == "RecoverDeletedSecret" || op == "PurgeDeletedSecret") {
-      return being_deleted();
-    }
+    // Recover and purge are accepted at once (the recorded SDKs recover
+    // right after a delete); only a new secret under the name must wait.
+    if (op == "SetSecret") return being_deleted();
     if (op == "GetDeletedSecret") {
       return KeyVaultError(
           404, "SecretNotFound",
@@ -776,7 +800,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
         enabled = en->GetBool();
       }
     }
-    auto times = ParseTimeAttributes(attrs);
+    auto times = ParseTimeAttributes(doc);
     if (!times.ok()) return KeyVaultError(400, "BadParameter", times.status().message());
     // Wipe the parsed copy of the value.
     if (value->IsString()) {
@@ -814,7 +838,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
         update.enabled = en->GetBool();
       }
     }
-    auto times = ParseTimeAttributes(attrs);
+    auto times = ParseTimeAttributes(doc);
     if (!times.ok()) return KeyVaultError(400, "BadParameter", times.status().message());
     if (const auto* tags = json::Member(doc, "tags"); tags != nullptr && tags->IsObject()) {
       std::map<std::string, std::string> t;

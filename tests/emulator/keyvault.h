@@ -13,16 +13,19 @@
 // nextLink (as Key Vault's do: it stops at the page size without looking
 // further), so a list that ends on a full page ends with an empty page.
 //
-// Secret attributes `nbf` and `exp` (Unix seconds) are not part of the
-// local provider's model: they are kept here, per vault, secret and
-// version, in {state}/emulator/attributes/{vault}.json, and rendered where
-// Key Vault puts them (after `enabled`) in every bundle and list item.
+// Secret attributes `nbf` and `exp` (Unix seconds), and whether a
+// version's tags were given as an empty object (Key Vault then answers
+// "tags": {}), are not part of the local provider's model: they are kept
+// here, per vault, secret and version, in
+// {state}/emulator/attributes/{vault}.json, and rendered where Key Vault
+// puts them (nbf and exp after `enabled`) in every bundle and list item.
 //
 // With a replication delay (--replication-delay), soft delete and recover
 // complete as Key Vault's do, after a while: for that long after a DELETE
 // the deleted secret is not found (GET /deletedsecrets/{name} 404, left out
-// of the deleted list) and the name cannot be set, recovered or purged (409
-// Conflict / ObjectIsBeingDeleted); after a recover the secret is not found
+// of the deleted list) and the name cannot be set (409 Conflict /
+// ObjectIsBeingDeleted; recover and purge are accepted); after a recover
+// the secret is not found
 // (GET and PATCH 404) and cannot be set or deleted (409 Conflict /
 // ObjectIsBeingRecovered).
 #ifndef ROTOR_TESTS_EMULATOR_KEYVAULT_H_

@@ -171,6 +171,14 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--registry-cmd", registry_cmd,
                  "command (no shell) (re)started after each successful registry deployment, "
                  "with REGISTRY_DIR in its environment");
+  app.add_flag("--seed-registry", options.seed_registry,
+               "after start-up, stand up what Microsoft's manual procedure leaves behind: user "
+               "secrets, the certificate secret and a deployment 'registry' of the gallery "
+               "template (unless the state folder holds them); passwords go to DIR/seed.env");
+  app.add_option("--registry-port", options.registry_port,
+                 "the port --registry-cmd's registry listens on (for the registry URL "
+                 "--seed-registry prints)")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--token-lifetime", token_lifetime, "lifetime of issued tokens (default 1h)");
   app.add_flag("--always-rerun", options.always_rerun,
                "re-run the registry script on every deployment (default: only when the "

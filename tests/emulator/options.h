@@ -52,6 +52,13 @@ struct EmulatorOptions {
   std::string tenant = kDefaultTenant;
   std::string registry_dir;
   std::vector<std::string> registry_cmd;  // argv, split without a shell
+  // After start-up, stand up what Microsoft's manual procedure leaves
+  // behind (users, the certificate secret, a deployment of the gallery
+  // template) unless the state folder holds it already (seed.h).
+  bool seed_registry = false;
+  // The port --registry-cmd's registry listens on, for the registry URL
+  // --seed-registry prints (0: none, https's default).
+  int registry_port = 0;
   absl::Duration token_lifetime = absl::Hours(1);
   int bcrypt_cost = 10;
   // Re-run the registry script on every deployment (the faithful default

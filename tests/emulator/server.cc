@@ -96,9 +96,21 @@ int RunEmulator(EmulatorOptions options) {
   }
 
   const bool quiet = options.quiet;
+  const bool seed_registry = options.seed_registry;
   auto emulator_or = Emulator::Create(std::move(options), port, *tls);
   if (!emulator_or.ok()) return Fail(std::string(emulator_or.status().message()));
   Emulator& emulator = **emulator_or;
+  // --seed-registry: done before DIR/port is written, so a client that
+  // waits for it finds the registry deployed.
+  std::vector<std::string> seed_lines;
+  if (seed_registry) {
+    auto lines = emulator.SeedRegistry();
+    if (!lines.ok()) {
+      emulator.Shutdown();
+      return Fail(absl::StrCat("--seed-registry failed: ", lines.status().message()));
+    }
+    seed_lines = *std::move(lines);
+  }
 
   auto handler = [&emulator](const httplib::Request& req, httplib::Response& res) {
     HttpResponse r = emulator.Handle(Convert(req));
@@ -144,6 +156,7 @@ int RunEmulator(EmulatorOptions options) {
   }
   for (const auto& line : emulator.EndpointLines())
     std::printf("rotor-emulator: %s\n", line.c_str());
+  for (const auto& line : seed_lines) std::printf("rotor-emulator: %s\n", line.c_str());
   std::printf("rotor-emulator: seed %llu\n", static_cast<unsigned long long>(emulator.seed()));
   std::fflush(stdout);
   (void)quiet;

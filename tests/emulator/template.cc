@@ -180,11 +180,9 @@ class Parser {
       Skip();
       if (i_ < s_.size() && s_[i_] == '.') {
         ++i_;
+        // Identifier() takes "a.b" at once: split it into accesses.
         std::string name = Identifier();
-        if (name.empty() || absl::StrContains(name, '.')) {
-          // Identifier() takes "a.b" at once; split it into accesses.
-          if (name.empty()) return std::nullopt;
-        }
+        if (name.empty()) return std::nullopt;
         for (absl::string_view part : absl::StrSplit(name, '.')) {
           if (part.empty()) return std::nullopt;
           Node m;
