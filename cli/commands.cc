@@ -616,6 +616,21 @@ int ValidateCommand(const CommonOptions& options, Io& io) {
   return kExitOk;
 }
 
+int ShowPlanFileCommand(const CommonOptions& options, const std::string& plan_file, Io& io) {
+  auto text = ReadFile(plan_file);
+  if (!text.ok()) return Fail(io, text.status());
+  auto plan = ParsePlanJson(*text);
+  if (!plan.ok()) return Fail(io, WithContext(plan.status(), plan_file));
+  if (options.json) {
+    io.out << RenderPlanJson(*plan, /*pretty=*/true);
+  } else {
+    io.out << "Saved plan " << plan_file << " (made by rotor " << plan->tool_version << " from "
+           << plan->config_path << ")\n\n"
+           << RenderPlanText(*plan, StyleFor(options, io));
+  }
+  return kExitOk;
+}
+
 int ShowCommand(const CommonOptions& options, Io& io) {
   auto config = LoadConfig(options.config);
   if (!config.ok()) return Fail(io, config.status());

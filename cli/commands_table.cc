@@ -104,6 +104,25 @@ class SimpleLine : public CommandLine {
   CommonOptions options_;
 };
 
+class ShowLine : public CommandLine {
+ public:
+  void Define(CLI::App* command) override {
+    AddCommonOptions(command, &options_);
+    command->add_option("PLANFILE", plan_file_,
+                        "A plan saved by rotor plan --out: show it instead of the live state");
+  }
+  int Run(Io& io) override {
+    return WithConsole(options_, io, [&](Io& run_io) {
+      if (!plan_file_.empty()) return ShowPlanFileCommand(options_, plan_file_, run_io);
+      return RunOnConfigs(options_, run_io, FleetSummary::kPlain, false, nullptr, ShowCommand);
+    });
+  }
+
+ private:
+  CommonOptions options_;
+  std::string plan_file_;
+};
+
 class VerifyLine : public CommandLine {
  public:
   void Define(CLI::App* command) override {
@@ -176,8 +195,8 @@ std::unique_ptr<CommandLine> Make() {
 const CommandEntry kCommands[] = {
     {"plan", "Show what apply would change", Make<PlanLine>},
     {"apply", "Converge the vault and the deployment", Make<ApplyLine>},
-    {"show", "List the secrets with their versions, and the deployments",
-     Make<SimpleLine<FleetSummary::kPlain, false, ShowCommand>>},
+    {"show", "List the secrets with their versions, and the deployments; or show a saved plan",
+     Make<ShowLine>},
     {"validate", "Check the configuration and the certificate, offline",
      Make<SimpleLine<FleetSummary::kPlain, false, ValidateCommand>>},
     {"drift", "Read-only: exit 2 when something moved outside rotor, 0 when not",

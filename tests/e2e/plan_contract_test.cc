@@ -1,0 +1,146 @@
+// The plan is the contract: apply does exactly what plan showed, or writes
+// nothing. The real rotor against rotor-emulator (the gallery template's
+// shape, the registry VM replayed): a redeploy that cannot go out is refused
+// by plan and by apply before the first write, and a saved plan applies only
+// with the values it was made with.
+#include <doctest/doctest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/files.h"
+#include "tests/e2e/azure_workspace.h"
+
+namespace rotor::e2e {
+namespace {
+
+int64_t VaultWrites(AzureWorkspace& w) { return StatInt(w.Stats(), "vaults/newregkv/writes"); }
+int64_t DeploymentsStarted(AzureWorkspace& w) { return StatInt(w.Stats(), "deployments/started"); }
+
+// A seeded registry and a new password for admin: a plan with a write and a
+// redeploy. Returns admin's password before.
+std::string SeedWithPendingRotation(AzureWorkspace& w) {
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.IssuePfx();
+  w.SeedAsPowerShell();
+  std::string old = w.env()["ADMIN_PW"];
+  w.env()["ADMIN_PW"] = "Admin-Pw-Rotated-2c";
+  return old;
+}
+
+TEST_CASE("a saved plan applies only with the values it was made with") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  auto plan = w.Rotor({"plan", "--out", "rotation.plan"});
+  REQUIRE(plan.exit_code == 0);
+  auto saved = ReadFile(w.Path("rotation.plan"));
+  REQUIRE(saved.ok());
+  // The plan file holds no value, in any form.
+  CHECK(FindSecretLeaks(*saved, "", {"Admin-Pw-Rotated-2c", kSpSecret, kPfxPassword}).empty());
+  CHECK(absl::StrContains(*saved, "\"binding\": \"$2b$10$"));
+
+  // rotor show prints the saved plan, text and JSON, and reads nothing else.
+  auto shown = w.Rotor({"show", "rotation.plan"});
+  CHECK(shown.exit_code == 0);
+  CHECK(absl::StrContains(shown.stdout_data, "Saved plan rotation.plan"));
+  CHECK(absl::StrContains(shown.stdout_data, "~ user.admin"));
+  CHECK(absl::StrContains(shown.stdout_data,
+                          "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
+  auto shown_json = w.Rotor({"show", "--json", "rotation.plan"});
+  CHECK(shown_json.exit_code == 0);
+  CHECK(absl::StrContains(shown_json.stdout_data, "\"format_version\": 2"));
+
+  const int64_t writes = VaultWrites(w);
+  w.env()["ADMIN_PW"] = "Admin-Pw-Other-3d";
+  auto refused = w.Rotor({"apply", "rotation.plan"});
+  CHECK(refused.exit_code == 1);
+  CHECK(absl::StrContains(refused.stderr_data,
+                          "Error: saved plan rotation.plan was made with another value of "
+                          "user[admin].password (env ADMIN_PW)"));
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == 1);  // the seed's
+
+  // The value it was made with: applied as shown.
+  w.env()["ADMIN_PW"] = "Admin-Pw-Rotated-2c";
+  auto applied = w.Rotor({"apply", "rotation.plan"});
+  CHECK(applied.exit_code == 0);
+  CHECK(w.RegistryAccepts("admin", "Admin-Pw-Rotated-2c"));
+}
+
+TEST_CASE("a redeploy without a source for the securestring service principal writes nothing") {
+  WorkspaceOptions options;
+  options.service_principal_sources = false;
+  AzureWorkspace w(options);
+  SeedWithPendingRotation(w);
+  const int64_t writes = VaultWrites(w);
+  const std::string expected =
+      "[deployment] client_id: parameter servicePrincipalClientId of deployment registry is a "
+      "securestring that ARM never returns";
+  auto plan = w.Rotor({"plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK(absl::StrContains(plan.stderr_data, expected));
+  CHECK(absl::StrContains(plan.stderr_data, "client_id = { env = \"REGISTRY_SPN_CLIENT_ID\" }"));
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  CHECK(apply.exit_code == 1);
+  CHECK(absl::StrContains(apply.stderr_data, expected));
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == 1);
+}
+
+TEST_CASE("a service principal the stamp refuses is caught before the first write") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  w.env()["SPN_CLIENT_SECRET"] = "Not-The-Sp-Secret-4e";
+  w.AddSecret("Not-The-Sp-Secret-4e");
+  const int64_t writes = VaultWrites(w);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"plan"}, std::vector<std::string>{"apply", "--auto-approve"}}) {
+    CAPTURE(args[0]);
+    auto r = w.Rotor(args);
+    CHECK(r.exit_code == 1);
+    CHECK(absl::StrContains(r.stderr_data,
+                            "Error: [deployment] client_secret (env SPN_CLIENT_SECRET): the stamp "
+                            "refused this service principal"));
+    CHECK(absl::StrContains(r.stderr_data, "AADSTS7000215"));
+  }
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == 1);
+}
+
+TEST_CASE("a parameter rotor sets must exist in the template under its name") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  const int64_t writes = VaultWrites(w);
+  // Say the thumbprint parameter is called certThumbprint: the gallery
+  // template has no such parameter.
+  std::string config = *ReadFile(w.Path("rotor.toml"));
+  config += "\n[deployment.parameter_names]\npfx_thumbprint = \"certThumbprint\"\n";
+  REQUIRE(WriteFileAtomic(w.Path("rotor.toml"), config).ok());
+  auto plan = w.Rotor({"plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK(absl::StrContains(plan.stderr_data,
+                          "[deployment.parameter_names] pfx_thumbprint: the template of "
+                          "deployment registry declares no parameter certThumbprint"));
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  CHECK(apply.exit_code == 1);
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == 1);
+}
+
+TEST_CASE("a password-only rotation takes effect on the registry VM (forceUpdateTag)") {
+  AzureWorkspace w;
+  const std::string old = SeedWithPendingRotation(w);
+  auto plan = w.Rotor({"plan"});
+  REQUIRE(plan.exit_code == 0);
+  CHECK(absl::StrContains(plan.stdout_data, "forceUpdateTag"));
+  CHECK(absl::StrContains(plan.stdout_data, "the VM reads them only when its CustomScript"));
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  REQUIRE(apply.exit_code == 0);
+  // The script ran again: the new password logs in, the old one does not.
+  CHECK(w.RegistryAccepts("admin", "Admin-Pw-Rotated-2c"));
+  CHECK_FALSE(w.RegistryAccepts("admin", old));
+  auto again = w.Rotor({"plan", "--detailed-exitcode"});
+  CHECK(again.exit_code == 0);
+}
+
+}  // namespace
+}  // namespace rotor::e2e
