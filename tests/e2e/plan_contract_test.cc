@@ -144,3 +144,56 @@ TEST_CASE("a password-only rotation takes effect on the registry VM (forceUpdate
 
 }  // namespace
 }  // namespace rotor::e2e
+
+namespace rotor::e2e {
+namespace {
+
+// Causes, as plan labels them and as rotor drift's exit code reports them.
+TEST_CASE("causes: re-declaring a user rotor deleted is config, not drift") {
+  AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}, {"ops", "OPS_PW"}});
+  w.env()["OPS_PW"] = "Ops-Pw-First-5f";
+  w.IssuePfx();
+  w.SeedAsPowerShell();
+  // rotor deletes ops when the file drops it...
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  // ...and recovers it when the file declares it again.
+  w.SetUsers({{"admin", "ADMIN_PW"}, {"ops", "OPS_PW"}});
+  auto plan = w.Rotor({"plan", "--json"});
+  REQUIRE(plan.exit_code == 0);
+  auto doc = emulator::testing::ParseJson(plan.stdout_data);
+  bool recovered = false;
+  for (const auto& c : doc["changes"].GetArray()) {
+    if (std::string(c["address"].GetString()) == "user.ops") {
+      recovered = true;
+      CHECK(std::string(c["action"].GetString()) == "recover");
+      CHECK(std::string(c["cause"].GetString()) == "config");
+    }
+  }
+  CHECK(recovered);
+  CHECK(w.Rotor({"drift"}).exit_code == 0);
+}
+
+TEST_CASE("causes: an interrupted apply's own writes are pending config, not drift") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  const std::string port = absl::StrCat(w.emu().port());
+  w.Restart({"--listen", "127.0.0.1:" + port, "--deploy-fail", "newregreg"}, "200ms");
+  CHECK(w.Rotor({"apply", "--auto-approve"}).exit_code == 1);  // written, not deployed
+  // The redeploy rotor still owes: config.
+  auto plan = w.Rotor({"plan", "--json", "--detailed-exitcode"});
+  CHECK(plan.exit_code == 2);
+  auto doc = emulator::testing::ParseJson(plan.stdout_data);
+  REQUIRE(doc["changes"].Size() == 1);
+  CHECK(std::string(doc["changes"][0]["action"].GetString()) == "redeploy");
+  CHECK(std::string(doc["changes"][0]["cause"].GetString()) == "config");
+  auto drift = w.Rotor({"drift"});
+  CHECK(drift.exit_code == 0);
+  const bool pending = absl::StrContains(drift.stdout_data, "from the configuration are pending") ||
+                       absl::StrContains(drift.stdout_data, "from the configuration is pending");
+  CHECK(pending);
+}
+
+}  // namespace
+}  // namespace rotor::e2e
