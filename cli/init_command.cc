@@ -347,6 +347,25 @@ int InitCommand(const InitOptions& options, Io& io) {
         "its deployments)"));
   }
   if (vault_resource_group.empty()) vault_resource_group = resource_group;
+  if (!options.registry_url.empty() || !options.registry_ca_bundle.empty()) {
+    if (options.registry_url.empty()) {
+      return fail(absl::InvalidArgumentError(
+          "--registry-ca-bundle needs --registry-url (the registry it is the CA of)"));
+    }
+    if (!absl::StartsWith(options.registry_url, "https://") ||
+        UrlHost(options.registry_url).empty()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("--registry-url ", options.registry_url,
+                       ": give the registry's base URL, https://HOST[:PORT]")));
+    }
+    if (!options.registry_ca_bundle.empty() && !PathExists(options.registry_ca_bundle)) {
+      return fail(absl::NotFoundError(
+          absl::StrCat("--registry-ca-bundle ", options.registry_ca_bundle, ": no such file")));
+    }
+    existing_registry = RegistryConfig{
+        options.registry_url,
+        options.registry_ca_bundle.empty() ? "" : Absolute(options.registry_ca_bundle)};
+  }
 
   // Open the providers through a configuration parsed from what init will
   // write, so every default and check is the one plan applies.
