@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/files.h"
 #include "tests/e2e/azure_workspace.h"
+#include "tests/support/testing.h"
 
 namespace rotor::e2e {
 namespace {
@@ -142,6 +143,74 @@ TEST_CASE("a password-only rotation takes effect on the registry VM (forceUpdate
   CHECK(again.exit_code == 0);
 }
 
+// The VM's logins are the vault's first page as of the last run of its
+// script: what changed since is a pending redeploy, whoever changed it.
+TEST_CASE("the VM's logins: a login deleted by hand is a pending redeploy, cause drift") {
+  AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.IssuePfx();
+  // A login the PowerShell way that the file does not declare, kept by policy.
+  w.PutSecret("helper", "Helper-Login-Pw-3d", "user credentials");
+  w.AddSecret("Helper-Login-Pw-3d");
+  w.SeedAsPowerShell();
+  REQUIRE(w.RegistryAccepts("helper", "Helper-Login-Pw-3d"));
+  const std::string config = rotor::testing::ReadFileOrDie(w.Path("rotor.toml"));
+  REQUIRE(WriteFileAtomic(w.Path("rotor.toml"),
+                          absl::StrCat(config, "\n[policy]\ndelete_stale_users = false\n"), 0644)
+              .ok());
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+
+  // Deleted by hand: the VM still lets helper in until its script runs again.
+  HttpResult del =
+      w.emu().Send("DELETE", w.emu().VaultUrl("newregkv", "/secrets/helper?api-version=7.4"), "",
+                   w.emu().VaultToken());
+  REQUIRE(del.status == 200);
+  CHECK(w.RegistryAccepts("helper", "Helper-Login-Pw-3d"));
+  auto plan = w.Rotor({"plan", "--json", "--detailed-exitcode"});
+  CHECK(plan.exit_code == 2);
+  auto doc = emulator::testing::ParseJson(plan.stdout_data);
+  bool redeploy = false;
+  for (const auto& c : doc["changes"].GetArray()) {
+    if (std::string(c["action"].GetString()) != "redeploy") continue;
+    redeploy = true;
+    CHECK(std::string(c["cause"].GetString()) == "drift");
+  }
+  CHECK(redeploy);
+  CHECK(w.Rotor({"drift"}).exit_code == 2);
+  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  CHECK_FALSE(w.RegistryAccepts("helper", "Helper-Login-Pw-3d"));
+  CHECK(w.Rotor({"drift"}).exit_code == 0);
+}
+
+TEST_CASE("the VM's logins: a stray short secret blocks a redeploy, naming the choices") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  w.PutSecret("aaa-note", "Stray-Note-Value-9", "");
+  w.AddSecret("Stray-Note-Value-9");
+  const int64_t writes = VaultWrites(w);
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  CHECK(apply.exit_code == 1);
+  CHECK(absl::StrContains(apply.stderr_data, "secret aaa-note is not declared, yet short enough"));
+  CHECK(absl::StrContains(apply.stderr_data, "policy.other_short_secrets"));
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == 1);  // the seed's
+}
+
+TEST_CASE("a certificate that does not cover the registry's host is refused before any write") {
+  AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.IssuePfx();
+  w.SeedAsPowerShell();
+  w.IssuePfx("registry.contoso.local");
+  const int64_t writes = VaultWrites(w);
+  auto plan = w.Rotor({"plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK(absl::StrContains(plan.stderr_data, "registry.contoso.local"));
+  CHECK(absl::StrContains(plan.stderr_data, kRegistryHost));
+  CHECK(w.Rotor({"apply", "--auto-approve"}).exit_code == 1);
+  CHECK(VaultWrites(w) == writes);
+}
+
 }  // namespace
 }  // namespace rotor::e2e
 
@@ -193,6 +262,74 @@ TEST_CASE("causes: an interrupted apply's own writes are pending config, not dri
   const bool pending = absl::StrContains(drift.stdout_data, "from the configuration are pending") ||
                        absl::StrContains(drift.stdout_data, "from the configuration is pending");
   CHECK(pending);
+}
+
+// The VM's logins are the vault's first page as of the last run of its
+// script: what changed since is a pending redeploy, whoever changed it.
+TEST_CASE("the VM's logins: a login deleted by hand is a pending redeploy, cause drift") {
+  AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.IssuePfx();
+  // A login the PowerShell way that the file does not declare, kept by policy.
+  w.PutSecret("helper", "Helper-Login-Pw-3d", "user credentials");
+  w.AddSecret("Helper-Login-Pw-3d");
+  w.SeedAsPowerShell();
+  REQUIRE(w.RegistryAccepts("helper", "Helper-Login-Pw-3d"));
+  const std::string config = rotor::testing::ReadFileOrDie(w.Path("rotor.toml"));
+  REQUIRE(WriteFileAtomic(w.Path("rotor.toml"),
+                          absl::StrCat(config, "\n[policy]\ndelete_stale_users = false\n"), 0644)
+              .ok());
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+
+  // Deleted by hand: the VM still lets helper in until its script runs again.
+  HttpResult del =
+      w.emu().Send("DELETE", w.emu().VaultUrl("newregkv", "/secrets/helper?api-version=7.4"), "",
+                   w.emu().VaultToken());
+  REQUIRE(del.status == 200);
+  CHECK(w.RegistryAccepts("helper", "Helper-Login-Pw-3d"));
+  auto plan = w.Rotor({"plan", "--json", "--detailed-exitcode"});
+  CHECK(plan.exit_code == 2);
+  auto doc = emulator::testing::ParseJson(plan.stdout_data);
+  bool redeploy = false;
+  for (const auto& c : doc["changes"].GetArray()) {
+    if (std::string(c["action"].GetString()) != "redeploy") continue;
+    redeploy = true;
+    CHECK(std::string(c["cause"].GetString()) == "drift");
+  }
+  CHECK(redeploy);
+  CHECK(w.Rotor({"drift"}).exit_code == 2);
+  REQUIRE(w.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  CHECK_FALSE(w.RegistryAccepts("helper", "Helper-Login-Pw-3d"));
+  CHECK(w.Rotor({"drift"}).exit_code == 0);
+}
+
+TEST_CASE("the VM's logins: a stray short secret blocks a redeploy, naming the choices") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  w.PutSecret("aaa-note", "Stray-Note-Value-9", "");
+  w.AddSecret("Stray-Note-Value-9");
+  const int64_t writes = VaultWrites(w);
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  CHECK(apply.exit_code == 1);
+  CHECK(absl::StrContains(apply.stderr_data, "secret aaa-note is not declared, yet short enough"));
+  CHECK(absl::StrContains(apply.stderr_data, "policy.other_short_secrets"));
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == 1);  // the seed's
+}
+
+TEST_CASE("a certificate that does not cover the registry's host is refused before any write") {
+  AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.IssuePfx();
+  w.SeedAsPowerShell();
+  w.IssuePfx("registry.contoso.local");
+  const int64_t writes = VaultWrites(w);
+  auto plan = w.Rotor({"plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK(absl::StrContains(plan.stderr_data, "registry.contoso.local"));
+  CHECK(absl::StrContains(plan.stderr_data, kRegistryHost));
+  CHECK(w.Rotor({"apply", "--auto-approve"}).exit_code == 1);
+  CHECK(VaultWrites(w) == writes);
 }
 
 }  // namespace
