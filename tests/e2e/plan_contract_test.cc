@@ -258,5 +258,47 @@ TEST_CASE("a certificate that does not cover the registry's host is refused befo
   CHECK(VaultWrites(w) == writes);
 }
 
+// What the registry VM would break on is refused by plan and by apply,
+// before anything is written.
+void ExpectRefusedUnchanged(AzureWorkspace& w, const std::string& error) {
+  const int64_t writes = VaultWrites(w);
+  const int64_t started = DeploymentsStarted(w);
+  auto plan = w.Rotor({"plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK_MESSAGE(absl::StrContains(plan.stderr_data, error), plan.stderr_data);
+  auto apply = w.Rotor({"apply", "--auto-approve"});
+  CHECK(apply.exit_code == 1);
+  CHECK_MESSAGE(absl::StrContains(apply.stderr_data, error), apply.stderr_data);
+  CHECK(VaultWrites(w) == writes);
+  CHECK(DeploymentsStarted(w) == started);
+}
+
+TEST_CASE("the VM's refusals: a password its shell would split or expand") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  w.env()["ADMIN_PW"] = "Admin Pw*Rotated-2c";
+  ExpectRefusedUnchanged(w,
+                         "user[admin].password (env ADMIN_PW): the password has whitespace or one "
+                         "of '*', '?', '['");
+}
+
+TEST_CASE("the VM's refusals: a new password bcrypt cannot tell from the old one") {
+  AzureWorkspace w;
+  const std::string prefix(72, 'k');
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.env()["ADMIN_PW"] = prefix + "-old-tail";
+  w.IssuePfx();
+  w.SeedAsPowerShell();
+  w.env()["ADMIN_PW"] = prefix + "-new-tail";
+  ExpectRefusedUnchanged(w, "user[admin].password (env ADMIN_PW)");
+}
+
+TEST_CASE("the VM's refusals: a first-listed secret that is not a login") {
+  AzureWorkspace w;
+  SeedWithPendingRotation(w);
+  w.PutSecret("aaa-blob", std::string(300, 'b'), "application/octet-stream");
+  ExpectRefusedUnchanged(w, "secret aaa-blob is the first secret the registry VM will list");
+}
+
 }  // namespace
 }  // namespace rotor::e2e
