@@ -17,6 +17,10 @@
 
 namespace rotor {
 
+// How long a program rotor runs on a user's behalf may take: a value
+// source's { command = [...] }, a [[user]] publish command.
+inline constexpr absl::Duration kCommandTimeout = absl::Seconds(30);
+
 struct ProcessOptions {
   std::string stdin_data;
   // Variables set (or, with nullopt, removed) on top of the current

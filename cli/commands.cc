@@ -22,10 +22,15 @@
 #include "cli/verify_command.h"
 #include "engine/apply/apply.h"
 #include "engine/apply/preflight.h"
+#include "engine/apply/publish.h"
 #include "engine/config/config.h"
 #include "engine/config/desired.h"
 #include "engine/diff/diff.h"
+#include "engine/diff/rollback.h"
+#include "engine/model/apply_history.h"
 #include "engine/model/desired_values.h"
+#include "engine/model/vault_values.h"
+#include "engine/refresh/history.h"
 #include "engine/refresh/refresh.h"
 #include "engine/render/render.h"
 #include "rapidjson/prettywriter.h"
@@ -87,6 +92,7 @@ absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullp
   RETURN_IF_ERROR(RefreshActual(s, io, hint));
   rotor::PlanOptions options;
   options.deployment_suffix = DeploymentSuffix();
+  options.apply_id = MakeApplyId(io.clock.Now(), options.deployment_suffix);
   options.require_deployable = require_deployable;
   ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now(), options));
   plan.tool_version = ROTOR_VERSION;
@@ -101,17 +107,29 @@ bool HasDeployment(const Plan& plan) {
   return false;
 }
 
+// The values a plan names: the config's sources, and versions in the vault
+// (engine/model/vault_values.h).
+class SessionValues : public ValueSet {
+ public:
+  explicit SessionValues(Session& s) : desired_(s.desired), vault_(*s.providers.vault, desired_) {}
+  absl::StatusOr<Secret> Value(absl::string_view key) const override { return vault_.Value(key); }
+
+ private:
+  DesiredValues desired_;
+  VaultValues vault_;
+};
+
 // Proves a plan's deployment can go out (engine/apply/preflight.h).
 absl::Status RunPreflight(const Plan& plan, Session& s) {
   if (!HasDeployment(plan) || s.providers.deployments == nullptr) return absl::OkStatus();
-  DesiredValues values(s.desired);
+  SessionValues values(s);
   return Preflight(plan, values, s.providers.vault->info(), *s.providers.deployments,
                    s.providers.registry_sign_in.get());
 }
 
 // Binds a plan about to be saved to the values it was made with.
-absl::Status BindValues(Plan& plan, const DesiredState& desired) {
-  DesiredValues values(desired);
+absl::Status BindValues(Plan& plan, Session& s) {
+  SessionValues values(s);
   std::vector<absl::Status> results(plan.values.size());
   // bcrypt is slow on purpose: spread the bindings over a few threads.
   const size_t workers = std::min<size_t>(4, plan.values.size());
@@ -141,9 +159,8 @@ absl::Status BindValues(Plan& plan, const DesiredState& desired) {
 }
 
 // A saved plan applies only with the values it was made with.
-absl::Status CheckBindings(const Plan& saved, const DesiredState& desired,
-                           const std::string& plan_file) {
-  DesiredValues values(desired);
+absl::Status CheckBindings(const Plan& saved, Session& s, const std::string& plan_file) {
+  SessionValues values(s);
   for (const PlannedValue& v : saved.values) {
     absl::StatusOr<Secret> value = values.Value(v.key);
     if (!value.ok()) {
@@ -274,6 +291,8 @@ class PrintingObserver : public ApplyObserver {
         return c.Kind() == "deployment" ? "Deploying" : "Creating";
       case Action::kUpdate:
         return "Writing a new version";
+      case Action::kRetire:
+        return "Retiring (a new version with its deadline)";
       case Action::kRecover:
         return "Recovering";
       case Action::kDelete:
@@ -291,6 +310,8 @@ class PrintingObserver : public ApplyObserver {
         return c.Kind() == "deployment" ? "Deployed" : "Created";
       case Action::kUpdate:
         return "New version written";
+      case Action::kRetire:
+        return "Retiring";
       case Action::kRecover:
         return "Recovered";
       case Action::kDelete:
@@ -372,7 +393,7 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   if (!plan.ok()) return Fail(io, plan.status());
   if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
   if (!options.out.empty()) {
-    if (absl::Status bound = BindValues(*plan, session->desired); !bound.ok()) {
+    if (absl::Status bound = BindValues(*plan, *session); !bound.ok()) {
       return Fail(io, bound);
     }
   }
@@ -396,20 +417,152 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   return kExitOk;
 }
 
-int ApplyCommand(const ApplyOptions& options, Io& io) {
+namespace {
+
+// A saved plan, read and parsed.
+absl::StatusOr<Plan> ReadSavedPlan(const std::string& plan_file) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(plan_file));
+  auto parsed = ParsePlanJson(text);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat(plan_file, ": ", parsed.status().message()));
+  }
+  return parsed;
+}
+
+// A saved plan applies as it was made, or not at all: the same file, the
+// same live state, the same values.
+absl::Status CheckSavedPlan(const Plan& saved, Session& s, const ApplyOptions& options, Io& io) {
+  if (saved.config_digest != s.config.digest) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("saved plan ", options.plan_file, " was made from a different version of ",
+                     options.common.config, "; run rotor plan again"));
+  }
+  RETURN_IF_ERROR(RefreshActual(s, io));
+  if (saved.prior_fingerprint != StateFingerprint(s.actual)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "saved plan ", options.plan_file,
+        " is stale: the vault or the deployments changed since it was made; run rotor plan "
+        "again"));
+  }
+  return CheckBindings(saved, s, options.plan_file);
+}
+
+// Hands the passwords the apply wrote to their clients; 1 when one failed.
+int Publish(const Plan& plan, const ApplyOutputs& outputs, Session& s, std::ostream& human, Io& io,
+            bool quiet) {
+  if (plan.publishes.empty()) return kExitOk;
+  if (!quiet) human << "\n";
+  int failed = 0;
+  for (const PublishResult& r : RunPublishes(plan, outputs, *s.providers.vault, kCommandTimeout)) {
+    const std::string what =
+        absl::StrCat("publish user.", r.publish.user, " to ", r.publish.Describe());
+    if (r.status.ok()) {
+      if (!quiet) human << what << ": done (registry " << r.publish.registry << ")\n";
+      continue;
+    }
+    ++failed;
+    io.err << "Error: " << what << ": " << r.status.message() << "\n";
+  }
+  if (failed == 0) return kExitOk;
+  io.err << "Error: " << failed << (failed == 1 ? " hand-off" : " hand-offs")
+         << " to clients failed (see above); the registry keeps its new state: fix the sink "
+            "and hand the password over again (rotor show names the version)\n";
+  return kExitError;
+}
+
+// Everything after the plan: preflight, approval, the apply, the
+// convergence check (not for a rollback: the configuration still asks for
+// what it undid), verify, hand-offs.
+int RunApply(Session& s, Plan& plan, bool saved, const ApplyOptions& options, Io& io,
+             std::ostream& human, const TextStyle& style) {
+  // Before the first write: the deployment can go out.
+  if (absl::Status ready = RunPreflight(plan, s); !ready.ok()) return Fail(io, ready);
+  if (!plan.HasChanges()) {
+    if (saved || options.common.quiet) human << RenderSummaryLine(plan) << "\n";
+    if (options.common.json) io.out << RenderOutputsJson(ApplyOutputs{});
+    return kExitOk;
+  }
+  if (!saved && !options.auto_approve) {
+    if (!io.in_is_tty) {
+      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
+                          plan.rollback_of.empty() ? "apply" : "rollback",
+                          " needs approval, and no terminal is attached to answer; run rotor ",
+                          plan.rollback_of.empty() ? "apply" : "rollback",
+                          " --auto-approve, or apply a saved plan file")));
+    }
+    human << "\nDo you want to perform these actions?\n"
+          << "  rotor will perform the actions described above.\n"
+          << "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ";
+    human.flush();
+    std::string answer;
+    std::getline(io.in, answer);
+    if (absl::StripAsciiWhitespace(answer) != "yes") {
+      io.err << "\n" << (plan.rollback_of.empty() ? "Apply" : "Rollback") << " cancelled.\n";
+      return kExitError;
+    }
+  }
   auto deployment_timeout = DurationFromEnvironment(io.env, "ROTOR_DEPLOYMENT_TIMEOUT");
   if (!deployment_timeout.ok()) return Fail(io, deployment_timeout.status());
+  if (!options.common.quiet) human << "\n";
+  PrintingObserver observer(human, io, options.common.quiet);
+  rotor::ApplyOptions apply_options;
+  apply_options.clock = &io.clock;
+  apply_options.capture_deleted_credentials = options.verify;
+  if (deployment_timeout->has_value()) apply_options.deployment_timeout = **deployment_timeout;
+  SessionValues values(s);
+  auto outputs = ApplyPlan(plan, values, *s.providers.vault, s.providers.deployments.get(),
+                           apply_options, observer);
+  if (!outputs.ok()) return Fail(io, outputs.status());
+
+  Plan::Summary sum = plan.Summarize();
+  human << (options.common.quiet ? "" : "\n") << (plan.rollback_of.empty() ? "Apply" : "Rollback")
+        << " complete! Resources: " << sum.add << " added, " << sum.change << " changed, "
+        << sum.destroy << " destroyed, " << sum.redeploy << " redeployed.\n";
+  std::string rendered = RenderOutputsText(*outputs);
+  if (!rendered.empty() && !options.common.quiet) human << "\nOutputs:\n\n" << rendered;
+  if (options.common.json) io.out << RenderOutputsJson(*outputs);
+
+  if (!plan.rollback_of.empty()) {
+    human << "\nThe registry is back as it was before apply " << plan.rollback_of << ". "
+          << options.common.config
+          << " still asks for what that apply did, so the next rotor plan shows it again "
+             "(cause config): revert the change in the configuration too (git revert).\n";
+    return Publish(plan, *outputs, s, human, io, options.common.quiet);
+  }
+  // Converged? The next plan must be empty; say so if it is not. What this
+  // apply wrote and what the plan read are not read again while the list
+  // shows them unchanged (HintAfterApply).
+  const RefreshHint hint = HintAfterApply(s.desired, s.actual, *outputs);
+  auto after = Refresh(s, io, &hint);
+  if (!after.ok()) return Fail(io, after.status());
+  if (after->HasChanges()) {
+    io.err << RenderPlanText(*after, style);
+    return Fail(io, absl::InternalError(
+                        "apply finished but the live state still differs from the configuration "
+                        "(see the plan above); run rotor apply again"));
+  }
+  if (options.verify) {
+    human << "\n";
+    int verified =
+        VerifyRegistry(s.config, s.desired, *s.providers.vault, s.providers.deployments.get(),
+                       {std::move(outputs->deleted_credentials), /*json=*/false,
+                        sum.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration()},
+                       human, io);
+    // Clients get the new password only once it is proven to work.
+    if (verified != kExitOk) return verified;
+  }
+  return Publish(plan, *outputs, s, human, io, options.common.quiet);
+}
+
+}  // namespace
+
+int ApplyCommand(const ApplyOptions& options, Io& io) {
   std::optional<Plan> saved;
   if (!options.plan_file.empty()) {
-    auto text = ReadFile(options.plan_file);
-    if (!text.ok()) return Fail(io, text.status());
-    auto parsed = ParsePlanJson(*text);
-    if (!parsed.ok()) {
-      return Fail(io,
-                  absl::Status(parsed.status().code(),
-                               absl::StrCat(options.plan_file, ": ", parsed.status().message())));
-    }
-    saved = *std::move(parsed);
+    auto read = ReadSavedPlan(options.plan_file);
+    if (!read.ok()) return Fail(io, read.status());
+    saved = *std::move(read);
   }
   auto session = Load(options.common, io, /*for_writing=*/true);
   if (!session.ok()) return Fail(io, session.status());
@@ -420,98 +573,79 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
     return Fail(io, certs);
   }
-  absl::StatusOr<Plan> plan;
+  Plan plan;
   if (saved.has_value()) {
-    // Applied as it was made, or not at all: the same file, the same live
-    // state, the same values.
-    if (saved->config_digest != session->config.digest) {
-      return Fail(io,
-                  absl::FailedPreconditionError(absl::StrCat(
-                      "saved plan ", options.plan_file, " was made from a different version of ",
-                      options.common.config, "; run rotor plan again")));
-    }
-    if (absl::Status read = RefreshActual(*session, io); !read.ok()) return Fail(io, read);
-    if (saved->prior_fingerprint != StateFingerprint(session->actual)) {
-      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
-                          "saved plan ", options.plan_file,
-                          " is stale: the vault or the deployments changed since it was made; run "
-                          "rotor plan again")));
-    }
-    if (absl::Status bound = CheckBindings(*saved, session->desired, options.plan_file);
-        !bound.ok()) {
-      return Fail(io, bound);
+    if (absl::Status ok = CheckSavedPlan(*saved, *session, options, io); !ok.ok()) {
+      return Fail(io, ok);
     }
     plan = *std::move(saved);
   } else {
-    plan = Refresh(*session, io);
-    if (!plan.ok()) return Fail(io, plan.status());
+    auto computed = Refresh(*session, io);
+    if (!computed.ok()) return Fail(io, computed.status());
+    plan = *std::move(computed);
     // --quiet shows the plan only when someone must approve it.
-    if (!options.common.quiet || !options.auto_approve) human << RenderPlanText(*plan, style);
+    if (!options.common.quiet || !options.auto_approve) human << RenderPlanText(plan, style);
   }
-  // Before the first write: the deployment can go out.
-  if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
-  if (!plan->HasChanges()) {
-    if (saved.has_value() || options.common.quiet) human << RenderSummaryLine(*plan) << "\n";
-    if (options.common.json) io.out << RenderOutputsJson(ApplyOutputs{});
-    return kExitOk;
-  }
-  if (!saved.has_value() && !options.auto_approve) {
-    if (!io.in_is_tty) {
-      return Fail(io, absl::FailedPreconditionError(
-                          "apply needs approval, and no terminal is attached to answer; run "
-                          "rotor apply --auto-approve, or apply a saved plan file"));
-    }
-    human << "\nDo you want to perform these actions?\n"
-          << "  rotor will perform the actions described above.\n"
-          << "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ";
-    human.flush();
-    std::string answer;
-    std::getline(io.in, answer);
-    if (absl::StripAsciiWhitespace(answer) != "yes") {
-      io.err << "\nApply cancelled.\n";
-      return kExitError;
-    }
-  }
-  if (!options.common.quiet) human << "\n";
-  PrintingObserver observer(human, io, options.common.quiet);
-  rotor::ApplyOptions apply_options;
-  apply_options.clock = &io.clock;
-  apply_options.capture_deleted_credentials = options.verify;
-  if (deployment_timeout->has_value()) apply_options.deployment_timeout = **deployment_timeout;
-  DesiredValues values(session->desired);
-  auto outputs = ApplyPlan(*plan, values, *session->providers.vault,
-                           session->providers.deployments.get(), apply_options, observer);
-  if (!outputs.ok()) return Fail(io, outputs.status());
+  return RunApply(*session, plan, !options.plan_file.empty(), options, io, human, style);
+}
 
-  Plan::Summary s = plan->Summarize();
-  human << (options.common.quiet ? "" : "\n") << "Apply complete! Resources: " << s.add
-        << " added, " << s.change << " changed, " << s.destroy << " destroyed, " << s.redeploy
-        << " redeployed.\n";
-  std::string rendered = RenderOutputsText(*outputs);
-  if (!rendered.empty() && !options.common.quiet) human << "\nOutputs:\n\n" << rendered;
-  if (options.common.json) io.out << RenderOutputsJson(*outputs);
-
-  // Converged? The next plan must be empty; say so if it is not. What this
-  // apply wrote and what the plan read are not read again while the list
-  // shows them unchanged (HintAfterApply).
-  const RefreshHint hint = HintAfterApply(session->desired, session->actual, *outputs);
-  auto after = Refresh(*session, io, &hint);
-  if (!after.ok()) return Fail(io, after.status());
-  if (after->HasChanges()) {
-    io.err << RenderPlanText(*after, style);
-    return Fail(io, absl::InternalError(
-                        "apply finished but the live state still differs from the configuration "
-                        "(see the plan above); run rotor apply again"));
+int RollbackCommand(const RollbackOptions& options, Io& io) {
+  ApplyOptions apply = options.apply;
+  std::optional<Plan> saved;
+  if (!apply.plan_file.empty()) {
+    auto read = ReadSavedPlan(apply.plan_file);
+    if (!read.ok()) return Fail(io, read.status());
+    if (read->rollback_of.empty()) {
+      return Fail(io, absl::InvalidArgumentError(absl::StrCat(
+                          apply.plan_file, " is not a rollback plan: apply it with rotor apply")));
+    }
+    saved = *std::move(read);
   }
-  if (options.verify) {
-    human << "\n";
-    return VerifyRegistry(session->config, session->desired, *session->providers.vault,
-                          session->providers.deployments.get(),
-                          {std::move(outputs->deleted_credentials), /*json=*/false,
-                           s.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration()},
-                          human, io);
+  auto session = Load(apply.common, io, /*for_writing=*/options.out.empty());
+  if (!session.ok()) return Fail(io, session.status());
+  TextStyle style = StyleFor(apply.common, io);
+  std::ostream& human = apply.common.json && options.out.empty() ? io.err : io.out;
+  Plan plan;
+  if (saved.has_value()) {
+    if (absl::Status ok = CheckSavedPlan(*saved, *session, apply, io); !ok.ok()) {
+      return Fail(io, ok);
+    }
+    plan = *std::move(saved);
+  } else {
+    if (absl::Status read = RefreshActual(*session, io); !read.ok()) return Fail(io, read);
+    auto history = ReadHistory(session->desired, session->actual, *session->providers.vault);
+    if (!history.ok()) return Fail(io, history.status());
+    rotor::RollbackOptions r;
+    r.to = options.to;
+    r.deployment_suffix = DeploymentSuffix();
+    r.apply_id = MakeApplyId(io.clock.Now(), r.deployment_suffix);
+    auto computed =
+        ComputeRollbackPlan(session->desired, session->actual, *history, io.clock.Now(), r);
+    if (!computed.ok()) return Fail(io, computed.status());
+    plan = *std::move(computed);
+    plan.tool_version = ROTOR_VERSION;
+    plan.prior_fingerprint = StateFingerprint(session->actual);
+    if (!options.out.empty()) {
+      // Saved, not applied: rotor apply FILE (or rotor rollback FILE) runs it.
+      if (absl::Status ready = RunPreflight(plan, *session); !ready.ok()) return Fail(io, ready);
+      if (absl::Status bound = BindValues(plan, *session); !bound.ok()) return Fail(io, bound);
+      if (apply.common.json) {
+        io.out << RenderPlanJson(plan, /*pretty=*/true);
+      } else {
+        io.out << RenderPlanText(plan, style);
+      }
+      absl::Status written = WriteFileAtomic(options.out, RenderPlanJson(plan, /*pretty=*/true));
+      if (!written.ok()) return Fail(io, written);
+      if (!apply.common.json && !apply.common.quiet) {
+        io.out << "\nSaved the plan to: " << options.out << "\n"
+               << "To perform exactly these actions, run:\n    rotor apply -c "
+               << apply.common.config << " " << options.out << "\n";
+      }
+      return kExitOk;
+    }
+    if (!apply.common.quiet || !apply.auto_approve) human << RenderPlanText(plan, style);
   }
-  return kExitOk;
+  return RunApply(*session, plan, saved.has_value(), apply, io, human, style);
 }
 
 int DriftCommand(const CommonOptions& options, Io& io) {

@@ -46,11 +46,21 @@ struct ApplyOptions {
   bool verify = false;  // run rotor verify after the apply
 };
 
+struct RollbackOptions {
+  // common, auto_approve, plan_file (a saved rollback plan to apply).
+  ApplyOptions apply;
+  std::string to;   // --to APPLY_ID: the apply to undo; empty: the latest
+  std::string out;  // --out FILE: save the rollback plan instead of applying it
+};
+
 // How the providers are opened for a command run with `options`.
 ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io);
 
 int PlanCommand(const PlanOptions& options, Io& io);
 int ApplyCommand(const ApplyOptions& options, Io& io);
+// Plans and applies the registry as it was before the last apply (or
+// --to), as apply does (prompt, exit codes, a saved plan with --out).
+int RollbackCommand(const RollbackOptions& options, Io& io);
 int ShowCommand(const CommonOptions& options, Io& io);
 // rotor show PLANFILE: a plan saved by plan --out, as plan printed it (text,
 // or --json); reads nothing else.

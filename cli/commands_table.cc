@@ -88,6 +88,45 @@ class ApplyLine : public CommandLine {
   ApplyOptions options_;
 };
 
+class RollbackLine : public CommandLine {
+ public:
+  void Define(CLI::App* command) override {
+    AddCommonOptions(command, &options_.apply.common);
+    command
+        ->add_option("--to", options_.to,
+                     "The apply to undo (an id rotor show lists); default: the latest")
+        ->type_name("APPLY_ID");
+    command->add_flag("--auto-approve", options_.apply.auto_approve,
+                      "Roll back without asking for 'yes'");
+    command->add_option("--out,-o", options_.out,
+                        "Save the rollback plan to this file instead of applying it (rotor apply "
+                        "FILE runs it)");
+    command->add_option("PLANFILE", options_.apply.plan_file,
+                        "A rollback plan saved with --out (applied only if nothing moved)");
+  }
+  int Run(Io& io) override {
+    return WithConsole(options_.apply.common, io, [&](Io& run_io) {
+      return RunOnConfigs(
+          options_.apply.common, run_io, FleetSummary::kPlain, false,
+          [&](const FleetSelection& s) {
+            if (s.fleet) {
+              return absl::InvalidArgumentError(
+                  "rollback undoes one registry's apply: name one configuration file with -c");
+            }
+            return absl::OkStatus();
+          },
+          [&](const CommonOptions& c, Io& rio) {
+            RollbackOptions r = options_;
+            r.apply.common = c;
+            return RollbackCommand(r, rio);
+          });
+    });
+  }
+
+ private:
+  RollbackOptions options_;
+};
+
 // A command that takes only the common options and runs the same way on
 // each configuration.
 template <FleetSummary kSummary, bool kUserExitCodes, int (*kCommand)(const CommonOptions&, Io&)>
@@ -200,6 +239,10 @@ std::unique_ptr<CommandLine> Make() {
 const CommandEntry kCommands[] = {
     {"plan", "Show what apply would change", Make<PlanLine>},
     {"apply", "Converge the vault and the deployment", Make<ApplyLine>},
+    {"rollback",
+     "Put the registry back as it was before the last apply (or --to APPLY_ID): previous "
+     "passwords and certificate, deleted users recovered, created users deleted",
+     Make<RollbackLine>},
     {"show", "List the secrets with their versions, and the deployments; or show a saved plan",
      Make<ShowLine>},
     {"validate", "Check the configuration and the certificate, offline",

@@ -67,6 +67,12 @@ absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,
     std::sort(report.deployments.begin(), report.deployments.end(),
               [](const Deployment& a, const Deployment& b) { return a.timestamp > b.timestamp; });
   }
+  std::vector<SecretVersion> versions;
+  for (const auto& secret : report.secrets) {
+    versions.insert(versions.end(), secret.versions.begin(), secret.versions.end());
+  }
+  for (const auto& d : report.deleted) versions.push_back(d.latest);
+  report.applies = FindApplies(versions, report.deployments);
   return report;
 }
 
@@ -118,6 +124,13 @@ std::string RenderShowText(const ShowReport& report) {
           "\n  subject:     ", d.subject, "\n  dns names:   ", absl::StrJoin(d.dns_names, ", "),
           "\n  issuer:      ", d.issuer, "\n  not before:  ", FormatPlanTime(d.not_before),
           "\n  not after:   ", FormatPlanTime(d.not_after), " (", c.days_left, " days left)\n");
+    }
+  }
+  if (!report.applies.empty()) {
+    absl::StrAppend(&out, "\nApplies by rotor (", report.applies.size(),
+                    ", newest first; rotor rollback --to ID undoes one and every later one):\n");
+    for (const auto& a : report.applies) {
+      absl::StrAppend(&out, "  ", a.id, "  ", FormatPlanTime(a.time), "  ", DescribeApply(a), "\n");
     }
   }
   if (!report.resource_group.empty()) {
@@ -246,6 +259,38 @@ std::string RenderShowJson(const ShowReport& report) {
     Str(w, c.error);
     w.EndObject();
   }
+  Str(w, "applies");
+  w.StartArray();
+  for (const auto& a : report.applies) {
+    w.StartObject();
+    Str(w, "id");
+    Str(w, a.id);
+    Str(w, "time");
+    Str(w, FormatPlanTime(a.time));
+    Str(w, "written");
+    w.StartObject();
+    for (const auto& [name, versions] : a.written) {
+      Str(w, name);
+      w.StartArray();
+      for (const auto& v : versions) Str(w, v);
+      w.EndArray();
+    }
+    w.EndObject();
+    Str(w, "deleted");
+    w.StartArray();
+    for (const auto& name : a.deleted) Str(w, name);
+    w.EndArray();
+    Str(w, "deployment");
+    Str(w, a.deployment);
+    Str(w, "deployment_state");
+    Str(w, a.deployment_state);
+    Str(w, "rollback_of");
+    Str(w, a.rollback_of);
+    Str(w, "summary");
+    Str(w, DescribeApply(a));
+    w.EndObject();
+  }
+  w.EndArray();
   Str(w, "deployments");
   w.StartArray();
   for (const auto& d : report.deployments) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
+#include "engine/model/apply_history.h"
 #include "engine/model/deployments.h"
 #include "engine/model/state.h"
 #include "engine/model/vault.h"
@@ -37,6 +38,9 @@ struct ShowReport {
   std::optional<ShowCertificate> certificate;
   std::string resource_group;
   std::vector<Deployment> deployments;  // newest first
+  // The applies rotor made, found from their rotor-apply-id tags, newest
+  // first (engine/model/apply_history.h).
+  std::vector<ApplyRecord> applies;
 };
 
 absl::StatusOr<ShowReport> ReadShowReport(const Config& config, Vault& vault,

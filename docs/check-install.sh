@@ -75,11 +75,11 @@ if [ -n "$renderer" ]; then
 fi
 
 # --- what must be documented: the contract, and whatever the binary has.
-commands="plan apply show validate verify drift init"
+commands="plan apply rollback show validate verify drift init"
 options="-c --config --json -o --out --detailed-exitcode --auto-approve --parallelism
          --log-level --quiet --log-format --target --no-color --version --help
          --vault --resource-group --deployment --arm-endpoint --tenant-id
-         --subscription-id --ca-bundle --client-id"
+         --subscription-id --ca-bundle --client-id --to"
 help=$("$prefix/bin/rotor" --help)
 binary_commands=$(printf '%s\n' "$help" |
   sed -n '/^Subcommands:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
@@ -135,6 +135,7 @@ expect "--config --json --out --detailed-exitcode --target --parallelism --log-l
   rotor plan --
 expect_not "--auto-approve --vault" rotor plan --
 expect "--auto-approve --verify --config" rotor apply --
+expect "--to --auto-approve --out --config --json" rotor rollback --
 expect "--expect-rejected --json" rotor verify --
 expect "--json --target" rotor drift -c x.toml --
 expect "--vault --resource-group --deployment --out --arm-endpoint --tenant-id --subscription-id --ca-bundle --client-id" \

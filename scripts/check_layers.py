@@ -77,6 +77,7 @@ INTERNAL_HEADERS = {
     "providers/http/curl_transfer.h": "providers/http/",
     "engine/diff/deployment_plan.h": "engine/diff/",
     "engine/diff/vm_logins.h": "engine/diff/",
+    "engine/diff/publishes.h": "engine/diff/",
     "engine/config/config_schema.h": "engine/config/",
     "engine/config/diagnostics.h": "engine/config/",
     "engine/config/schema_explainer.h": "engine/config/",

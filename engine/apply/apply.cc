@@ -104,7 +104,10 @@ class Executor {
     std::vector<const Change*> changes;
     std::vector<SetSecretRequest> requests;
     for (const Change& c : plan_.changes) {
-      if (c.action != Action::kCreate && c.action != Action::kUpdate) continue;
+      if (c.action != Action::kCreate && c.action != Action::kUpdate &&
+          c.action != Action::kRetire) {
+        continue;
+      }
       if (!c.write.has_value()) continue;
       auto request = RequestFor(*c.write);
       if (!request.ok()) {

@@ -391,6 +391,30 @@ class Loader {
         }
       }
 
+      if (const toml::node* publish = At({"user", i, "publish"});
+          publish != nullptr && publish->is_array()) {
+        for (size_t j = 0; j < publish->as_array()->size(); ++j) {
+          PublishSink sink;
+          if (std::optional<std::string> path =
+                  String({"user", i, "publish", j, "docker_config"})) {
+            sink.docker_config = ResolvePath(config_.dir, *path);
+          } else if (const toml::node* command = At({"user", i, "publish", j, "command"});
+                     command != nullptr && command->is_array()) {
+            for (const toml::node& arg : *command->as_array()) {
+              if (arg.is_string()) sink.command.push_back(arg.as_string()->get());
+            }
+            // As a value source's command: "./x" and "bin/x" are relative to
+            // the config file, "x" is looked up in PATH.
+            if (!sink.command.empty() && sink.command[0].find('/') != std::string::npos) {
+              sink.command[0] = ResolvePath(config_.dir, sink.command[0]);
+            }
+          }
+          if (!sink.docker_config.empty() || !sink.command.empty()) {
+            user.publish.push_back(std::move(sink));
+          }
+        }
+      }
+
       if (!user.name.empty()) {
         const Position at = config_internal::ValuePosition(*root_, {"user", i, "name"});
         const std::string lower = absl::AsciiStrToLower(user.name);
@@ -473,6 +497,9 @@ class Loader {
     config_.policy.delete_stale_users = Bool({"policy", "delete_stale_users"}).value_or(true);
     config_.policy.delete_stale_certificates =
         Bool({"policy", "delete_stale_certificates"}).value_or(false);
+    if (std::optional<std::string> retire = String({"policy", "retire_after"})) {
+      config_.policy.retire_after = ParseDuration(*retire);
+    }
     const std::string other = StringOr({"policy", "other_short_secrets"});
     using Other = PolicyConfig::OtherShortSecrets;
     config_.policy.other_short_secrets = other == "delete" ? Other::kDelete

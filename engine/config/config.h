@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "base/secret.h"
 #include "engine/model/policy.h"
+#include "engine/model/publish_sink.h"
 
 namespace rotor {
 
@@ -94,6 +95,8 @@ struct UserConfig {
   std::string name;
   ValueSource password;
   std::optional<absl::Duration> rotate_after;
+  // publish = [...]: where apply hands the new password (PublishSink).
+  std::vector<PublishSink> publish;
   SourceLocation location;
 };
 

@@ -23,6 +23,7 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
     DesiredUser& d = desired.users.emplace_back();
     d.name = user.name;
     d.rotate_after = user.rotate_after;
+    d.publish = user.publish;
     d.source = user.password.Describe();
     if (user.password.kind == ValueSource::Kind::kGenerate) {
       d.generated = true;

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/process.h"
 #include "base/secret.h"
 #include "engine/config/config.h"
 
@@ -56,9 +57,6 @@ class FakeEnvironment : public Environment {
  private:
   std::map<std::string, std::string> values_;
 };
-
-// How long a { command = [...] } source may run.
-inline constexpr absl::Duration kCommandTimeout = absl::Seconds(30);
 
 // Resolves `source` to its value. `owner` names what the value belongs to
 // for messages ("user \"admin\""; may be empty). Errors name the owner, the

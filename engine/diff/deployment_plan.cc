@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "base/json_text.h"
 #include "engine/diff/diff.h"
+#include "engine/model/apply_history.h"
 #include "engine/model/registry_vm.h"
 #include "engine/model/secret_kind.h"
 
@@ -34,6 +35,13 @@ absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& i
   PlannedDeployment& d = out.deployment;
   d.resource_group = want.resource_group;
   d.tags = {{kManagedByTag, kManagedByValue}};
+  if (!input.apply_id.empty()) d.tags[kApplyIdTag] = input.apply_id;
+  if (!input.rollback_of.empty()) d.tags[kRollbackOfTag] = input.rollback_of;
+  std::vector<std::string> deleted;
+  for (const auto& c : *input.secret_changes) {
+    if (c.action == Action::kDelete) deleted.push_back(c.Name());
+  }
+  if (!deleted.empty()) d.tags[kDeletedTag] = DeletedTagValue(deleted);
   std::vector<std::string> errors;
 
   const bool first = actual.deployments.empty();
@@ -75,19 +83,25 @@ absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& i
     p.name = declared->name;
     set[Lower(declared->name)] = std::move(p);
   };
-  if (desired.certificate.has_value()) {
+  if (input.certificate.has_value()) {
+    d.certificate_secret = input.certificate->secret_name;
+    d.certificate_thumbprint = input.certificate->thumbprint;
+    d.certificate_url = input.certificate->url;
+  } else if (desired.certificate.has_value()) {
     const DesiredCertificate& cert = *desired.certificate;
-    set_parameter(kParamPfxKeyVaultResourceId, {"", PlannedParameter::Source::kLiteral,
-                                                JsonQuote(actual.vault.resource_id), ""});
-    set_parameter(kParamPfxKeyVaultSecretUrl,
-                  {"", PlannedParameter::Source::kCertificateUrl, "", ""});
-    set_parameter(kParamPfxThumbprint,
-                  {"", PlannedParameter::Source::kLiteral, JsonQuote(cert.thumbprint), ""});
     d.certificate_secret = cert.secret_name;
     d.certificate_thumbprint = cert.thumbprint;
     if (const SecretVersion* live = actual.FindSecret(cert.secret_name)) {
       if (!live->version.empty()) d.certificate_url = live->id;
     }
+  }
+  if (!d.certificate_secret.empty()) {
+    set_parameter(kParamPfxKeyVaultResourceId, {"", PlannedParameter::Source::kLiteral,
+                                                JsonQuote(actual.vault.resource_id), ""});
+    set_parameter(kParamPfxKeyVaultSecretUrl,
+                  {"", PlannedParameter::Source::kCertificateUrl, "", ""});
+    set_parameter(kParamPfxThumbprint, {"", PlannedParameter::Source::kLiteral,
+                                        JsonQuote(d.certificate_thumbprint), ""});
   }
   if (want.has_service_principal) {
     set_parameter(kParamServicePrincipalClientId,

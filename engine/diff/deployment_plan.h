@@ -6,6 +6,7 @@
 #ifndef ROTOR_ENGINE_DIFF_DEPLOYMENT_PLAN_H_
 #define ROTOR_ENGINE_DIFF_DEPLOYMENT_PLAN_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,18 @@ struct DeploymentPlanInput {
   // written, deleted or recovered, by this plan or since the last
   // successful deployment, or the last one failed).
   bool logins_change = false;
+  // Tags of the deployment (engine/model/apply_history.h): the apply's id,
+  // and for a rollback the apply it undoes.
+  std::string apply_id;
+  std::string rollback_of;
+  // The certificate to pass instead of the declared one (a rollback passes
+  // an earlier version): its secret, versioned URL and thumbprint.
+  struct CertificatePin {
+    std::string secret_name;
+    std::string url;
+    std::string thumbprint;
+  };
+  std::optional<CertificatePin> certificate;
 };
 
 struct DeploymentPlanOutput {

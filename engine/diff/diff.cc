@@ -10,8 +10,11 @@
 #include "base/json_text.h"
 #include "base/status_macros.h"
 #include "engine/diff/deployment_plan.h"
+#include "engine/diff/publishes.h"
 #include "engine/diff/vm_logins.h"
+#include "engine/model/apply_history.h"
 #include "engine/model/registry_vm.h"
+#include "engine/model/vault_values.h"
 
 namespace rotor {
 namespace {
@@ -30,6 +33,11 @@ std::string DescribeAge(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Minutes(d), " minutes");
 }
 
+// "2026-12-06 10:00 UTC": a retirement deadline for people.
+std::string FormatRetireTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", t, absl::UTCTimeZone());
+}
+
 std::string DescribeDuration(absl::Duration d) {
   int64_t minutes = absl::ToInt64Minutes(d);
   if (minutes % (60 * 24) == 0) return absl::StrCat(minutes / (60 * 24), "d");
@@ -44,6 +52,7 @@ int ActionRank(const Change& c) {
       return 0;
     case Action::kCreate:
     case Action::kUpdate:
+    case Action::kRetire:
       return c.Kind() == "deployment" ? 3 : 1;
     case Action::kDelete:
       return 2;
@@ -66,6 +75,7 @@ class PlanBuilder {
     plan_.config_path = desired_.config_path;
     plan_.config_digest = desired_.config_digest;
     plan_.vault = actual_.vault.name;
+    plan_.apply_id = options_.apply_id;
     for (const auto& user : desired_.users) {
       declared_.insert(SecretKey(user.name));
       declared_users_.insert(SecretKey(user.name));
@@ -88,6 +98,8 @@ class PlanBuilder {
     std::stable_sort(
         plan_.changes.begin(), plan_.changes.end(),
         [](const Change& a, const Change& b) { return ActionRank(a) < ActionRank(b); });
+    absl::Status publishes = diff_internal::PlanPublishes(desired_, actual_, plan_);
+    if (!publishes.ok() && options_.require_deployable) return publishes;
     return std::move(plan_);
   }
 
@@ -134,6 +146,45 @@ class PlanBuilder {
     return false;
   }
 
+  void TagApply(SecretWrite& w) const {
+    if (!options_.apply_id.empty()) w.tags[kApplyIdTag] = options_.apply_id;
+  }
+
+  // policy.retire_after: the user keeps its login until a deadline; its
+  // current value is written again as a new version carrying it.
+  void Retire(const SecretVersion& live) {
+    const absl::Time deadline = now_ + *desired_.policy.retire_after;
+    Change& c = Add(absl::StrCat("user.", live.name), Action::kRetire, Cause::kConfig);
+    SecretWrite& w = c.write.emplace();
+    w.name = live.name;
+    w.content_type = kUserContentType;
+    w.tags = RotorTags(kRoleUser);
+    TagApply(w);
+    w.tags[kRetireAtTag] = FormatPlanTime(deadline);
+    w.value_key = VersionValueKey(live.name, live.version);
+    AddValue(
+        w.value_key,
+        absl::StrCat("the current value of secret ", live.name,
+                     live.version.empty() ? "" : absl::StrCat(" (version ", live.version, ")")));
+    c.attributes.push_back({kRetiresAttribute, "", FormatRetireTime(deadline)});
+    c.reasons.push_back(absl::StrCat(
+        "not declared in ", desired_.config_path, " any more; policy.retire_after = \"",
+        DescribeDuration(*desired_.policy.retire_after),
+        "\" keeps its login until then so its clients can move to another user: rotor writes "
+        "its value again as a new version tagged ",
+        kRetireAtTag, ", and the first apply after the deadline deletes it"));
+  }
+
+  // The deadline a retiring user's latest version carries, if any.
+  static std::optional<absl::Time> RetireDeadline(const SecretVersion& live) {
+    auto tag = live.tags.find(kRetireAtTag);
+    if (tag == live.tags.end() || !live.ManagedByRotor()) return std::nullopt;
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, tag->second, &t, &err)) return std::nullopt;
+    return t;
+  }
+
   // The new version a user change writes: the declared value, or a fresh
   // generated one.
   void WriteUser(Change& c, const DesiredUser& user) {
@@ -141,6 +192,7 @@ class PlanBuilder {
     w.name = user.name;
     w.content_type = kUserContentType;
     w.tags = RotorTags(kRoleUser);
+    TagApply(w);
     if (user.generated) {
       w.generate_length = user.generate_length;
       return;
@@ -154,6 +206,7 @@ class PlanBuilder {
     w.name = cert.secret_name;
     w.content_type = cert.content_type;
     w.tags = RotorTags(kRoleCertificate);
+    TagApply(w);
     w.value_key = absl::StrCat("certificate.", cert.secret_name);
     AddValue(w.value_key, absl::StrCat("[certificate] pfx (", cert.pfx_path, ") and password (",
                                        cert.password_source, ")"));
@@ -172,6 +225,11 @@ class PlanBuilder {
                ? absl::FromUnixSeconds(
                      absl::ToUnixSeconds(actual_.last_successful_deployment->timestamp))
                : absl::InfinitePast();
+  }
+  bool LastDeploymentByRotor() const {
+    if (!actual_.last_successful_deployment.has_value()) return false;
+    auto tag = actual_.last_successful_deployment->tags.find(kManagedByTag);
+    return tag != actual_.last_successful_deployment->tags.end() && tag->second == kManagedByValue;
   }
   Cause CauseOf(const SecretVersion& live) const {
     if (!live.enabled) return Cause::kDrift;  // rotor never disables
@@ -220,6 +278,26 @@ class PlanBuilder {
       c.reasons.push_back(
           "its latest version is disabled, so the registry cannot read it; rotor writes a "
           "new enabled version");
+      return;
+    }
+    if (RetireDeadline(*live).has_value() && !Replaced(address)) {
+      // Declared again while it was retiring: a version without the deadline.
+      Change& c = Add(address, Action::kUpdate, Cause::kConfig);
+      if (user.generated) {
+        SecretWrite& w = c.write.emplace();
+        w.name = user.name;
+        w.content_type = kUserContentType;
+        w.tags = RotorTags(kRoleUser);
+        TagApply(w);
+        w.value_key = VersionValueKey(live->name, live->version);
+        AddValue(w.value_key, absl::StrCat("the current value of secret ", live->name));
+      } else {
+        WriteUser(c, user);
+      }
+      c.attributes.push_back({kRetireAtTag, live->tags.at(kRetireAtTag), ""});
+      c.reasons.push_back(
+          "declared again while it was retiring (policy.retire_after): rotor writes a version "
+          "without its deadline, so it is not deleted");
       return;
     }
     if (user.generated) {
@@ -321,6 +399,21 @@ class PlanBuilder {
     for (const auto& [key, live] : actual_.secrets) {
       if (declared_.count(key) > 0) continue;
       if (IsUserKind(live)) {
+        std::optional<absl::Time> deadline = RetireDeadline(live);
+        if (desired_.policy.delete_stale_users && deadline.has_value()) {
+          if (now_ < *deadline) continue;  // retiring: expected, nothing to do yet
+          Change& c = Add(absl::StrCat("stale_user.", live.name), Action::kDelete, Cause::kConfig);
+          c.attributes.push_back({"value", kSensitiveValue, ""});
+          c.reasons.push_back(absl::StrCat("retired: its deadline (", FormatPlanTime(*deadline),
+                                           ", policy.retire_after) has passed; while it exists "
+                                           "it stays a valid registry login"));
+          continue;
+        }
+        if (desired_.policy.delete_stale_users && desired_.policy.retire_after.has_value() &&
+            CauseOf(live) == Cause::kConfig) {
+          Retire(live);
+          continue;
+        }
         if (desired_.policy.delete_stale_users) {
           Change& c = Add(absl::StrCat("stale_user.", live.name), Action::kDelete, CauseOf(live));
           c.attributes.push_back({"value", kSensitiveValue, ""});
@@ -557,8 +650,11 @@ class PlanBuilder {
       std::string deployed_thumb = ParameterString(base, thumb_param);
       // rotor's own write not yet deployed (an apply that stopped) is
       // pending config; anyone else's is drift.
+      // So is a certificate rotor wrote that rotor's own last deployment
+      // does not pass (after a rollback).
       std::vector<std::string>& pfx_reasons =
-          live != nullptr && live->ManagedByRotor() && live->updated >= DeployedAt()
+          live != nullptr && live->ManagedByRotor() &&
+                  (live->updated >= DeployedAt() || LastDeploymentByRotor())
               ? config_reasons
               : drift_reasons;
       if (live != nullptr && deployed_url != live->id) {
@@ -648,6 +744,7 @@ class PlanBuilder {
     input.now = now_;
     input.name_suffix = options_.deployment_suffix;
     input.logins_change = logins_change;
+    input.apply_id = options_.apply_id;
     absl::StatusOr<diff_internal::DeploymentPlanOutput> planned =
         diff_internal::PlanDeployment(input);
     if (!planned.ok()) {
@@ -716,9 +813,7 @@ class PlanBuilder {
   }
 
   static std::string ParameterString(const Deployment& d, const std::string& name) {
-    auto it = d.parameters.find(name);
-    if (it == d.parameters.end()) return "";
-    return JsonStringValue(it->second.value_json).value_or("");
+    return d.StringParameter(name);
   }
 
   static bool EqualsIgnoreCase(absl::string_view a, absl::string_view b) {

@@ -8,7 +8,12 @@
 //    generated password, rotate_after has elapsed since its last update.
 //  - Undeclared secrets that are registry users (tagged rotor-role = user,
 //    or content type "user credentials") are deleted when
-//    policy.delete_stale_users; other short secrets only warn.
+//    policy.delete_stale_users; other short secrets only warn. With
+//    policy.retire_after, one the config used to declare (cause config)
+//    retires first: its value is written again tagged with a deadline
+//    (kRetireAtTag), and the first plan after the deadline deletes it.
+//  - A user the plan writes that has [[user]] publish sinks is handed to
+//    them after the apply (Plan::publishes).
 //  - The certificate is compared by thumbprint, never by bytes.
 //  - The deployment is redeployed when, and only when, the plan changes a
 //    secret, the deployment's certificate parameters are stale, a user
@@ -42,6 +47,9 @@ struct PlanOptions {
   // what the registry VM would break on): true for plan and apply; rotor
   // drift, which only reports, sets false.
   bool require_deployable = true;
+  // The id every version the plan writes, and its deployment, carry as
+  // kApplyIdTag (engine/model/apply_history.h); empty: none (tests).
+  std::string apply_id;
 };
 
 // Fails (FailedPrecondition) when no plan can be made: the resource group

@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/json_text.h"
+#include "engine/model/apply_history.h"
 #include "engine/model/registry_vm.h"
+#include "engine/render/render.h"
 
 namespace rotor {
 namespace {
@@ -638,6 +640,97 @@ TEST_CASE("--replace: a new generated password, a re-upload, or a clear refusal"
   options.replace = {"deployment.registry"};
   CHECK(absl::StrContains(ComputePlan(f.desired, f.actual, kNow, options).status().message(),
                           "it is not a resource this configuration declares"));
+}
+
+TEST_CASE("every version a plan writes and its deployment carry the plan's apply id") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("old", kNow - absl::Hours(48), /*by_rotor=*/false), "old-pw-12345");
+  f.WithDeployment(kNow - absl::Hours(24));
+  PlanOptions options;
+  options.apply_id = "20260921T000000Z-ab12";
+  auto plan = ComputePlan(f.desired, f.actual, kNow, options);
+  REQUIRE(plan.ok());
+  CHECK(plan->apply_id == "20260921T000000Z-ab12");
+  CHECK(Addresses(*plan) == std::vector<std::string>{"create user.admin", "delete stale_user.old",
+                                                     "redeploy deployment.registry"});
+  CHECK(plan->changes[0].write->tags.at(kApplyIdTag) == "20260921T000000Z-ab12");
+  const PlannedDeployment& d = *plan->changes[2].deployment;
+  CHECK(d.tags.at(kApplyIdTag) == "20260921T000000Z-ab12");
+  CHECK(d.tags.at(kDeletedTag) == "old");
+}
+
+TEST_CASE("retire_after: a user no longer declared retires, then is deleted after its deadline") {
+  Fixture f;
+  f.DeclareUser("admin1", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48), /*by_rotor=*/false), "admin-pw-1234");
+  f.WithDeployment(kNow - absl::Hours(24));
+  f.desired.policy.retire_after = absl::Hours(24);
+  Plan plan = f.Compute();
+  REQUIRE(Addresses(plan) == std::vector<std::string>{"create user.admin1", "retire user.admin",
+                                                      "redeploy deployment.registry"});
+  const Change& retire = plan.changes[1];
+  CHECK(retire.cause == Cause::kConfig);
+  CHECK(retire.After(kRetiresAttribute) == "2026-09-22 14:13 UTC");
+  CHECK(retire.write->tags.at(kRetireAtTag) == "2026-09-22T14:13:20Z");
+  CHECK(retire.write->value_key == "version.admin/0123456789abcdef0123456789abcdef");
+  CHECK(plan.FindValue(retire.write->value_key) != nullptr);
+  CHECK(absl::StrContains(RenderPlanText(plan, TextStyle{false}),
+                          "  - user.admin (retires 2026-09-22 14:13 UTC)\n"));
+  Plan::Summary s = plan.Summarize();
+  CHECK(s.add == 1);
+  CHECK(s.change == 1);
+  CHECK(s.destroy == 0);
+
+  // The retiring version as apply writes it: nothing to do until the
+  // deadline, then a delete (cause config) and a redeploy.
+  SecretVersion retiring = Live("admin", kNow, /*by_rotor=*/true);
+  retiring.tags[kRetireAtTag] = "2026-09-22T14:13:20Z";
+  f.AddLive(retiring, "admin-pw-1234");
+  f.AddLive(Live("admin1", kNow), "pw-1234567890");
+  f.actual.last_successful_deployment->timestamp = kNow + absl::Seconds(5);
+  f.actual.base_deployment->timestamp = kNow + absl::Seconds(5);
+  auto during = ComputePlan(f.desired, f.actual, kNow + absl::Hours(23));
+  REQUIRE(during.ok());
+  CHECK_FALSE(during->HasChanges());
+  auto after = ComputePlan(f.desired, f.actual, kNow + absl::Hours(25));
+  REQUIRE(after.ok());
+  CHECK(Addresses(*after) ==
+        std::vector<std::string>{"delete stale_user.admin", "redeploy deployment.registry"});
+  CHECK(after->changes[0].cause == Cause::kConfig);
+  CHECK(absl::StrContains(after->changes[0].reasons[0], "retired: its deadline"));
+}
+
+TEST_CASE("retire_after does not keep a login added by hand: drift is deleted at once") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
+  f.WithDeployment(kNow - absl::Hours(24));
+  f.AddLive(Live("intruder", kNow - absl::Hours(1), /*by_rotor=*/false), "intruder-pw-1");
+  f.desired.policy.retire_after = absl::Hours(24);
+  Plan plan = f.Compute();
+  CHECK(Addresses(plan) ==
+        std::vector<std::string>{"delete stale_user.intruder", "redeploy deployment.registry"});
+  CHECK(plan.changes[0].cause == Cause::kDrift);
+}
+
+TEST_CASE("a user with publish sinks is handed over when the plan writes it") {
+  Fixture f;
+  f.DeclareUser("admin", "new-password-1");
+  f.desired.users[0].publish.push_back({"/home/ci/.docker/config.json", {}});
+  f.desired.users[0].publish.push_back({"", {"/usr/local/bin/sink", "-n"}});
+  f.desired.registry_url = "https://MyReg.example:5000/";
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "old-password-1");
+  f.WithDeployment(kNow - absl::Hours(24));
+  Plan plan = f.Compute();
+  REQUIRE(plan.publishes.size() == 2);
+  CHECK(plan.publishes[0].user == "admin");
+  CHECK(plan.publishes[0].registry == "myreg.example:5000");
+  CHECK(plan.publishes[0].Describe() == "docker_config /home/ci/.docker/config.json");
+  CHECK(plan.publishes[1].Describe() == "command [\"/usr/local/bin/sink\", \"-n\"]");
+  // Unchanged: nothing to hand over.
+  f.actual.values[SecretKey("admin")] = Secret("new-password-1");
+  CHECK(f.Compute().publishes.empty());
 }
 
 }  // namespace

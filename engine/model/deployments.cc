@@ -1,6 +1,14 @@
 #include "engine/model/deployments.h"
 
+#include "base/json_text.h"
+
 namespace rotor {
+
+std::string Deployment::StringParameter(const std::string& name) const {
+  auto it = parameters.find(name);
+  if (it == parameters.end()) return "";
+  return JsonStringValue(it->second.value_json).value_or("");
+}
 
 bool IsTerminalProvisioningState(absl::string_view state) {
   return state == kStateSucceeded || state == kStateFailed || state == kStateCanceled;

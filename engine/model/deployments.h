@@ -61,6 +61,8 @@ struct Deployment {
   std::string error;
 
   bool Succeeded() const { return provisioning_state == kStateSucceeded; }
+  // The string value of parameter `name` ("" when absent or not a string).
+  std::string StringParameter(const std::string& name) const;
 };
 
 struct DeploymentRequest {

@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
 namespace rotor {
 
 std::string FormatPlanTime(absl::Time t) {
@@ -10,13 +13,14 @@ std::string FormatPlanTime(absl::Time t) {
 
 namespace {
 
-constexpr std::array<std::pair<Action, absl::string_view>, 6> kActionNames = {{
+constexpr std::array<std::pair<Action, absl::string_view>, 7> kActionNames = {{
     {Action::kNoOp, "no-op"},
     {Action::kCreate, "create"},
     {Action::kUpdate, "update"},
     {Action::kDelete, "delete"},
     {Action::kRecover, "recover"},
     {Action::kRedeploy, "redeploy"},
+    {Action::kRetire, "retire"},
 }};
 
 }  // namespace
@@ -51,6 +55,13 @@ bool ParseCause(absl::string_view name, Cause* cause) {
   return true;
 }
 
+std::string PlannedPublish::Describe() const {
+  if (!docker_config.empty()) return absl::StrCat("docker_config ", docker_config);
+  std::vector<std::string> quoted;
+  for (const auto& a : command) quoted.push_back(absl::StrCat("\"", a, "\""));
+  return absl::StrCat("command [", absl::StrJoin(quoted, ", "), "]");
+}
+
 std::string Change::Name() const {
   size_t dot = address.find('.');
   return dot == std::string::npos ? address : address.substr(dot + 1);
@@ -74,6 +85,7 @@ Plan::Summary Plan::Summarize() const {
         ++s.add;
         break;
       case Action::kUpdate:
+      case Action::kRetire:
         ++s.change;
         break;
       case Action::kDelete:

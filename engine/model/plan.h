@@ -24,13 +24,19 @@ namespace rotor {
 
 inline constexpr char kSensitiveValue[] = "(sensitive value)";
 inline constexpr char kKnownAfterApply[] = "(known after apply)";
+// The attribute of a kRetire change holding its deadline for people
+// ("2026-12-06 10:00 UTC").
+inline constexpr char kRetiresAttribute[] = "retires";
 // The saved-plan format this build writes and reads.
 inline constexpr int kPlanFormatVersion = 2;
 
 // Display form of a time in plans: RFC 3339 UTC to the second.
 std::string FormatPlanTime(absl::Time t);
 
-enum class Action { kNoOp, kCreate, kUpdate, kDelete, kRecover, kRedeploy };
+// kRetire: a user the config no longer declares keeps its login until a
+// deadline (policy.retire_after); apply writes its value again as a new
+// version tagged with the deadline, and the first apply after it deletes it.
+enum class Action { kNoOp, kCreate, kUpdate, kDelete, kRecover, kRedeploy, kRetire };
 
 absl::string_view ActionName(Action action);  // "create", "update", ...
 bool ParseAction(absl::string_view name, Action* action);
@@ -112,6 +118,21 @@ struct PlannedDeployment {
   std::map<std::string, std::string> login_stamps;
 };
 
+// A hand-off of a user's new password to its clients ([[user]] publish),
+// run after the apply's redeploy succeeded (and --verify passed). The
+// password is read back from the version the apply wrote.
+struct PlannedPublish {
+  std::string user;      // the login
+  std::string registry;  // host[:port]: the key under the Docker config's "auths"
+  // Exactly one: a Docker config.json to merge the login into, or a program
+  // and its arguments that read {"registry", "username", "password"} on
+  // standard input.
+  std::string docker_config;
+  std::vector<std::string> command;
+  // "docker_config PATH" / "command [\"PROGRAM\", ...]", for people.
+  std::string Describe() const;
+};
+
 struct Change {
   // "user.admin", "stale_user.old", "certificate.containersecret",
   // "stale_certificate.oldcert", "deployment.registry".
@@ -159,6 +180,11 @@ struct Plan {
   std::vector<PlannedValue> values;  // every value the changes write or pass
   std::vector<Warning> warnings;
   std::vector<CheckLine> certificate_checks;
+  // The id this plan's writes and deployment carry (engine/model/
+  // apply_history.h); a rollback plan also names the apply it undoes.
+  std::string apply_id;
+  std::string rollback_of;
+  std::vector<PlannedPublish> publishes;
 
   bool HasChanges() const { return !changes.empty(); }
   const PlannedValue* FindValue(absl::string_view key) const;

@@ -3,6 +3,10 @@
 #ifndef ROTOR_ENGINE_MODEL_POLICY_H_
 #define ROTOR_ENGINE_MODEL_POLICY_H_
 
+#include <optional>
+
+#include "absl/time/time.h"
+
 namespace rotor {
 
 struct PolicyConfig {
@@ -13,6 +17,9 @@ struct PolicyConfig {
   // it (a login).
   enum class OtherShortSecrets { kRefuse, kDelete, kKeep };
   OtherShortSecrets other_short_secrets = OtherShortSecrets::kRefuse;
+  // policy.retire_after: how long a user the config no longer declares
+  // keeps its login (kRetire); unset: deleted at once.
+  std::optional<absl::Duration> retire_after;
 };
 
 }  // namespace rotor

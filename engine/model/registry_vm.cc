@@ -84,6 +84,17 @@ std::string UrlHost(absl::string_view url) {
   return absl::AsciiStrToLower(rest.substr(0, rest.find(':')));
 }
 
+std::string UrlAuthority(absl::string_view url) {
+  absl::string_view rest = url;
+  if (size_t scheme = rest.find("://"); scheme != absl::string_view::npos) {
+    rest = rest.substr(scheme + 3);
+  }
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  std::string authority = absl::AsciiStrToLower(rest);
+  if (absl::EndsWith(authority, ":443")) authority.resize(authority.size() - 4);
+  return authority;
+}
+
 std::string VmKeyVaultResource(absl::string_view management_audience) {
   constexpr absl::string_view kManagement = "https://management.";
   if (!absl::StartsWith(management_audience, kManagement)) return std::string(management_audience);

@@ -86,6 +86,9 @@ bool CertificateCoversHost(const std::vector<std::string>& dns_names, absl::stri
 
 // The host of "https://host[:port][/path]" ("" when there is none).
 std::string UrlHost(absl::string_view url);
+// "host[:port]" of such a URL, the port left out when it is https' 443 (the
+// name `docker login` files credentials under).
+std::string UrlAuthority(absl::string_view url);
 
 // The Key Vault resource the VM asks a token for: the stamp's ARM audience
 // (metadata endpoints' audiences[0]) with "https://management." replaced by

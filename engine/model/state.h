@@ -17,6 +17,7 @@
 #include "engine/model/deployments.h"
 #include "engine/model/plan.h"
 #include "engine/model/policy.h"
+#include "engine/model/publish_sink.h"
 #include "engine/model/secret_kind.h"
 #include "engine/model/template_info.h"
 #include "engine/model/vault.h"
@@ -31,6 +32,7 @@ struct DesiredUser {
   int generate_length = 0;
   std::optional<absl::Duration> rotate_after;
   std::string source;  // ValueSource::Describe(), for reasons
+  std::vector<PublishSink> publish;
 };
 
 // What the PFX on disk holds, already encoded as the Key Vault secret value

@@ -133,6 +133,12 @@ void WritePlan(Writer& w, const Plan& plan) {
   Str(w, plan.prior_fingerprint);
   Str(w, "vault");
   Str(w, plan.vault);
+  Str(w, "apply_id");
+  Str(w, plan.apply_id);
+  if (!plan.rollback_of.empty()) {
+    Str(w, "rollback_of");
+    Str(w, plan.rollback_of);
+  }
   Str(w, "changes");
   w.StartArray();
   for (const auto& c : plan.changes) {
@@ -182,6 +188,26 @@ void WritePlan(Writer& w, const Plan& plan) {
     if (!v.binding.empty()) {
       Str(w, "binding");
       Str(w, v.binding);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  Str(w, "publishes");
+  w.StartArray();
+  for (const auto& p : plan.publishes) {
+    w.StartObject();
+    Str(w, "user");
+    Str(w, p.user);
+    Str(w, "registry");
+    Str(w, p.registry);
+    if (!p.docker_config.empty()) {
+      Str(w, "docker_config");
+      Str(w, p.docker_config);
+    } else {
+      Str(w, "command");
+      w.StartArray();
+      for (const auto& a : p.command) Str(w, a);
+      w.EndArray();
     }
     w.EndObject();
   }
@@ -345,6 +371,30 @@ absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
       !GetString(doc, "prior_fingerprint", &plan.prior_fingerprint) ||
       !GetString(doc, "vault", &plan.vault)) {
     return Malformed("a header field is missing");
+  }
+  GetString(doc, "apply_id", &plan.apply_id);
+  GetString(doc, "rollback_of", &plan.rollback_of);
+  if (auto publishes = doc.FindMember("publishes"); publishes != doc.MemberEnd()) {
+    if (!publishes->value.IsArray()) return Malformed("publishes is not an array");
+    for (const auto& item : publishes->value.GetArray()) {
+      PlannedPublish p;
+      if (!item.IsObject() || !GetString(item, "user", &p.user) ||
+          !GetString(item, "registry", &p.registry)) {
+        return Malformed("a publish lacks its user or registry");
+      }
+      GetString(item, "docker_config", &p.docker_config);
+      if (auto command = item.FindMember("command"); command != item.MemberEnd()) {
+        if (!command->value.IsArray()) return Malformed("a publish command is not an array");
+        for (const auto& arg : command->value.GetArray()) {
+          if (!arg.IsString()) return Malformed("a publish command has a non-string argument");
+          p.command.emplace_back(arg.GetString(), arg.GetStringLength());
+        }
+      }
+      if (p.docker_config.empty() == p.command.empty()) {
+        return Malformed("a publish needs exactly one of docker_config and command");
+      }
+      plan.publishes.push_back(std::move(p));
+    }
   }
   auto changes = doc.FindMember("changes");
   if (changes == doc.MemberEnd() || !changes->value.IsArray()) return Malformed("no changes array");

@@ -31,6 +31,8 @@ ActionStyle StyleOf(const Change& c) {
       return {"-", kRed, "will be deleted"};
     case Action::kRedeploy:
       return {"~", kCyan, "will be redeployed"};
+    case Action::kRetire:
+      return {"-", kRed, "will retire: its login works until the deadline, then rotor deletes it"};
     case Action::kNoOp:
       return {" ", "", "is unchanged"};
   }
@@ -85,12 +87,22 @@ std::string RenderPlanText(const Plan& plan, const TextStyle& style) {
   if (!plan.HasChanges()) {
     absl::StrAppend(&out, Paint(style, kGreen, RenderSummaryLine(plan)), "\n");
   } else {
-    absl::StrAppend(&out, "rotor will perform the following actions on vault ", plan.vault, ":\n");
+    if (!plan.rollback_of.empty()) {
+      absl::StrAppend(&out, "rotor will roll back apply ", plan.rollback_of, ", putting vault ",
+                      plan.vault, " and its deployment back as they were before it:\n");
+    } else {
+      absl::StrAppend(&out, "rotor will perform the following actions on vault ", plan.vault,
+                      ":\n");
+    }
     for (const Change& c : plan.changes) {
       ActionStyle a = StyleOf(c);
       absl::StrAppend(&out, "\n  # ", c.address, " ", a.verb, "\n");
       absl::StrAppend(&out, "  ", Paint(style, a.color, a.symbol), " ",
-                      style.color ? absl::StrCat(kBold, c.address, kReset) : c.address, "\n");
+                      style.color ? absl::StrCat(kBold, c.address, kReset) : c.address,
+                      c.action == Action::kRetire
+                          ? absl::StrCat(" (retires ", c.After(kRetiresAttribute), ")")
+                          : "",
+                      "\n");
       size_t width = 0;
       for (const auto& attr : c.attributes) width = std::max(width, attr.name.size());
       for (const auto& attr : c.attributes) {
@@ -118,6 +130,14 @@ std::string RenderPlanText(const Plan& plan, const TextStyle& style) {
         absl::StrAppend(&out, "      ",
                         Paint(style, kCyan, absl::StrCat("reason (", CauseName(c.cause), "):")),
                         " ", reason, "\n");
+      }
+    }
+    if (!plan.publishes.empty()) {
+      absl::StrAppend(&out,
+                      "\n  # after the redeploy, rotor hands the new passwords to their clients\n");
+      for (const auto& p : plan.publishes) {
+        absl::StrAppend(&out, "  > publish user.", p.user, " to ", p.Describe(), " (registry ",
+                        p.registry, ")\n");
       }
     }
     absl::StrAppend(&out, "\n",

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -170,6 +171,21 @@ void AzureWorkspace::SetCertificateSecretName(const std::string& name) {
   WriteConfig();
 }
 
+void AzureWorkspace::SetUserExtra(const std::string& name, const std::string& toml) {
+  user_extra_[name] = toml;
+  WriteConfig();
+}
+
+void AzureWorkspace::SetPolicy(const std::string& toml) {
+  policy_ = toml;
+  WriteConfig();
+}
+
+void AzureWorkspace::WriteFile(const std::string& relative, const std::string& contents, int mode) {
+  dir_.Write(relative, contents);
+  REQUIRE(::chmod(dir_.Path(relative).c_str(), mode) == 0);
+}
+
 void AzureWorkspace::SetRegistryUrl(const std::string& url) {
   registry_url_ = url;
   WriteConfig();
@@ -205,6 +221,9 @@ resource_group = "newregreg"
   for (const auto& [name, variable] : users_) {
     absl::StrAppend(&text, "\n[[user]]\nname = \"", name, "\"\npassword = { env = \"", variable,
                     "\" }\n");
+    if (auto extra = user_extra_.find(name); extra != user_extra_.end()) {
+      absl::StrAppend(&text, extra->second, "\n");
+    }
   }
   absl::StrAppend(&text, "\n[certificate]\nsecret_name = \"", cert_secret_name_, R"("
 pfx = "registry.pfx"
@@ -224,6 +243,7 @@ resource_group = "newregreg"
     if (!registry_url_.empty()) absl::StrAppend(&text, "url = \"", registry_url_, "\"\n");
     absl::StrAppend(&text, "ca_bundle = \"registry-ca.pem\"\n");
   }
+  if (!policy_.empty()) absl::StrAppend(&text, "\n[policy]\n", policy_, "\n");
   dir_.Write("rotor.toml", text);
 }
 

@@ -112,6 +112,12 @@ class AzureWorkspace {
   // [[user]] tables: (name, environment variable of its password).
   void SetUsers(std::vector<std::pair<std::string, std::string>> users);
   void SetCertificateSecretName(const std::string& name);
+  // TOML lines added to a [[user]] table (e.g. its publish = [...]).
+  void SetUserExtra(const std::string& name, const std::string& toml);
+  // The [policy] table's lines (e.g. retire_after = "1m").
+  void SetPolicy(const std::string& toml);
+  // Writes a file in the workspace (`mode` applied), e.g. a script.
+  void WriteFile(const std::string& relative, const std::string& contents, int mode = 0600);
   // [registry] url; empty leaves the key out (ca_bundle stays).
   void SetRegistryUrl(const std::string& url);
   void WriteConfig();
@@ -158,6 +164,8 @@ class AzureWorkspace {
   std::map<std::string, std::string> env_;
   std::vector<std::pair<std::string, std::string>> users_;
   std::string cert_secret_name_ = "containersecret";
+  std::map<std::string, std::string> user_extra_;
+  std::string policy_;
   std::string registry_url_;
   std::string old_thumbprint_;
   std::string sp_cert_pem_;
