@@ -17,6 +17,7 @@
 #include "base/status_macros.h"
 #include "base/value_binding.h"
 #include "cli/console.h"
+#include "cli/metrics.h"
 #include "cli/providers.h"
 #include "cli/show.h"
 #include "cli/verify_command.h"
@@ -61,6 +62,7 @@ struct Session {
 absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writing) {
   Session s;
   ASSIGN_OR_RETURN(s.config, LoadConfig(options.config));
+  RecordRegistry(options, s.config);
   ASSIGN_OR_RETURN(s.desired, BuildDesired(s.config, io.env, io.clock.Now()));
   ProviderOptions provider_options = ProviderOptionsFor(options, io);
   provider_options.for_writing = for_writing;
@@ -370,6 +372,7 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   }
   auto plan = Refresh(*session, io);
   if (!plan.ok()) return Fail(io, plan.status());
+  RecordPlan(options.common, *plan);
   if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
   if (!options.out.empty()) {
     if (absl::Status bound = BindValues(*plan, session->desired); !bound.ok()) {
@@ -445,6 +448,7 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   } else {
     plan = Refresh(*session, io);
     if (!plan.ok()) return Fail(io, plan.status());
+    RecordPlan(options.common, *plan);
     // --quiet shows the plan only when someone must approve it.
     if (!options.common.quiet || !options.auto_approve) human << RenderPlanText(*plan, style);
   }
@@ -497,6 +501,7 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   const RefreshHint hint = HintAfterApply(session->desired, session->actual, *outputs);
   auto after = Refresh(*session, io, &hint);
   if (!after.ok()) return Fail(io, after.status());
+  RecordPlan(options.common, *after);
   if (after->HasChanges()) {
     io.err << RenderPlanText(*after, style);
     return Fail(io, absl::InternalError(
@@ -505,11 +510,15 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   }
   if (options.verify) {
     human << "\n";
-    return VerifyRegistry(session->config, session->desired, *session->providers.vault,
-                          session->providers.deployments.get(),
-                          {std::move(outputs->deleted_credentials), /*json=*/false,
-                           s.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration()},
-                          human, io);
+    VerifyReport report;
+    const int verified =
+        VerifyRegistry(session->config, session->desired, *session->providers.vault,
+                       session->providers.deployments.get(),
+                       {std::move(outputs->deleted_credentials), /*json=*/false,
+                        s.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration(), &report},
+                       human, io);
+    if (!report.checks.empty()) RecordVerify(options.common, report, io.clock.Now());
+    return verified;
   }
   return kExitOk;
 }
@@ -520,6 +529,7 @@ int DriftCommand(const CommonOptions& options, Io& io) {
   // Drift only reports: whether the changes could go out is plan's concern.
   auto plan = Refresh(*session, io, nullptr, /*require_deployable=*/false);
   if (!plan.ok()) return Fail(io, plan.status());
+  RecordPlan(options, *plan);
   Plan drift = *plan;
   drift.changes.clear();
   for (const auto& c : plan->changes) {
