@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "cli/console.h"
+#include "cli/metrics.h"
 
 namespace rotor::cli {
 namespace {
@@ -105,6 +106,11 @@ void AddCommonOptions(CLI::App* command, CommonOptions* options) {
                    "(repeatable)")
       ->type_name("NAME")
       ->allow_extra_args(false);
+  command
+      ->add_option("--shard", options->shard,
+                   "Only the configurations in shard K of N (by file name), so N jobs split a "
+                   "fleet with no coordination")
+      ->type_name("K/N");
   command->add_flag("--json", options->json, "Machine-readable JSON output");
   command
       ->add_option("--parallelism", options->parallelism,
@@ -112,6 +118,15 @@ void AddCommonOptions(CLI::App* command, CommonOptions* options) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   AddOutputOptions(command, options);
+}
+
+void AddMetricsOption(CLI::App* command, CommonOptions* options, const char* command_name) {
+  options->metrics_command = command_name;
+  command
+      ->add_option("--metrics-file", options->metrics_file,
+                   "Write what the run found as Prometheus metrics to FILE (atomically), for "
+                   "node_exporter's textfile collector")
+      ->type_name("FILE");
 }
 
 int WithConsole(const CommonOptions& options, Io& io, const std::function<int(Io&)>& body) {
@@ -123,12 +138,48 @@ int WithConsole(const CommonOptions& options, Io& io, const std::function<int(Io
 int RunOnConfigs(const CommonOptions& common, Io& io, FleetSummary summary, bool user_exit_codes,
                  const std::function<absl::Status(const FleetSelection&)>& check,
                  const RegistryCommand& command) {
-  auto selection = SelectConfigs(common.configs, common.targets);
+  Shard shard;
+  if (!common.shard.empty()) {
+    auto parsed = ParseShard(common.shard);
+    if (!parsed.ok()) return Fail(io, parsed.status().message());
+    shard = *parsed;
+  }
+  if (!common.metrics_file.empty()) {
+    if (absl::Status s = CheckMetricsFile(common.metrics_file); !s.ok()) {
+      return Fail(io, s.message());
+    }
+  }
+  auto selection = SelectConfigs(common.configs, common.targets, shard);
   if (!selection.ok()) return Fail(io, selection.status().message());
   if (check) {
     if (absl::Status s = check(*selection); !s.ok()) return Fail(io, s.message());
   }
-  return RunSelection(*selection, common, io, summary, user_exit_codes, command);
+  MetricsRecorder recorder(common.metrics_command);
+  int code = kExitOk;
+  if (selection->members.empty()) {
+    // Another job's shards hold them all: nothing to do here.
+    io.err << "--shard " << common.shard << ": none of the " << selection->before_shard
+           << (selection->before_shard == 1 ? " configuration falls" : " configurations fall")
+           << " in this shard; nothing to do.\n";
+    if (common.json) io.out << "[]\n";
+  } else if (common.metrics_file.empty()) {
+    code = RunSelection(*selection, common, io, summary, user_exit_codes, command);
+  } else {
+    CommonOptions with_metrics = common;
+    with_metrics.metrics = &recorder;
+    code = RunSelection(*selection, with_metrics, io, summary, user_exit_codes,
+                        [&](const CommonOptions& options, Io& registry_io) {
+                          const int exit_code = command(options, registry_io);
+                          recorder.RecordExit(options.config, exit_code, io.clock.Now());
+                          return exit_code;
+                        });
+  }
+  if (!common.metrics_file.empty()) {
+    if (absl::Status s = WriteMetricsFile(common.metrics_file, recorder.Render()); !s.ok()) {
+      return Fail(io, s.message());
+    }
+  }
+  return code;
 }
 
 }  // namespace rotor::cli

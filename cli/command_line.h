@@ -41,6 +41,8 @@ absl::Span<const CommandEntry> Commands();
 // The options of every command that runs on configurations (-c, --target,
 // --json, --parallelism and the output options).
 void AddCommonOptions(CLI::App* command, CommonOptions* options);
+// --metrics-file, for `command_name` (plan, drift, apply, verify).
+void AddMetricsOption(CLI::App* command, CommonOptions* options, const char* command_name);
 // The output options alone (--no-color, --log-level, --log-format, --quiet).
 void AddOutputOptions(CLI::App* command, CommonOptions* options);
 

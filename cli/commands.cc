@@ -17,6 +17,7 @@
 #include "base/status_macros.h"
 #include "base/value_binding.h"
 #include "cli/console.h"
+#include "cli/metrics.h"
 #include "cli/providers.h"
 #include "cli/show.h"
 #include "cli/verify_command.h"
@@ -66,6 +67,7 @@ struct Session {
 absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writing) {
   Session s;
   ASSIGN_OR_RETURN(s.config, LoadConfig(options.config));
+  RecordRegistry(options, s.config);
   ASSIGN_OR_RETURN(s.desired, BuildDesired(s.config, io.env, io.clock.Now()));
   ProviderOptions provider_options = ProviderOptionsFor(options, io);
   provider_options.for_writing = for_writing;
@@ -391,6 +393,7 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   }
   auto plan = Refresh(*session, io);
   if (!plan.ok()) return Fail(io, plan.status());
+  RecordPlan(options.common, *plan);
   if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
   if (!options.out.empty()) {
     if (absl::Status bound = BindValues(*plan, *session); !bound.ok()) {
@@ -536,6 +539,7 @@ int RunApply(Session& s, Plan& plan, bool saved, const ApplyOptions& options, Io
   const RefreshHint hint = HintAfterApply(s.desired, s.actual, *outputs);
   auto after = Refresh(s, io, &hint);
   if (!after.ok()) return Fail(io, after.status());
+  RecordPlan(options.common, *after);
   if (after->HasChanges()) {
     io.err << RenderPlanText(*after, style);
     return Fail(io, absl::InternalError(
@@ -544,11 +548,13 @@ int RunApply(Session& s, Plan& plan, bool saved, const ApplyOptions& options, Io
   }
   if (options.verify) {
     human << "\n";
+    VerifyReport report;
     int verified =
         VerifyRegistry(s.config, s.desired, *s.providers.vault, s.providers.deployments.get(),
                        {std::move(outputs->deleted_credentials), /*json=*/false,
-                        sum.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration()},
+                        sum.redeploy > 0 ? kRegistryRestartWait : absl::ZeroDuration(), &report},
                        human, io);
+    if (!report.checks.empty()) RecordVerify(options.common, report, io.clock.Now());
     // Clients get the new password only once it is proven to work.
     if (verified != kExitOk) return verified;
   }
@@ -583,6 +589,7 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
     auto computed = Refresh(*session, io);
     if (!computed.ok()) return Fail(io, computed.status());
     plan = *std::move(computed);
+    RecordPlan(options.common, plan);
     // --quiet shows the plan only when someone must approve it.
     if (!options.common.quiet || !options.auto_approve) human << RenderPlanText(plan, style);
   }
@@ -654,6 +661,7 @@ int DriftCommand(const CommonOptions& options, Io& io) {
   // Drift only reports: whether the changes could go out is plan's concern.
   auto plan = Refresh(*session, io, nullptr, /*require_deployable=*/false);
   if (!plan.ok()) return Fail(io, plan.status());
+  RecordPlan(options, *plan);
   Plan drift = *plan;
   drift.changes.clear();
   for (const auto& c : plan->changes) {

@@ -11,6 +11,8 @@
 
 namespace rotor::cli {
 
+class MetricsRecorder;
+
 struct CommonOptions {
   // The one configuration a command runs on (a fleet runs the command once
   // per file, with this set to each).
@@ -21,6 +23,9 @@ struct CommonOptions {
   // --target: only the registries whose vault name or config file stem is
   // one of these.
   std::vector<std::string> targets;
+  // --shard K/N: only the configurations whose file name falls in shard K
+  // of N (fleet.h); "" keeps them all.
+  std::string shard;
   bool json = false;
   bool no_color = false;
   // Azure providers: HTTP requests in flight, and the least severe log
@@ -31,6 +36,13 @@ struct CommonOptions {
   std::string log_format = "text";
   // Only errors and the final summary.
   bool quiet = false;
+  // --metrics-file (plan, drift, apply, verify; cli/metrics.h): the file,
+  // and the command name its metrics carry.
+  std::string metrics_file;
+  std::string metrics_command;
+  // Where a registry's command records what it found: set by RunOnConfigs
+  // when metrics_file is set, else null.
+  MetricsRecorder* metrics = nullptr;
 };
 
 struct PlanOptions {

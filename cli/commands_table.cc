@@ -15,6 +15,7 @@ class PlanLine : public CommandLine {
  public:
   void Define(CLI::App* command) override {
     AddCommonOptions(command, &options_.common);
+    AddMetricsOption(command, &options_.common, "plan");
     command->add_option("--out,-o", options_.out,
                         "Save the plan to this file for rotor apply (one configuration only)");
     command->add_flag("--detailed-exitcode", options_.detailed_exitcode,
@@ -49,6 +50,7 @@ class ApplyLine : public CommandLine {
  public:
   void Define(CLI::App* command) override {
     AddCommonOptions(command, &options_.common);
+    AddMetricsOption(command, &options_.common, "apply");
     command->add_flag("--auto-approve", options_.auto_approve,
                       "Apply without asking for 'yes' (required for a fleet)");
     command->add_flag("--verify", options_.verify,
@@ -127,12 +129,16 @@ class RollbackLine : public CommandLine {
   RollbackOptions options_;
 };
 
-// A command that takes only the common options and runs the same way on
-// each configuration.
-template <FleetSummary kSummary, bool kUserExitCodes, int (*kCommand)(const CommonOptions&, Io&)>
+// A command that takes only the common options (and --metrics-file when
+// kMetrics) and runs the same way on each configuration.
+template <FleetSummary kSummary, bool kUserExitCodes, int (*kCommand)(const CommonOptions&, Io&),
+          bool kMetrics = false>
 class SimpleLine : public CommandLine {
  public:
-  void Define(CLI::App* command) override { AddCommonOptions(command, &options_); }
+  void Define(CLI::App* command) override {
+    AddCommonOptions(command, &options_);
+    if (kMetrics) AddMetricsOption(command, &options_, command->get_name().c_str());
+  }
   int Run(Io& io) override {
     return WithConsole(options_, io, [&](Io& run_io) {
       return RunOnConfigs(options_, run_io, kSummary, kUserExitCodes, nullptr, kCommand);
@@ -166,6 +172,7 @@ class VerifyLine : public CommandLine {
  public:
   void Define(CLI::App* command) override {
     AddCommonOptions(command, &options_.common);
+    AddMetricsOption(command, &options_.common, "verify");
     command
         ->add_option("--expect-rejected", options_.expect_rejected,
                      "NAME=ENV_VAR: NAME must be refused with the password in ENV_VAR")
@@ -248,7 +255,7 @@ const CommandEntry kCommands[] = {
     {"validate", "Check the configuration and the certificate, offline",
      Make<SimpleLine<FleetSummary::kPlain, false, ValidateCommand>>},
     {"drift", "Read-only: exit 2 when something moved outside rotor, 0 when not",
-     Make<SimpleLine<FleetSummary::kDrift, true, DriftCommand>>},
+     Make<SimpleLine<FleetSummary::kDrift, true, DriftCommand, /*kMetrics=*/true>>},
     {"verify", "Log in to the live registry: certificate, every user, refused users",
      Make<VerifyLine>},
     {"init",

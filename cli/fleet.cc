@@ -11,10 +11,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/digest.h"
 #include "cli/console.h"
 #include "engine/config/config.h"
 #include "rapidjson/ostreamwrapper.h"
@@ -86,8 +88,35 @@ const char* Plural(size_t n, const char* one, const char* many) { return n == 1 
 
 }  // namespace
 
+absl::StatusOr<Shard> ParseShard(absl::string_view text) {
+  const std::string usage = absl::StrCat(
+      "--shard ", text,
+      ": expected K/N, shard K (from 1) of N, with 1 <= K <= N <= 10000, as in --shard 2/4");
+  std::vector<absl::string_view> parts = absl::StrSplit(text, '/');
+  Shard shard;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &shard.index) ||
+      !absl::SimpleAtoi(parts[1], &shard.count) || parts[0].empty() || parts[1].empty() ||
+      parts[0][0] == '+' || parts[1][0] == '+') {
+    return absl::InvalidArgumentError(usage);
+  }
+  if (shard.count < 1 || shard.count > 10000 || shard.index < 1 || shard.index > shard.count) {
+    return absl::InvalidArgumentError(usage);
+  }
+  return shard;
+}
+
+bool InShard(absl::string_view path, const Shard& shard) {
+  if (shard.count == 0) return true;
+  const std::string name = fs::path(std::string(path)).filename().string();
+  uint64_t n = 0;
+  const std::string digest = Sha256Hex(name);
+  for (char c : digest.substr(0, 15)) n = n * 16 + (c <= '9' ? c - '0' : c - 'a' + 10);
+  return n % static_cast<uint64_t>(shard.count) == static_cast<uint64_t>(shard.index - 1);
+}
+
 absl::StatusOr<FleetSelection> SelectConfigs(const std::vector<std::string>& configs,
-                                             const std::vector<std::string>& targets) {
+                                             const std::vector<std::string>& targets,
+                                             const Shard& shard) {
   FleetSelection selection;
   std::vector<std::string> named = configs;
   if (named.empty()) named.push_back("rotor.toml");
@@ -147,6 +176,14 @@ absl::StatusOr<FleetSelection> SelectConfigs(const std::vector<std::string>& con
           "--target ", absl::StrJoin(unmatched, ", "),
           ": no configuration has that vault name or file stem; the configurations are: ",
           absl::StrJoin(known, ", ")));
+    }
+    selection.members = std::move(kept);
+  }
+  if (shard.count > 0) {
+    selection.before_shard = selection.members.size();
+    std::vector<FleetMember> kept;
+    for (auto& m : selection.members) {
+      if (InShard(m.config, shard)) kept.push_back(std::move(m));
     }
     selection.members = std::move(kept);
   }

@@ -10,6 +10,13 @@
 // whose vault name or configuration file stem (the name without ".toml")
 // is NAME, compared case-insensitively; it may be repeated.
 //
+// `--shard K/N` (1 <= K <= N) keeps the configurations whose file name (the
+// last part of the path) falls in shard K: SHA-256 of the name, as a number,
+// modulo N, is K - 1. Each file's shard depends on its name alone, so N jobs
+// given the same fleet (wherever it is checked out) split it with no
+// coordination, and adding a file moves no other. A shard may hold none:
+// the command then says so and exits 0.
+//
 // Exit code, as Terraform's: 1 when any registry failed; otherwise the
 // largest code of the registries (2: changes with plan
 // --detailed-exitcode, drift with rotor drift), else 0.
@@ -47,12 +54,26 @@ struct FleetMember {
 struct FleetSelection {
   std::vector<FleetMember> members;
   bool fleet = false;  // more than one -c, or a folder
+  // --shard kept none of `before_shard` configurations.
+  size_t before_shard = 0;
 };
 
-// Expands `configs` (empty: rotor.toml) and applies `targets`. Fails when a
-// folder holds no *.toml file, or when --target matches nothing.
+// --shard K/N; count 0: no sharding.
+struct Shard {
+  int index = 0;  // K, from 1
+  int count = 0;  // N
+};
+// Parses "K/N"; InvalidArgument naming the flag and what is wrong.
+absl::StatusOr<Shard> ParseShard(absl::string_view text);
+// Whether the configuration file `path` falls in `shard` (by its file name).
+bool InShard(absl::string_view path, const Shard& shard);
+
+// Expands `configs` (empty: rotor.toml), applies `targets`, then `shard`.
+// Fails when a folder holds no *.toml file, or when --target matches
+// nothing.
 absl::StatusOr<FleetSelection> SelectConfigs(const std::vector<std::string>& configs,
-                                             const std::vector<std::string>& targets);
+                                             const std::vector<std::string>& targets,
+                                             const Shard& shard = {});
 
 // How a fleet's summary line counts the registries' exit codes.
 enum class FleetSummary { kPlan, kDrift, kPlain };

@@ -3,10 +3,14 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/files.h"
 #include "base/process.h"
 #include "cli/init_command.h"
@@ -170,6 +174,104 @@ TEST_CASE("--target picks registries by vault name or file stem") {
   CHECK(single.exit_code == 0);
   CHECK_FALSE(absl::StrContains(single.stdout_data, "==="));
   CHECK(absl::StrContains(single.stdout_data, "Plan: 2 to add"));
+}
+
+// The vaults a fleet's run printed a group for, in order.
+std::vector<std::string> Groups(const std::string& out) {
+  std::vector<std::string> vaults;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (!absl::ConsumePrefix(&line, "=== ")) continue;
+    vaults.emplace_back(line.substr(0, line.find(' ')));
+  }
+  return vaults;
+}
+
+TEST_CASE("--shard K/N splits a fleet by file name - every config in exactly one shard") {
+  Fleet f;
+  // More files than shards, so that shards differ; only the name counts.
+  for (const char* name : {"delta", "epsilon", "zeta", "eta"}) {
+    f.dir().Write(absl::StrCat("fleet/", name, ".toml"),
+                  RegistryConfig(absl::StrCat(name, "kv"), {"admin=ALPHA_ADMIN_PW"}));
+  }
+  for (int n : {2, 3}) {
+    CAPTURE(n);
+    std::map<std::string, int> seen;
+    for (int k = 1; k <= n; ++k) {
+      auto run = f.Rotor({"validate", "-c", "fleet", "--shard", absl::StrCat(k, "/", n)});
+      CHECK(run.exit_code == 0);
+      for (const auto& vault : Groups(run.stdout_data)) ++seen[vault];
+    }
+    CHECK(seen.size() == 7);
+    for (const auto& [vault, times] : seen) {
+      CAPTURE(vault);
+      CHECK(times == 1);
+    }
+  }
+  // Stable: the same names elsewhere, with another file added, keep their
+  // shard (the shard of a file is a function of its name).
+  auto first = f.Rotor({"validate", "-c", "fleet", "--shard", "1/3"});
+  f.dir().Write("copy/alpha.toml", RegistryConfig("alphakv", {"admin=ALPHA_ADMIN_PW"}));
+  for (const char* name : {"beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"}) {
+    f.dir().Write(absl::StrCat("copy/", name, ".toml"),
+                  RegistryConfig(absl::StrCat(name, "kv"), {"admin=ALPHA_ADMIN_PW"}));
+  }
+  auto copy = f.Rotor({"validate", "-c", "copy", "--shard", "1/3"});
+  std::vector<std::string> kept = Groups(copy.stdout_data);
+  kept.erase(std::remove(kept.begin(), kept.end(), "thetakv"), kept.end());
+  CHECK(kept == Groups(first.stdout_data));
+
+  // --target narrows first; a shard left with nothing is not an error.
+  auto alone = f.Rotor({"plan", "-c", "fleet", "--target", "alpha", "--shard", "1/1"});
+  CHECK(alone.exit_code == 0);
+  CHECK(Groups(alone.stdout_data) == std::vector<std::string>{"alphakv"});
+  bool empty_seen = false;
+  for (int k = 1; k <= 2; ++k) {
+    auto run = f.Rotor({"plan", "-c", "fleet/alpha.toml", "--shard", absl::StrCat(k, "/2")});
+    CHECK(run.exit_code == 0);
+    if (absl::StrContains(run.stderr_data, "none of the 1 configuration falls in this shard")) {
+      empty_seen = true;
+      CHECK(run.stdout_data.empty());
+      CHECK(absl::StrContains(run.stderr_data, absl::StrCat("--shard ", k, "/2: ")));
+    }
+  }
+  CHECK(empty_seen);
+}
+
+TEST_CASE("--shard refuses what is not K/N with 1 <= K <= N") {
+  Fleet f;
+  for (const char* bad :
+       {"0/2", "3/2", "1/0", "2", "a/b", "-1/2", "1/2/3", "+1/2", "1/", "1/20000"}) {
+    CAPTURE(bad);
+    auto run = f.Rotor({"plan", "-c", "fleet", "--shard", bad});
+    CHECK(run.exit_code == 1);
+    CHECK(absl::StrContains(
+        run.stderr_data,
+        absl::StrCat("Error: --shard ", bad, ": expected K/N, shard K (from 1) of N")));
+    CHECK(run.stdout_data.empty());
+  }
+}
+
+TEST_CASE("--metrics-file on a fleet writes every registry into one file") {
+  Fleet f;
+  auto plan = f.Rotor({"plan", "-c", "fleet", "--metrics-file", "fleet.prom"});
+  CHECK(plan.exit_code == 0);
+  const std::string text = f.dir().Read("fleet.prom");
+  for (const char* vault : {"alphakv", "betakv", "gammakv"}) {
+    CAPTURE(vault);
+    CHECK(absl::StrContains(text, absl::StrCat("rotor_last_run_success{config=\"fleet/",
+                                               absl::string_view(vault).substr(0, 4))));
+    CHECK(absl::StrContains(text, absl::StrCat("vault=\"", vault, "\",resource_group=\"rg-", vault,
+                                               "\",command=\"plan\",cause=\"config\"} 2\n")));
+  }
+  // One HELP line per family, whatever the number of registries.
+  CHECK(absl::StrContains(text, "# HELP rotor_pending_changes "));
+  CHECK(text.find("# HELP rotor_pending_changes ") == text.rfind("# HELP rotor_pending_changes "));
+  auto checked =
+      RunProcess({"promtool", "check", "metrics"},
+                 {.stdin_data = text, .env = {}, .working_dir = "", .timeout = absl::Seconds(30)});
+  REQUIRE(checked.ok());
+  INFO(text, checked->stderr_data);
+  CHECK(checked->exit_code == 0);
 }
 
 TEST_CASE("fleet --json is an array of registries, each with its plan") {

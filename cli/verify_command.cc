@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/status_macros.h"
+#include "cli/metrics.h"
 #include "cli/providers.h"
 #include "engine/config/desired.h"
 #include "engine/verify/verify.h"
@@ -136,6 +137,7 @@ int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vau
     }
   }
   VerifyReport report = RunVerify(input, **probe, io.clock.Now());
+  if (run.report != nullptr) *run.report = report;
   out << (run.json ? RenderVerifyJson(report) : RenderVerifyText(report));
   return report.ok() ? kExitOk : kExitError;
 }
@@ -143,6 +145,7 @@ int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vau
 int VerifyCommand(const VerifyOptions& options, Io& io) {
   auto config = LoadConfig(options.common.config);
   if (!config.ok()) return Fail(io, config.status());
+  RecordRegistry(options.common, *config);
   auto rejected = ParseRejected(options.expect_rejected, io.env);
   if (!rejected.ok()) return Fail(io, rejected.status());
   auto desired = BuildDesired(*config, io.env, io.clock.Now());
@@ -153,8 +156,12 @@ int VerifyCommand(const VerifyOptions& options, Io& io) {
   VerifyRun run;
   run.rejected = *std::move(rejected);
   run.json = options.common.json;
-  return VerifyRegistry(*config, *desired, *providers->vault, providers->deployments.get(),
-                        std::move(run), io.out, io);
+  VerifyReport report;
+  run.report = &report;
+  const int code = VerifyRegistry(*config, *desired, *providers->vault,
+                                  providers->deployments.get(), std::move(run), io.out, io);
+  if (!report.checks.empty()) RecordVerify(options.common, report, io.clock.Now());
+  return code;
 }
 
 }  // namespace rotor::cli

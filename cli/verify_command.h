@@ -15,6 +15,7 @@
 #include "engine/model/deployments.h"
 #include "engine/model/state.h"
 #include "engine/model/vault.h"
+#include "engine/verify/verify.h"
 
 namespace rotor::cli {
 
@@ -33,6 +34,8 @@ struct VerifyRun {
   // Right after a redeploy the registry restarts: wait up to this long for
   // it to answer at all before checking (zero: check at once).
   absl::Duration wait_for_registry = absl::ZeroDuration();
+  // When set, receives the report (for --metrics-file).
+  VerifyReport* report = nullptr;
 };
 
 // How long `rotor apply --verify` waits for a redeployed registry.

@@ -98,6 +98,7 @@ class PlanBuilder {
     std::stable_sort(
         plan_.changes.begin(), plan_.changes.end(),
         [](const Change& a, const Change& b) { return ActionRank(a) < ActionRank(b); });
+    Observe();
     absl::Status publishes = diff_internal::PlanPublishes(desired_, actual_, plan_);
     if (!publishes.ok() && options_.require_deployable) return publishes;
     return std::move(plan_);
@@ -562,6 +563,30 @@ class PlanBuilder {
         ", which does not cover ", absl::StrJoin(missing, ", "), " (from ", from,
         "); the registry would serve a certificate its clients refuse. Issue it for ",
         absl::StrJoin(missing, ", "), ", or set [registry] url to the host it is for"));
+  }
+
+  // The live state's facts a monitor watches (Plan::observed).
+  void Observe() {
+    Observed& o = plan_.observed;
+    o.at = absl::FromUnixSeconds(absl::ToUnixSeconds(now_));
+    if (desired_.certificate.has_value()) {
+      auto cert = actual_.certificates.find(SecretKey(desired_.certificate->secret_name));
+      if (cert != actual_.certificates.end() && !cert->second.thumbprint.empty()) {
+        o.certificate = ObservedCertificate{desired_.certificate->secret_name,
+                                            cert->second.thumbprint, cert->second.not_after};
+      }
+    }
+    for (const auto& [key, live] : actual_.secrets) {
+      if (!IsDeclaredUser(key) && !IsUserKind(live)) continue;
+      o.logins.push_back({live.name, live.updated, live.enabled});
+    }
+    const diff_internal::VmPage page = diff_internal::ReadVmPage(desired_, actual_);
+    o.vault_secrets = page.secrets;
+    o.vm_first_page_logins = page.first_page_logins;
+    o.vm_logins_beyond_first_page = page.logins_beyond;
+    if (actual_.last_successful_deployment.has_value()) {
+      o.last_successful_deployment = actual_.last_successful_deployment->timestamp;
+    }
   }
 
   // What the registry VM will do with the vault as this plan leaves it.

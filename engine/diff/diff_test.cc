@@ -573,6 +573,14 @@ TEST_CASE("logins beyond the first page are named") {
   CHECK(plan.warnings[0].message ==
         "2 logins fall beyond the first page of 25 secrets the registry VM reads, so they get no "
         "login: user25, user26");
+  // What a monitor reads: the page as the vault is now.
+  CHECK(plan.observed.at == kNow);
+  CHECK(plan.observed.vault_secrets == 27);
+  CHECK(plan.observed.vm_first_page_logins == 25);
+  CHECK(plan.observed.vm_logins_beyond_first_page == 2);
+  REQUIRE(plan.observed.logins.size() == 27);
+  CHECK(plan.observed.logins[0].name == "user00");
+  CHECK(plan.observed.logins[0].updated == kNow - absl::Hours(48));
 }
 
 TEST_CASE("a short secret of another kind: refused before a redeploy, or per policy") {

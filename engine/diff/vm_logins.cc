@@ -19,6 +19,40 @@ struct Listed {
   std::string why;  // for kBrokenLogin / kUnknown
 };
 
+// The vault as the VM lists it now, by lower-cased name; `users`: the
+// declared users by SecretKey.
+std::map<std::string, Listed> ListedNow(const DesiredState& desired, const ActualState& actual,
+                                        const std::map<std::string, const DesiredUser*>& users) {
+  std::map<std::string, Listed> vault;  // lower-cased name
+  for (const auto& [key, live] : actual.secrets) {
+    Listed l{live.name, Listed::What::kUnknown, ""};
+    const SecretKind kind = ClassifySecret(live);
+    auto user = users.find(key);
+    if (user != users.end() || kind == SecretKind::kUser) {
+      l.what = live.enabled ? Listed::What::kLogin : Listed::What::kDisabled;
+    } else if (kind == SecretKind::kCertificate) {
+      l.what = Listed::What::kCertificate;
+    } else {
+      const Secret* value = actual.FindValue(live.name);
+      if (value != nullptr && value->size() > kMaxLoginSecretLength) {
+        l.what = Listed::What::kCertificate;  // too long to be a login
+      } else if (!live.enabled) {
+        l.what = Listed::What::kDisabled;
+      } else if (value != nullptr && !BreaksUnquoted(value->Reveal())) {
+        l.what = Listed::What::kLogin;  // a login nobody declared (policy says keep)
+      } else {
+        l.why = "its value is not one word";
+      }
+    }
+    if (user != users.end() && !user->second->generated && l.what == Listed::What::kLogin &&
+        BreaksUnquoted(user->second->password.Reveal())) {
+      l.what = Listed::What::kBrokenLogin;
+    }
+    vault[key] = l;
+  }
+  return vault;
+}
+
 }  // namespace
 
 bool BreaksUnquoted(absl::string_view value) {
@@ -67,33 +101,7 @@ VmLoginReport CheckVmLogins(const DesiredState& desired, const ActualState& actu
     }
   }
   // The vault as the VM will list it after the apply, by name.
-  std::map<std::string, Listed> vault;  // lower-cased name
-  for (const auto& [key, live] : actual.secrets) {
-    Listed l{live.name, Listed::What::kUnknown, ""};
-    const SecretKind kind = ClassifySecret(live);
-    auto user = users.find(key);
-    if (user != users.end() || kind == SecretKind::kUser) {
-      l.what = live.enabled ? Listed::What::kLogin : Listed::What::kDisabled;
-    } else if (kind == SecretKind::kCertificate) {
-      l.what = Listed::What::kCertificate;
-    } else {
-      const Secret* value = actual.FindValue(live.name);
-      if (value != nullptr && value->size() > kMaxLoginSecretLength) {
-        l.what = Listed::What::kCertificate;  // too long to be a login
-      } else if (!live.enabled) {
-        l.what = Listed::What::kDisabled;
-      } else if (value != nullptr && !BreaksUnquoted(value->Reveal())) {
-        l.what = Listed::What::kLogin;  // a login nobody declared (policy says keep)
-      } else {
-        l.why = "its value is not one word";
-      }
-    }
-    if (user != users.end() && !user->second->generated && l.what == Listed::What::kLogin &&
-        BreaksUnquoted(user->second->password.Reveal())) {
-      l.what = Listed::What::kBrokenLogin;
-    }
-    vault[key] = l;
-  }
+  std::map<std::string, Listed> vault = ListedNow(desired, actual, users);
   for (const auto& c : changes) {
     const std::string key = SecretKey(c.Name());
     if (c.action == Action::kDelete) {
@@ -166,6 +174,22 @@ VmLoginReport CheckVmLogins(const DesiredState& desired, const ActualState& actu
                                    : "")});
   }
   return report;
+}
+
+VmPage ReadVmPage(const DesiredState& desired, const ActualState& actual) {
+  std::map<std::string, const DesiredUser*> users;
+  for (const auto& u : desired.users) users[SecretKey(u.name)] = &u;
+  VmPage page;
+  for (const auto& [key, l] : ListedNow(desired, actual, users)) {
+    // A broken login is still one the VM makes (and one that fails).
+    const bool login = l.what == Listed::What::kLogin || l.what == Listed::What::kBrokenLogin;
+    if (page.secrets++ < kVmListedSecrets) {
+      if (login) ++page.first_page_logins;
+    } else if (login) {
+      ++page.logins_beyond;
+    }
+  }
+  return page;
 }
 
 }  // namespace rotor::diff_internal

@@ -36,6 +36,15 @@ struct VmLoginReport {
 VmLoginReport CheckVmLogins(const DesiredState& desired, const ActualState& actual,
                             const std::vector<Change>& changes, bool redeploy);
 
+// How the registry VM reads the vault as it is now: the live secrets, the
+// logins among the first kVmListedSecrets (by name), and the logins beyond.
+struct VmPage {
+  int secrets = 0;
+  int first_page_logins = 0;
+  int logins_beyond = 0;
+};
+VmPage ReadVmPage(const DesiredState& desired, const ActualState& actual);
+
 }  // namespace rotor::diff_internal
 
 #endif  // ROTOR_ENGINE_DIFF_VM_LOGINS_H_

@@ -169,6 +169,32 @@ struct CheckLine {
   std::string detail;
 };
 
+// What the plan read of the live state, for monitoring (the CLI's
+// --metrics-file, cli/metrics.h) and programs reading plan --json: facts,
+// never a value. Times are to the second, as plans print them.
+struct ObservedLogin {
+  std::string name;  // a user secret (declared, or of the user kind), as stored
+  absl::Time updated = absl::UnixEpoch();  // when its latest version was written
+  bool enabled = true;
+};
+struct ObservedCertificate {
+  std::string secret;      // the declared certificate secret
+  std::string thumbprint;  // of its latest version
+  absl::Time not_after = absl::UnixEpoch();
+};
+struct Observed {
+  absl::Time at = absl::UnixEpoch();               // when the plan was computed
+  std::optional<ObservedCertificate> certificate;  // absent: not in the vault
+  std::vector<ObservedLogin> logins;               // by name
+  // The vault's live secrets, and how the registry VM's first page (the
+  // first kVmListedSecrets by name, engine/model/registry_vm.h) reads them
+  // now: logins on it, and logins beyond it (which get no login).
+  int vault_secrets = 0;
+  int vm_first_page_logins = 0;
+  int vm_logins_beyond_first_page = 0;
+  std::optional<absl::Time> last_successful_deployment;
+};
+
 struct Plan {
   int format_version = kPlanFormatVersion;
   std::string tool_version;
@@ -185,6 +211,7 @@ struct Plan {
   std::string apply_id;
   std::string rollback_of;
   std::vector<PlannedPublish> publishes;
+  Observed observed;
 
   bool HasChanges() const { return !changes.empty(); }
   const PlannedValue* FindValue(absl::string_view key) const;

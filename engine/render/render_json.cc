@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "engine/render/render.h"
 #include "rapidjson/document.h"
@@ -115,6 +116,49 @@ void WriteDeployment(Writer& w, const PlannedDeployment& d) {
   w.Bool(d.set_force_update_tag);
   Str(w, "login_stamps");
   WriteStringMap(w, d.login_stamps);
+  w.EndObject();
+}
+
+template <typename Writer>
+void WriteObserved(Writer& w, const Observed& o) {
+  Str(w, "observed");
+  w.StartObject();
+  Str(w, "at");
+  Str(w, FormatPlanTime(o.at));
+  if (o.certificate.has_value()) {
+    Str(w, "certificate");
+    w.StartObject();
+    Str(w, "secret");
+    Str(w, o.certificate->secret);
+    Str(w, "thumbprint");
+    Str(w, o.certificate->thumbprint);
+    Str(w, "not_after");
+    Str(w, FormatPlanTime(o.certificate->not_after));
+    w.EndObject();
+  }
+  Str(w, "logins");
+  w.StartArray();
+  for (const auto& login : o.logins) {
+    w.StartObject();
+    Str(w, "name");
+    Str(w, login.name);
+    Str(w, "updated");
+    Str(w, FormatPlanTime(login.updated));
+    Str(w, "enabled");
+    w.Bool(login.enabled);
+    w.EndObject();
+  }
+  w.EndArray();
+  Str(w, "vault_secrets");
+  w.Int(o.vault_secrets);
+  Str(w, "vm_first_page_logins");
+  w.Int(o.vm_first_page_logins);
+  Str(w, "vm_logins_beyond_first_page");
+  w.Int(o.vm_logins_beyond_first_page);
+  if (o.last_successful_deployment.has_value()) {
+    Str(w, "last_successful_deployment");
+    Str(w, FormatPlanTime(*o.last_successful_deployment));
+  }
   w.EndObject();
 }
 
@@ -236,6 +280,7 @@ void WritePlan(Writer& w, const Plan& plan) {
     w.EndObject();
   }
   w.EndArray();
+  WriteObserved(w, plan.observed);
   Plan::Summary s = plan.Summarize();
   Str(w, "summary");
   w.StartObject();
@@ -329,6 +374,60 @@ absl::StatusOr<PlannedDeployment> ParseDeployment(const rapidjson::Value& v,
     d.parameters.push_back(std::move(parameter));
   }
   return d;
+}
+
+bool GetTime(const rapidjson::Value& object, const char* name, absl::Time* out) {
+  std::string text, error;
+  return GetString(object, name, &text) &&
+         absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", text, absl::UTCTimeZone(), out, &error);
+}
+
+bool GetInt(const rapidjson::Value& object, const char* name, int* out) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsInt()) return false;
+  *out = it->value.GetInt();
+  return true;
+}
+
+absl::StatusOr<Observed> ParseObserved(const rapidjson::Value& v) {
+  Observed o;
+  if (!v.IsObject() || !GetTime(v, "at", &o.at) || !GetInt(v, "vault_secrets", &o.vault_secrets) ||
+      !GetInt(v, "vm_first_page_logins", &o.vm_first_page_logins) ||
+      !GetInt(v, "vm_logins_beyond_first_page", &o.vm_logins_beyond_first_page)) {
+    return Malformed("observed is malformed");
+  }
+  if (auto cert = v.FindMember("certificate"); cert != v.MemberEnd()) {
+    ObservedCertificate c;
+    if (!cert->value.IsObject() || !GetString(cert->value, "secret", &c.secret) ||
+        !GetString(cert->value, "thumbprint", &c.thumbprint) ||
+        !GetTime(cert->value, "not_after", &c.not_after)) {
+      return Malformed("observed.certificate is malformed");
+    }
+    o.certificate = std::move(c);
+  }
+  auto logins = v.FindMember("logins");
+  if (logins == v.MemberEnd() || !logins->value.IsArray()) {
+    return Malformed("observed.logins is not an array");
+  }
+  for (const auto& item : logins->value.GetArray()) {
+    ObservedLogin login;
+    auto enabled = item.IsObject() ? item.FindMember("enabled") : item.MemberEnd();
+    if (!item.IsObject() || !GetString(item, "name", &login.name) ||
+        !GetTime(item, "updated", &login.updated) || enabled == item.MemberEnd() ||
+        !enabled->value.IsBool()) {
+      return Malformed("observed.logins has a malformed login");
+    }
+    login.enabled = enabled->value.GetBool();
+    o.logins.push_back(std::move(login));
+  }
+  if (v.HasMember("last_successful_deployment")) {
+    absl::Time t;
+    if (!GetTime(v, "last_successful_deployment", &t)) {
+      return Malformed("observed.last_successful_deployment is not a time");
+    }
+    o.last_successful_deployment = t;
+  }
+  return o;
 }
 
 }  // namespace
@@ -462,6 +561,9 @@ absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
         plan.certificate_checks.push_back(std::move(line));
       }
     }
+  }
+  if (auto observed = doc.FindMember("observed"); observed != doc.MemberEnd()) {
+    ASSIGN_OR_RETURN(plan.observed, ParseObserved(observed->value));
   }
   return plan;
 }

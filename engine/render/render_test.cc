@@ -12,6 +12,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "absl/strings/match.h"
 #include "engine/render/render.h"
 #include "tests/support/testing.h"
 
@@ -52,6 +53,14 @@ Plan SamplePlan() {
   plan.changes = {create, cert, remove, redeploy};
   plan.warnings = {{"secret.db", "short"}};
   plan.certificate_checks = {{"Parse PFX", "OK", ""}, {"Issuer", "WARNING", "self-signed"}};
+  plan.observed.at = absl::FromUnixSeconds(1767225600);
+  plan.observed.certificate =
+      ObservedCertificate{"containersecret", "AAAA", absl::FromUnixSeconds(1769817600)};
+  plan.observed.logins = {{"admin", absl::FromUnixSeconds(1767052800), true},
+                          {"old", absl::FromUnixSeconds(1767052801), false}};
+  plan.observed.vault_secrets = 3;
+  plan.observed.vm_first_page_logins = 2;
+  plan.observed.last_successful_deployment = absl::FromUnixSeconds(1767222000);
   return plan;
 }
 
@@ -107,6 +116,11 @@ TEST_CASE("the JSON plan round-trips and validates against schemas/plan.schema.j
   auto parsed = ParsePlanJson(json);
   REQUIRE(parsed.ok());
   CHECK(RenderPlanJson(*parsed, true) == json);
+  // What the plan observed comes back as it was.
+  CHECK(parsed->observed.certificate->not_after == absl::FromUnixSeconds(1769817600));
+  CHECK(parsed->observed.logins.size() == 2);
+  CHECK_FALSE(parsed->observed.logins[1].enabled);
+  CHECK(absl::StrContains(json, "\"at\": \"2026-01-01T00:00:00Z\""));
 
   rapidjson::Document schema_doc;
   schema_doc.Parse(
