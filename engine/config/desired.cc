@@ -80,7 +80,8 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
       }
     }
     if (!dc.template_file.empty()) {
-      auto text = ReadFile(dc.template_file);
+      auto text = ReadFile(dc.template_file,
+                           ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
       if (text.ok()) {
         d.template_json = *std::move(text);
       } else {
