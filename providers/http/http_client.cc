@@ -417,7 +417,9 @@ absl::Status HttpClient::Impl::TransportError(const Job& job, CURLcode code,
   failure.error_buffer = job.transfer.error_buffer();
   failure.response_too_large = job.transfer.response_too_large();
   return TransportFailureToStatus(job.request.method, job.redacted_url, failure,
-                                  options_.max_response_bytes);
+                                  job.request.max_response_bytes > 0
+                                      ? job.request.max_response_bytes
+                                      : options_.max_response_bytes);
 }
 
 void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job, CURLcode code,

@@ -52,6 +52,10 @@ struct HttpRequest {
   // peer_certificates_pem); the request then uses a fresh connection, since
   // only a handshake reveals the chain.
   bool capture_peer_certificates = false;
+  // A larger answer body fails the request (ResourceExhausted, naming the
+  // URL and the limit); 0: the client's HttpClientOptions::
+  // max_response_bytes. Each client sets the bound its service documents.
+  size_t max_response_bytes = 0;
 };
 
 // Convenience constructors: GET/DELETE/PUT are idempotent by HTTP's
