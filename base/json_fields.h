@@ -14,12 +14,14 @@
 #define ROTOR_BASE_JSON_FIELDS_H_
 
 #include <cmath>
+#include <cstddef>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/inert_text.h"
 
 namespace rotor {
 
@@ -27,12 +29,14 @@ namespace rotor {
 class JsonFieldErrors {
  public:
   // Records that `path` holds `have` ("a string") where `want` ("an
-  // object") was expected; only the first is kept.
+  // object") was expected; only the first is kept. A path can hold names
+  // the server chose (a tag's), so it is shown cut and inert.
   void Wrong(absl::string_view path, absl::string_view have, absl::string_view want) {
     if (!status_.ok()) return;
-    status_ =
-        absl::InvalidArgumentError(absl::StrCat("field \"", path, "\" is ", have, ", not ", want));
+    status_ = absl::InvalidArgumentError(
+        absl::StrCat("field \"", ShowInert(path, kMaxPathBytes), "\" is ", have, ", not ", want));
   }
+  static constexpr size_t kMaxPathBytes = 300;
   const absl::Status& status() const { return status_; }
   bool ok() const { return status_.ok(); }
 

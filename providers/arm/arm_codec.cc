@@ -170,7 +170,7 @@ absl::StatusOr<Deployment> FromObject(const Object& v, absl::string_view resourc
   });
   const Object props = v.Object("properties");
   if (!props.present()) return d;
-  d.provisioning_state = props.String("provisioningState");
+  d.provisioning_state = ShowInert(props.String("provisioningState"), 100);
   d.mode = props.String("mode");
   if (std::string ts = props.String("timestamp"); !ts.empty()) {
     auto t = ParseArmTime(ts);
@@ -239,7 +239,8 @@ absl::StatusOr<absl::Time> ParseArmTime(absl::string_view text) {
   absl::Time out;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, t, &out, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an ARM date-time"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(text, 100), "\" is not an ARM date-time"));
   }
   return out;
 }
@@ -294,7 +295,7 @@ absl::StatusOr<OperationStatus> ParseOperationStatus(absl::string_view body) {
   JsonFieldErrors errors;
   const Object o(&doc, "", &errors);
   OperationStatus s;
-  s.status = o.String("status");
+  s.status = ShowInert(o.String("status"), 100);
   const rapidjson::Value* error = o.Typed("error", &rapidjson::Value::IsObject, "an object");
   RETURN_IF_ERROR(errors.status());
   if (s.status.empty()) return absl::InvalidArgumentError("the operation status has no \"status\"");
@@ -333,8 +334,8 @@ absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body)
     RETURN_IF_ERROR(errors.status());
     if (!props.present() || !absl::EqualsIgnoreCase(state, kStateFailed)) continue;
     std::string resource;
-    if (!type.empty() || !name.empty()) resource = absl::StrCat(type, "/", name);
-    if (resource.empty()) resource = absl::StrCat("operation ", operation_id);
+    if (!type.empty() || !name.empty()) resource = ShowInert(absl::StrCat(type, "/", name), 300);
+    if (resource.empty()) resource = absl::StrCat("operation ", ShowInert(operation_id, 100));
     std::string detail;
     const rapidjson::Value* message = props.Get("statusMessage");
     if (message != nullptr) {
@@ -352,7 +353,7 @@ absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body)
         detail = ShowInert(ToText(*message), kMaxErrorText);
       }
     }
-    if (detail.empty()) detail = absl::StrCat("failed (", status_code, ")");
+    if (detail.empty()) detail = absl::StrCat("failed (", ShowInert(status_code, 100), ")");
     page.failures.push_back(
         absl::StrCat(resource, ": ", absl::StripLeadingAsciiWhitespace(detail)));
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/inert_text.h"
 #include "base/json_fields.h"
 #include "base/status_macros.h"
 #include "rapidjson/document.h"
@@ -122,11 +123,13 @@ struct ReservedOutput {
 absl::StatusOr<SecretId> ParseSecretId(absl::string_view id) {
   size_t scheme = id.find("://");
   if (scheme == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a Key Vault secret id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(id, 300), "\" is not a Key Vault secret id"));
   }
   size_t path_start = id.find('/', scheme + 3);
   if (path_start == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a Key Vault secret id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(id, 300), "\" is not a Key Vault secret id"));
   }
   SecretId out;
   out.origin = std::string(id.substr(0, path_start));
@@ -136,7 +139,8 @@ absl::StatusOr<SecretId> ParseSecretId(absl::string_view id) {
   while (!parts.empty() && parts.back().empty()) parts.pop_back();
   if (parts.size() < 2 || parts.size() > 3 ||
       (parts[0] != "secrets" && parts[0] != "deletedsecrets") || parts[1].empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a Key Vault secret id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(id, 300), "\" is not a Key Vault secret id"));
   }
   out.collection = std::string(parts[0]);
   out.name = std::string(parts[1]);
