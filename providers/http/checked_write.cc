@@ -48,6 +48,13 @@ absl::Status SendCheckedWrite(HttpSender& sender, const CheckedWrite& write,
       }
     } else {
       error = write.transport_error ? write.transport_error(response.status()) : response.status();
+      if (HttpStatusOf(response.status()) == 429) {
+        // An HttpClient sent the 429 again as far as its RetryPolicy goes
+        // and gave up: the write was not processed, and sending it more
+        // would multiply the client's attempts by ours.
+        ++counts.throttled;
+        return WithMessage(error, absl::StrCat(write.what, ": ", error.message()));
+      }
       if (error.code() != absl::StatusCode::kUnavailable &&
           error.code() != absl::StatusCode::kDeadlineExceeded) {
         return error;
