@@ -1,11 +1,15 @@
 #include "base/files.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -13,6 +17,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "base/inert_text.h"
+#include "base/secret.h"
 
 namespace rotor {
 
@@ -42,28 +49,87 @@ absl::Status ErrnoToStatus(int error_number, absl::string_view context) {
   }
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a folder, not a file"));
+std::string ShowBytes(size_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return absl::StrCat(bytes >> 20, " MiB");
+  if (bytes >= (1u << 20)) {
+    return absl::StrCat(absl::SixDigits(static_cast<double>(bytes) / (1u << 20)), " MiB");
   }
+  if (bytes >= 1024 && bytes % 1024 == 0) return absl::StrCat(bytes >> 10, " KiB");
+  return absl::StrCat(bytes, bytes == 1 ? " byte" : " bytes");
+}
+
+std::string ShowPath(absl::string_view path) { return ShowInert(path); }
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  return ReadFile(path, ReadLimit{});
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const ReadLimit& limit) {
+  if (path.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ShowPath(path), ": a path cannot hold a NUL character"));
+  }
+  // O_NONBLOCK: opening a FIFO waits for a writer otherwise, with no
+  // timeout. Reads wait in poll() below instead, up to the deadline.
+  const std::string shown = ShowPath(path);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", shown));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  const std::string too_large = absl::StrCat(
+      "read ", shown, ": larger than ", ShowBytes(limit.max_bytes), ", the limit for ", limit.what);
+  struct stat st;
+  size_t expected = 0;
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(absl::StrCat(shown, ": is a folder, not a file"));
+    }
+    if (S_ISREG(st.st_mode)) {
+      if (static_cast<uint64_t>(st.st_size) > limit.max_bytes) {
+        return absl::ResourceExhaustedError(too_large);
+      }
+      expected = static_cast<size_t>(st.st_size);
+    }
+  }
+  const absl::Time deadline = absl::Now() + limit.timeout;
   std::string contents;
+  contents.reserve(std::min(limit.max_bytes, std::max<size_t>(expected, 4096)) + 1);
   char buffer[65536];
+  struct BufferWiper {
+    char* data;
+    size_t size;
+    ~BufferWiper() { OPENSSL_cleanse(data, size); }
+  } wiper{buffer, sizeof buffer};
   for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    const absl::Duration left = deadline - absl::Now();
+    struct pollfd p = {fd, POLLIN, 0};
+    int ready = left <= absl::ZeroDuration()
+                    ? 0
+                    : ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0 && absl::Now() >= deadline) {
+      WipeString(contents);
+      return absl::DeadlineExceededError(absl::StrCat(
+          "read ", shown, ": no end of file within ", absl::FormatDuration(limit.timeout),
+          " (a FIFO or device that nothing writes to?)"));
+    }
+    const size_t room = limit.max_bytes + 1 - contents.size();
+    ssize_t n = ::read(fd, buffer, std::min(sizeof buffer, room));
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       int saved = errno;
-      ::close(fd);
-      return ErrnoToStatus(saved, absl::StrCat("read ", path));
+      WipeString(contents);
+      return ErrnoToStatus(saved, absl::StrCat("read ", shown));
     }
     if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
+    AppendWiped(contents, absl::string_view(buffer, static_cast<size_t>(n)));
+    if (contents.size() > limit.max_bytes) {
+      WipeString(contents);
+      return absl::ResourceExhaustedError(too_large);
+    }
   }
-  ::close(fd);
   return contents;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace rotor {
 
@@ -15,7 +16,45 @@ namespace rotor {
 // was being done ("open /x/y").
 absl::Status ErrnoToStatus(int error_number, absl::string_view context);
 
+// How long reading one file may take: a FIFO nothing writes to, or a
+// device that never ends, fails after this instead of holding rotor.
+inline constexpr absl::Duration kFileReadTimeout = absl::Seconds(10);
+// The size limit of ReadFile(path) without a ReadLimit: for files that have
+// no tighter natural bound (a saved plan, rotor's own state files).
+inline constexpr size_t kMaxFileBytes = 256 << 20;
+
+// The most a CA bundle (PEM certificates) may hold: Debian's whole system
+// bundle is about 220 KB.
+inline constexpr size_t kMaxCaBundleBytes = 4 << 20;
+
+// What a file may be: at most `max_bytes`, read within `timeout`. `what`
+// names the kind of file for the message ("a password file").
+struct ReadLimit {
+  size_t max_bytes = kMaxFileBytes;
+  absl::Duration timeout = kFileReadTimeout;
+  absl::string_view what = "a file";
+};
+
+// The whole file at `path`. Errors name the path:
+//  - NotFound / PermissionDenied / ...: "open PATH: <strerror>";
+//  - InvalidArgument: a folder, or a path holding a NUL character (the
+//    system would read a shorter path);
+//  - ResourceExhausted: "read PATH: larger than 8 KiB, the limit for a
+//    password file" (a device such as /dev/zero stops there);
+//  - DeadlineExceeded: no end of file within the timeout (a FIFO with no
+//    writer, a terminal).
+// The contents are read into a buffer that never leaves an unwiped copy
+// behind (AppendWiped): the file may hold a credential.
+absl::StatusOr<std::string> ReadFile(const std::string& path, const ReadLimit& limit);
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// "512 bytes", "8 KiB", "1 MiB", "1.5 MiB": a size limit in messages.
+std::string ShowBytes(size_t bytes);
+
+// A path as messages show it: NUL and other control characters escaped
+// ("\0", "\x1b"), so a hostile name cannot hide its end or reach the
+// terminal.
+std::string ShowPath(absl::string_view path);
 
 // Writes `contents` to `path` atomically: a temporary file in the same
 // folder, fsync, rename over `path`, fsync of the folder. Readers see the old

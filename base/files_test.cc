@@ -2,9 +2,12 @@
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "tests/support/testing.h"
 
 namespace rotor {
@@ -32,6 +35,49 @@ TEST_CASE("ReadFile names the path and maps errno") {
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == absl::StatusCode::kNotFound);
   CHECK(missing.status().message() == "open /nonexistent/rotor.toml: No such file or directory");
+}
+
+TEST_CASE("ReadFile refuses a file larger than its limit, naming the path and the limit") {
+  testing::TempDir dir;
+  const std::string path = dir.Write("pw.txt", std::string(9000, 'x'));
+  auto big = ReadFile(path, ReadLimit{.max_bytes = 8192, .what = "a password file"});
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(big.status().message() ==
+        "read " + path + ": larger than 8 KiB, the limit for a password file");
+  auto exact = ReadFile(path, ReadLimit{.max_bytes = 9000});
+  REQUIRE(exact.ok());
+  CHECK(exact->size() == 9000);
+
+  // A device that never ends stops at the limit.
+  auto zero = ReadFile("/dev/zero", ReadLimit{.max_bytes = 1 << 20, .what = "a PFX file"});
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(absl::StrContains(zero.status().message(), "larger than 1 MiB, the limit for a PFX file"));
+}
+
+TEST_CASE("ReadFile gives up on a FIFO nothing writes to") {
+  testing::TempDir dir;
+  const std::string fifo = dir.Path("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const absl::Time start = absl::Now();
+  auto r = ReadFile(fifo, ReadLimit{.max_bytes = 100, .timeout = absl::Milliseconds(200)});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(absl::StrContains(r.status().message(), fifo));
+  CHECK(absl::StrContains(r.status().message(), "no end of file within 200ms"));
+  CHECK(absl::Now() - start < absl::Seconds(5));
+}
+
+TEST_CASE("ReadFile refuses a path holding a NUL and shows it escaped") {
+  auto r = ReadFile(std::string("pw\0.txt", 7));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(r.status().message() == "pw\\0.txt: a path cannot hold a NUL character");
+  CHECK(ShowPath("a\x1b]0;x\x07") == "a\\e]0;x\\x07");
+  CHECK(ShowBytes(8192) == "8 KiB");
+  CHECK(ShowBytes(1 << 20) == "1 MiB");
+  CHECK(ShowBytes(100) == "100 bytes");
 }
 
 TEST_CASE("ResolvePath and DirName") {

@@ -28,20 +28,39 @@ struct ProcessOptions {
   std::map<std::string, std::optional<std::string>> env;
   std::string working_dir;  // empty: the current one
   absl::Duration timeout = absl::InfiniteDuration();
+  // Standard output beyond this many bytes ends the program (0: no limit);
+  // ProcessResult::output_exceeded says so.
+  size_t max_stdout_bytes = 0;
+  // Standard error is read to its end but only this much is kept.
+  size_t max_stderr_bytes = 1 << 20;
 };
 
 struct ProcessResult {
   int exit_code = -1;  // the exit status, or 128 + signal when killed
   bool timed_out = false;
-  std::string stdout_data;
+  bool output_exceeded = false;  // stdout passed max_stdout_bytes
+  std::string stdout_data;       // grown with AppendWiped (it may be a secret)
   std::string stderr_data;
 };
 
 // Runs argv[0] (looked up in PATH) to completion, capturing its output.
+// The program runs in a process group of its own: on a timeout, or output
+// past max_stdout_bytes, the whole group is killed (SIGKILL), so what it
+// started does not outlive it; EndChildrenOnSignals ends the group when
+// rotor itself is ended. (Being outside the terminal's foreground group, it
+// cannot read the terminal; its stdin is options.stdin_data.)
 // Fails only when the program cannot be started (NotFound / PermissionDenied
-// naming it); a non-zero exit is reported in ProcessResult.
+// naming it) or argv holds a NUL character (InvalidArgument: the system
+// would run a shorter name); a non-zero exit is reported in ProcessResult.
 absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                          const ProcessOptions& options = {});
+
+// Installs handlers for SIGINT, SIGTERM and SIGHUP that kill the process
+// groups RunProcess is running, then end rotor with the same signal (the
+// default action). For main(); the groups are killed with SIGKILL, as on a
+// timeout. Each child also gets PR_SET_PDEATHSIG, so it dies when rotor is
+// killed outright.
+void EndChildrenOnSignals();
 
 // A child process running in the background (its own process group), killed
 // with SIGTERM then SIGKILL when destroyed unless it has been waited for.

@@ -1,6 +1,12 @@
 #include "base/process.h"
 
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 namespace rotor {
 namespace {
@@ -40,6 +46,67 @@ TEST_CASE("RunProcess reports a missing program and enforces the timeout") {
           .stdin_data = {}, .env = {}, .working_dir = {}, .timeout = absl::Milliseconds(100)});
   REQUIRE(slow.ok());
   CHECK(slow->timed_out);
+}
+
+bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Waits up to 2 s for `pid` to be gone (a killed process is reaped by init).
+bool GoneSoon(pid_t pid) {
+  for (int i = 0; i < 200 && Alive(pid); ++i) absl::SleepFor(absl::Milliseconds(10));
+  return !Alive(pid);
+}
+
+TEST_CASE("RunProcess ends the program's whole process group on a timeout") {
+  // The shell starts a sleep in the background and waits; both share the
+  // group, and the sleep holds stdout open, so only killing the group ends
+  // the read.
+  ProcessOptions options;
+  options.timeout = absl::Milliseconds(300);
+  auto r = RunProcess({"sh", "-c", "sleep 600 & echo $!; wait"}, options);
+  REQUIRE(r.ok());
+  CHECK(r->timed_out);
+  pid_t child = 0;
+  REQUIRE(absl::SimpleAtoi(absl::StripAsciiWhitespace(r->stdout_data), &child));
+  CHECK(GoneSoon(child));
+}
+
+TEST_CASE("RunProcess stops a program whose output passes max_stdout_bytes") {
+  const absl::Time start = absl::Now();
+  ProcessOptions options;
+  options.timeout = absl::Seconds(20);
+  options.max_stdout_bytes = 4096;
+  auto r = RunProcess({"yes"}, options);
+  REQUIRE(r.ok());
+  CHECK(r->output_exceeded);
+  CHECK_FALSE(r->timed_out);
+  CHECK(r->stdout_data.size() > 4096);
+  CHECK(r->stdout_data.size() <= 4096 + 65536);
+  CHECK(absl::Now() - start < absl::Seconds(10));
+
+  // Standard error is drained but only kept up to its limit.
+  ProcessOptions quiet;
+  quiet.max_stderr_bytes = 1000;
+  auto noisy = RunProcess({"sh", "-c", "head -c 100000 /dev/zero >&2; echo done"}, quiet);
+  REQUIRE(noisy.ok());
+  CHECK(noisy->stdout_data == "done\n");
+  CHECK(noisy->stderr_data.size() == 1000);
+}
+
+TEST_CASE("RunProcess refuses a NUL in the program name, an argument or the environment") {
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{std::string("/bin/echo\0x", 11), "a"},
+        std::vector<std::string>{"/bin/echo", std::string("a\0b", 3)}}) {
+    auto r = RunProcess(argv);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(std::string(r.status().message()).find("NUL") != std::string::npos);
+    if (argv[0] != "/bin/echo") {
+      CHECK(std::string(r.status().message()).find("/bin/echo\\0x") != std::string::npos);
+    }
+  }
+  ProcessOptions options;
+  options.env["X"] = std::string("a\0b", 3);
+  CHECK(RunProcess({"true"}, options).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("BackgroundProcess stops its process group") {

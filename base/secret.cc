@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 namespace rotor {
 
 bool Secret::Equals(absl::string_view other) const {
@@ -18,6 +20,17 @@ void WipeString(std::string& s) {
     OPENSSL_cleanse(s.data(), s.size());
   }
   s.clear();
+}
+
+void AppendWiped(std::string& s, absl::string_view more) {
+  if (s.size() + more.size() > s.capacity()) {
+    std::string larger;
+    larger.reserve(std::max(s.size() + more.size(), 2 * s.capacity()));
+    larger.append(s);
+    WipeString(s);
+    s.swap(larger);
+  }
+  s.append(more.data(), more.size());
 }
 
 void Secret::Wipe() { WipeString(value_); }

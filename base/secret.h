@@ -54,6 +54,11 @@ class Secret {
 // credential for a moment outside a Secret (wire buffers, headers, output).
 void WipeString(std::string& s);
 
+// Appends `more` to `s`; when `s` must grow, it moves to a buffer twice as
+// large by hand and wipes the old one, so a credential read in pieces (a
+// file, a program's output) leaves no copy in freed memory.
+void AppendWiped(std::string& s, absl::string_view more);
+
 }  // namespace rotor
 
 #endif  // ROTOR_BASE_SECRET_H_

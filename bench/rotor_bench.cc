@@ -2,8 +2,11 @@
 // with injected latency, for N = 10, 100, 1000 and 5000 registry users, at
 // --parallelism 1 and at the default; then with Key Vault's published
 // limits enforced (plan of 5000, apply of 1000 new versions, with and
-// without Retry-After); then the in-process micro benchmark. Prints a table,
-// checks the targets of issue 7 and writes everything as JSON.
+// without Retry-After), and with the same kind of limits over 1-s windows
+// (100 transactions and 30 writes per second: a stamp may throttle on a
+// shorter window than Key Vault's 10 s; plan and apply of 1000); then the
+// in-process micro benchmark. Prints a table, checks the targets of issue
+// 7 and writes everything as JSON.
 //
 //   rotor_bench [--out bench.json] [--sizes 10,100,1000,5000] [--latency 20ms]
 //               [--latency-serial-5000 20ms] [--no-throttled] [--throttled-only]
@@ -19,7 +22,7 @@
 // requests/s, the peak RSS of rotor (wait4), and the ideal time
 // ceil(requests / parallelism) x latency. Throttled rows also show the
 // time the limits allow: Key Vault reads at 400/s (4000 per 10 s) plus
-// secret writes at 30/s (300 per 10 s).
+// secret writes at 30/s (300 per 10 s), or the 1-s rows' 100/s and 30/s.
 //
 // Exit status: 0 when every target holds, 1 otherwise, 2 on a set-up error.
 #include <unistd.h>
@@ -47,8 +50,19 @@ namespace rotor::bench {
 namespace {
 
 constexpr int kDefaultParallelism = 16;  // rotor's default (--parallelism)
-constexpr double kReadsPerSecond = 400;  // 4000 per 10 s
-constexpr double kWritesPerSecond = 30;  // 300 per 10 s
+
+// A throttled configuration of the emulator (Key Vault transactions, and
+// secret writes, per sliding window).
+struct Limits {
+  std::string label;     // "limits" / "1-s limits"
+  std::string all;       // --throttle
+  std::string writes;    // --write-throttle
+  double read_rate = 0;  // requests/s the limits allow
+  double write_rate = 0;
+};
+// Key Vault's published limits, and the same rates over a 1-s window.
+const Limits kKeyVaultLimits = {"limits", "4000/10s", "300/10s", 400, 30};
+const Limits kOneSecondLimits = {"1-s limits", "100/1s", "30/1s", 100, 30};
 
 struct Row {
   std::string command;  // "plan" / "apply"
@@ -60,7 +74,7 @@ struct Row {
   EmulatorCounts counts;
   int64_t writes = 0;  // secret versions the vault wrote (its stats)
   double ideal = 0;    // ceil(requests / parallelism) x latency
-  double limit = 0;    // throttled rows: reads / 400 + writes / 30
+  double limit = 0;    // throttled rows: reads / read rate + writes / write rate
 
   double RequestsPerSecond() const { return run.seconds > 0 ? counts.requests / run.seconds : 0; }
   double ThrottledShare() const {
@@ -122,7 +136,8 @@ class Bench {
  private:
   // One command on the running emulator.
   Row Measure(BenchWorkspace& w, const std::string& command, int parallelism, int round,
-              absl::Duration latency, const std::string& throttle) {
+              absl::Duration latency, const std::string& throttle,
+              const Limits& limits = kKeyVaultLimits) {
     Row row;
     row.command = command;
     row.users = w.users();
@@ -156,7 +171,7 @@ class Bench {
     // the 429s (a write counts in both limits; the formula takes it once,
     // at the write rate, which dominates).
     const int64_t reads = row.counts.vault_requests - row.counts.throttled - row.writes;
-    row.limit = reads / kReadsPerSecond + row.writes / kWritesPerSecond;
+    row.limit = reads / limits.read_rate + row.writes / limits.write_rate;
     rows_.push_back(row);
     return row;
   }
@@ -169,18 +184,26 @@ class Bench {
     int round = 0;
     if (!options_.throttled_only) RunUnthrottled(*w, serial_latency, round);
 
-    // Key Vault's published limits: a plan of 5000, an apply of 1000.
-    if (options_.throttled && (n == 5000 || n == 1000)) {
-      const std::string command = n == 5000 ? "plan" : "apply";
+    auto throttled = [&](const std::string& command, const Limits& limits) {
       for (bool retry_after : {true, false}) {
         std::vector<std::string> flags = {"--latency", Ms(options_.latency), "--throttle",
-                                          "4000/10s",  "--write-throttle",   "300/10s"};
+                                          limits.all,  "--write-throttle",   limits.writes};
         if (!retry_after) flags.push_back("--throttle-no-retry-after");
         OrDie(w->StartEmulator(flags), "starting the emulator");
         if (command == "apply") ++round;
         Measure(*w, command, kDefaultParallelism, round, options_.latency,
-                retry_after ? "limits" : "limits, no Retry-After");
+                retry_after ? limits.label : absl::StrCat(limits.label, ", no Retry-After"),
+                limits);
       }
+    };
+    // Key Vault's published limits: a plan of 5000, an apply of 1000.
+    if (options_.throttled && (n == 5000 || n == 1000)) {
+      throttled(n == 5000 ? "plan" : "apply", kKeyVaultLimits);
+    }
+    // The same rates over 1-s windows: a plan and an apply of 1000.
+    if (options_.throttled && n == 1000) {
+      throttled("plan", kOneSecondLimits);
+      throttled("apply", kOneSecondLimits);
     }
     OrDie(w->StopEmulator(), "stopping the emulator");
   }

@@ -237,7 +237,8 @@ CheckResult CheckDnsNames(const Pfx::Impl& pfx, const CertificateInfo& info,
 CheckResult CheckTrust(const Pfx::Impl& pfx, const CheckOptions& options) {
   constexpr char kName[] = "CA Trust";
   const std::string& path = options.ca_bundle_path;
-  absl::StatusOr<std::string> pem = ReadFile(path);
+  absl::StatusOr<std::string> pem =
+      ReadFile(path, ReadLimit{.max_bytes = kMaxCaBundleBytes, .what = "a CA bundle"});
   if (!pem.ok()) {
     return Error(kName, absl::StrCat("cannot read the CA bundle: ", pem.status().message()));
   }

@@ -23,6 +23,13 @@
 
 namespace rotor::certs {
 
+// The most a PFX (or PEM certificate and key) file rotor reads may hold.
+// The registry's PFX must fit a Key Vault secret of 25,600 bytes
+// (kMaxSecretValueBytes: about 18 KB of PFX after the envelope's base64),
+// and a client certificate with its chain is a few KiB; 1 MiB is far above
+// both and refuses a device such as /dev/zero at once.
+inline constexpr size_t kMaxPfxBytes = 1 << 20;
+
 // What rotor and `rotor validate` show about the leaf certificate.
 struct CertificateInfo {
   // Upper-case hex SHA-1 of the leaf's DER encoding, no separators: the

@@ -5,11 +5,15 @@
 #include <csignal>
 #include <iostream>
 
+#include "base/process.h"
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
   // A value source's command that exits early must not kill rotor.
   std::signal(SIGPIPE, SIG_IGN);
+  // A command source runs in its own process group: Ctrl-C or a kill of
+  // rotor must still end it (and what it started).
+  rotor::EndChildrenOnSignals();
   rotor::ProcessEnvironment env;
   rotor::cli::Io io{std::cout,
                     std::cerr,

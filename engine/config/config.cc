@@ -56,9 +56,9 @@ std::string ValueSource::Describe() const {
     case Kind::kEnv:
       return absl::StrCat("env ", env);
     case Kind::kFile:
-      return absl::StrCat("file ", file);
+      return absl::StrCat("file ", ShowPath(file));
     case Kind::kCommand:
-      return absl::StrCat("command [", absl::StrJoin(command, ", "), "]");
+      return ShowPath(absl::StrCat("command [", absl::StrJoin(command, ", "), "]"));
     case Kind::kGenerate:
       return absl::StrCat("generate ", generate_length);
     case Kind::kLiteral:
@@ -121,6 +121,7 @@ class Loader {
 
     absl::Status schema = config_internal::ValidateAgainstSchema(root, &diagnostics_);
     if (!schema.ok()) return schema;
+    RefuseNul(root, {});
 
     LoadCloud();
     LoadAuth();
@@ -153,6 +154,36 @@ class Loader {
   absl::Status Failure() {
     return config_internal::DiagnosticsError(path_, text_, std::move(diagnostics_),
                                              secret_regions_);
+  }
+
+  // A NUL in a string (TOML allows "\u0000") would end a path, a program
+  // name or an argument early where it reaches the system: "pw\u0000.txt"
+  // would read "pw". Refused in every string but deployment.parameters'
+  // values, which travel as JSON. toml++ bounds the nesting (256 levels).
+  void RefuseNul(const toml::node& node, const KeyPath& path) {
+    if (path.size() >= 2 && path[0] == config_internal::PathSegment("deployment") &&
+        path[1] == config_internal::PathSegment("parameters")) {
+      return;
+    }
+    if (const toml::table* table = node.as_table()) {
+      for (auto&& [key, child] : *table) {
+        KeyPath child_path = path;
+        child_path.push_back(std::string(key.str()));
+        RefuseNul(child, child_path);
+      }
+    } else if (const toml::array* array = node.as_array()) {
+      for (size_t i = 0; i < array->size(); ++i) {
+        KeyPath child_path = path;
+        child_path.push_back(i);
+        RefuseNul(*array->get(i), child_path);
+      }
+    } else if (const toml::value<std::string>* s = node.as_string()) {
+      if (s->get().find('\0') != std::string::npos) {
+        ErrorAtValue(path,
+                     "holds a NUL character (\\u0000), which would end a file name, program "
+                     "name or argument early; remove it");
+      }
+    }
   }
 
   // --- typed access (the schema has reported wrong types already)
@@ -549,13 +580,16 @@ absl::StatusOr<Config> ParseConfig(absl::string_view toml_text, const std::strin
 }
 
 absl::StatusOr<Config> LoadConfig(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text =
+      ReadFile(path, ReadLimit{.max_bytes = kMaxConfigBytes, .what = "a config file"});
   if (!text.ok()) {
     // ReadFile says "open <path>: <reason>".
     absl::string_view reason = text.status().message();
-    absl::ConsumePrefix(&reason, absl::StrCat("open ", path, ": "));
-    return absl::Status(text.status().code(),
-                        absl::StrCat(path, ": error: cannot read the config file: ", reason));
+    absl::ConsumePrefix(&reason, absl::StrCat("open ", ShowPath(path), ": "));
+    absl::ConsumePrefix(&reason, absl::StrCat("read ", ShowPath(path), ": "));
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat(ShowPath(path), ": error: cannot read the config file: ", reason));
   }
   return ParseConfig(*text, path);
 }

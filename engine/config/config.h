@@ -149,6 +149,10 @@ struct Config {
   PolicyConfig policy;
 };
 
+// The most a config file may hold: a config of 5000 users is about 300 KB.
+inline constexpr size_t kMaxConfigBytes = 4 << 20;
+
+// Reads (at most kMaxConfigBytes, within kFileReadTimeout) and parses.
 absl::StatusOr<Config> LoadConfig(const std::string& path);
 // `path` is used for messages and to resolve relative paths.
 absl::StatusOr<Config> ParseConfig(absl::string_view toml_text, const std::string& path);

@@ -33,10 +33,55 @@ namespace {
 
 struct LoadedSchema {
   rapidjson::Document document;
+  // The schema without its "pattern" keywords, for valijson: its `pattern`
+  // check is std::regex, whose matcher recurses once per character and
+  // overflowed the stack on a 50 KB vault name. Patterns are checked by
+  // CheckPatterns below instead, after the length, with a matcher whose
+  // depth does not grow with the input.
+  rapidjson::Document without_patterns;
   valijson::Schema schema;
   std::string error;  // non-empty when the schema could not be loaded
   std::vector<std::string> secret_key_names;
 };
+
+// Removes every "pattern" member of a schema object (not a property named
+// "pattern": those sit under "properties"), without recursion.
+void RemovePatterns(rapidjson::Value& root) {
+  std::vector<std::pair<rapidjson::Value*, bool>> pending = {{&root, false}};
+  while (!pending.empty()) {
+    auto [v, is_properties] = pending.back();
+    pending.pop_back();
+    if (v->IsObject()) {
+      if (!is_properties) v->RemoveMember("pattern");
+      for (auto& m : v->GetObject()) {
+        pending.emplace_back(
+            &m.value, !is_properties && absl::string_view(m.name.GetString()) == "properties");
+      }
+    } else if (v->IsArray()) {
+      for (auto& item : v->GetArray()) pending.emplace_back(&item, false);
+    }
+  }
+}
+
+// Every string value (dates and times are strings to the schema too) and
+// its key path, in document order. toml++ bounds the nesting (256 levels).
+void CollectStrings(const toml::node& node, KeyPath* path, std::vector<KeyPath>* out) {
+  if (const toml::table* table = node.as_table()) {
+    for (auto&& [key, child] : *table) {
+      path->push_back(std::string(key.str()));
+      CollectStrings(child, path, out);
+      path->pop_back();
+    }
+  } else if (const toml::array* array = node.as_array()) {
+    for (size_t i = 0; i < array->size(); ++i) {
+      path->push_back(i);
+      CollectStrings(*array->get(i), path, out);
+      path->pop_back();
+    }
+  } else if (node.is_string() || node.is_date() || node.is_time() || node.is_date_time()) {
+    out->push_back(*path);
+  }
+}
 
 const LoadedSchema& Schema() {
   static const LoadedSchema* const loaded = [] {
@@ -47,9 +92,11 @@ const LoadedSchema& Schema() {
                               s->document.GetErrorOffset(), ")");
       return s;
     }
+    s->without_patterns.CopyFrom(s->document, s->without_patterns.GetAllocator());
+    RemovePatterns(s->without_patterns);
     try {
       valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-      parser.populateSchema(valijson::adapters::RapidJsonAdapter(s->document), s->schema);
+      parser.populateSchema(valijson::adapters::RapidJsonAdapter(s->without_patterns), s->schema);
     } catch (const std::exception& e) {
       s->error = absl::StrCat("the compiled-in config schema cannot be loaded: ", e.what());
       return s;
@@ -105,9 +152,7 @@ absl::Status ValidateAgainstSchema(const toml::table& root, std::vector<Diagnost
 
   valijson::Validator validator;
   valijson::ValidationResults results;
-  if (validator.validate(loaded.schema, valijson::adapters::RapidJsonAdapter(document), &results)) {
-    return absl::OkStatus();
-  }
+  validator.validate(loaded.schema, valijson::adapters::RapidJsonAdapter(document), &results);
   // Each failing node once, with valijson's first description as a fallback.
   std::map<KeyPath, std::string> failing;
   valijson::ValidationResults::Error error;
@@ -115,6 +160,16 @@ absl::Status ValidateAgainstSchema(const toml::table& root, std::vector<Diagnost
     KeyPath path;
     if (!ContextToPath(document, error.context, &path)) continue;
     failing.emplace(std::move(path), error.description);
+  }
+  // The patterns valijson did not see: every string whose schema has one
+  // is explained (length first, then the pattern) unless it failed above.
+  std::vector<KeyPath> strings;
+  KeyPath scratch;
+  CollectStrings(root, &scratch, &strings);
+  for (const KeyPath& path : strings) {
+    if (failing.count(path) > 0) continue;
+    if (Keyword(SchemaAt(loaded.document, path), "pattern") == nullptr) continue;
+    ExplainSchemaFailure(root, loaded.document, path, out);
   }
   for (const auto& [path, description] : failing) {
     if (ExplainSchemaFailure(root, loaded.document, path, out) > 0) continue;

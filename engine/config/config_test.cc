@@ -752,8 +752,8 @@ TEST_CASE("config error: user name too long") {
                      "rotor.toml:6:8: error: user[0].name: too long: 128 "
                      "characters, at most 127\n"
                      "    6 | name = \"",
-                     name,
-                     "\"\n"
+                     std::string(79, 'a'),  // the excerpt stops 80 bytes past the column
+                     "...\n"
                      "      |        ^"));
 }
 
@@ -768,8 +768,8 @@ TEST_CASE("config error: literal password longer than 255, value never shown") {
                                 "secrets, so the user could not "
                                 "log in)\n"
                                 "    7 | password = \"",
-                                std::string(300, '*'),
-                                "\"\n"
+                                std::string(79, '*'),
+                                "...\n"
                                 "      |            ^"));
   CHECK(message.find("SSSS") == std::string::npos);
 }
@@ -805,6 +805,78 @@ TEST_CASE("config errors never show a literal secret") {
     CHECK(message.find("error:") != std::string::npos);
     CHECK(message.find("hunter2") == std::string::npos);
   }
+}
+
+TEST_CASE("config error: a NUL in a path or a program name is refused where it is") {
+  // TOML allows \u0000 in strings; the system would read "pw" and run
+  // "/bin/echo".
+  CHECK(ErrorOf(absl::StrCat(kLocalHead, R"x([[user]]
+name = "ops"
+password = { file = "pw\u0000.txt" }
+[[user]]
+name = "ci"
+password = { command = ["/bin/echo\u0000x", "pw"] }
+[certificate]
+secret_name = "containersecret"
+pfx = "cert2.pfx\u0000.old"
+password = { env = "PFX_PW" }
+)x")) == R"x(rotor.toml: 3 errors
+rotor.toml:7:21: error: user[ops].password.file: holds a NUL character (\u0000), which would end a file name, program name or argument early; remove it
+    7 | password = { file = "pw\u0000.txt" }
+      |                     ^
+rotor.toml:10:25: error: user[ci].password.command[0]: holds a NUL character (\u0000), which would end a file name, program name or argument early; remove it
+   10 | password = { command = ["/bin/echo\u0000x", "pw"] }
+      |                         ^
+rotor.toml:13:7: error: certificate.pfx: holds a NUL character (\u0000), which would end a file name, program name or argument early; remove it
+   13 | pfx = "cert2.pfx\u0000.old"
+      |       ^)x");
+}
+
+TEST_CASE("config error: a 50 KB vault name is refused by its length, not a deep regex") {
+  // std::regex's matcher recursed once per character and overflowed the
+  // stack; the length is checked first, and patterns never recurse per
+  // character.
+  const std::string name(50000, 'a');
+  const std::string message =
+      ErrorOf(absl::StrCat("[cloud]\nkind = \"local\"\n[vault]\nname = \"", name, "\"\n"));
+  CHECK(message.find("vault.name: too long: 50000 characters, at most 24") != std::string::npos);
+  CHECK(message.size() < 1000);
+  // A pattern on a string with no length limit of its own, still matched
+  // without recursion: a 1 MB env name.
+  const std::string env(1 << 20, 'A');
+  const std::string env_message = ErrorOf(
+      absl::StrCat(kLocalHead, "[[user]]\nname = \"ops\"\npassword = { env = \"", env, "-\" }\n"));
+  CHECK(env_message.find("user[ops].password.env: too long") != std::string::npos);
+  CHECK(env_message.size() < 2000);
+  // And a pattern failure that only the pattern finds is still reported.
+  CHECK(ErrorOf(absl::StrCat(kLocalHead, "[[user]]\nname = \"ops\"\npassword = { env = \"1X\" }\n"))
+            .find("an environment variable name has letters") != std::string::npos);
+}
+
+TEST_CASE("config errors are bounded and inert: a huge line, terminal escapes, many problems") {
+  // One line of 3 MB with an unknown key at its end: the excerpt is the
+  // neighbourhood of the column.
+  const std::string huge = absl::StrCat(kLocalHead, "x = [", std::string(3 << 20, '1'), "] y\n");
+  const std::string huge_message = ErrorOf(huge);
+  CHECK(huge_message.size() < 2000);
+  CHECK(huge_message.find("error:") != std::string::npos);
+  // A terminal escape (retitle, clear the screen) in a comment next to an
+  // error, and in a key name, is shown escaped.
+  const std::string escapes =
+      ErrorOf(absl::StrCat(kLocalHead, "nmae = 1 # \x1b]0;pwned\x07\x1b[2J\n"));
+  CHECK(escapes.find('\x1b') == std::string::npos);
+  CHECK(escapes.find('\x07') == std::string::npos);
+  CHECK(escapes.find("\\e]0;pwned\\x07\\e[2J") != std::string::npos);
+  const std::string key_escape = ErrorOf(absl::StrCat(kLocalHead, "\"k\\u001b[2J\" = 2\n"));
+  CHECK(key_escape.find('\x1b') == std::string::npos);
+  CHECK(key_escape.find("vault.\"k\\u001B[2J\": unknown key") != std::string::npos);
+  // 500 problems: the first 50 are shown, the rest counted.
+  std::string many = kLocalHead;
+  for (int i = 0; i < 500; ++i) absl::StrAppend(&many, "unknown", i, " = 1\n");
+  const std::string many_message = ErrorOf(many);
+  CHECK(many_message.find("rotor.toml: 500 errors\n") == 0);
+  CHECK(many_message.find("... and 450 more (the first 50 are shown)") != std::string::npos);
+  CHECK(many_message.size() < 50 * 400);
 }
 
 TEST_CASE("config error: inline-table users keep the name in key paths") {

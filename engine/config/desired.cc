@@ -87,7 +87,8 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
           absl::StrCat("[deployment] client_secret (", dc.client_secret->Describe(), ")");
     }
     if (!dc.template_file.empty()) {
-      auto text = ReadFile(dc.template_file);
+      auto text = ReadFile(dc.template_file,
+                           ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
       if (text.ok()) {
         d.template_json = *std::move(text);
         auto info = ParseTemplateInfo(d.template_json);

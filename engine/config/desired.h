@@ -12,6 +12,9 @@
 
 namespace rotor {
 
+// The most deployment.template may hold: ARM refuses a template over 4 MB.
+inline constexpr size_t kMaxTemplateBytes = 4 << 20;
+
 absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environment& env,
                                           absl::Time now);
 

@@ -11,7 +11,8 @@ namespace rotor {
 
 absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConfig& config,
                                                            const Environment& env, absl::Time now) {
-  auto bytes = ReadFile(config.pfx);
+  auto bytes =
+      ReadFile(config.pfx, ReadLimit{.max_bytes = certs::kMaxPfxBytes, .what = "a PFX file"});
   if (!bytes.ok()) {
     return absl::Status(bytes.status().code(),
                         absl::StrCat("[certificate] pfx: ", bytes.status().message()));

@@ -1,7 +1,9 @@
 #include "engine/config/diagnostics.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,10 +11,19 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/inert_text.h"
 #include "engine/config/config_schema.h"
 
 namespace rotor::config_internal {
 namespace {
+
+// An excerpt shows this many bytes of its line on each side of the column.
+constexpr size_t kExcerptBytes = 80;
+// A message is cut at this many bytes (a key name can be as long as the
+// file).
+constexpr size_t kMaxMessageBytes = 500;
+// At most this many problems are shown; the summary line counts them all.
+constexpr size_t kMaxShown = 50;
 
 // ---------------------------------------------------------------------------
 // Showing a source line without the secrets on it.
@@ -78,19 +89,34 @@ class SourceText {
     }
   }
 
-  // "    12 | nmae = ..." and "       |   ^".
+  // "    12 | nmae = ..." and "       |   ^": the line's neighbourhood of
+  // the column (kExcerptBytes on each side, "..." where it is cut), tabs as
+  // spaces and control characters escaped (ShowInert), so a huge line or a
+  // terminal escape in a comment is neither flooded nor acted on.
   std::string Excerpt(Position at) const {
     std::string line = at.line >= 1 && at.line <= static_cast<int>(lines_.size())
                            ? lines_[at.line - 1]
                            : std::string();
     MaskSecretAssignments(&line);
-    std::string pad;
-    const size_t offset = ByteOffset(line, at.column);
-    for (size_t i = 0; i < offset; ++i) {
-      if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;
-      pad += line[i] == '\t' ? '\t' : ' ';
+    const size_t offset = std::min(ByteOffset(line, at.column), line.size());
+    size_t from = offset > kExcerptBytes ? offset - kExcerptBytes : 0;
+    size_t to = std::min(line.size(), offset + kExcerptBytes);
+    while (from > 0 && (static_cast<unsigned char>(line[from]) & 0xC0) == 0x80) --from;
+    while (to < line.size() && (static_cast<unsigned char>(line[to]) & 0xC0) == 0x80) ++to;
+    std::string before = line.substr(from, offset - from);
+    std::string after = line.substr(offset, to - offset);
+    for (std::string* part : {&before, &after}) {
+      for (char& c : *part) {
+        if (c == '\t') c = ' ';
+      }
     }
-    return absl::StrFormat("%5d | %s\n      | %s^", at.line, line, pad);
+    const std::string shown_before = absl::StrCat(from > 0 ? "..." : "", ShowInert(before));
+    std::string pad;
+    for (char c : shown_before) {
+      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) pad += ' ';
+    }
+    return absl::StrFormat("%5d | %s%s%s\n      | %s^", at.line, shown_before, ShowInert(after),
+                           to < line.size() ? "..." : "", pad);
   }
 
  private:
@@ -109,21 +135,23 @@ absl::Status DiagnosticsError(absl::string_view path, absl::string_view text,
                    });
   SourceText source(text);
   for (const Region& region : secret_regions) source.Mask(region);
+  const std::string shown_path = ShowInert(path, kMaxMessageBytes);
   std::vector<std::string> parts;
-  std::vector<const Diagnostic*> shown;
+  std::set<std::tuple<int, int, std::string>> seen;
+  size_t count = 0;
   for (const Diagnostic& d : diagnostics) {
-    bool duplicate = false;
-    for (const Diagnostic* s : shown) {
-      duplicate |= s->position.line == d.position.line && s->position.column == d.position.column &&
-                   s->message == d.message;
-    }
-    if (duplicate) continue;
-    shown.push_back(&d);
-    parts.push_back(absl::StrCat(path, ":", d.position.line, ":", d.position.column,
-                                 ": error: ", d.message, "\n", source.Excerpt(d.position)));
+    if (!seen.emplace(d.position.line, d.position.column, d.message).second) continue;
+    if (++count > kMaxShown) continue;
+    parts.push_back(absl::StrCat(shown_path, ":", d.position.line, ":", d.position.column,
+                                 ": error: ", ShowInert(d.message, kMaxMessageBytes), "\n",
+                                 source.Excerpt(d.position)));
   }
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", parts.size(),
-                                                 parts.size() == 1 ? " error" : " errors", "\n",
+  if (count > kMaxShown) {
+    parts.push_back(
+        absl::StrCat("... and ", count - kMaxShown, " more (the first ", kMaxShown, " are shown)"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(shown_path, ": ", count,
+                                                 count == 1 ? " error" : " errors", "\n",
                                                  absl::StrJoin(parts, "\n")));
 }
 

@@ -9,6 +9,10 @@
 // The source line is shown without the secrets on it: the literal after each
 // secret key name (SecretKeyNames, engine/config/config_schema.h) and every
 // region the loader marked as a literal secret value are masked with '*'.
+// The output is bounded and inert whatever the file holds: an excerpt is
+// the line's neighbourhood of the column, a message is cut, at most 50
+// problems are shown, and control characters (a terminal escape in a
+// comment) are shown escaped (base/inert_text.h).
 // Uses toml_tree.h's Position and Diagnostic, so it exposes toml++ types.
 #ifndef ROTOR_ENGINE_CONFIG_DIAGNOSTICS_H_
 #define ROTOR_ENGINE_CONFIG_DIAGNOSTICS_H_

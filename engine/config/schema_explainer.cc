@@ -1,6 +1,8 @@
 #include "engine/config/schema_explainer.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <regex>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +17,26 @@
 
 namespace rotor::config_internal {
 namespace {
+
+// Whether `value` matches the schema's ECMAScript `pattern` (a search, as
+// JSON Schema says). libstdc++'s default matcher backtracks by recursion,
+// one frame per character; the polynomial one (a Thompson NFA) keeps its
+// depth to the pattern's size whatever the input's length. Compiled
+// patterns are kept per thread. A pattern that does not compile matches.
+bool MatchesPattern(const std::string& value, const std::string& pattern) {
+  thread_local std::map<std::string, std::optional<std::regex>> compiled;
+  auto it = compiled.find(pattern);
+  if (it == compiled.end()) {
+    std::optional<std::regex> re;
+    try {
+      re.emplace(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial);
+    } catch (const std::regex_error&) {
+    }
+    it = compiled.emplace(pattern, std::move(re)).first;
+  }
+  if (!it->second.has_value()) return true;
+  return std::regex_search(value, *it->second);
+}
 
 // A user's value in a message: quoted, cut at 60 characters.
 std::string ShowValue(absl::string_view s) {
@@ -220,13 +242,7 @@ class Explainer {
     }
     if (const rapidjson::Value* pattern = Keyword(schema, "pattern");
         pattern && pattern->IsString()) {
-      bool matches = true;
-      try {
-        matches =
-            std::regex_search(value, std::regex(pattern->GetString(), std::regex::ECMAScript));
-      } catch (const std::regex_error&) {
-      }
-      if (!matches) {
+      if (!MatchesPattern(value, pattern->GetString())) {
         const rapidjson::Value* why = Annotation(schema, "patternErrorMessage");
         Add(at, absl::StrCat(prefix_, "invalid value", secret_ ? "" : " " + ShowValue(value), ": ",
                              why && why->IsString()

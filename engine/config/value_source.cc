@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/files.h"
+#include "base/inert_text.h"
 #include "base/process.h"
 
 namespace rotor {
@@ -63,13 +64,13 @@ class Messages {
   std::string tail_;
 };
 
-// The first line of a program's stderr, trimmed and cut, for messages.
+// The first line of a program's stderr, trimmed, cut and made inert, for
+// messages.
 std::string FirstLine(absl::string_view text) {
   text = absl::StripLeadingAsciiWhitespace(text);
   size_t end = text.find_first_of("\r\n");
   absl::string_view line = absl::StripTrailingAsciiWhitespace(text.substr(0, end));
-  if (line.size() > 200) return absl::StrCat(line.substr(0, 200), "...");
-  return std::string(line);
+  return ShowInert(line, 200);
 }
 
 absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environment& env,
@@ -88,7 +89,8 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       return std::move(*value);
     }
     case ValueSource::Kind::kFile: {
-      absl::StatusOr<std::string> contents = ReadFile(source.file);
+      absl::StatusOr<std::string> contents = ReadFile(
+          source.file, ReadLimit{.max_bytes = kMaxSecretSourceBytes, .what = "a secret value"});
       if (!contents.ok()) {
         // ReadFile says "open <path>: <reason>"; keep the reason.
         std::string reason(contents.status().message());
@@ -96,12 +98,14 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
         if (size_t colon = r.rfind(": "); colon != absl::string_view::npos) {
           r = r.substr(colon + 2);
         }
-        return absl::Status(contents.status().code(),
-                            message(absl::StrCat("cannot read file ", source.file, ": ", r)));
+        return absl::Status(
+            contents.status().code(),
+            message(absl::StrCat("cannot read file ", ShowPath(source.file), ": ", r)));
       }
       StripOneTrailingNewline(&*contents);
       if (contents->empty()) {
-        return absl::InvalidArgumentError(message(absl::StrCat("file ", source.file, " is empty")));
+        return absl::InvalidArgumentError(
+            message(absl::StrCat("file ", ShowPath(source.file), " is empty")));
       }
       return std::move(*contents);
     }
@@ -109,9 +113,11 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       if (source.command.empty() || source.command[0].empty()) {
         return absl::InvalidArgumentError(message("the command is empty"));
       }
-      const std::string& program = source.command[0];
+      const std::string program = ShowPath(source.command[0]);
       ProcessOptions options;
       options.timeout = kCommandTimeout;
+      options.max_stdout_bytes = kMaxSecretSourceBytes;
+      options.max_stderr_bytes = 64 << 10;  // only its first line is shown
       absl::StatusOr<ProcessResult> result = RunProcess(source.command, options);
       if (!result.ok()) {
         return absl::Status(result.status().code(),
@@ -122,6 +128,12 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       std::string err_line = FirstLine(result->stderr_data);
       WipeString(result->stdout_data);
       WipeString(result->stderr_data);
+      if (result->output_exceeded) {
+        WipeString(out);
+        return absl::ResourceExhaustedError(message(
+            absl::StrCat("command \"", program, "\" printed more than ",
+                         ShowBytes(kMaxSecretSourceBytes), ", the limit for a secret value")));
+      }
       if (result->timed_out) {
         WipeString(out);
         return absl::DeadlineExceededError(

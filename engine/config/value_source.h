@@ -58,6 +58,13 @@ class FakeEnvironment : public Environment {
   std::map<std::string, std::string> values_;
 };
 
+// The most a { file } source or a { command }'s output may hold: every value
+// source is a password, a client secret or an id, at most a few hundred
+// characters (a user password at most 255), so 8 KiB is generous. A longer
+// one (a file such as /dev/zero, a program such as `yes`) is refused when
+// this is passed, before more is read.
+inline constexpr size_t kMaxSecretSourceBytes = 8 << 10;
+
 // Resolves `source` to its value. `owner` names what the value belongs to
 // for messages ("user \"admin\""; may be empty). Errors name the owner, the
 // key, the variable / file / program, and the config position, never the
@@ -66,9 +73,13 @@ class FakeEnvironment : public Environment {
 //   not set (user[admin].password at rotor.toml:14:12)
 //  - env: the variable must be set and non-empty (InvalidArgument);
 //  - file: one trailing newline ("\n" or "\r\n") is dropped; a missing file
-//    is NotFound; an empty value is InvalidArgument;
-//  - command: run without a shell (rotor::RunProcess), at most
-//    kCommandTimeout; a non-zero exit is FailedPrecondition naming argv[0],
+//    is NotFound; an empty value is InvalidArgument; a file larger than
+//    kMaxSecretSourceBytes is ResourceExhausted, one with no end within
+//    kFileReadTimeout (a FIFO with no writer) DeadlineExceeded;
+//  - command: run without a shell (rotor::RunProcess) in its own process
+//    group, at most kCommandTimeout and kMaxSecretSourceBytes of output (past
+//    either the group is killed: DeadlineExceeded / ResourceExhausted); a
+//    non-zero exit is FailedPrecondition naming argv[0],
 //    the exit code and the first line of stderr (stdout never appears in a
 //    message); one trailing newline is dropped from stdout;
 //  - literal: the value itself;

@@ -249,3 +249,32 @@ TEST_CASE("ResolveCloudIdentity fills tenant and subscription from the environme
 
 }  // namespace
 }  // namespace rotor
+
+namespace rotor {
+namespace {
+
+TEST_CASE("sources are bounded: a file or a program that never ends is refused at the limit") {
+  FakeEnvironment env;
+  auto zero = ResolveValue(FileSource("/dev/zero"), env, "[certificate]");
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(zero.status().message() ==
+        "[certificate]: password: cannot read file /dev/zero: larger than 8 KiB, the limit for a "
+        "secret value (certificate.password at rotor.toml:30:12)");
+
+  auto yes = ResolveValue(CommandSource({"yes"}), env, "[deployment]");
+  REQUIRE_FALSE(yes.ok());
+  CHECK(yes.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(yes.status().message() ==
+        "[deployment]: client_secret: command \"yes\" printed more than 8 KiB, the limit for a "
+        "secret value (deployment.client_secret at rotor.toml:40:17)");
+
+  // A program whose error line is a terminal escape: shown escaped.
+  auto escape = ResolveValue(CommandSource({"sh", "-c", "printf '\\033]0;x\\007' >&2; exit 2"}),
+                             env, "[deployment]");
+  REQUIRE_FALSE(escape.ok());
+  CHECK(absl::StrContains(escape.status().message(), "exited with code 2: \\e]0;x\\x07"));
+}
+
+}  // namespace
+}  // namespace rotor

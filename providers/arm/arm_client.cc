@@ -10,6 +10,7 @@
 #include "base/status_macros.h"
 #include "providers/arm/arm_codec.h"
 #include "providers/auth/cloud.h"
+#include "providers/http/checked_read.h"
 #include "providers/http/checked_write.h"
 #include "providers/http/retry.h"
 #include "providers/http/url.h"
@@ -124,6 +125,28 @@ absl::StatusOr<http::HttpResponse> ArmDeploymentClient::SendOk(http::HttpRequest
   return response;
 }
 
+absl::Status ArmDeploymentClient::Read(
+    const std::function<http::HttpRequest()>& make,
+    const std::function<absl::Status(const http::HttpResponse&)>& accept) {
+  http::CheckedReadOptions options;
+  options.max_attempts = options_.max_read_attempts;
+  options.backoff.initial_backoff = options_.backoff;
+  options.sleep = [this](absl::Duration d) { Sleep(d); };
+  options.log = options_.log;
+  auto bounded = [&] {
+    http::HttpRequest request = make();
+    request.max_response_bytes = kMaxArmAnswerBytes;
+    return request;
+  };
+  ASSIGN_OR_RETURN(http::HttpResponse response,
+                   http::SendCheckedRead(*sender_, bounded, accept, options));
+  if (!response.ok()) {
+    http::HttpRequest shape = make();
+    return ErrorOf(shape.method, shape.url, response);
+  }
+  return absl::OkStatus();
+}
+
 absl::Duration ArmDeploymentClient::PollWait(const http::HttpResponse& response,
                                              absl::Duration interval) const {
   auto server = http::ParseRetryAfter(response.headers, clock().Now());
@@ -142,8 +165,13 @@ absl::StatusOr<std::vector<Deployment>> ArmDeploymentClient::ListDeployments(
       return absl::InternalError(absl::StrCat("listing the deployments of ", resource_group,
                                               ": more than ", options_.max_pages, " pages"));
     }
-    ASSIGN_OR_RETURN(http::HttpResponse response, SendOk(http::Get(url)));
-    ASSIGN_OR_RETURN(DeploymentListPage parsed, ParseDeploymentList(response.body, resource_group));
+    DeploymentListPage parsed;
+    RETURN_IF_ERROR(Read([&] { return http::Get(url); },
+                         [&](const http::HttpResponse& response) -> absl::Status {
+                           ASSIGN_OR_RETURN(parsed,
+                                            ParseDeploymentList(response.body, resource_group));
+                           return absl::OkStatus();
+                         }));
     for (auto& d : parsed.items) out.push_back(std::move(d));
     if (parsed.next_link.empty()) break;
     if (!auth::SameOrigin(parsed.next_link, options_.arm_endpoint) ||
@@ -161,9 +189,13 @@ absl::StatusOr<Deployment> ArmDeploymentClient::GetDeployment(absl::string_view 
                                                               absl::string_view name) {
   RETURN_IF_ERROR(CheckName("resource group", resource_group));
   RETURN_IF_ERROR(CheckName("deployment", name));
-  ASSIGN_OR_RETURN(http::HttpResponse response,
-                   SendOk(http::Get(DeploymentsUrl(resource_group, name))));
-  return ParseDeployment(response.body, resource_group);
+  std::optional<Deployment> d;
+  RETURN_IF_ERROR(Read([&] { return http::Get(DeploymentsUrl(resource_group, name)); },
+                       [&](const http::HttpResponse& response) -> absl::Status {
+                         ASSIGN_OR_RETURN(d, ParseDeployment(response.body, resource_group));
+                         return absl::OkStatus();
+                       }));
+  return *std::move(d);
 }
 
 absl::StatusOr<std::string> ArmDeploymentClient::ExportTemplate(absl::string_view resource_group,
@@ -171,15 +203,22 @@ absl::StatusOr<std::string> ArmDeploymentClient::ExportTemplate(absl::string_vie
   RETURN_IF_ERROR(CheckName("resource group", resource_group));
   RETURN_IF_ERROR(CheckName("deployment", name));
   std::string url = DeploymentsUrl(resource_group, absl::StrCat(name, "/exportTemplate"));
-  http::HttpRequest request = http::Post(url, Secret());
-  request.idempotent = true;  // a read
-  auto response = SendOk(std::move(request));
-  if (!response.ok()) {
-    return absl::Status(response.status().code(),
-                        absl::StrCat("exporting the template of deployment ", name, ": ",
-                                     response.status().message()));
+  std::string exported;
+  absl::Status read = Read(
+      [&] {
+        http::HttpRequest request = http::Post(url, Secret());
+        request.idempotent = true;  // a read
+        return request;
+      },
+      [&](const http::HttpResponse& response) -> absl::Status {
+        ASSIGN_OR_RETURN(exported, ParseExportedTemplate(response.body));
+        return absl::OkStatus();
+      });
+  if (!read.ok()) {
+    return absl::Status(read.code(), absl::StrCat("exporting the template of deployment ", name,
+                                                  ": ", read.message()));
   }
-  return ParseExportedTemplate(response->body);
+  return exported;
 }
 
 absl::StatusOr<Deployment> ArmDeploymentClient::StartDeployment(absl::string_view resource_group,
@@ -254,8 +293,12 @@ absl::StatusOr<std::vector<std::string>> ArmDeploymentClient::FailedOperations(
   std::string url = OperationsUrl(resource_group, name);
   std::set<std::string> seen;
   for (int page = 0; page < options_.max_pages; ++page) {
-    ASSIGN_OR_RETURN(http::HttpResponse response, SendOk(http::Get(url)));
-    ASSIGN_OR_RETURN(OperationsPage parsed, ParseDeploymentOperations(response.body));
+    OperationsPage parsed;
+    RETURN_IF_ERROR(Read([&] { return http::Get(url); },
+                         [&](const http::HttpResponse& response) -> absl::Status {
+                           ASSIGN_OR_RETURN(parsed, ParseDeploymentOperations(response.body));
+                           return absl::OkStatus();
+                         }));
     for (auto& f : parsed.failures) out.push_back(std::move(f));
     if (parsed.next_link.empty() || !auth::SameOrigin(parsed.next_link, options_.arm_endpoint) ||
         !seen.insert(parsed.next_link).second) {
@@ -296,7 +339,9 @@ absl::StatusOr<Deployment> ArmDeploymentClient::WaitForDeployment(
           terminal = IsTerminalProvisioningState(status->status);
           wait = PollWait(*response, interval);
         } else {
-          failed = status.status();
+          // An unreadable answer is polled again, like a lost one.
+          failed = absl::UnavailableError(
+              absl::StrCat("GET ", http::RedactUrl(async_url), ": ", status.status().message()));
         }
       } else if (response.ok() && response->status == 404) {
         async_url.clear();  // gone: poll the deployment instead
@@ -313,7 +358,9 @@ absl::StatusOr<Deployment> ArmDeploymentClient::WaitForDeployment(
           terminal = IsTerminalProvisioningState(current.provisioning_state);
           wait = PollWait(*response, interval);
         } else {
-          failed = d.status();
+          failed = absl::UnavailableError(
+              absl::StrCat("GET ", http::RedactUrl(DeploymentsUrl(resource_group, name)), ": ",
+                           d.status().message()));
         }
       } else {
         failed = response.status();

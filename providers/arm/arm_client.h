@@ -19,6 +19,11 @@
 //    Deployment::error holds the error (code and message, nested details,
 //    JSON messages parsed) and then one line per failed deployment
 //    operation. A few transient polling failures in a row are tolerated.
+//  - A read whose 2xx answer cannot be read (truncated or garbled JSON, a
+//    known field of the wrong type, such as properties.parameters as a
+//    string) is sent again (http::SendCheckedRead), then fails naming the
+//    field and the URL; an unreadable poll counts as a failed poll. An
+//    answer larger than kMaxArmAnswerBytes fails the request.
 //  - ValidateDeployment (the preflight of every redeploy) handles validate's
 //    shapes: synchronous 200/400 in 2018-05-01, 202 + Location polling from
 //    2019-10-01 on.
@@ -41,6 +46,12 @@
 
 namespace rotor::arm {
 
+// The most an ARM answer may hold. ARM keeps at most 800 deployments per
+// resource group, and a deployment list page may carry all of them with
+// their parameters; an exported template is at most 4 MB (ARM's template
+// limit). 64 MiB is the HTTP client's default, kept for ARM.
+inline constexpr size_t kMaxArmAnswerBytes = 64 << 20;
+
 struct ArmOptions {
   std::string arm_endpoint;  // "https://management.local.azurestack.external"
   std::string subscription_id;
@@ -53,6 +64,8 @@ struct ArmOptions {
   int max_poll_failures = 5;
   // Attempts of the deployment PUT (the first included).
   int max_write_attempts = 4;
+  // Sends of a read whose answer cannot be read (the first included).
+  int max_read_attempts = 4;
   absl::Duration backoff = absl::Seconds(2);
   int max_pages = 1000;
   // Multiplies every wait (tests use 0.001); elapsed time comes from `clock`.
@@ -93,6 +106,11 @@ class ArmDeploymentClient : public DeploymentService {
   std::string DeploymentsUrl(absl::string_view resource_group, absl::string_view suffix) const;
   std::string OperationsUrl(absl::string_view resource_group, absl::string_view name) const;
   absl::StatusOr<http::HttpResponse> SendOk(http::HttpRequest request);
+  // A GET (or an idempotent POST) whose 2xx answer `accept` must take,
+  // sent again while it cannot (http::SendCheckedRead); a non-2xx answer
+  // becomes its error.
+  absl::Status Read(const std::function<http::HttpRequest()>& make,
+                    const std::function<absl::Status(const http::HttpResponse&)>& accept);
   absl::Duration PollWait(const http::HttpResponse& response, absl::Duration interval) const;
   void Sleep(absl::Duration d) const;
   void Log(http::LogLevel level, const std::string& line) const;

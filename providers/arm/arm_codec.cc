@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/inert_text.h"
+#include "base/json_fields.h"
 #include "base/status_macros.h"
 #include "rapidjson/document.h"
 #include "rapidjson/reader.h"
@@ -21,6 +23,11 @@ namespace rotor::arm {
 namespace {
 
 constexpr int kMaxErrorDepth = 8;
+// A formatted error keeps at most this many lines, each cut to
+// kMaxErrorText, with control characters escaped: the server's text
+// reaches the user's terminal.
+constexpr size_t kMaxErrorLines = 50;
+constexpr size_t kMaxErrorText = 2000;
 // Deeper JSON is refused: ToText (RapidJSON's Accept) and the engine's
 // JsonCanonical recurse once per level. ARM's own documents stay far below.
 constexpr int kMaxJsonDepth = 128;
@@ -85,16 +92,16 @@ bool FormatJsonMessage(const std::string& message, int depth, std::vector<std::s
 }
 
 void FormatError(const rapidjson::Value& e, int depth, std::vector<std::string>* lines) {
-  if (!e.IsObject() || depth > kMaxErrorDepth) return;
+  if (!e.IsObject() || depth > kMaxErrorDepth || lines->size() >= kMaxErrorLines) return;
   if (const rapidjson::Value* wrapped = Member(e, "error"); wrapped != nullptr) {
     if (wrapped->IsObject()) {
       FormatError(*wrapped, depth, lines);
       return;
     }
   }
-  std::string code = Str(e, "code");
+  std::string code = ShowInert(Str(e, "code"), 200);
   std::string message = Str(e, "message");
-  std::string target = Str(e, "target");
+  std::string target = ShowInert(Str(e, "target"), 300);
   const std::string indent(static_cast<size_t>(depth) * 2, ' ');
   if (!code.empty() || !message.empty()) {
     std::vector<std::string> nested;
@@ -107,8 +114,9 @@ void FormatError(const rapidjson::Value& e, int depth, std::vector<std::string>*
         for (auto& n : nested) lines->push_back(std::move(n));
       }
     } else {
-      std::string flat =
-          absl::StrJoin(absl::StrSplit(message, absl::ByAnyChar("\r\n"), absl::SkipEmpty()), " ");
+      std::string flat = ShowInert(
+          absl::StrJoin(absl::StrSplit(message, absl::ByAnyChar("\r\n"), absl::SkipEmpty()), " "),
+          kMaxErrorText);
       lines->push_back(absl::StrCat(indent, code.empty() ? "Error" : code,
                                     target.empty() ? "" : absl::StrCat(" (", target, ")"), ": ",
                                     flat));
@@ -139,42 +147,59 @@ std::string ResourceGroupOf(absl::string_view id) {
   return "";
 }
 
-absl::StatusOr<Deployment> FromValue(const rapidjson::Value& v, absl::string_view resource_group) {
-  if (!v.IsObject()) return absl::InvalidArgumentError("the deployment is not a JSON object");
+using Object = JsonObject<rapidjson::Value>;
+
+// The first wrong-typed field, else `status`.
+absl::Status Checked(const JsonFieldErrors& errors, absl::Status status) {
+  if (!errors.ok()) return errors.status();
+  return status;
+}
+
+absl::StatusOr<Deployment> FromObject(const Object& v, absl::string_view resource_group) {
   Deployment d;
-  d.id = Str(v, "id");
-  d.name = Str(v, "name");
-  if (d.name.empty()) return absl::InvalidArgumentError("the deployment has no \"name\"");
+  d.id = v.String("id");
+  d.name = v.String("name");
+  if (d.name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(v.path().empty() ? "the deployment" : v.path(), " has no \"name\""));
+  }
   d.resource_group = ResourceGroupOf(d.id);
   if (d.resource_group.empty()) d.resource_group = std::string(resource_group);
-  if (const rapidjson::Value* tags = Member(v, "tags"); tags != nullptr && tags->IsObject()) {
-    for (const auto& t : tags->GetObject()) {
-      if (t.value.IsString()) d.tags[t.name.GetString()] = t.value.GetString();
-    }
-  }
-  const rapidjson::Value* props = Member(v, "properties");
-  if (props == nullptr || !props->IsObject()) return d;
-  d.provisioning_state = Str(*props, "provisioningState");
-  d.mode = Str(*props, "mode");
-  if (std::string ts = Str(*props, "timestamp"); !ts.empty()) {
+  v.Object("tags").ForEachString([&](absl::string_view name, absl::string_view value) {
+    d.tags[std::string(name)] = std::string(value);
+  });
+  const Object props = v.Object("properties");
+  if (!props.present()) return d;
+  d.provisioning_state = ShowInert(props.String("provisioningState"), 100);
+  d.mode = props.String("mode");
+  if (std::string ts = props.String("timestamp"); !ts.empty()) {
     auto t = ParseArmTime(ts);
     if (t.ok()) d.timestamp = *t;
   }
-  if (const rapidjson::Value* link = Member(*props, "templateLink"); link != nullptr) {
+  if (const rapidjson::Value* link = props.Get("templateLink"); link != nullptr) {
     // The 2019-10-01 what-if example has a bare string here.
-    d.template_link_uri = link->IsString() ? link->GetString() : Str(*link, "uri");
+    d.template_link_uri =
+        link->IsString() ? link->GetString() : props.Object("templateLink").String("uri");
   }
-  if (const rapidjson::Value* params = Member(*props, "parameters");
-      params != nullptr && params->IsObject()) {
-    for (const auto& p : params->GetObject()) {
+  const Object params = props.Object("parameters");
+  if (params.present()) {
+    for (const auto& p : params.value()->GetObject()) {
+      const std::string name(p.name.GetString(), p.name.GetStringLength());
+      // Each parameter is {"type": ..., "value": ...}.
+      const Object entry(&p.value, params.PathOf(name), params.errors());
+      if (!entry.present()) {
+        params.errors()->Wrong(entry.path(), JsonTypeName(p.value), "an object");
+        continue;
+      }
       DeploymentParameter parameter;
-      parameter.type = Str(p.value, "type");
+      parameter.type = entry.String("type");
       const rapidjson::Value* value = Member(p.value, "value");
       if (value != nullptr && !IsSecureType(parameter.type)) parameter.value_json = ToText(*value);
-      d.parameters[p.name.GetString()] = std::move(parameter);
+      d.parameters[name] = std::move(parameter);
     }
   }
-  if (const rapidjson::Value* error = Member(*props, "error"); error != nullptr) {
+  if (const rapidjson::Value* error =
+          props.Typed("error", &rapidjson::Value::IsObject, "an object")) {
     d.error = FormatErrorValue(*error);
   }
   return d;
@@ -214,7 +239,8 @@ absl::StatusOr<absl::Time> ParseArmTime(absl::string_view text) {
   absl::Time out;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, t, &out, &err)) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an ARM date-time"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(text, 100), "\" is not an ARM date-time"));
   }
   return out;
 }
@@ -222,8 +248,13 @@ absl::StatusOr<absl::Time> ParseArmTime(absl::string_view text) {
 absl::StatusOr<Deployment> ParseDeployment(absl::string_view body,
                                            absl::string_view resource_group) {
   rapidjson::Document doc;
-  if (!ParseJson(doc, body)) return absl::InvalidArgumentError("the deployment answer is not JSON");
-  return FromValue(doc, resource_group);
+  if (!ParseJson(doc, body) || !doc.IsObject()) {
+    return absl::InvalidArgumentError("the deployment answer is not a JSON object");
+  }
+  JsonFieldErrors errors;
+  absl::StatusOr<Deployment> d = FromObject(Object(&doc, "", &errors), resource_group);
+  RETURN_IF_ERROR(Checked(errors, d.status()));
+  return d;
 }
 
 absl::StatusOr<DeploymentListPage> ParseDeploymentList(absl::string_view body,
@@ -232,16 +263,27 @@ absl::StatusOr<DeploymentListPage> ParseDeploymentList(absl::string_view body,
   if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the deployment list is not a JSON object");
   }
-  const rapidjson::Value* value = Member(doc, "value");
-  if (value == nullptr || !value->IsArray()) {
+  JsonFieldErrors errors;
+  const Object list(&doc, "", &errors);
+  const rapidjson::Value* value = list.Array("value");
+  RETURN_IF_ERROR(errors.status());
+  if (value == nullptr) {
     return absl::InvalidArgumentError("the deployment list has no \"value\" array");
   }
   DeploymentListPage page;
+  size_t index = 0;
   for (const auto& item : value->GetArray()) {
-    ASSIGN_OR_RETURN(Deployment d, FromValue(item, resource_group));
-    page.items.push_back(std::move(d));
+    const std::string path = JsonItemPath("value", index++);
+    if (!item.IsObject()) {
+      errors.Wrong(path, JsonTypeName(item), "an object");
+      return errors.status();
+    }
+    absl::StatusOr<Deployment> d = FromObject(Object(&item, path, &errors), resource_group);
+    RETURN_IF_ERROR(Checked(errors, d.status()));
+    page.items.push_back(*std::move(d));
   }
-  page.next_link = Str(doc, "nextLink");
+  page.next_link = list.String("nextLink");
+  RETURN_IF_ERROR(errors.status());
   return page;
 }
 
@@ -250,12 +292,14 @@ absl::StatusOr<OperationStatus> ParseOperationStatus(absl::string_view body) {
   if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the operation status is not a JSON object");
   }
+  JsonFieldErrors errors;
+  const Object o(&doc, "", &errors);
   OperationStatus s;
-  s.status = Str(doc, "status");
+  s.status = ShowInert(o.String("status"), 100);
+  const rapidjson::Value* error = o.Typed("error", &rapidjson::Value::IsObject, "an object");
+  RETURN_IF_ERROR(errors.status());
   if (s.status.empty()) return absl::InvalidArgumentError("the operation status has no \"status\"");
-  if (const rapidjson::Value* error = Member(doc, "error"); error != nullptr) {
-    s.error = FormatErrorValue(*error);
-  }
+  if (error != nullptr) s.error = FormatErrorValue(*error);
   return s;
 }
 
@@ -264,46 +308,57 @@ absl::StatusOr<OperationsPage> ParseDeploymentOperations(absl::string_view body)
   if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the deployment operations answer is not a JSON object");
   }
-  const rapidjson::Value* value = Member(doc, "value");
-  if (value == nullptr || !value->IsArray()) {
+  JsonFieldErrors errors;
+  const Object list(&doc, "", &errors);
+  const rapidjson::Value* value = list.Array("value");
+  RETURN_IF_ERROR(errors.status());
+  if (value == nullptr) {
     return absl::InvalidArgumentError("the deployment operations answer has no \"value\" array");
   }
   OperationsPage page;
-  for (const auto& op : value->GetArray()) {
-    const rapidjson::Value* props = Member(op, "properties");
-    if (props == nullptr ||
-        !absl::EqualsIgnoreCase(Str(*props, "provisioningState"), kStateFailed)) {
-      continue;
+  size_t index = 0;
+  for (const auto& item : value->GetArray()) {
+    const std::string path = JsonItemPath("value", index++);
+    if (!item.IsObject()) {
+      errors.Wrong(path, JsonTypeName(item), "an object");
+      return errors.status();
     }
+    const Object op(&item, path, &errors);
+    const Object props = op.Object("properties");
+    const std::string state = props.String("provisioningState");
+    const Object target = props.Object("targetResource");
+    const std::string type = target.String("resourceType");
+    const std::string name = target.String("resourceName");
+    const std::string operation_id = op.String("operationId");
+    const std::string status_code = props.String("statusCode");
+    RETURN_IF_ERROR(errors.status());
+    if (!props.present() || !absl::EqualsIgnoreCase(state, kStateFailed)) continue;
     std::string resource;
-    if (const rapidjson::Value* target = Member(*props, "targetResource"); target != nullptr) {
-      std::string type = Str(*target, "resourceType");
-      std::string name = Str(*target, "resourceName");
-      if (!type.empty() || !name.empty()) resource = absl::StrCat(type, "/", name);
-    }
-    if (resource.empty()) resource = absl::StrCat("operation ", Str(op, "operationId"));
+    if (!type.empty() || !name.empty()) resource = ShowInert(absl::StrCat(type, "/", name), 300);
+    if (resource.empty()) resource = absl::StrCat("operation ", ShowInert(operation_id, 100));
     std::string detail;
-    const rapidjson::Value* message = Member(*props, "statusMessage");
+    const rapidjson::Value* message = props.Get("statusMessage");
     if (message != nullptr) {
       if (message->IsString()) {
         std::vector<std::string> lines;
         if (FormatJsonMessage(message->GetString(), 0, &lines)) {
           detail = absl::StrJoin(lines, "\n");
         } else {
-          detail = message->GetString();
+          detail = ShowInert(message->GetString(), kMaxErrorText);
         }
       } else if (message->IsObject()) {
         detail = FormatErrorValue(*message);
-        if (detail.empty()) detail = ToText(*message);
+        if (detail.empty()) detail = ShowInert(ToText(*message), kMaxErrorText);
       } else {
-        detail = ToText(*message);
+        detail = ShowInert(ToText(*message), kMaxErrorText);
       }
     }
-    if (detail.empty()) detail = absl::StrCat("failed (", Str(*props, "statusCode"), ")");
+    if (detail.empty()) detail = absl::StrCat("failed (", ShowInert(status_code, 100), ")");
     page.failures.push_back(
         absl::StrCat(resource, ": ", absl::StripLeadingAsciiWhitespace(detail)));
   }
-  page.next_link = Str(doc, "nextLink");
+  page.next_link = list.String("nextLink");
+  RETURN_IF_ERROR(errors.status());
   return page;
 }
 
@@ -312,8 +367,11 @@ absl::StatusOr<std::string> ParseExportedTemplate(absl::string_view body) {
   if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the exported template is not a JSON object");
   }
-  const rapidjson::Value* t = Member(doc, "template");
-  if (t == nullptr || !t->IsObject()) {
+  JsonFieldErrors errors;
+  const rapidjson::Value* t =
+      Object(&doc, "", &errors).Typed("template", &rapidjson::Value::IsObject, "an object");
+  RETURN_IF_ERROR(errors.status());
+  if (t == nullptr) {
     return absl::InvalidArgumentError("the exportTemplate answer has no \"template\" object");
   }
   return ToText(*t);
@@ -331,8 +389,11 @@ absl::StatusOr<std::string> ParseValidateResult(absl::string_view body) {
   if (!ParseJson(doc, body) || !doc.IsObject()) {
     return absl::InvalidArgumentError("the validate answer is not a JSON object");
   }
-  const rapidjson::Value* error = Member(doc, "error");
-  if (error == nullptr || error->IsNull()) return std::string();
+  JsonFieldErrors errors;
+  const rapidjson::Value* error =
+      Object(&doc, "", &errors).Typed("error", &rapidjson::Value::IsObject, "an object");
+  RETURN_IF_ERROR(errors.status());
+  if (error == nullptr) return std::string();
   return FormatErrorValue(*error);
 }
 

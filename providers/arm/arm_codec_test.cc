@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -258,6 +259,73 @@ TEST_CASE("ARM date-times") {
   CHECK(*ParseArmTime("2021-04-16T12:08:10+02:00") == absl::FromUnixSeconds(1618567690));
   CHECK(*ParseArmTime("2021-04-16T10:08:10.5") == absl::FromUnixMillis(1618567690500));
   CHECK_FALSE(ParseArmTime("yesterday").ok());
+}
+
+}  // namespace
+}  // namespace rotor::arm
+
+namespace rotor::arm {
+namespace {
+
+TEST_CASE("wrong-typed known fields are refused, naming the field") {
+  // properties.parameters as a string was read as "no parameters", and a
+  // redeploy without the carried-over parameters followed.
+  auto list = ParseDeploymentList(
+      R"({"value":[{"name":"registry","properties":{"provisioningState":"Succeeded","parameters":"x"}}]})",
+      "rg");
+  REQUIRE_FALSE(list.ok());
+  CHECK(list.status().message() ==
+        "field \"value[0].properties.parameters\" is a string, not an object");
+  struct Case {
+    std::string body;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"name":"d","properties":{"parameters":{"p":"v"}}})",
+            "field \"properties.parameters.p\" is a string, not an object"},
+           {R"({"name":"d","properties":{"parameters":{"p":{"type":1,"value":"v"}}}})",
+            "field \"properties.parameters.p.type\" is a number, not a string"},
+           {R"({"name":"d","properties":{"provisioningState":true}})",
+            "field \"properties.provisioningState\" is a boolean, not a string"},
+           {R"({"name":"d","properties":"Succeeded"})",
+            "field \"properties\" is a string, not an object"},
+           {R"({"name":"d","tags":{"a":["b"]}})", "field \"tags.a\" is an array, not a string"},
+           {R"({"name":"d","properties":{"templateLink":7}})",
+            "field \"properties.templateLink\" is a number, not an object"},
+           {R"({"name":"d","properties":{"error":"boom"}})",
+            "field \"properties.error\" is a string, not an object"},
+           {R"({"name":["d"]})", "field \"name\" is an array, not a string"},
+       }) {
+    CAPTURE(c.body);
+    auto d = ParseDeployment(c.body, "rg");
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.status().message() == c.message);
+  }
+  // Null is "not given"; a bare templateLink string is what one official
+  // example has.
+  CHECK(ParseDeployment(R"({"name":"d","properties":{"parameters":null,"templateLink":"u"}})", "rg")
+            .ok());
+  CHECK(ParseOperationStatus(R"({"status":"Failed","error":"x"})").status().message() ==
+        "field \"error\" is a string, not an object");
+  CHECK(ParseDeploymentOperations(R"({"value":[{"properties":{"provisioningState":5}}]})")
+            .status()
+            .message() ==
+        "field \"value[0].properties.provisioningState\" is a number, not a string");
+  CHECK(ParseValidateResult(R"({"error":"bad"})").status().message() ==
+        "field \"error\" is a string, not an object");
+}
+
+TEST_CASE("a formatted ARM error is bounded and inert") {
+  const std::string message = FormatArmError(
+      "{\"error\":{\"code\":\"Bad\\u001b[2J\",\"message\":\"\\u001b]0;pwned\\u0007 text\"}}");
+  CHECK(message.find('\x1b') == std::string::npos);
+  CHECK(absl::StrContains(message, "\\e]0;pwned\\x07 text"));
+  std::string many = R"({"error":{"code":"A","message":"m","details":[)";
+  for (int i = 0; i < 1000; ++i)
+    absl::StrAppend(&many, i ? "," : "", R"({"code":"D","message":"x"})");
+  absl::StrAppend(&many, "]}}");
+  const std::string lines = FormatArmError(many);
+  CHECK(std::count(lines.begin(), lines.end(), '\n') < 60);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/inert_text.h"
+#include "base/json_fields.h"
+#include "base/status_macros.h"
 #include "providers/auth/client_certificate.h"
 #include "providers/auth/cloud.h"
 #include "providers/auth/token.h"
@@ -18,25 +21,22 @@
 namespace rotor::auth {
 namespace {
 
-std::string Str(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return "";
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
+using Object = JsonObject<rapidjson::Value>;
 
 // A number given as a JSON number or a string of digits (AAD v1 and IMDS
-// send strings, v2 numbers). nullopt when absent or not a number.
-std::optional<double> Number(const rapidjson::Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd()) return std::nullopt;
-  if (it->value.IsNumber()) return it->value.GetDouble();
-  if (it->value.IsString()) {
-    double v = 0;
-    absl::string_view text(it->value.GetString(), it->value.GetStringLength());
-    if (absl::SimpleAtod(absl::StripAsciiWhitespace(text), &v) && std::isfinite(v)) return v;
+// send strings, v2 numbers). nullopt when absent; another type, or a string
+// that is not a number, is recorded as wrong.
+std::optional<double> Number(const Object& object, const char* name) {
+  const rapidjson::Value* v = object.Get(name);
+  if (v == nullptr) return std::nullopt;
+  if (v->IsString()) {
+    double d = 0;
+    absl::string_view text(v->GetString(), v->GetStringLength());
+    if (absl::SimpleAtod(absl::StripAsciiWhitespace(text), &d) && std::isfinite(d)) return d;
+    object.errors()->Wrong(object.PathOf(name), "a string that is not a number", "a number");
+    return std::nullopt;
   }
-  return std::nullopt;
+  return object.Number(name);
 }
 
 }  // namespace
@@ -49,25 +49,33 @@ absl::StatusOr<MetadataEndpoints> ParseMetadataEndpoints(absl::string_view json)
   if (doc.HasParseError() || !doc.IsObject()) {
     return absl::InvalidArgumentError("the metadata endpoints answer is not a JSON object");
   }
+  JsonFieldErrors errors;
+  const Object o(&doc, "", &errors);
   MetadataEndpoints m;
-  m.graph_endpoint = Str(doc, "graphEndpoint");
-  m.gallery_endpoint = Str(doc, "galleryEndpoint");
-  m.portal_endpoint = Str(doc, "portalEndpoint");
-  auto auth = doc.FindMember("authentication");
-  if (auth == doc.MemberEnd() || !auth->value.IsObject()) {
+  m.graph_endpoint = o.String("graphEndpoint");
+  m.gallery_endpoint = o.String("galleryEndpoint");
+  m.portal_endpoint = o.String("portalEndpoint");
+  const Object auth = o.Object("authentication");
+  m.login_endpoint = auth.String("loginEndpoint");
+  if (const rapidjson::Value* audiences = auth.Array("audiences")) {
+    size_t index = 0;
+    for (const auto& a : audiences->GetArray()) {
+      const std::string path = JsonItemPath(auth.PathOf("audiences"), index++);
+      if (a.IsString()) {
+        m.audiences.emplace_back(a.GetString(), a.GetStringLength());
+      } else {
+        errors.Wrong(path, JsonTypeName(a), "a string");
+      }
+    }
+  }
+  RETURN_IF_ERROR(errors.status());
+  if (!auth.present()) {
     return absl::InvalidArgumentError(
         "the metadata endpoints answer has no \"authentication\" object");
   }
-  m.login_endpoint = Str(auth->value, "loginEndpoint");
   if (m.login_endpoint.empty()) {
     return absl::InvalidArgumentError(
         "the metadata endpoints answer has no authentication.loginEndpoint");
-  }
-  auto audiences = auth->value.FindMember("audiences");
-  if (audiences != auth->value.MemberEnd() && audiences->value.IsArray()) {
-    for (const auto& a : audiences->value.GetArray()) {
-      if (a.IsString()) m.audiences.emplace_back(a.GetString(), a.GetStringLength());
-    }
   }
   return m;
 }
@@ -85,25 +93,31 @@ absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Tim
   if (doc.HasParseError() || !doc.IsObject()) {
     return absl::InvalidArgumentError("the token response is not a JSON object");
   }
-  auto token = doc.FindMember("access_token");
-  if (token == doc.MemberEnd() || !token->value.IsString() || token->value.GetStringLength() == 0) {
+  JsonFieldErrors errors;
+  const Object o(&doc, "", &errors);
+  const rapidjson::Value* token = o.Typed("access_token", &rapidjson::Value::IsString, "a string");
+  const std::string type = o.String("token_type");
+  const std::optional<double> expires_in = Number(o, "expires_in");
+  const std::optional<double> expires_on = Number(o, "expires_on");
+  RETURN_IF_ERROR(errors.status());
+  if (token == nullptr || token->GetStringLength() == 0) {
     return absl::InvalidArgumentError("the token response has no access_token");
   }
-  std::string type = Str(doc, "token_type");
   if (!type.empty() && !absl::EqualsIgnoreCase(type, "Bearer")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the token response has token_type \"", type, "\", not Bearer"));
+    return absl::InvalidArgumentError(absl::StrCat("the token response has token_type \"",
+                                                   ShowInert(type, 40), "\", not Bearer"));
   }
   AccessToken result;
-  result.token = Secret(std::string(token->value.GetString(), token->value.GetStringLength()));
-  if (auto in = Number(doc, "expires_in"); in.has_value() && *in >= 0) {
+  result.token = Secret(std::string(token->GetString(), token->GetStringLength()));
+  if (expires_in.has_value() && *expires_in >= 0) {
     result.expires_on =
-        now + absl::Seconds(std::min(*in, absl::ToDoubleSeconds(kMaxTokenLifetime)));
-  } else if (auto on = Number(doc, "expires_on"); on.has_value() && *on > 0) {
+        now + absl::Seconds(std::min(*expires_in, absl::ToDoubleSeconds(kMaxTokenLifetime)));
+  } else if (expires_on.has_value() && *expires_on > 0) {
     // Compared as a double first: a huge expires_on does not fit an int64.
     const double latest = absl::ToDoubleSeconds((now + kMaxTokenLifetime) - absl::UnixEpoch());
-    result.expires_on =
-        *on >= latest ? now + kMaxTokenLifetime : absl::FromUnixSeconds(static_cast<int64_t>(*on));
+    result.expires_on = *expires_on >= latest
+                            ? now + kMaxTokenLifetime
+                            : absl::FromUnixSeconds(static_cast<int64_t>(*expires_on));
   } else {
     result.expires_on = now + kDefaultTokenLifetime;
   }

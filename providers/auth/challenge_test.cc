@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
+#include "providers/auth/cloud.h"
 #include "providers/auth/token.h"
 #include "rapidjson/document.h"
 #include "tests/support/testing.h"
@@ -139,6 +140,36 @@ TEST_CASE("token responses: v1 strings, v2 numbers, IMDS, expires_on only, neith
   // An error never quotes the token.
   auto bad = ParseTokenResponse(R"({"access_token":"SeCrEt","token_type":"mac"})", now);
   CHECK_FALSE(absl::StrContains(bad.status().message(), "SeCrEt"));
+}
+
+TEST_CASE("token and metadata answers: wrong-typed known fields are refused, naming the field") {
+  const absl::Time now = absl::FromUnixSeconds(1388440000);
+  CHECK(
+      ParseTokenResponse(R"({"access_token":"t","expires_in":{"s":1}})", now).status().message() ==
+      "field \"expires_in\" is an object, not a number");
+  CHECK(ParseTokenResponse(R"({"access_token":"t","expires_in":"soon"})", now).status().message() ==
+        "field \"expires_in\" is a string that is not a number, not a number");
+  CHECK(ParseTokenResponse(R"({"access_token":["t"]})", now).status().message() ==
+        "field \"access_token\" is an array, not a string");
+  CHECK(ParseTokenResponse(R"({"access_token":"t","token_type":1})", now).status().message() ==
+        "field \"token_type\" is a number, not a string");
+  // A wrong-typed field never shows the token either.
+  auto hidden = ParseTokenResponse(R"({"access_token":"SeCrEt","expires_on":[]})", now);
+  CHECK_FALSE(absl::StrContains(hidden.status().message(), "SeCrEt"));
+
+  CHECK(ParseMetadataEndpoints(R"({"authentication":"x"})").status().message() ==
+        "field \"authentication\" is a string, not an object");
+  CHECK(
+      ParseMetadataEndpoints(R"({"authentication":{"loginEndpoint":"https://l/","audiences":"a"}})")
+          .status()
+          .message() == "field \"authentication.audiences\" is a string, not an array");
+  CHECK(ParseMetadataEndpoints(
+            R"({"authentication":{"loginEndpoint":"https://l/","audiences":["a",2]}})")
+            .status()
+            .message() == "field \"authentication.audiences[1]\" is a number, not a string");
+  CHECK(ParseMetadataEndpoints(R"({"galleryEndpoint":7,"authentication":{"loginEndpoint":"x"}})")
+            .status()
+            .message() == "field \"galleryEndpoint\" is a number, not a string");
 }
 
 }  // namespace

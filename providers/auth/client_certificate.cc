@@ -98,7 +98,8 @@ const std::string& ClientCertificate::source() const { return impl_->source; }
 
 absl::StatusOr<ClientCertificate> ClientCertificate::Load(const std::string& path,
                                                           const Secret& password) {
-  auto bytes = ReadFile(path);
+  auto bytes = ReadFile(
+      path, ReadLimit{.max_bytes = certs::kMaxPfxBytes, .what = "a client certificate file"});
   if (!bytes.ok()) {
     return absl::Status(bytes.status().code(),
                         absl::StrCat("client certificate: ", bytes.status().message()));

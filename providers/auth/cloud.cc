@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "providers/http/checked_read.h"
 
 namespace rotor::auth {
 namespace {
@@ -240,9 +241,20 @@ absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudOptions& cloud,
                              (cloud.login_endpoint.empty() || cloud.management_audience.empty());
   if (!need_metadata) return DeriveEndpoints(cloud, nullptr);
   const std::string url = MetadataUrl(cloud.arm_endpoint);
-  http::HttpRequest request = http::Get(url);
-  request.headers.emplace_back("Accept", "application/json");
-  auto response = http.Send(std::move(request));
+  std::optional<MetadataEndpoints> metadata;
+  auto response = http::SendCheckedRead(
+      http,
+      [&] {
+        http::HttpRequest request = http::Get(url);
+        request.headers.emplace_back("Accept", "application/json");
+        request.max_response_bytes = kMaxMetadataAnswerBytes;
+        return request;
+      },
+      [&](const http::HttpResponse& answer) -> absl::Status {
+        ASSIGN_OR_RETURN(metadata, ParseMetadataEndpoints(answer.body));
+        return absl::OkStatus();
+      },
+      http::CheckedReadOptions{});
   if (!response.ok()) {
     return absl::Status(response.status().code(), absl::StrCat("reading the stamp's endpoints: ",
                                                                response.status().message()));
@@ -251,11 +263,6 @@ absl::StatusOr<CloudEndpoints> DiscoverEndpoints(const CloudOptions& cloud,
     absl::Status error = http::HttpErrorToStatus("GET", url, *response);
     return absl::Status(error.code(),
                         absl::StrCat("reading the stamp's endpoints: ", error.message()));
-  }
-  auto metadata = ParseMetadataEndpoints(response->body);
-  if (!metadata.ok()) {
-    return absl::Status(metadata.status().code(),
-                        absl::StrCat("GET ", url, ": ", metadata.status().message()));
   }
   return DeriveEndpoints(cloud, &*metadata);
 }

@@ -86,9 +86,11 @@ struct MetadataEndpoints {
   std::string gallery_endpoint;
   std::string portal_endpoint;
 };
-// Parses the JSON body; InvalidArgument when it is not that shape or has no
-// loginEndpoint.
+// Parses the JSON body; InvalidArgument when it is not that shape, has no
+// loginEndpoint, or has a known field of another type (naming the field).
 absl::StatusOr<MetadataEndpoints> ParseMetadataEndpoints(absl::string_view json);
+// The most a /metadata/endpoints answer may hold (it is under 1 KB).
+inline constexpr size_t kMaxMetadataAnswerBytes = 1 << 20;
 // "{arm_endpoint}/metadata/endpoints?api-version=2015-01-01".
 std::string MetadataUrl(absl::string_view arm_endpoint);
 

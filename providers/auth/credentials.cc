@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "providers/http/checked_read.h"
 #include "providers/http/url.h"
 
 namespace rotor::auth {
@@ -29,7 +30,26 @@ absl::StatusOr<AccessToken> Exchange(http::HttpSender& http, http::HttpRequest r
                                      absl::string_view what, absl::Time now) {
   const std::string method = request.method;
   const std::string url = request.url;
-  auto response = http.Send(std::move(request));
+  // A token request changes nothing: an unreadable answer is asked again
+  // (http::SendCheckedRead), then reported naming the field and the URL.
+  auto make = [&] {
+    http::HttpRequest copy;
+    copy.method = request.method;
+    copy.url = request.url;
+    copy.headers = request.headers;
+    copy.body = request.body.Clone();
+    copy.idempotent = request.idempotent;
+    copy.max_response_bytes = kMaxTokenAnswerBytes;
+    return copy;
+  };
+  std::optional<AccessToken> parsed;
+  auto response = http::SendCheckedRead(
+      http, make,
+      [&](const http::HttpResponse& answer) -> absl::Status {
+        ASSIGN_OR_RETURN(parsed, ParseTokenResponse(answer.body, now));
+        return absl::OkStatus();
+      },
+      http::CheckedReadOptions{});
   if (!response.ok()) {
     return absl::Status(response.status().code(),
                         absl::StrCat(what, ": ", response.status().message()));
@@ -45,13 +65,7 @@ absl::StatusOr<AccessToken> Exchange(http::HttpSender& http, http::HttpRequest r
     }
     return absl::Status(code, absl::StrCat(what, ": ", error.message()));
   }
-  auto token = ParseTokenResponse(response->body, now);
-  if (!token.ok()) {
-    return absl::Status(token.status().code(),
-                        absl::StrCat(what, ": ", method, " ", http::RedactUrl(url), ": ",
-                                     token.status().message()));
-  }
-  return token;
+  return *std::move(parsed);
 }
 
 }  // namespace

@@ -25,13 +25,18 @@ inline constexpr absl::Duration kDefaultTokenLifetime = absl::Minutes(5);
 // must not overflow the time arithmetic).
 inline constexpr absl::Duration kMaxTokenLifetime = absl::Hours(24);
 
+// The most a token endpoint's answer may hold: a token is a JWT of a few
+// KiB (AAD caps group claims so that it fits an HTTP header).
+inline constexpr size_t kMaxTokenAnswerBytes = 1 << 20;
+
 // Parses a token endpoint's 200 body (AAD v1/v2, AD FS, IMDS):
 // access_token (required), token_type (Bearer when present), expires_in and
 // expires_on as JSON numbers or strings. expires_in (relative, so immune to
 // clock skew between us and the server) wins over expires_on (absolute Unix
 // seconds); with neither the token is treated as valid for
 // kDefaultTokenLifetime; never for more than kMaxTokenLifetime. `now` is the time the request was
-// sent.
+// sent. A known field of another type (expires_in as an object, or a
+// string that is not a number) is InvalidArgument naming the field.
 absl::StatusOr<AccessToken> ParseTokenResponse(absl::string_view body, absl::Time now);
 
 // Fetches tokens for an audience (a resource / App ID URI such as

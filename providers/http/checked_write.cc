@@ -1,23 +1,12 @@
 #include "providers/http/checked_write.h"
 
-#include <mutex>
-#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_context.h"
+#include "providers/http/url.h"
 
 namespace rotor::http {
-namespace {
-
-double ProcessUniform() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mu);
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
-}  // namespace
 
 absl::Status SendCheckedWrite(HttpSender& sender, const CheckedWrite& write,
                               const CheckedWriteOptions& options, CheckedWriteStats* stats) {
@@ -31,6 +20,7 @@ absl::Status SendCheckedWrite(HttpSender& sender, const CheckedWrite& write,
   for (int attempt = 1;; ++attempt) {
     HttpRequest request = write.make();
     request.idempotent = false;
+    const std::string where = absl::StrCat(request.method, " ", RedactUrl(request.url));
     absl::StatusOr<HttpResponse> response = sender.Send(std::move(request));
     absl::Status error;
     bool unknown_outcome = false;
@@ -40,7 +30,8 @@ absl::Status SendCheckedWrite(HttpSender& sender, const CheckedWrite& write,
       if (accepted.ok()) return accepted;
       // The server answered 2xx but the answer cannot be read: the write may
       // well have taken effect.
-      error = absl::UnavailableError(absl::StrCat("unreadable answer: ", accepted.message()));
+      error =
+          absl::UnavailableError(absl::StrCat(where, ": unreadable answer: ", accepted.message()));
       unknown_outcome = true;
     } else if (response.ok()) {
       error = write.error_of(*response);
@@ -57,6 +48,13 @@ absl::Status SendCheckedWrite(HttpSender& sender, const CheckedWrite& write,
       }
     } else {
       error = write.transport_error ? write.transport_error(response.status()) : response.status();
+      if (HttpStatusOf(response.status()) == 429) {
+        // An HttpClient sent the 429 again as far as its RetryPolicy goes
+        // and gave up: the write was not processed, and sending it more
+        // would multiply the client's attempts by ours.
+        ++counts.throttled;
+        return WithMessage(error, absl::StrCat(write.what, ": ", error.message()));
+      }
       if (error.code() != absl::StatusCode::kUnavailable &&
           error.code() != absl::StatusCode::kDeadlineExceeded) {
         return error;

@@ -6,7 +6,9 @@
 // An answer is classified as
 //  - 2xx: accepted, unless `accept` cannot read it (a corrupt answer);
 //  - 429: not processed; sent again after Retry-After, or the throttle
-//    schedule of BackoffDelay;
+//    schedule of BackoffDelay. An HttpClient sends a 429 again itself, as
+//    far as its RetryPolicy goes, paced by the host's lane; its error when it
+//    gives up (HttpStatusOf 429) is final here, not sent again;
 //  - 408 and 5xx, a lost connection or a timeout, and a corrupt 2xx: the
 //    outcome is unknown. `landed` reads whether the write took effect: if it
 //    did, that is the result; if it did not, the write is sent again after

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/files.h"
 
 namespace rotor::http {
 
@@ -57,8 +58,9 @@ absl::Status TransportFailureToStatus(absl::string_view method, absl::string_vie
           absl::StrCat(prefix, "TLS: cannot load the trust store [", detail, "]"));
     case CURLE_WRITE_ERROR:
       if (failure.response_too_large) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            prefix, "the response is larger than max_response_bytes (", max_response_bytes, ")"));
+        return absl::ResourceExhaustedError(absl::StrCat(prefix, "the answer is larger than ",
+                                                         ShowBytes(max_response_bytes),
+                                                         ", the limit for this request"));
       }
       break;
     case CURLE_URL_MALFORMAT:

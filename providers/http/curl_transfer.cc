@@ -126,7 +126,8 @@ absl::Status CurlTransfer::Prepare(const HttpRequest& req, absl::string_view red
   state.response_headers.clear();
   WipeString(state.response_body);
   state.too_large = false;
-  state.max_body = settings.max_response_bytes;
+  state.max_body =
+      req.max_response_bytes > 0 ? req.max_response_bytes : settings.max_response_bytes;
   state.error[0] = '\0';
 
   CURLcode rc = CURLE_OK;

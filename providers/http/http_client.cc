@@ -102,6 +102,11 @@ class HttpClient::Impl {
     size_t index = 0;
     int attempts = 0;
     absl::Duration ready_at;
+    // Waiting out a 429: released (ready at once) when its lane accepts
+    // requests again, and then a 429 on that early attempt does not count
+    // against max_attempts (the lane, not the request, overshot).
+    bool throttle_wait = false;
+    bool released = false;
     // The attempt in flight, or the last one's answer.
     CurlTransfer transfer;
     bool probe = false;
@@ -120,6 +125,7 @@ class HttpClient::Impl {
              std::optional<absl::Duration> server_delay,
              const std::function<absl::Status(absl::string_view)>& error);
   void Finish(std::unique_ptr<Job> job, absl::StatusOr<HttpResponse> result);
+  void ReleaseThrottled(Lane& lane, absl::Duration now);
   void Enqueue(std::unique_ptr<Job> job);
   void CancelAll();
   absl::Status TransportError(const Job& job, CURLcode code, long verify_result) const;
@@ -417,7 +423,9 @@ absl::Status HttpClient::Impl::TransportError(const Job& job, CURLcode code,
   failure.error_buffer = job.transfer.error_buffer();
   failure.response_too_large = job.transfer.response_too_large();
   return TransportFailureToStatus(job.request.method, job.redacted_url, failure,
-                                  options_.max_response_bytes);
+                                  job.request.max_response_bytes > 0
+                                      ? job.request.max_response_bytes
+                                      : options_.max_response_bytes);
 }
 
 void HttpClient::Impl::OnTransportFailure(std::unique_ptr<Job> job, CURLcode code,
@@ -446,6 +454,7 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status, absl::Du
   Lane& lane = *job->lane;
   if (status == 429) {
     ++throttled_;
+    if (job->released) --job->attempts;
     bool was_throttled = lane.rate.throttled();
     std::optional<absl::Duration> pause;
     if (server_delay.has_value()) {
@@ -460,7 +469,9 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status, absl::Du
                        job->redacted_url, "): pausing requests to this host"));
     }
   } else {
+    const bool was_throttled = lane.rate.throttled();
     lane.rate.OnProcessed(now, job->probe);
+    if (was_throttled && !lane.rate.throttled()) ReleaseThrottled(lane, now);
     if (lane.rate.rate() != lane.logged_rate && !lane.rate.throttled() && job->probe) {
       lane.logged_rate = lane.rate.rate();
       Log(LogLevel::kInfo, absl::StrFormat("%s accepts requests again: pacing at %.1f "
@@ -479,7 +490,9 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status, absl::Du
     }
     Log(LogLevel::kDebug, line);
   }
-  if (!IsRetryableStatus(status) || !job->request.idempotent) {
+  // A 429 was not processed (Key Vault and ARM say so), so it is sent again
+  // whatever the method; other retryable answers only for idempotent ones.
+  if (!IsRetryableStatus(status) || (!job->request.idempotent && status != 429)) {
     if (job->attempts == 1) budget_.OnSuccess();
     Finish(std::move(job), std::move(response));
     return;
@@ -524,7 +537,23 @@ void HttpClient::Impl::Retry(std::unique_ptr<Job> job, absl::Duration now, int s
                                     server_delay.has_value() ? " (Retry-After)" : "", " (attempt ",
                                     job->attempts + 1, "/", policy.max_attempts, ")"));
   job->ready_at = now + delay * options_.time_scale;
+  job->throttle_wait = status == 429;
+  job->released = false;
   Enqueue(std::move(job));
+}
+
+// A Retry-After has a granularity of whole seconds, and the throttle
+// schedule of BackoffDelay grows to 16 s, while the lane's probe learns when
+// the host accepts requests again: from then on the lane paces them, and
+// waiting longer only adds a tail to the run (a whole window, when the
+// host's window is one second).
+void HttpClient::Impl::ReleaseThrottled(Lane& lane, absl::Duration now) {
+  for (auto& waiting : waiting_) {
+    Job& job = *waiting;
+    if (job.lane != &lane || !job.throttle_wait || job.ready_at <= now) continue;
+    job.ready_at = now;
+    job.released = true;
+  }
 }
 
 void HttpClient::Impl::Finish(std::unique_ptr<Job> job, absl::StatusOr<HttpResponse> result) {

@@ -89,7 +89,8 @@ struct HttpClientOptions {
 
   // Default "rotor/<version>".
   std::string user_agent;
-  // A larger response body fails the request (ResourceExhausted).
+  // A larger response body fails the request (ResourceExhausted), unless
+  // the request sets its own HttpRequest::max_response_bytes.
   size_t max_response_bytes = 64 << 20;
 
   RetryPolicy retry;

@@ -662,6 +662,15 @@ TEST_CASE("responses larger than max_response_bytes fail") {
   r = client2->Send(Get(server->Url("/big")));
   REQUIRE(r.ok());
   CHECK(r->body.size() == 100000);
+  // A request's own limit wins over the client's, and the error names the
+  // URL and the limit.
+  HttpRequest bounded = Get(server->Url("/big"));
+  bounded.max_response_bytes = 4096;
+  r = client2->Send(std::move(bounded));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == absl::StatusCode::kResourceExhausted);
+  CHECK(absl::StrContains(r.status().message(), server->Url("/big")));
+  CHECK(absl::StrContains(r.status().message(), "larger than 4 KiB"));
 }
 
 TEST_CASE("logs show requests but never credentials or bodies") {

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/inert_text.h"
 #include "providers/http/url.h"
 #include "rapidjson/document.h"
 
@@ -149,10 +150,11 @@ ServiceError ParseServiceError(absl::string_view body) {
     error.code = it->value.GetString();
     error.message = StringMember(doc, "error_description");
   }
-  if (error.message.size() > kMaxMessage) {
-    error.message.resize(kMaxMessage);
-    error.message.append("...");
-  }
+  // The server's words reach the terminal: cut, and control characters
+  // shown escaped (an escape sequence would act on the user's terminal).
+  error.code = ShowInert(error.code, 200);
+  error.inner_code = ShowInert(error.inner_code, 200);
+  error.message = ShowInert(error.message, kMaxMessage + 3);
   return error;
 }
 

@@ -43,15 +43,20 @@ struct HttpRequest {
   HttpHeaders headers;
   Secret body;
   // May the client send this request again after a retryable failure
-  // (408/429/500/502/503/504, connection errors)? Not-idempotent requests
-  // come back to the caller as they are; they are also never sent on a
-  // reused connection (libcurl silently resends a request whose reused
-  // connection turns out to be dead).
+  // (408/500/502/503/504, connection errors)? Not-idempotent requests
+  // come back to the caller as they are (a 429, which the server did not
+  // process, is sent again whatever the method, paced by its host's lane);
+  // they are also never sent on a reused connection (libcurl silently
+  // resends a request whose reused connection turns out to be dead).
   bool idempotent = false;
   // Ask for the server's certificate chain (HttpResponse::
   // peer_certificates_pem); the request then uses a fresh connection, since
   // only a handshake reveals the chain.
   bool capture_peer_certificates = false;
+  // A larger answer body fails the request (ResourceExhausted, naming the
+  // URL and the limit); 0: the client's HttpClientOptions::
+  // max_response_bytes. Each client sets the bound its service documents.
+  size_t max_response_bytes = 0;
 };
 
 // Convenience constructors: GET/DELETE/PUT are idempotent by HTTP's

@@ -19,6 +19,11 @@ constexpr double kMaxRate = 100000;
 // most this many requests after a pause in demand.
 constexpr double kCatchUpSpacings = 3;
 
+// At this share of the rate last refused, growth slows to kNearLimitGrowth
+// of increase_per_second.
+constexpr double kNearLimit = 0.97;
+constexpr double kNearLimitGrowth = 0.25;
+
 absl::Duration Spacing(double rate) { return absl::Seconds(1.0 / rate); }
 
 }  // namespace
@@ -32,7 +37,13 @@ void RateController::Grow(absl::Duration now) {
   double dt = absl::ToDoubleSeconds(now - last_grow_);
   if (dt <= 0) return;
   if (waited_for_rate_) {
-    rate_ = rate_ * std::pow(1.0 + policy_.increase_per_second, dt) + policy_.min_increase * dt;
+    double increase = policy_.increase_per_second;
+    // Close to the rate the host last refused, creep: an overshoot costs a
+    // pause and a cut, so the lane spends its time just under the limit.
+    if (last_refused_rate_ > 0 && rate_ >= last_refused_rate_ * kNearLimit) {
+      increase *= kNearLimitGrowth;
+    }
+    rate_ = rate_ * std::pow(1.0 + increase, dt) + policy_.min_increase * dt;
     if (rate_ > kMaxRate) rate_ = 0;
   }
   waited_for_rate_ = false;
@@ -95,6 +106,7 @@ void RateController::OnThrottled(absl::Duration now, bool probe,
   if (!throttled_) {
     throttled_ = true;
     rate_before_throttle_ = rate_;
+    if (rate_ > 0) last_refused_rate_ = rate_;
     failed_probes_ = 0;
     blocked_until_ = now;
   }
@@ -102,7 +114,10 @@ void RateController::OnThrottled(absl::Duration now, bool probe,
     probe_in_flight_ = false;
     ++failed_probes_;
   }
-  absl::Duration pause = retry_after.has_value() ? *retry_after : ProbePause();
+  absl::Duration pause = ProbePause();
+  if (retry_after.has_value()) {
+    pause = rate_before_throttle_ > 0 ? std::min(*retry_after, pause) : *retry_after;
+  }
   blocked_until_ = std::max(blocked_until_, now + pause);
 }
 
@@ -124,6 +139,18 @@ void RateController::OnFailed(absl::Duration now, bool probe) {
 
 void RateController::Resume(absl::Duration now) {
   double seconds = absl::ToDoubleSeconds(now - cycle_start_);
+  if (rate_before_throttle_ <= 0 && cycle_successes_ < kMinSamples && !unmeasured_resume_) {
+    // A first 429 after fewer than kMinSamples successes measures someone
+    // else's traffic (a window other requests filled): unlimited again,
+    // once, so the next 429 measures this lane's own.
+    unmeasured_resume_ = true;
+    throttled_ = false;
+    probe_in_flight_ = false;
+    failed_probes_ = 0;
+    cycle_start_ = now;
+    cycle_successes_ = 0;
+    return;
+  }
   double measured = seconds > 0 && std::isfinite(seconds) ? cycle_successes_ / seconds : 0;
   double next = measured;
   if (rate_before_throttle_ > 0) {

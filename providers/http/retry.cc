@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <random>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +14,13 @@
 #include "absl/strings/str_format.h"
 
 namespace rotor::http {
+
+double ProcessUniform() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mu);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
 
 bool IsRetryableStatus(int status) {
   switch (status) {

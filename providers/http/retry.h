@@ -96,6 +96,10 @@ RetryDecision DecideRetry(const RetryPolicy& policy, int attempt, int status,
                           std::optional<absl::Duration> server_delay, RetryBudget& budget,
                           const std::function<double()>& uniform);
 
+// A uniform random number in [0, 1) from a process-wide generator (seeded
+// from std::random_device), for jitter when the caller supplies none.
+double ProcessUniform();
+
 // A wait or a duration as the HTTP layer writes it in messages and logs:
 // "250 ms" below a second, "1.5 s" from there.
 std::string ShowDuration(absl::Duration d);

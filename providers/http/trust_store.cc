@@ -64,7 +64,8 @@ absl::StatusOr<TrustStore> TrustStore::Load(const std::string& ca_bundle_path,
   std::vector<X509*>& extra = store.extra_anchors_->certs;
   std::string pem;
   if (!ca_bundle_path.empty()) {
-    absl::StatusOr<std::string> file = ReadFile(ca_bundle_path);
+    absl::StatusOr<std::string> file =
+        ReadFile(ca_bundle_path, ReadLimit{.max_bytes = kMaxCaBundleBytes, .what = "a CA bundle"});
     if (!file.ok()) {
       return absl::Status(file.status().code(),
                           absl::StrCat("CA bundle: ", file.status().message()));

@@ -11,6 +11,7 @@
 #include "base/status_context.h"
 #include "base/status_macros.h"
 #include "providers/auth/cloud.h"
+#include "providers/http/checked_read.h"
 #include "providers/http/checked_write.h"
 #include "providers/http/retry.h"
 #include "providers/http/url.h"
@@ -33,12 +34,9 @@ absl::Status ErrorOf(const http::HttpRequest& request, const http::HttpResponse&
   return Tag(http::HttpErrorToStatus(request, response));
 }
 
-// "reading secret NAME (GET URL)": which read an unusable answer came from
-// (the URL redacted, as in every message).
-std::string ReadContext(const http::HttpRequest& request, absl::string_view name) {
-  return absl::StrCat("reading secret ", name, " (", request.method, " ",
-                      http::RedactUrl(request.url), ")");
-}
+// "reading secret NAME": which read failed (the error itself starts with
+// the method and the redacted URL).
+std::string ReadContext(absl::string_view name) { return absl::StrCat("reading secret ", name); }
 
 bool IsHex32OrEmpty(absl::string_view v) {
   if (v.size() > 64) return false;
@@ -139,7 +137,22 @@ http::HttpRequest KeyVaultClient::Request(absl::string_view method, absl::string
   r.url = Url(path);
   r.headers.emplace_back("Accept", "application/json");
   r.idempotent = method == "GET";
+  r.max_response_bytes = kMaxKeyVaultAnswerBytes;
   return r;
+}
+
+absl::StatusOr<http::HttpResponse> KeyVaultClient::Read(
+    const std::function<http::HttpRequest()>& make,
+    const std::function<absl::Status(const http::HttpResponse&)>& accept) {
+  http::CheckedReadOptions options;
+  options.max_attempts = options_.max_read_attempts;
+  options.backoff.initial_backoff = options_.backoff;
+  options.backoff.max_backoff = options_.max_backoff;
+  options.sleep = [this](absl::Duration d) { Sleep(d); };
+  options.log = options_.log;
+  auto response = http::SendCheckedRead(*sender_, make, accept, options);
+  if (!response.ok()) return Tag(response.status());
+  return response;
 }
 
 absl::StatusOr<http::HttpResponse> KeyVaultClient::Send(http::HttpRequest request) {
@@ -174,12 +187,20 @@ absl::Status KeyVaultClient::ForEachPage(
     if (page >= options_.max_pages) {
       return absl::InternalError(absl::StrCat(what, ": more than ", options_.max_pages, " pages"));
     }
-    http::HttpRequest r = http::Get(url);
-    r.headers.emplace_back("Accept", "application/json");
-    auto response = SendOk(std::move(r));
+    std::optional<std::string> next;
+    auto response = Read(
+        [&] {
+          http::HttpRequest r = http::Get(url);
+          r.headers.emplace_back("Accept", "application/json");
+          r.max_response_bytes = kMaxKeyVaultAnswerBytes;
+          return r;
+        },
+        [&](const http::HttpResponse& answer) -> absl::Status {
+          ASSIGN_OR_RETURN(next, consume(answer.body));
+          return absl::OkStatus();
+        });
     if (!response.ok()) return WithContext(response.status(), what);
-    auto next = consume(response->body);
-    if (!next.ok()) return WithContext(next.status(), what);
+    if (!response->ok()) return WithContext(ErrorOf(http::Get(url), *response), what);
     if (next->empty()) return absl::OkStatus();
     // nextLink is followed verbatim, but only on the vault's own origin: a
     // token is never sent elsewhere.
@@ -317,13 +338,17 @@ absl::StatusOr<SecretBundle> KeyVaultClient::GetSecret(absl::string_view name,
   if (!IsHex32OrEmpty(version)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", version, "\" is not a secret version"));
   }
-  http::HttpRequest request = Request("GET", absl::StrCat("/secrets/", name, "/", version));
-  const std::string context = ReadContext(request, name);
-  auto response = SendOk(std::move(request));
-  if (!response.ok()) return response.status();
-  auto bundle = ParseBundleResponse(*response);
-  if (!bundle.ok()) return WithContext(bundle.status(), context);
-  return bundle;
+  const std::string path = absl::StrCat("/secrets/", name, "/", version);
+  const std::string context = ReadContext(name);
+  std::optional<SecretBundle> bundle;
+  auto response = Read([&] { return Request("GET", path); },
+                       [&](const http::HttpResponse& answer) -> absl::Status {
+                         ASSIGN_OR_RETURN(bundle, ParseBundleResponse(answer));
+                         return absl::OkStatus();
+                       });
+  if (!response.ok()) return WithContext(response.status(), context);
+  if (!response->ok()) return ErrorOf(Request("GET", path), *response);
+  return *std::move(bundle);
 }
 
 std::vector<absl::StatusOr<SecretBundle>> KeyVaultClient::GetSecrets(
@@ -358,6 +383,13 @@ std::vector<absl::StatusOr<SecretBundle>> KeyVaultClient::GetSecrets(
       out[i] = ErrorOf(shapes[k], *responses[k]);
     } else {
       out[i] = ParseBundleResponse(*responses[k]);
+      // An unreadable answer is read again (GetSecret retries it).
+      if (!out[i].ok()) {
+        Log(http::LogLevel::kInfo,
+            absl::StrCat(shapes[k].method, " ", http::RedactUrl(shapes[k].url),
+                         ": unreadable answer (", out[i].status().message(), "); reading again"));
+        out[i] = GetSecret(names[i]);
+      }
     }
   }
   return out;
@@ -387,7 +419,12 @@ absl::StatusOr<SecretVersion> KeyVaultClient::SetSecret(absl::string_view name,
   // content type and tags.
   std::function<absl::StatusOr<std::optional<SecretVersion>>()> landed =
       [&]() -> absl::StatusOr<std::optional<SecretVersion>> {
-    auto response = Send(Request("GET", absl::StrCat(path, "/")));
+    std::optional<ParsedBundle> read;
+    auto response = Read([&] { return Request("GET", absl::StrCat(path, "/")); },
+                         [&](const http::HttpResponse& answer) -> absl::Status {
+                           ASSIGN_OR_RETURN(read, ParseSecretBundle(answer.body));
+                           return absl::OkStatus();
+                         });
     if (!response.ok()) return response.status();
     if (response->status == 404) return std::optional<SecretVersion>();
     if (!response->ok()) {
@@ -396,7 +433,7 @@ absl::StatusOr<SecretVersion> KeyVaultClient::SetSecret(absl::string_view name,
       if (VaultErrorCode(error) == kSecretDisabled) return std::optional<SecretVersion>();
       return error;
     }
-    ASSIGN_OR_RETURN(ParsedBundle latest, ParseSecretBundle(response->body));
+    ParsedBundle& latest = *read;
     const bool same = latest.has_value && latest.value.Equals(request.value) &&
                       latest.meta.content_type == request.content_type &&
                       TagsInclude(latest.meta.tags, request.tags);
@@ -422,16 +459,24 @@ absl::StatusOr<SecretVersion> KeyVaultClient::SetVersionEnabled(absl::string_vie
   if (version.empty() || !IsHex32OrEmpty(version)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", version, "\" is not a secret version"));
   }
-  http::HttpRequest r = Request("PATCH", absl::StrCat("/secrets/", name, "/", version));
-  r.headers.emplace_back("Content-Type", "application/json");
-  r.body = Secret(UpdateEnabledBody(enabled));
-  // Setting an attribute to a value twice is harmless.
-  r.idempotent = true;
-  auto response = SendOk(std::move(r));
+  auto make = [&] {
+    http::HttpRequest r = Request("PATCH", absl::StrCat("/secrets/", name, "/", version));
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = Secret(UpdateEnabledBody(enabled));
+    // Setting an attribute to a value twice is harmless: an unreadable
+    // answer is settled by sending it again.
+    r.idempotent = true;
+    return r;
+  };
+  std::optional<ParsedBundle> parsed;
+  auto response = Read(make, [&](const http::HttpResponse& answer) -> absl::Status {
+    ASSIGN_OR_RETURN(parsed, ParseSecretBundle(answer.body));
+    return absl::OkStatus();
+  });
   if (!response.ok()) return response.status();
-  ASSIGN_OR_RETURN(ParsedBundle parsed, ParseSecretBundle(response->body));
-  Normalize(parsed.meta);
-  return std::move(parsed.meta);
+  if (!response->ok()) return ErrorOf(make(), *response);
+  Normalize(parsed->meta);
+  return std::move(parsed->meta);
 }
 
 absl::StatusOr<DeletedSecret> KeyVaultClient::DeleteSecret(absl::string_view name) {
@@ -446,21 +491,27 @@ absl::StatusOr<DeletedSecret> KeyVaultClient::DeleteSecret(absl::string_view nam
   };
   std::function<absl::StatusOr<std::optional<DeletedSecret>>()> landed =
       [&]() -> absl::StatusOr<std::optional<DeletedSecret>> {
-    auto live = Send(Request("GET", absl::StrCat(path, "/versions")));
+    std::optional<SecretListPage> page;
+    auto live = Read([&] { return Request("GET", absl::StrCat(path, "/versions")); },
+                     [&](const http::HttpResponse& answer) -> absl::Status {
+                       ASSIGN_OR_RETURN(page, ParseSecretList(answer.body));
+                       return absl::OkStatus();
+                     });
     if (!live.ok()) return live.status();
     if (live->status != 404) {
       if (!live->ok()) return ErrorOf(Request("GET", path), *live);
-      ASSIGN_OR_RETURN(SecretListPage page, ParseSecretList(live->body));
-      if (!page.items.empty() || !page.next_link.empty()) return std::optional<DeletedSecret>();
+      if (!page->items.empty() || !page->next_link.empty()) return std::optional<DeletedSecret>();
     }
     // Gone: read what the soft delete kept, if the vault has it.
-    auto deleted = Send(Request("GET", absl::StrCat("/deletedsecrets/", name)));
+    std::optional<DeletedSecret> kept;
+    auto deleted = Read([&] { return Request("GET", absl::StrCat("/deletedsecrets/", name)); },
+                        [&](const http::HttpResponse& answer) -> absl::Status {
+                          ASSIGN_OR_RETURN(kept, ParseDeletedSecret(answer.body));
+                          return absl::OkStatus();
+                        });
     if (deleted.ok() && deleted->ok()) {
-      auto d = ParseDeletedSecret(deleted->body);
-      if (d.ok()) {
-        Normalize(d->latest);
-        return std::optional<DeletedSecret>(*std::move(d));
-      }
+      Normalize(kept->latest);
+      return std::optional<DeletedSecret>(*std::move(kept));
     }
     DeletedSecret d;
     d.latest.name = std::string(name);
@@ -471,11 +522,17 @@ absl::StatusOr<DeletedSecret> KeyVaultClient::DeleteSecret(absl::string_view nam
 
 absl::StatusOr<DeletedSecret> KeyVaultClient::GetDeletedSecret(absl::string_view name) {
   RETURN_IF_ERROR(CheckName(name));
+  const std::string path = absl::StrCat("/deletedsecrets/", name);
+  std::optional<DeletedSecret> d;
   ASSIGN_OR_RETURN(http::HttpResponse response,
-                   SendOk(Request("GET", absl::StrCat("/deletedsecrets/", name))));
-  ASSIGN_OR_RETURN(DeletedSecret d, ParseDeletedSecret(response.body));
-  Normalize(d.latest);
-  return d;
+                   Read([&] { return Request("GET", path); },
+                        [&](const http::HttpResponse& answer) -> absl::Status {
+                          ASSIGN_OR_RETURN(d, ParseDeletedSecret(answer.body));
+                          return absl::OkStatus();
+                        }));
+  if (!response.ok()) return ErrorOf(Request("GET", path), response);
+  Normalize(d->latest);
+  return *std::move(d);
 }
 
 absl::StatusOr<SecretVersion> KeyVaultClient::RecoverDeletedSecret(absl::string_view name) {

@@ -19,6 +19,12 @@
 //    the latest version's value, compared in constant time, content type
 //    and tags) and only sends again if it did not, so a retry never writes a
 //    version twice. A 429 is retried after Retry-After, or 1, 2, 4, 8, 16 s.
+//  - A read whose 2xx answer cannot be read (truncated or garbled JSON, a
+//    known field of the wrong type) is sent again (http::SendCheckedRead);
+//    after max_read_attempts the error names the field and the URL. A
+//    write's unreadable answer is an unknown outcome, settled by reading
+//    back (http::SendCheckedWrite). An answer larger than
+//    kMaxKeyVaultAnswerBytes fails the request.
 //  - Errors: HTTP statuses map as http::HttpErrorToStatus says, and carry
 //    the service's code as VaultErrorCode (innererror.code first):
 //    SecretNotFound -> NotFound, SecretDisabled -> PermissionDenied,
@@ -44,6 +50,13 @@
 
 namespace rotor::keyvault {
 
+// The most a Key Vault answer may hold. A secret value is at most 25 KB,
+// and a list page at most 25 items (the secrets list's maxresults) of an id
+// and at most 15 tags of 512 + 256 characters each: under 2 MB even with
+// every character \u-escaped. 4 MiB leaves room; a larger answer is not
+// Key Vault's.
+inline constexpr size_t kMaxKeyVaultAnswerBytes = 4 << 20;
+
 struct KeyVaultOptions {
   std::string name;         // vault name
   std::string base_url;     // "https://newregkv.vault.local.azurestack.external"
@@ -53,6 +66,8 @@ struct KeyVaultOptions {
   int parallelism = 16;
   // Attempts of a non-idempotent write (the first included).
   int max_write_attempts = 6;
+  // Sends of a read whose answer cannot be read (the first included).
+  int max_read_attempts = 4;
   // First wait after a 429 without Retry-After (doubles: 1, 2, 4, 8, 16 s)
   // and after a failed write (exponential, jittered).
   absl::Duration backoff = absl::Seconds(1);
@@ -117,6 +132,12 @@ class KeyVaultClient : public Vault {
   std::string NormalizeId(const std::string& id) const;
   void Normalize(SecretVersion& meta) const;
   absl::StatusOr<SecretBundle> ParseBundleResponse(const http::HttpResponse& response);
+  // A read (http::SendCheckedRead): make() is sent until `accept` takes its
+  // 2xx answer. A non-2xx answer is returned as it is; a transport error
+  // is tagged.
+  absl::StatusOr<http::HttpResponse> Read(
+      const std::function<http::HttpRequest()>& make,
+      const std::function<absl::Status(const http::HttpResponse&)>& accept);
 
   // Sends a write that must not be repeated blindly (see the header
   // comment): `make` builds each attempt, `parse` reads a 2xx answer, and

@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/inert_text.h"
+#include "base/json_fields.h"
 #include "base/status_macros.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
@@ -34,67 +36,77 @@ class WipedDocument {
   rapidjson::Document doc_;
 };
 
-std::string Str(const rapidjson::Value& o, const char* name) {
-  if (!o.IsObject()) return "";
-  auto it = o.FindMember(name);
-  if (it == o.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
+using Object = JsonObject<rapidjson::Value>;
 
 // IntDate: Unix seconds, integer or (as one official example has) float.
-absl::Time Date(const rapidjson::Value& o, const char* name) {
-  if (!o.IsObject()) return absl::UnixEpoch();
-  auto it = o.FindMember(name);
-  if (it == o.MemberEnd() || !it->value.IsNumber()) return absl::UnixEpoch();
-  double seconds = it->value.GetDouble();
-  if (!std::isfinite(seconds)) return absl::UnixEpoch();
-  return absl::UnixEpoch() + absl::Seconds(seconds);
+absl::Time Date(const Object& o, const char* name) {
+  std::optional<double> seconds = o.Number(name);
+  if (!seconds.has_value()) return absl::UnixEpoch();
+  return absl::UnixEpoch() + absl::Seconds(*seconds);
 }
 
 // Fills the metadata shared by bundles and items.
-absl::Status FillMeta(const rapidjson::Value& o, SecretVersion* meta) {
-  meta->id = Str(o, "id");
-  if (meta->id.empty()) return absl::InvalidArgumentError("the secret has no \"id\"");
+absl::Status FillMeta(const Object& o, SecretVersion* meta) {
+  meta->id = o.String("id");
+  if (meta->id.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(o.path().empty() ? "the secret" : o.path(), " has no \"id\""));
+  }
   ASSIGN_OR_RETURN(SecretId id, ParseSecretId(meta->id));
   meta->name = id.name;
   meta->version = id.version;
-  meta->content_type = Str(o, "contentType");
-  auto tags = o.FindMember("tags");
-  if (tags != o.MemberEnd() && tags->value.IsObject()) {
-    for (const auto& t : tags->value.GetObject()) {
-      if (t.value.IsString()) meta->tags[t.name.GetString()] = t.value.GetString();
-    }
-  }
-  auto attributes = o.FindMember("attributes");
-  if (attributes != o.MemberEnd() && attributes->value.IsObject()) {
-    const auto& a = attributes->value;
-    auto enabled = a.FindMember("enabled");
-    if (enabled != a.MemberEnd() && enabled->value.IsBool()) {
-      meta->enabled = enabled->value.GetBool();
-    }
-    meta->created = Date(a, "created");
-    meta->updated = Date(a, "updated");
-    meta->recovery_level = Str(a, "recoveryLevel");
-  }
+  meta->content_type = o.String("contentType");
+  o.Object("tags").ForEachString([&](absl::string_view name, absl::string_view value) {
+    meta->tags[std::string(name)] = std::string(value);
+  });
+  const Object attributes = o.Object("attributes");
+  if (std::optional<bool> enabled = attributes.Bool("enabled")) meta->enabled = *enabled;
+  meta->created = Date(attributes, "created");
+  meta->updated = Date(attributes, "updated");
+  meta->recovery_level = attributes.String("recoveryLevel");
   return absl::OkStatus();
 }
 
-absl::Status FillDeleted(const rapidjson::Value& o, DeletedSecret* d) {
+absl::Status FillDeleted(const Object& o, DeletedSecret* d) {
   RETURN_IF_ERROR(FillMeta(o, &d->latest));
   d->deleted_date = Date(o, "deletedDate");
   d->scheduled_purge_date = Date(o, "scheduledPurgeDate");
+  const std::string recovery_id = o.String("recoveryId");
   if (d->latest.name.empty()) {
     // Some answers only name the secret in recoveryId.
-    auto id = ParseSecretId(Str(o, "recoveryId"));
+    auto id = ParseSecretId(recovery_id);
     if (id.ok()) d->latest.name = id->name;
   }
   return absl::OkStatus();
 }
 
-std::string NextLink(const rapidjson::Value& o) { return Str(o, "nextLink"); }
+// The first wrong-typed field, else `status`.
+absl::Status Checked(const JsonFieldErrors& errors, absl::Status status) {
+  if (!errors.ok()) return errors.status();
+  return status;
+}
 
-absl::Status NotAList(absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("the ", what, " answer has no \"value\" array"));
+// Each item of the answer's "value" array, which must be there.
+template <typename Fill>
+absl::Status ForEachItem(const Object& doc, absl::string_view what, Fill fill,
+                         JsonFieldErrors* errors) {
+  const rapidjson::Value* value = doc.Array("value");
+  if (!errors->ok()) return errors->status();
+  if (value == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("the ", what, " answer has no \"value\" array"));
+  }
+  size_t index = 0;
+  for (const auto& item : value->GetArray()) {
+    const std::string path = JsonItemPath("value", index++);
+    if (!item.IsObject()) {
+      errors->Wrong(path, JsonTypeName(item), "an object");
+      return errors->status();
+    }
+    absl::Status filled = fill(Object(&item, path, errors));
+    if (!errors->ok()) return errors->status();
+    RETURN_IF_ERROR(filled);
+  }
+  return absl::OkStatus();
 }
 
 // A RapidJSON output stream into a string whose capacity is reserved up
@@ -111,11 +123,13 @@ struct ReservedOutput {
 absl::StatusOr<SecretId> ParseSecretId(absl::string_view id) {
   size_t scheme = id.find("://");
   if (scheme == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a Key Vault secret id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(id, 300), "\" is not a Key Vault secret id"));
   }
   size_t path_start = id.find('/', scheme + 3);
   if (path_start == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a Key Vault secret id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(id, 300), "\" is not a Key Vault secret id"));
   }
   SecretId out;
   out.origin = std::string(id.substr(0, path_start));
@@ -125,7 +139,8 @@ absl::StatusOr<SecretId> ParseSecretId(absl::string_view id) {
   while (!parts.empty() && parts.back().empty()) parts.pop_back();
   if (parts.size() < 2 || parts.size() > 3 ||
       (parts[0] != "secrets" && parts[0] != "deletedsecrets") || parts[1].empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", id, "\" is not a Key Vault secret id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", ShowInert(id, 300), "\" is not a Key Vault secret id"));
   }
   out.collection = std::string(parts[0]);
   out.name = std::string(parts[1]);
@@ -136,13 +151,15 @@ absl::StatusOr<SecretId> ParseSecretId(absl::string_view id) {
 absl::StatusOr<ParsedBundle> ParseSecretBundle(absl::string_view body) {
   WipedDocument parsed(body);
   if (!parsed.ok()) return absl::InvalidArgumentError("the secret answer is not a JSON object");
+  JsonFieldErrors errors;
+  const Object doc(&parsed.doc(), "", &errors);
   ParsedBundle out;
-  RETURN_IF_ERROR(FillMeta(parsed.doc(), &out.meta));
-  auto value = parsed.doc().FindMember("value");
-  if (value != parsed.doc().MemberEnd() && value->value.IsString()) {
-    out.value = Secret(std::string(value->value.GetString(), value->value.GetStringLength()));
+  absl::Status filled = FillMeta(doc, &out.meta);
+  if (const rapidjson::Value* value = doc.Typed("value", &rapidjson::Value::IsString, "a string")) {
+    out.value = Secret(std::string(value->GetString(), value->GetStringLength()));
     out.has_value = true;
   }
+  RETURN_IF_ERROR(Checked(errors, filled));
   return out;
 }
 
@@ -151,24 +168,30 @@ absl::StatusOr<DeletedSecret> ParseDeletedSecret(absl::string_view body) {
   if (!parsed.ok()) {
     return absl::InvalidArgumentError("the deleted secret answer is not a JSON object");
   }
+  JsonFieldErrors errors;
   DeletedSecret d;
-  RETURN_IF_ERROR(FillDeleted(parsed.doc(), &d));
+  absl::Status filled = FillDeleted(Object(&parsed.doc(), "", &errors), &d);
+  RETURN_IF_ERROR(Checked(errors, filled));
   return d;
 }
 
 absl::StatusOr<SecretListPage> ParseSecretList(absl::string_view body) {
   WipedDocument parsed(body);
   if (!parsed.ok()) return absl::InvalidArgumentError("the secret list is not a JSON object");
-  const auto& doc = parsed.doc();
-  auto value = doc.FindMember("value");
-  if (value == doc.MemberEnd() || !value->value.IsArray()) return NotAList("secret list");
+  JsonFieldErrors errors;
+  const Object doc(&parsed.doc(), "", &errors);
   SecretListPage page;
-  for (const auto& item : value->value.GetArray()) {
-    SecretVersion meta;
-    RETURN_IF_ERROR(FillMeta(item, &meta));
-    page.items.push_back(std::move(meta));
-  }
-  page.next_link = NextLink(doc);
+  RETURN_IF_ERROR(ForEachItem(
+      doc, "secret list",
+      [&](const Object& item) {
+        SecretVersion meta;
+        RETURN_IF_ERROR(FillMeta(item, &meta));
+        page.items.push_back(std::move(meta));
+        return absl::OkStatus();
+      },
+      &errors));
+  page.next_link = doc.String("nextLink");
+  RETURN_IF_ERROR(errors.status());
   return page;
 }
 
@@ -177,16 +200,20 @@ absl::StatusOr<DeletedSecretListPage> ParseDeletedSecretList(absl::string_view b
   if (!parsed.ok()) {
     return absl::InvalidArgumentError("the deleted secret list is not a JSON object");
   }
-  const auto& doc = parsed.doc();
-  auto value = doc.FindMember("value");
-  if (value == doc.MemberEnd() || !value->value.IsArray()) return NotAList("deleted secret list");
+  JsonFieldErrors errors;
+  const Object doc(&parsed.doc(), "", &errors);
   DeletedSecretListPage page;
-  for (const auto& item : value->value.GetArray()) {
-    DeletedSecret d;
-    RETURN_IF_ERROR(FillDeleted(item, &d));
-    page.items.push_back(std::move(d));
-  }
-  page.next_link = NextLink(doc);
+  RETURN_IF_ERROR(ForEachItem(
+      doc, "deleted secret list",
+      [&](const Object& item) {
+        DeletedSecret d;
+        RETURN_IF_ERROR(FillDeleted(item, &d));
+        page.items.push_back(std::move(d));
+        return absl::OkStatus();
+      },
+      &errors));
+  page.next_link = doc.String("nextLink");
+  RETURN_IF_ERROR(errors.status());
   return page;
 }
 

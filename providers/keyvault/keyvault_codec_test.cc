@@ -211,3 +211,54 @@ TEST_CASE("request bodies: JSON-escaped value, content type, tags, round trip") 
 
 }  // namespace
 }  // namespace rotor::keyvault
+
+namespace rotor::keyvault {
+namespace {
+
+// A known field of the wrong type is an error naming it, never "not given".
+TEST_CASE("wrong-typed known fields are refused, naming the field") {
+  struct Case {
+    std::string body;
+    std::string message;
+  };
+  const std::string id = R"("id":"https://v.vault.azure.net/secrets/a/0123456789abcdef")";
+  for (const Case& c : std::vector<Case>{
+           {absl::StrCat("{", id, R"(,"value":7})"), "field \"value\" is a number, not a string"},
+           {absl::StrCat("{", id, R"(,"value":"x","contentType":[]})"),
+            "field \"contentType\" is an array, not a string"},
+           {absl::StrCat("{", id, R"(,"value":"x","attributes":{"enabled":"true"}})"),
+            "field \"attributes.enabled\" is a string, not a boolean"},
+           {absl::StrCat("{", id, R"(,"value":"x","attributes":{"created":"2020"}})"),
+            "field \"attributes.created\" is a string, not a number"},
+           {absl::StrCat("{", id, R"(,"value":"x","attributes":[]})"),
+            "field \"attributes\" is an array, not an object"},
+           {absl::StrCat("{", id, R"(,"value":"x","tags":{"a":1}})"),
+            "field \"tags.a\" is a number, not a string"},
+           {R"({"id":5,"value":"x"})", "field \"id\" is a number, not a string"},
+       }) {
+    CAPTURE(c.body);
+    auto parsed = ParseSecretBundle(c.body);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.status().message() == c.message);
+  }
+  // Null is "not given", as the service may send it.
+  CHECK(ParseSecretBundle(absl::StrCat("{", id, R"(,"value":"x","contentType":null})")).ok());
+
+  auto list = ParseSecretList(
+      absl::StrCat(R"({"value":[{"id":"https://v.vault.azure.net/secrets/a"},{"id":"https://v.)",
+                   R"(vault.azure.net/secrets/b","attributes":{"enabled":1}}],"nextLink":null})"));
+  REQUIRE_FALSE(list.ok());
+  CHECK(list.status().message() ==
+        "field \"value[1].attributes.enabled\" is a number, not a boolean");
+  CHECK(ParseSecretList(R"({"value":[3]})").status().message() ==
+        "field \"value[0]\" is a number, not an object");
+  CHECK(ParseSecretList(R"({"value":[],"nextLink":false})").status().message() ==
+        "field \"nextLink\" is a boolean, not a string");
+  CHECK(ParseDeletedSecretList(
+            R"({"value":[{"id":"https://v.vault.azure.net/deletedsecrets/a","deletedDate":"x"}]})")
+            .status()
+            .message() == "field \"value[0].deletedDate\" is a string, not a number");
+}
+
+}  // namespace
+}  // namespace rotor::keyvault

@@ -2,13 +2,17 @@
 // rotor-emulator whose answer to one kind of request is replaced (POST
 // /_emulator/answer) by a broken or hostile one: truncated or malformed
 // JSON, wrong types, HTML error pages, huge or deeply nested bodies, bad
-// nextLinks, odd tokens and challenges. `rotor apply --auto-approve` (with a
-// pending change) must exit 1 with a clear message naming what failed, and
-// the emulator's vault and deployments must not change.
+// nextLinks, odd tokens and challenges, known fields of the wrong type.
+// `rotor apply --auto-approve` (with a pending change) must exit 1 with a
+// clear message naming what failed (the field and the URL for a wrong
+// shape), and the emulator's vault and deployments must not change. Each
+// script answers every request until cleared, so a read that rotor sends
+// again (an unreadable answer is read up to 4 times) meets it each time.
 #include <doctest/doctest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "tests/hostile/workspace.h"
 
 namespace rotor::hostile {
@@ -85,7 +89,8 @@ std::vector<BadAnswer> Cases() {
        R"({"value":"admin"})",
        1,
        "",
-       {"listing the secrets of vault newregkv", "no \"value\" array"}},
+       {"listing the secrets of vault newregkv", "GET https://newregkv.vault.localhost",
+        "field \"value\" is a string, not an array"}},
       {"secret list: an item without id",
        "GET",
        list,
@@ -101,7 +106,7 @@ std::vector<BadAnswer> Cases() {
        R"({"value":[{"id":42}]})",
        1,
        "",
-       {"has no \"id\""}},
+       {"field \"value[0].id\" is a number, not a string"}},
       {"secret list: id is not a secret id",
        "GET",
        list,
@@ -192,7 +197,8 @@ std::vector<BadAnswer> Cases() {
        R"({"value":12345,"contentType":"pfx","id":"https://newregkv.vault.localhost/secrets/containersecret/0123456789abcdef0123456789abcdef","attributes":{"enabled":true}})",
        1,
        "",
-       {"read secret containersecret", "the secret answer carries no value"}},
+       {"read secret containersecret", "GET https://newregkv.vault.localhost",
+        "field \"value\" is a number, not a string"}},
       {"certificate secret: JSON without data",
        "GET",
        "/secrets/containersecret/*",
@@ -285,7 +291,7 @@ std::vector<BadAnswer> Cases() {
        R"({"value":[{"name":5}]})",
        1,
        "",
-       {"the deployment has no \"name\""}},
+       {"field \"value[0].name\" is a number, not a string", "GET https://management.localhost"}},
       {"deployment list: nextLink to another host",
        "GET",
        "",
@@ -301,7 +307,164 @@ std::vector<BadAnswer> Cases() {
        R"({"value":{"name":"x"}})",
        1,
        "",
-       {"the deployment list has no \"value\" array"}},
+       {"field \"value\" is an object, not an array"}},
+      // Known fields of the wrong type: an error naming the field and the
+      // URL, never read as "not given" (parameters as a string were read as
+      // "no parameters", and a redeploy without them followed).
+      {"deployment list: properties.parameters is a string",
+       "GET",
+       "",
+       200,
+       R"({"value":[{"name":"registry","properties":{"provisioningState":"Succeeded","parameters":"pfxThumbprint"}}]})",
+       1,
+       "",
+       {"field \"value[0].properties.parameters\" is a string, not an object",
+        "GET https://management.localhost"}},
+      {"deployment list: one parameter is a string",
+       "GET",
+       "",
+       200,
+       R"({"value":[{"name":"registry","properties":{"provisioningState":"Succeeded","parameters":{"pfxThumbprint":"ABC"}}}]})",
+       1,
+       "",
+       {"field \"value[0].properties.parameters.pfxThumbprint\" is a string, not an object"}},
+      {"deployment list: provisioningState is a number",
+       "GET",
+       "",
+       200,
+       R"({"value":[{"name":"registry","properties":{"provisioningState":4}}]})",
+       1,
+       "",
+       {"field \"value[0].properties.provisioningState\" is a number, not a string"}},
+      {"deployment list: tags is an array",
+       "GET",
+       "",
+       200,
+       R"({"value":[{"name":"registry","tags":["managed-by"],"properties":{}}]})",
+       1,
+       "",
+       {"field \"value[0].tags\" is an array, not an object"}},
+      {"deployment list: nextLink is an object",
+       "GET",
+       "",
+       200,
+       R"({"value":[],"nextLink":{"href":"x"}})",
+       1,
+       "",
+       {"field \"nextLink\" is an object, not a string"}},
+      {"deployment list: an item is a string",
+       "GET",
+       "",
+       200,
+       R"({"value":["registry"]})",
+       1,
+       "",
+       {"field \"value[0]\" is a string, not an object"}},
+      {"secret list: attributes.enabled is a string",
+       "GET",
+       list,
+       200,
+       R"({"value":[{"id":"https://newregkv.vault.localhost/secrets/admin","attributes":{"enabled":"false"}}]})",
+       1,
+       "",
+       {"field \"value[0].attributes.enabled\" is a string, not a boolean",
+        "GET https://newregkv.vault.localhost"}},
+      {"secret list: a tag value is a number",
+       "GET",
+       list,
+       200,
+       R"({"value":[{"id":"https://newregkv.vault.localhost/secrets/admin","tags":{"managed-by":7}}]})",
+       1,
+       "",
+       {"field \"value[0].tags.managed-by\" is a number, not a string"}},
+      {"secret list: attributes.updated is a string",
+       "GET",
+       list,
+       200,
+       R"({"value":[{"id":"https://newregkv.vault.localhost/secrets/admin","attributes":{"updated":"yesterday"}}]})",
+       1,
+       "",
+       {"field \"value[0].attributes.updated\" is a string, not a number"}},
+      {"secret list: nextLink is a number",
+       "GET",
+       list,
+       200,
+       R"({"value":[],"nextLink":5})",
+       1,
+       "",
+       {"field \"nextLink\" is a number, not a string"}},
+      {"certificate secret: contentType is an object",
+       "GET",
+       "/secrets/containersecret/*",
+       200,
+       R"({"value":"x","contentType":{"a":1},"id":"https://newregkv.vault.localhost/secrets/containersecret/0123456789abcdef0123456789abcdef"})",
+       1,
+       "",
+       {"field \"contentType\" is an object, not a string"}},
+      {"token: expires_in is an object",
+       "POST",
+       "*",
+       200,
+       R"({"token_type":"Bearer","access_token":"abc","expires_in":{"s":3599}})",
+       1,
+       "",
+       {"field \"expires_in\" is an object, not a number", "oauth2/token"}},
+      {"token: expires_in is not a number",
+       "POST",
+       "*",
+       200,
+       R"({"token_type":"Bearer","access_token":"abc","expires_in":"soon"})",
+       1,
+       "",
+       {"field \"expires_in\" is a string that is not a number, not a number"}},
+      {"token: access_token is a number",
+       "POST",
+       "*",
+       200,
+       R"({"token_type":"Bearer","access_token":12345,"expires_in":3599})",
+       1,
+       "",
+       {"field \"access_token\" is a number, not a string"}},
+      {"token: an answer over 1 MiB",
+       "POST",
+       "*",
+       200,
+       std::string(1024, 'x'),
+       1100,
+       "",
+       {"larger than 1 MiB, the limit for this request", "oauth2/token"}},
+      {"metadata: audiences is a string",
+       "GET",
+       kMetadata,
+       200,
+       R"({"authentication":{"loginEndpoint":"https://login.localhost/","audiences":"https://management.localhost/x"}})",
+       1,
+       "",
+       {"field \"authentication.audiences\" is a string, not an array", "metadata/endpoints"}},
+      {"metadata: authentication is a string",
+       "GET",
+       kMetadata,
+       200,
+       R"({"authentication":"https://login.localhost/"})",
+       1,
+       "",
+       {"field \"authentication\" is a string, not an object"}},
+      {"metadata: a terminal escape in the error message",
+       "GET",
+       kMetadata,
+       400,
+       "{\"error\":{\"code\":\"Bad\",\"message\":\"\\u001b]0;pwned\\u0007\\u001b[2J\"}}",
+       1,
+       "",
+       {"\\e]0;pwned\\x07\\e[2J"}},
+      {"secret list: an answer over 4 MiB",
+       "GET",
+       list,
+       200,
+       absl::StrCat(R"({"value":[)", secret_item, ","),
+       60000,
+       "",
+       {"listing the secrets of vault newregkv", "larger than 4 MiB"}},
   };
 }
 
@@ -319,15 +482,22 @@ TEST_CASE("bad server answers are refused with a clear message and change nothin
                             R"("})");
     }
     ws.Script(c.method, c.path, c.status, c.body, c.repeat, c.header);
+    const absl::Time start = absl::Now();
     ProcessResult r = ws.Rotor({"apply", "--auto-approve"});
+    const absl::Duration took = absl::Now() - start;
     ws.ClearScripts();
     const std::string output = r.stdout_data + r.stderr_data;
     CAPTURE(output.substr(0, 4000));
     CHECK(r.exit_code == 1);
+    // Bounded: a hostile answer neither floods the output nor holds rotor.
+    CHECK(output.size() < 16 * 1024);
+    CHECK(took < absl::Seconds(60));
+    CHECK(output.find('\x1b') == std::string::npos);
     for (const std::string& text : c.expected) {
       CHECK_MESSAGE(absl::StrContains(output, text), "expected: ", text);
     }
     for (const auto& [name, value] : ws.env()) {
+      if (absl::StartsWith(name, "ROTOR_TEST_")) continue;  // a test hook, not a secret
       if (value.has_value() && !value->empty()) CHECK_FALSE(absl::StrContains(output, *value));
     }
     if (c.repairs_certificate) {
@@ -350,6 +520,28 @@ TEST_CASE("bad server answers are refused with a clear message and change nothin
   INFO(r.stdout_data, r.stderr_data);
   CHECK(r.exit_code == 0);
   CHECK(DescribeDifference(ws.baseline(), ws.State()) != "");
+}
+
+TEST_CASE("an unreadable answer to a read is read again, and one to a write is checked") {
+  EmulatorWorkspace ws;
+  // One truncated answer each to the token request, the secret list and the
+  // deployment list, and a garbled one to the new secret's PUT (the scripted
+  // answer replaces the write, which then did not happen: rotor reads back,
+  // finds it missing, and writes once).
+  ws.Script("POST", TokenPath(), 200, R"({"token_type":"Bearer","access_tok)", 1, "", 1);
+  ws.Script("GET", kVaultList, 200, R"({"value":[{"id":"https://newregkv.va)", 1, "", 1);
+  ws.Script("GET", DeploymentsPath(), 200, R"({"value":[{"name":"regis)", 1, "", 1);
+  ws.Script("PUT", "/secrets/ops", 200, "<html>proxy error</html>", 1, "", 1);
+  ProcessResult r = ws.Rotor({"apply", "--auto-approve"});
+  ws.ClearScripts();
+  INFO(r.stdout_data, r.stderr_data);
+  CHECK(r.exit_code == 0);
+  const std::string diff = DescribeDifference(ws.baseline(), ws.State());
+  CHECK(absl::StrContains(diff, "vaults/"));
+  // Converged: nothing left to do.
+  ProcessResult plan = ws.Rotor({"plan", "--detailed-exitcode"});
+  INFO(plan.stdout_data, plan.stderr_data);
+  CHECK(plan.exit_code == 0);
 }
 
 }  // namespace

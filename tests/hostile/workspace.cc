@@ -1,6 +1,7 @@
 #include "tests/hostile/workspace.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -89,6 +90,14 @@ LocalWorkspace::LocalWorkspace() : pki_(absl::Now()) {
   Restore();
   Write("registry-template.json", kTemplate);
   Write("long-password.txt", std::string(300, 'x'));
+  // What a rotor that cut a path at a NUL would read instead
+  // ("pwnul\u0000.txt", "cert2.pfx\u0000.old"): a change it would make.
+  Write("pwnul", "Pwnul-Pw-Hostile-7f\n");
+  Write("cert2.pfx",
+        pki_.IssueLeaf({.common_name = "myreg.localhost", .dns_names = {"myreg.localhost"}})
+            .ToPfx(kPfxPassword));
+  // A FIFO nothing writes to: reading it must time out, not hang.
+  REQUIRE(::mkfifo(Path("fifo").c_str(), 0600) == 0);
   ProcessResult first = Rotor({"apply", "--auto-approve"});
   INFO(first.stdout_data, first.stderr_data);
   REQUIRE(first.exit_code == 0);
@@ -121,7 +130,9 @@ EmulatorWorkspace::EmulatorWorkspace() : pki_(absl::Now()) {
           {"OPS_PW", "Ops-Pw-Hostile-3c"},
           {"PFX_PW", LocalWorkspace::kPfxPassword},
           {"SPN_CLIENT_ID", kSpClientId},
-          {"SPN_CLIENT_SECRET", kSpClientSecret}};
+          {"SPN_CLIENT_SECRET", kSpClientSecret},
+          // Re-reads of unreadable answers wait 1/100 of their backoff.
+          {"ROTOR_TEST_TIME_SCALE", "0.01"}};
   WriteConfig("", false);
   ProcessResult first = Rotor({"apply", "--auto-approve"});
   INFO(first.stdout_data, first.stderr_data);
@@ -183,9 +194,11 @@ Snapshot EmulatorWorkspace::State() const {
 }
 
 void EmulatorWorkspace::Script(const std::string& method, const std::string& path, int status,
-                               const std::string& body, int repeat, const std::string& header) {
-  std::string query = absl::StrCat("?count=0&method=", method, "&path=", http::UrlEncode(path),
-                                   "&status=", status, "&repeat=", repeat);
+                               const std::string& body, int repeat, const std::string& header,
+                               int count) {
+  std::string query =
+      absl::StrCat("?count=", count, "&method=", method, "&path=", http::UrlEncode(path),
+                   "&status=", status, "&repeat=", repeat);
   if (!header.empty()) absl::StrAppend(&query, "&header=", http::UrlEncode(header));
   auto r = emu_->Request("POST", emu_->Url("127.0.0.1", "/_emulator/answer" + query), body);
   REQUIRE_MESSAGE(r.status == 204, r.body);

@@ -35,8 +35,10 @@ ProcessResult RunRotor(const std::string& dir, const std::vector<std::string>& a
 
 // A folder with bad-inputs/baseline.toml applied once on the local provider
 // (cloud.kind = "local"): the vault holds admin, ci and the certificate,
-// and a deployment was made. Cases replace rotor.toml or registry.pfx, run
-// rotor, and Restore() puts the baseline's files back.
+// and a deployment was made. Beside it: long-password.txt (300 bytes),
+// pwnul (a password) and cert2.pfx (another valid certificate), what a path
+// cut at a NUL would read, and fifo, a FIFO nothing writes to. Cases replace rotor.toml or
+// registry.pfx, run rotor, and Restore() puts the baseline's files back.
 class LocalWorkspace {
  public:
   static constexpr char kPfxPassword[] = "Pfx-Pass-Hostile-5e1d";
@@ -89,9 +91,12 @@ class EmulatorWorkspace {
   void Rebaseline() { baseline_ = State(); }
 
   // Every request for `method` on `path` (a trailing '*': any path under
-  // it) gets this answer until ClearScripts() (POST /_emulator/answer).
+  // it) gets this answer (`body` repeated `repeat` times) until
+  // ClearScripts(), or only the next `count` when it is not 0 (POST
+  // /_emulator/answer).
   void Script(const std::string& method, const std::string& path, int status,
-              const std::string& body, int repeat = 1, const std::string& header = "");
+              const std::string& body, int repeat = 1, const std::string& header = "",
+              int count = 0);
   void ClearScripts();
 
  private:

@@ -1,0 +1,27 @@
+// What every fuzz target checks of the text rotor would print from a
+// hostile input: bounded, and inert (no control character but newlines, see
+// base/inert_text.h). A violation traps, which libFuzzer reports as a crash.
+#ifndef ROTOR_TESTS_FUZZ_INERT_H_
+#define ROTOR_TESTS_FUZZ_INERT_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "base/inert_text.h"
+
+namespace rotor::fuzz {
+
+inline void ExpectInert(absl::string_view text, size_t max_bytes) {
+  if (text.size() > max_bytes || HasControlCharacters(text, /*newlines=*/true)) __builtin_trap();
+}
+
+template <typename T>
+void ExpectInertError(const absl::StatusOr<T>& result, size_t max_bytes = 4096) {
+  if (!result.ok()) ExpectInert(result.status().message(), max_bytes);
+}
+
+}  // namespace rotor::fuzz
+
+#endif  // ROTOR_TESTS_FUZZ_INERT_H_
