@@ -17,6 +17,7 @@
 #include "base/status_macros.h"
 #include "base/value_binding.h"
 #include "cli/console.h"
+#include "cli/interrupt.h"
 #include "cli/providers.h"
 #include "cli/show.h"
 #include "cli/verify_command.h"
@@ -193,10 +194,15 @@ class PrintingObserver : public ApplyObserver {
  public:
   PrintingObserver(std::ostream& out, Io& io, bool quiet)
       : out_(out), clock_(io.clock), console_(io.console), scope_(io.scope), quiet_(quiet) {}
+  ~PrintingObserver() override { ForgetDeployment(this); }
 
   void OnChangeStarted(const Change& c) override {
     started_[c.address] = clock_.Now();
     if (c.Kind() == "deployment") first_deployment_ = c.action == Action::kCreate;
+    // What a Ctrl-C from now on leaves running (interrupt.h).
+    if (c.deployment.has_value()) {
+      NoteDeployment(this, {scope_, c.deployment->resource_group, c.deployment->name, false});
+    }
     if (Json()) {
       console_->Event(
           "info", scope_, "change.started",
@@ -208,6 +214,7 @@ class PrintingObserver : public ApplyObserver {
     out_.flush();
   }
   void OnChangeFinished(const Change& c, const absl::Status& status) override {
+    if (c.deployment.has_value()) ForgetDeployment(this);
     absl::Duration took = clock_.Now() - started_[c.address];
     if (console_ != nullptr) console_->EndProgress(scope_);
     if (Json()) {
@@ -226,6 +233,7 @@ class PrintingObserver : public ApplyObserver {
     out_.flush();
   }
   void OnDeploymentProgress(const Deployment& d, absl::Duration elapsed) override {
+    NoteDeployment(this, {scope_, d.resource_group, d.name, true});
     const char* still = first_deployment_ ? "Still deploying..." : "Still redeploying...";
     const std::string text =
         absl::StrCat("deployment.registry: ", still, " (", d.name, " is ", d.provisioning_state,
