@@ -553,8 +553,10 @@ int DriftCommand(const CommonOptions& options, Io& io) {
 
 namespace {
 
-// validate --json: {"config", "valid", "certificate": {"pfx", "checks"}, "error"}.
-std::string ValidateJson(const std::string& config_path, const DesiredState* desired,
+// validate --json: {"config", "valid", "certificate": {"pfx", "checks",
+// "skipped": {"checks", "reason"}}, "error"}; "skipped" only when the
+// checks that open the PFX were not run.
+std::string ValidateJson(const std::string& config_path, const OfflineValidation* validation,
                          const std::string& error) {
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
@@ -564,14 +566,15 @@ std::string ValidateJson(const std::string& config_path, const DesiredState* des
   w.String(config_path);
   w.Key("valid");
   w.Bool(error.empty());
-  if (desired != nullptr && desired->certificate.has_value()) {
+  if (validation != nullptr && validation->certificate.has_value()) {
+    const OfflineCertificate& cert = *validation->certificate;
     w.Key("certificate");
     w.StartObject();
     w.Key("pfx");
-    w.String(desired->certificate->pfx_path);
+    w.String(cert.pfx_path);
     w.Key("checks");
     w.StartArray();
-    for (const auto& c : desired->certificate->checks) {
+    for (const auto& c : cert.checks) {
       w.StartObject();
       w.Key("name");
       w.String(c.name);
@@ -582,6 +585,17 @@ std::string ValidateJson(const std::string& config_path, const DesiredState* des
       w.EndObject();
     }
     w.EndArray();
+    if (!cert.skipped.empty()) {
+      w.Key("skipped");
+      w.StartObject();
+      w.Key("checks");
+      w.StartArray();
+      for (const auto& name : cert.skipped) w.String(name);
+      w.EndArray();
+      w.Key("reason");
+      w.String(cert.skipped_reason);
+      w.EndObject();
+    }
     w.EndObject();
   }
   if (!error.empty()) {
@@ -594,30 +608,43 @@ std::string ValidateJson(const std::string& config_path, const DesiredState* des
 
 }  // namespace
 
+// Offline, and without any secret value: the PFX password only when its
+// source gives one (ValidateOffline).
 int ValidateCommand(const CommonOptions& options, Io& io) {
-  auto fail = [&](const absl::Status& status, const DesiredState* desired) {
-    if (options.json)
-      io.out << ValidateJson(options.config, desired, std::string(status.message()));
+  auto fail = [&](const absl::Status& status, const OfflineValidation* validation) {
+    if (options.json) {
+      io.out << ValidateJson(options.config, validation, std::string(status.message()));
+    }
     return Fail(io, status);
   };
   auto config = LoadConfig(options.config);
   if (!config.ok()) return fail(config.status(), nullptr);
-  auto desired = BuildDesired(*config, io.env, io.clock.Now());
-  if (!desired.ok()) return fail(desired.status(), nullptr);
-  if (desired->certificate.has_value()) {
-    const bool errors = desired->certificate->has_errors;
-    if (!options.json && (!options.quiet || errors)) {
+  auto validation = ValidateOffline(*config, io.env, io.clock.Now());
+  if (!validation.ok()) return fail(validation.status(), nullptr);
+  bool skipped = false;
+  if (validation->certificate.has_value()) {
+    const OfflineCertificate& cert = *validation->certificate;
+    skipped = !cert.skipped.empty();
+    if (!options.json && skipped && !options.quiet) {
+      io.out << "Certificate checks for " << cert.pfx_path << ": " << cert.skipped.size()
+             << " skipped, as each opens the PFX with its password, which is not available:\n  "
+             << cert.skipped_reason << "\n  Skipped: " << absl::StrJoin(cert.skipped, ", ")
+             << ".\n";
+    } else if (!options.json && (!options.quiet || cert.has_errors)) {
       Plan checks_only;
-      checks_only.certificate_checks = desired->certificate->checks;
-      io.out << "Certificate checks for " << desired->certificate->pfx_path << ":\n"
+      checks_only.certificate_checks = cert.checks;
+      io.out << "Certificate checks for " << cert.pfx_path << ":\n"
              << RenderChecksText(checks_only, StyleFor(options, io));
     }
-    if (errors) {
-      return fail(absl::FailedPreconditionError("the certificate fails its checks"), &*desired);
+    if (cert.has_errors) {
+      return fail(absl::FailedPreconditionError("the certificate fails its checks"), &*validation);
     }
   }
   if (options.json) {
-    io.out << ValidateJson(options.config, &*desired, "");
+    io.out << ValidateJson(options.config, &*validation, "");
+  } else if (skipped) {
+    io.out << "Success! The configuration is valid (the certificate checks were skipped: they "
+              "need the PFX password).\n";
   } else {
     io.out << "Success! The configuration is valid.\n";
   }
