@@ -83,10 +83,12 @@ std::string DeploymentSuffix() {
   return absl::StrFormat("%04x", random() & 0xffff);
 }
 
-absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr) {
+absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr,
+                             bool require_deployable = true) {
   RETURN_IF_ERROR(RefreshActual(s, io, hint));
   rotor::PlanOptions options;
   options.deployment_suffix = DeploymentSuffix();
+  options.require_deployable = require_deployable;
   ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now(), options));
   plan.tool_version = ROTOR_VERSION;
   plan.prior_fingerprint = StateFingerprint(s.actual);
@@ -523,7 +525,8 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
 int DriftCommand(const CommonOptions& options, Io& io) {
   auto session = Load(options, io, /*for_writing=*/false);
   if (!session.ok()) return Fail(io, session.status());
-  auto plan = Refresh(*session, io);
+  // Drift only reports: whether the changes could go out is plan's concern.
+  auto plan = Refresh(*session, io, nullptr, /*require_deployable=*/false);
   if (!plan.ok()) return Fail(io, plan.status());
   Plan drift = *plan;
   drift.changes.clear();

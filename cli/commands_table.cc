@@ -179,6 +179,11 @@ class InitLine : public CommandLine {
     command->add_option("--client-id", options_.client_id,
                         "auth.client_id, signing in with the secret in AZURE_CLIENT_SECRET "
                         "(without it: auth.method = environment)");
+    command->add_option("--registry-url", options_.registry_url,
+                        "registry.url: where the registry answers, when the deployment's DNS "
+                        "label does not tell (another port, another name)");
+    command->add_option("--registry-ca-bundle", options_.registry_ca_bundle,
+                        "registry.ca_bundle: the CA that issued the registry's certificate");
     AddOutputOptions(command, &options_.common);
   }
   int Run(Io& io) override {

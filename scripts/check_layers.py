@@ -76,6 +76,7 @@ INTERNAL_HEADERS = {
     "certs/pfx_internal.h": "certs/",
     "providers/http/curl_transfer.h": "providers/http/",
     "engine/diff/deployment_plan.h": "engine/diff/",
+    "engine/diff/vm_logins.h": "engine/diff/",
     "engine/config/config_schema.h": "engine/config/",
     "engine/config/diagnostics.h": "engine/config/",
     "engine/config/schema_explainer.h": "engine/config/",

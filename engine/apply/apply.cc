@@ -243,11 +243,11 @@ class Executor {
     if (template_json.empty() && (d.template_link_uri.empty() || d.set_force_update_tag)) {
       ASSIGN_OR_RETURN(template_json, deployments_->ExportTemplate(d.resource_group, d.base));
     }
-    const std::string tag =
-        d.set_force_update_tag ? ForceUpdateTag(d, outputs_.written_versions, url) : "";
+    const std::string logins = DeployedLoginDigest(d, outputs_.written_versions);
+    const std::string tag = d.set_force_update_tag ? ForceUpdateTag(logins) : "";
     if (!tag.empty()) observer_.OnMessage(absl::StrCat("forceUpdateTag ", tag));
     ASSIGN_OR_RETURN(DeploymentRequest request,
-                     BuildDeploymentRequest(d, plan_, values_, url, template_json, tag));
+                     BuildDeploymentRequest(d, plan_, values_, url, template_json, tag, logins));
 
     // Another rotor (on another machine: the lock keeps two on one machine
     // apart) may start a deployment between the list and the PUT: ARM

@@ -1,33 +1,38 @@
 #include "engine/apply/deployment_request.h"
 
 #include "absl/strings/str_cat.h"
-#include "base/digest.h"
 #include "base/json_text.h"
 #include "base/status_context.h"
+#include "engine/model/registry_vm.h"
+#include "engine/model/secret_kind.h"
 #include "engine/template/template.h"
 
 namespace rotor {
 
-std::string ForceUpdateTag(const PlannedDeployment& d,
-                           const std::map<std::string, SecretVersion>& written,
-                           absl::string_view certificate_url) {
-  std::map<std::string, std::string> read = d.login_stamps;
-  for (const auto& [key, version] : written) read[key] = version.version;
-  std::string canonical;
-  for (const auto& [key, stamp] : read) absl::StrAppend(&canonical, key, "=", stamp, "\n");
-  absl::StrAppend(&canonical, "certificate=", certificate_url, "\n");
-  return absl::StrCat("rotor-", Sha256Hex(canonical).substr(0, 20));
+std::string DeployedLoginDigest(const PlannedDeployment& d,
+                                const std::map<std::string, SecretVersion>& written) {
+  std::map<std::string, std::string> stamps = d.login_stamps;
+  for (const auto& [key, version] : written) {
+    if (ClassifySecret(version) == SecretKind::kUser) stamps[key] = LoginStamp(version);
+  }
+  return LoginDigest(stamps);
+}
+
+std::string ForceUpdateTag(absl::string_view login_digest) {
+  return absl::StrCat("rotor-", login_digest);
 }
 
 absl::StatusOr<DeploymentRequest> BuildDeploymentRequest(const PlannedDeployment& d,
                                                          const Plan& plan, const ValueSet& values,
                                                          absl::string_view certificate_url,
                                                          absl::string_view template_json,
-                                                         absl::string_view force_update_tag) {
+                                                         absl::string_view force_update_tag,
+                                                         absl::string_view login_digest) {
   DeploymentRequest request;
   request.name = d.name;
   request.mode = d.mode;
   request.tags = d.tags;
+  request.tags[kLoginsTag] = std::string(login_digest);
   if (!template_json.empty()) {
     if (force_update_tag.empty()) {
       request.template_json = std::string(template_json);

@@ -16,24 +16,26 @@
 
 namespace rotor {
 
-// The forceUpdateTag for `d`: "rotor-" and 20 hex characters of SHA-256
-// over what the registry VM will read (the login stamps of the secrets that
-// stay, the versions `written` by this apply, keyed by SecretKey, and the
-// certificate URL), so the same inputs give the same tag.
-std::string ForceUpdateTag(const PlannedDeployment& d,
-                           const std::map<std::string, SecretVersion>& written,
-                           absl::string_view certificate_url);
+// The LoginDigest of the logins the registry VM will take from `d`: the
+// login stamps of the secrets that stay and of the user secrets `written`
+// by this apply (keyed by SecretKey). The same inputs give the same digest.
+std::string DeployedLoginDigest(const PlannedDeployment& d,
+                                const std::map<std::string, SecretVersion>& written);
+// The forceUpdateTag that makes the VM take them: "rotor-" and the digest.
+std::string ForceUpdateTag(absl::string_view login_digest);
 
 // The request: `d`'s parameters with values from `values` (PlannedValues
 // sent as JSON strings), `certificate_url` for the certificate URL
 // parameter, and the template: `template_json` (the first deployment's,
 // or the base's as exported) with `force_update_tag` set when not empty, or
-// the base's link when `template_json` is empty. Errors name the value.
+// the base's link when `template_json` is empty; tagged kLoginsTag =
+// `login_digest`. Errors name the value.
 absl::StatusOr<DeploymentRequest> BuildDeploymentRequest(const PlannedDeployment& d,
                                                          const Plan& plan, const ValueSet& values,
                                                          absl::string_view certificate_url,
                                                          absl::string_view template_json,
-                                                         absl::string_view force_update_tag);
+                                                         absl::string_view force_update_tag,
+                                                         absl::string_view login_digest);
 
 }  // namespace rotor
 

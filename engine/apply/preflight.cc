@@ -57,9 +57,10 @@ absl::Status Preflight(const Plan& plan, const ValueSet& values, const VaultInfo
       url = absl::StrCat(vault.base_url, "/secrets/", d.certificate_secret, "/",
                          std::string(32, '0'));
     }
-    const std::string tag = d.set_force_update_tag ? ForceUpdateTag(d, {}, url) : "";
+    const std::string logins = DeployedLoginDigest(d, {});
+    const std::string tag = d.set_force_update_tag ? ForceUpdateTag(logins) : "";
     ASSIGN_OR_RETURN(DeploymentRequest request,
-                     BuildDeploymentRequest(d, plan, values, url, template_json, tag));
+                     BuildDeploymentRequest(d, plan, values, url, template_json, tag, logins));
     absl::Status valid = deployments.ValidateDeployment(d.resource_group, request);
     if (!valid.ok()) {
       return WithMessage(valid, absl::StrCat("ARM's validate refuses the ",

@@ -66,6 +66,8 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
   desired.config_path = config.path;
   desired.config_digest = config.digest;
   desired.vault_name = config.vault.name;
+  desired.registry_url = config.registry.url;
+  desired.arm_endpoint = config.cloud.arm_endpoint;
   desired.policy = config.policy;
   std::vector<std::string> errors;
 

@@ -177,24 +177,27 @@ absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& i
   // The registry VM reads Key Vault only when its script runs, and the
   // script runs only when the CustomScript extension's configuration
   // changes: a login change alone must change it.
+  // The logins the VM will take: the user secrets this plan leaves alone
+  // (apply adds the ones it writes), for the deployment's kLoginsTag.
+  std::set<std::string> touched;
+  for (const auto& c : *input.secret_changes) touched.insert(SecretKey(c.Name()));
+  for (const auto& [key, live] : actual.secrets) {
+    if (touched.count(key) > 0) continue;
+    bool declared_user = false;
+    for (const auto& u : desired.users) declared_user |= SecretKey(u.name) == key;
+    if (!declared_user && ClassifySecret(live) != SecretKind::kUser) continue;
+    d.login_stamps[key] = LoginStamp(live);
+  }
+  // The registry VM reads Key Vault only when its script runs, and the
+  // script runs only when the CustomScript extension's configuration
+  // changes: a login change alone must change it.
   if (input.logins_change) {
     if (tpl->has_custom_script) {
       d.set_force_update_tag = true;
       out.reasons.push_back(
           "the registry's logins change, and the VM reads them only when its CustomScript "
           "extension runs again: rotor sets the extension's forceUpdateTag to a digest of the "
-          "secret versions it will read");
-      std::set<std::string> touched;
-      for (const auto& c : *input.secret_changes) touched.insert(SecretKey(c.Name()));
-      for (const auto& [key, live] : actual.secrets) {
-        if (touched.count(key) > 0) continue;
-        bool declared_user = false;
-        for (const auto& u : desired.users) declared_user |= SecretKey(u.name) == key;
-        if (!declared_user && ClassifySecret(live) != SecretKind::kUser) continue;
-        d.login_stamps[key] = live.version.empty()
-                                  ? absl::StrCat("updated:", absl::ToUnixSeconds(live.updated))
-                                  : live.version;
-      }
+          "logins it will read");
     } else {
       out.warnings.push_back(
           {"deployment",

@@ -18,6 +18,7 @@
 #define ROTOR_ENGINE_DIFF_DIFF_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,6 +33,15 @@ struct PlanOptions {
   // made in the same second never name the same deployment (the CLI passes
   // a few random characters; tests leave it empty).
   std::string deployment_suffix;
+  // --replace: resources to write anew although they match: "user.NAME" of
+  // a { generate = N } user (a new random password), "certificate.NAME"
+  // (the same PFX uploaded as a new version). InvalidArgument for another
+  // address, naming the ones that can be replaced.
+  std::vector<std::string> replace;
+  // Whether a planned deployment must be able to go out (its parameters,
+  // what the registry VM would break on): true for plan and apply; rotor
+  // drift, which only reports, sets false.
+  bool require_deployable = true;
 };
 
 // Fails (FailedPrecondition) when no plan can be made: the resource group

@@ -73,6 +73,10 @@ struct DesiredState {
   std::string config_path;
   std::string config_digest;
   std::string vault_name;
+  // Where the registry is: [registry] url (may be empty), and the stamp's
+  // ARM endpoint (the registry's name derives from it).
+  std::string registry_url;
+  std::string arm_endpoint;
   std::vector<DesiredUser> users;
   std::optional<DesiredCertificate> certificate;
   std::optional<DesiredDeployment> deployment;

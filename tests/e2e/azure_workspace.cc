@@ -227,8 +227,8 @@ resource_group = "newregreg"
   dir_.Write("rotor.toml", text);
 }
 
-std::string AzureWorkspace::IssuePfx() {
-  auto leaf = pki_.IssueLeaf({.common_name = kRegistryHost, .dns_names = {kRegistryHost}});
+std::string AzureWorkspace::IssuePfx(const std::string& host) {
+  auto leaf = pki_.IssueLeaf({.common_name = host, .dns_names = {host}});
   dir_.Write("registry.pfx", leaf.ToPfx(kPfxPassword));
   auto t = certs::ThumbprintOfPem(leaf.CertificatePem(), "leaf");
   REQUIRE(t.ok());

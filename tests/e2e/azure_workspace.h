@@ -116,8 +116,9 @@ class AzureWorkspace {
   void SetRegistryUrl(const std::string& url);
   void WriteConfig();
 
-  // A new certificate for the registry in registry.pfx; its thumbprint.
-  std::string IssuePfx();
+  // A new certificate in registry.pfx, for the registry's host unless
+  // another is given; its thumbprint.
+  std::string IssuePfx(const std::string& host = kRegistryHost);
 
   // Runs rotor in the workspace with env(); checks that no secret value
   // (client secrets, PFX passwords, every *_PW variable, AddSecret's), in

@@ -195,6 +195,9 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "deployments per page of an ARM list (default 100)")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--quiet", options.quiet, "no per-request log lines on stderr");
+  app.add_flag("--detach", options.detach,
+               "return once serving (after --seed-registry), leaving the emulator running in "
+               "the background; its pid is in DIR/pid (stop it with kill)");
   app.add_option("--tls-cert-profile", options.tls_cert_profile,
                  "server certificate: valid (default), or one clients must refuse: untrusted "
                  "(another CA), wrong-host (names only wrong-host.example), expired")

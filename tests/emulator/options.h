@@ -69,6 +69,9 @@ struct EmulatorOptions {
   int retention_days = 90;
   int arm_page_size = 100;
   bool quiet = false;
+  // Return once the endpoints are up (after --seed-registry), leaving the
+  // emulator running in its own session; its pid is in DIR/pid.
+  bool detach = false;
   // The server certificate (tls.h): "valid", or one clients must refuse
   // ("untrusted", "wrong-host", "expired").
   std::string tls_cert_profile = "valid";

@@ -236,8 +236,12 @@ absl::StatusOr<std::vector<std::string>> Emulator::SeedRegistry() {
     for (const auto& [user, password] : passwords) {
       absl::StrAppend(&text, "export ", EnvName(user), "='", password, "'\n");
     }
+    absl::StrAppend(&text, "export REGISTRY_PFX_PASSWORD='", pfx_password, "'\n");
     absl::StrAppend(&text, "export REGISTRY_SPN_CLIENT_ID='", client_id, "'\n");
     absl::StrAppend(&text, "export REGISTRY_SPN_CLIENT_SECRET='", client_secret, "'\n");
+    // The registry's service principal is also the emulator's first client:
+    // rotor's own sign-in (`rotor init --client-id`) reads this variable.
+    absl::StrAppend(&text, "export AZURE_CLIENT_SECRET='", client_secret, "'\n");
     absl::Status written = WriteFileAtomic(env_path, text, 0600);
     std::fill(text.begin(), text.end(), '\0');
     for (auto& [user, password] : passwords) std::fill(password.begin(), password.end(), '\0');
