@@ -1,11 +1,14 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "cli/command_line.h"
+#include "cli/single_dash.h"
 
 namespace rotor::cli {
 
@@ -35,8 +38,19 @@ int Run(int argc, const char* const* argv, Io& io) {
     commands.push_back(std::move(d));
   }
 
+  // Terraform's single-dash spellings, before CLI11 reads "-out=x" as
+  // "-o ut=x" (single_dash.h).
+  std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  absl::StatusOr<std::vector<std::string>> rewritten = RewriteSingleDashWords(args, NamesOf(app));
+  if (!rewritten.ok()) {
+    io.err << "Error: " << rewritten.status().message() << "\n";
+    return kExitError;
+  }
+  std::vector<const char*> words = {argc > 0 ? argv[0] : "rotor"};
+  for (const std::string& word : *rewritten) words.push_back(word.c_str());
+
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(words.size()), words.data());
   } catch (const CLI::ParseError& e) {
     std::ostream& stream = e.get_exit_code() == 0 ? io.out : io.err;
     int code = app.exit(e, stream, stream);

@@ -17,6 +17,7 @@
 #include "base/status_macros.h"
 #include "base/value_binding.h"
 #include "cli/console.h"
+#include "cli/interrupt.h"
 #include "cli/metrics.h"
 #include "cli/providers.h"
 #include "cli/show.h"
@@ -214,10 +215,15 @@ class PrintingObserver : public ApplyObserver {
  public:
   PrintingObserver(std::ostream& out, Io& io, bool quiet)
       : out_(out), clock_(io.clock), console_(io.console), scope_(io.scope), quiet_(quiet) {}
+  ~PrintingObserver() override { ForgetDeployment(this); }
 
   void OnChangeStarted(const Change& c) override {
     started_[c.address] = clock_.Now();
     if (c.Kind() == "deployment") first_deployment_ = c.action == Action::kCreate;
+    // What a Ctrl-C from now on leaves running (interrupt.h).
+    if (c.deployment.has_value()) {
+      NoteDeployment(this, {scope_, c.deployment->resource_group, c.deployment->name, false});
+    }
     if (Json()) {
       console_->Event(
           "info", scope_, "change.started",
@@ -229,6 +235,7 @@ class PrintingObserver : public ApplyObserver {
     out_.flush();
   }
   void OnChangeFinished(const Change& c, const absl::Status& status) override {
+    if (c.deployment.has_value()) ForgetDeployment(this);
     absl::Duration took = clock_.Now() - started_[c.address];
     if (console_ != nullptr) console_->EndProgress(scope_);
     if (Json()) {
@@ -247,6 +254,7 @@ class PrintingObserver : public ApplyObserver {
     out_.flush();
   }
   void OnDeploymentProgress(const Deployment& d, absl::Duration elapsed) override {
+    NoteDeployment(this, {scope_, d.resource_group, d.name, true});
     const char* still = first_deployment_ ? "Still deploying..." : "Still redeploying...";
     const std::string text =
         absl::StrCat("deployment.registry: ", still, " (", d.name, " is ", d.provisioning_state,
@@ -690,8 +698,10 @@ int DriftCommand(const CommonOptions& options, Io& io) {
 
 namespace {
 
-// validate --json: {"config", "valid", "certificate": {"pfx", "checks"}, "error"}.
-std::string ValidateJson(const std::string& config_path, const DesiredState* desired,
+// validate --json: {"config", "valid", "certificate": {"pfx", "checks",
+// "skipped": {"checks", "reason"}}, "error"}; "skipped" only when the
+// checks that open the PFX were not run.
+std::string ValidateJson(const std::string& config_path, const OfflineValidation* validation,
                          const std::string& error) {
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
@@ -701,14 +711,15 @@ std::string ValidateJson(const std::string& config_path, const DesiredState* des
   w.String(config_path);
   w.Key("valid");
   w.Bool(error.empty());
-  if (desired != nullptr && desired->certificate.has_value()) {
+  if (validation != nullptr && validation->certificate.has_value()) {
+    const OfflineCertificate& cert = *validation->certificate;
     w.Key("certificate");
     w.StartObject();
     w.Key("pfx");
-    w.String(desired->certificate->pfx_path);
+    w.String(cert.pfx_path);
     w.Key("checks");
     w.StartArray();
-    for (const auto& c : desired->certificate->checks) {
+    for (const auto& c : cert.checks) {
       w.StartObject();
       w.Key("name");
       w.String(c.name);
@@ -719,6 +730,17 @@ std::string ValidateJson(const std::string& config_path, const DesiredState* des
       w.EndObject();
     }
     w.EndArray();
+    if (!cert.skipped.empty()) {
+      w.Key("skipped");
+      w.StartObject();
+      w.Key("checks");
+      w.StartArray();
+      for (const auto& name : cert.skipped) w.String(name);
+      w.EndArray();
+      w.Key("reason");
+      w.String(cert.skipped_reason);
+      w.EndObject();
+    }
     w.EndObject();
   }
   if (!error.empty()) {
@@ -731,30 +753,43 @@ std::string ValidateJson(const std::string& config_path, const DesiredState* des
 
 }  // namespace
 
+// Offline, and without any secret value: the PFX password only when its
+// source gives one (ValidateOffline).
 int ValidateCommand(const CommonOptions& options, Io& io) {
-  auto fail = [&](const absl::Status& status, const DesiredState* desired) {
-    if (options.json)
-      io.out << ValidateJson(options.config, desired, std::string(status.message()));
+  auto fail = [&](const absl::Status& status, const OfflineValidation* validation) {
+    if (options.json) {
+      io.out << ValidateJson(options.config, validation, std::string(status.message()));
+    }
     return Fail(io, status);
   };
   auto config = LoadConfig(options.config);
   if (!config.ok()) return fail(config.status(), nullptr);
-  auto desired = BuildDesired(*config, io.env, io.clock.Now());
-  if (!desired.ok()) return fail(desired.status(), nullptr);
-  if (desired->certificate.has_value()) {
-    const bool errors = desired->certificate->has_errors;
-    if (!options.json && (!options.quiet || errors)) {
+  auto validation = ValidateOffline(*config, io.env, io.clock.Now());
+  if (!validation.ok()) return fail(validation.status(), nullptr);
+  bool skipped = false;
+  if (validation->certificate.has_value()) {
+    const OfflineCertificate& cert = *validation->certificate;
+    skipped = !cert.skipped.empty();
+    if (!options.json && skipped && !options.quiet) {
+      io.out << "Certificate checks for " << cert.pfx_path << ": " << cert.skipped.size()
+             << " skipped, as each opens the PFX with its password, which is not available:\n  "
+             << cert.skipped_reason << "\n  Skipped: " << absl::StrJoin(cert.skipped, ", ")
+             << ".\n";
+    } else if (!options.json && (!options.quiet || cert.has_errors)) {
       Plan checks_only;
-      checks_only.certificate_checks = desired->certificate->checks;
-      io.out << "Certificate checks for " << desired->certificate->pfx_path << ":\n"
+      checks_only.certificate_checks = cert.checks;
+      io.out << "Certificate checks for " << cert.pfx_path << ":\n"
              << RenderChecksText(checks_only, StyleFor(options, io));
     }
-    if (errors) {
-      return fail(absl::FailedPreconditionError("the certificate fails its checks"), &*desired);
+    if (cert.has_errors) {
+      return fail(absl::FailedPreconditionError("the certificate fails its checks"), &*validation);
     }
   }
   if (options.json) {
-    io.out << ValidateJson(options.config, &*desired, "");
+    io.out << ValidateJson(options.config, &*validation, "");
+  } else if (skipped) {
+    io.out << "Success! The configuration is valid (the certificate checks were skipped: they "
+              "need the PFX password).\n";
   } else {
     io.out << "Success! The configuration is valid.\n";
   }

@@ -6,6 +6,7 @@
 
 #include "cli/command_line.h"
 #include "cli/init_command.h"
+#include "cli/interrupt.h"
 #include "cli/verify_command.h"
 
 namespace rotor::cli {
@@ -61,6 +62,8 @@ class ApplyLine : public CommandLine {
   }
   int Run(Io& io) override {
     return WithConsole(options_.common, io, [&](Io& run_io) {
+      // A Ctrl-C while a deployment runs says that it keeps running.
+      InterruptNotice notice(run_io);
       return RunOnConfigs(
           options_.common, run_io, FleetSummary::kPlain, false,
           [&](const FleetSelection& s) {

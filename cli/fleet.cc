@@ -84,6 +84,19 @@ std::string ErrorMessage(const std::string& err) {
   return absl::StrJoin(errors, "\n");
 }
 
+// "user.admin", "certificate.containersecret", "deployment.registry": an
+// address of the plan (engine/model/plan.h, Change::address).
+bool IsResourceAddress(absl::string_view target) {
+  const size_t dot = target.find('.');
+  if (dot == absl::string_view::npos || dot + 1 == target.size()) return false;
+  const absl::string_view kind = target.substr(0, dot);
+  for (absl::string_view k :
+       {"user", "stale_user", "certificate", "stale_certificate", "deployment"}) {
+    if (kind == k) return true;
+  }
+  return false;
+}
+
 const char* Plural(size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
 
 }  // namespace
@@ -166,6 +179,16 @@ absl::StatusOr<FleetSelection> SelectConfigs(const std::vector<std::string>& con
       if (matched.count(absl::AsciiStrToLower(t)) == 0) unmatched.push_back(t);
     }
     if (!unmatched.empty()) {
+      // Terraform's -target takes a resource address; rotor's picks
+      // registries, and --replace picks what a plan rewrites.
+      for (const auto& t : unmatched) {
+        if (!IsResourceAddress(t)) continue;
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--target ", t,
+            ": --target picks registries (by vault name or configuration file stem), not "
+            "resources; to force a change to ",
+            t, ", run rotor plan --replace ", t));
+      }
       std::vector<std::string> known;
       for (const auto& m : selection.members) {
         known.push_back(m.vault.empty() || absl::EqualsIgnoreCase(m.vault, m.stem)

@@ -286,8 +286,8 @@ TEST_CASE("fleet --json is an array of registries, each with its plan") {
   CHECK(
       absl::StrContains(out,
                         "{\n    \"config\": \"fleet/gamma.toml\",\n    \"vault\": \"gammakv\",\n"
-                        "    \"exit_code\": 1,\n    \"result\": null,\n    \"error\": \"user "
-                        "\\\"admin\\\": password: environment variable GAMMA_ADMIN_PW is not set"));
+                        "    \"exit_code\": 1,\n    \"result\": null,\n    \"error\": "
+                        "\"user[admin].password: environment variable GAMMA_ADMIN_PW is not set"));
   CHECK(absl::EndsWith(out, "}\n]\n"));
   CHECK(absl::StrContains(out, "\"format_version\": 2"));
   CHECK_FALSE(absl::StrContains(out, "Fleet:"));
@@ -362,8 +362,8 @@ TEST_CASE("--quiet prints only the summary, --log-format json prints events on s
   CHECK(error.exit_code == 1);
   CHECK(
       absl::StrContains(error.stderr_data,
-                        "\"level\":\"error\",\"event\":\"error\",\"fields\":{\"message\":\"user "
-                        "\\\"admin\\\": password: environment variable GAMMA_ADMIN_PW is not set"));
+                        "\"level\":\"error\",\"event\":\"error\",\"fields\":{\"message\":"
+                        "\"user[admin].password: environment variable GAMMA_ADMIN_PW is not set"));
 }
 
 TEST_CASE("rotor init --kind local adopts a registry - plan right after has no changes") {

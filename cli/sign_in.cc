@@ -32,7 +32,7 @@ absl::StatusOr<auth::SignInOptions> ResolveSignIn(const AuthConfig& auth, const 
         return absl::InvalidArgumentError(
             "auth.client_secret is required with method = \"client_secret\"");
       }
-      ASSIGN_OR_RETURN(Secret secret, ResolveValue(*auth.client_secret, env, "auth"));
+      ASSIGN_OR_RETURN(Secret secret, ResolveValue(*auth.client_secret, env, "auth.client_secret"));
       options.client_secret = std::move(secret);
       break;
     }
@@ -41,7 +41,8 @@ absl::StatusOr<auth::SignInOptions> ResolveSignIn(const AuthConfig& auth, const 
       options.client_certificate = auth.client_certificate;
       if (auth.client_certificate_password.has_value()) {
         ASSIGN_OR_RETURN(options.client_certificate_password,
-                         ResolveValue(*auth.client_certificate_password, env, "auth"));
+                         ResolveValue(*auth.client_certificate_password, env,
+                                      "auth.client_certificate_password"));
       }
       break;
     }

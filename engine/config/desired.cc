@@ -7,6 +7,59 @@
 #include "engine/template/template.h"
 
 namespace rotor {
+namespace {
+
+constexpr char kServicePrincipalPair[] =
+    "[deployment]: client_id and client_secret go together (the registry template needs both "
+    "service-principal parameters on every redeploy)";
+
+// Reads and parses a first deployment's template into `d`; problems go to
+// `errors`.
+void LoadTemplate(const DeploymentConfig& dc, DesiredDeployment* d,
+                  std::vector<std::string>* errors) {
+  if (dc.template_file.empty()) return;
+  auto text =
+      ReadFile(dc.template_file, ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
+  if (!text.ok()) {
+    errors->push_back(absl::StrCat("[deployment] template: cannot read file ", dc.template_file,
+                                   ": ", FileErrorReason(text.status())));
+    return;
+  }
+  d->template_json = *std::move(text);
+  auto info = ParseTemplateInfo(d->template_json);
+  if (info.ok()) {
+    d->template_info = *std::move(info);
+  } else {
+    errors->push_back(absl::StrCat("[deployment] template: file ", dc.template_file, ": ",
+                                   info.status().message()));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<OfflineValidation> ValidateOffline(const Config& config, const Environment& env,
+                                                  absl::Time now) {
+  OfflineValidation out;
+  std::vector<std::string> errors;
+  if (config.certificate.has_value()) {
+    auto cert = ValidateCertificateOffline(*config.certificate, env, now);
+    if (cert.ok()) {
+      out.certificate = *std::move(cert);
+    } else {
+      errors.push_back(std::string(cert.status().message()));
+    }
+  }
+  if (config.deployment.has_value()) {
+    const DeploymentConfig& dc = *config.deployment;
+    if (dc.client_id.has_value() != dc.client_secret.has_value()) {
+      errors.push_back(kServicePrincipalPair);
+    }
+    DesiredDeployment unused;
+    LoadTemplate(dc, &unused, &errors);
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return out;
+}
 
 absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environment& env,
                                           absl::Time now) {
@@ -30,20 +83,21 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
       d.generate_length = user.password.generate_length;
       continue;
     }
-    std::string owner = absl::StrCat("user \"", user.name, "\"");
-    auto value = ResolveValue(user.password, env, owner);
+    const std::string key_path = absl::StrCat("user[", user.name, "].password");
+    auto value = ResolveValue(user.password, env, key_path);
     if (!value.ok()) {
       errors.push_back(std::string(value.status().message()));
       continue;
     }
+    const std::string key = NameValue(user.password, key_path);
     if (value->empty()) {
-      errors.push_back(absl::StrCat(owner, ": password from ", d.source,
-                                    " is empty; a registry login needs a password"));
+      errors.push_back(
+          absl::StrCat(key, ": the value is empty; a registry login needs a password"));
       continue;
     }
     if (value->size() > kMaxLoginSecretLength) {
       errors.push_back(
-          absl::StrCat(owner, ": password from ", d.source, " is ", value->size(),
+          absl::StrCat(key, ": the value is ", value->size(),
                        " characters long; the registry VM silently skips secrets longer than ",
                        kMaxLoginSecretLength, ", so this user would have no login"));
       continue;
@@ -69,12 +123,10 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
     d.first_parameters = dc.parameters;
     d.template_file = dc.template_file;
     if (dc.client_id.has_value() != dc.client_secret.has_value()) {
-      errors.push_back(
-          "[deployment]: client_id and client_secret go together (the registry template "
-          "needs both service-principal parameters on every redeploy)");
+      errors.push_back(kServicePrincipalPair);
     } else if (dc.client_id.has_value()) {
-      auto id = ResolveValue(*dc.client_id, env, "[deployment] client_id");
-      auto secret = ResolveValue(*dc.client_secret, env, "[deployment] client_secret");
+      auto id = ResolveValue(*dc.client_id, env, "deployment.client_id");
+      auto secret = ResolveValue(*dc.client_secret, env, "deployment.client_secret");
       if (!id.ok()) errors.push_back(std::string(id.status().message()));
       if (!secret.ok()) errors.push_back(std::string(secret.status().message()));
       if (id.ok() && secret.ok()) {
@@ -82,26 +134,10 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
         d.client_secret = *std::move(secret);
         d.has_service_principal = true;
       }
-      d.client_id_source = absl::StrCat("[deployment] client_id (", dc.client_id->Describe(), ")");
-      d.client_secret_source =
-          absl::StrCat("[deployment] client_secret (", dc.client_secret->Describe(), ")");
+      d.client_id_source = NameValue(*dc.client_id, "deployment.client_id");
+      d.client_secret_source = NameValue(*dc.client_secret, "deployment.client_secret");
     }
-    if (!dc.template_file.empty()) {
-      auto text = ReadFile(dc.template_file,
-                           ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
-      if (text.ok()) {
-        d.template_json = *std::move(text);
-        auto info = ParseTemplateInfo(d.template_json);
-        if (info.ok()) {
-          d.template_info = *std::move(info);
-        } else {
-          errors.push_back(absl::StrCat("[deployment] template: ", dc.template_file, ": ",
-                                        info.status().message()));
-        }
-      } else {
-        errors.push_back(absl::StrCat("[deployment] template: ", text.status().message()));
-      }
-    }
+    LoadTemplate(dc, &d, &errors);
   }
 
   if (!errors.empty()) {

@@ -2,23 +2,77 @@
 // checked and encoded as the Key Vault secret the registry template expects.
 #include "absl/strings/str_cat.h"
 #include "base/files.h"
+#include "base/status_macros.h"
 #include "certs/checks.h"
 #include "certs/keyvault_secret.h"
 #include "certs/pfx.h"
 #include "engine/config/desired.h"
 
 namespace rotor {
+namespace {
 
-absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConfig& config,
-                                                           const Environment& env, absl::Time now) {
+certs::CheckOptions CheckOptionsFor(const CertificateConfig& config, absl::Time now) {
+  certs::CheckOptions options;
+  options.min_valid_days = config.min_valid_days;
+  options.dns_name = config.dns_name;
+  options.ca_bundle_path = config.ca_bundle;
+  options.now = now;
+  return options;
+}
+
+absl::StatusOr<Secret> ReadPfx(const CertificateConfig& config) {
   auto bytes =
       ReadFile(config.pfx, ReadLimit{.max_bytes = certs::kMaxPfxBytes, .what = "a PFX file"});
   if (!bytes.ok()) {
     return absl::Status(bytes.status().code(),
-                        absl::StrCat("[certificate] pfx: ", bytes.status().message()));
+                        absl::StrCat("[certificate] pfx: cannot read file ", config.pfx, ": ",
+                                     FileErrorReason(bytes.status())));
   }
-  Secret pfx_der(*std::move(bytes));
-  auto password = ResolveValue(config.password, env, "[certificate]");
+  return Secret(*std::move(bytes));
+}
+
+std::vector<CheckLine> ToLines(const std::vector<certs::CheckResult>& results) {
+  std::vector<CheckLine> lines;
+  for (const auto& r : results) {
+    lines.push_back({r.name, std::string(certs::CheckLevelName(r.level)), r.detail});
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::vector<std::string> CertificateCheckNames(const CertificateConfig& config) {
+  std::vector<std::string> names = {
+      "Parse PFX", "Private Key", "Expiry Date", "Signature Algorithm", "Key Size",
+      "Key Usage", "Cert Chain",  "Chain Order", "Other Certificates",  "DNS Names"};
+  if (!config.ca_bundle.empty()) names.push_back("CA Trust");
+  names.push_back("Issuer");
+  return names;
+}
+
+absl::StatusOr<OfflineCertificate> ValidateCertificateOffline(const CertificateConfig& config,
+                                                              const Environment& env,
+                                                              absl::Time now) {
+  ASSIGN_OR_RETURN(Secret pfx_der, ReadPfx(config));
+  OfflineCertificate out;
+  out.pfx_path = config.pfx;
+  auto password = ResolveValue(config.password, env, "certificate.password");
+  if (!password.ok()) {
+    out.skipped = CertificateCheckNames(config);
+    out.skipped_reason = std::string(password.status().message());
+    return out;
+  }
+  std::vector<certs::CheckResult> results =
+      certs::CheckPfx(pfx_der.Reveal(), *password, config.pfx, CheckOptionsFor(config, now));
+  out.checks = ToLines(results);
+  out.has_errors = certs::WorstLevel(results) == certs::CheckLevel::kError;
+  return out;
+}
+
+absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConfig& config,
+                                                           const Environment& env, absl::Time now) {
+  ASSIGN_OR_RETURN(Secret pfx_der, ReadPfx(config));
+  auto password = ResolveValue(config.password, env, "certificate.password");
   if (!password.ok()) return password.status();
 
   DesiredCertificate desired;
@@ -28,17 +82,11 @@ absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConf
   desired.warn_days = config.warn_days;
   desired.content_type = certs::kCertificateContentType;
 
-  certs::CheckOptions options;
-  options.min_valid_days = config.min_valid_days;
-  options.dns_name = config.dns_name;
-  options.ca_bundle_path = config.ca_bundle;
-  options.now = now;
   auto pfx = certs::Pfx::Open(pfx_der.Reveal(), *password, config.pfx);
   std::vector<certs::CheckResult> results =
-      pfx.ok() ? certs::CheckCertificate(*pfx, options) : certs::CheckOpenFailure(pfx.status());
-  for (const auto& r : results) {
-    desired.checks.push_back({r.name, std::string(certs::CheckLevelName(r.level)), r.detail});
-  }
+      pfx.ok() ? certs::CheckCertificate(*pfx, CheckOptionsFor(config, now))
+               : certs::CheckOpenFailure(pfx.status());
+  desired.checks = ToLines(results);
   desired.has_errors = certs::WorstLevel(results) == certs::CheckLevel::kError;
   if (!pfx.ok()) {
     // Nothing more can be known; the checks say why.
@@ -53,8 +101,9 @@ absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConf
   desired.not_after = info.not_after;
   auto encoded = certs::EncodeCertificateSecret(pfx_der.Reveal(), *password);
   if (!encoded.ok()) {
-    return absl::Status(encoded.status().code(), absl::StrCat("[certificate] ", config.pfx, ": ",
-                                                              encoded.status().message()));
+    return absl::Status(
+        encoded.status().code(),
+        absl::StrCat("[certificate] pfx: file ", config.pfx, ": ", encoded.status().message()));
   }
   desired.secret_value = *std::move(encoded);
   return desired;

@@ -36,24 +36,18 @@ void StripOneTrailingNewline(std::string* value) {
   }
 }
 
-// "password" from "user[admin].password".
-absl::string_view LastKey(absl::string_view key_path) {
-  size_t dot = key_path.rfind('.');
-  return dot == absl::string_view::npos ? key_path : key_path.substr(dot + 1);
-}
-
-// Builds "<owner>: <key>: <what> (<key path> at <file:line:col>)".
+// Builds "<key>: <what> (at <file:line:col>)", where <what> names the
+// source: the config key and the source once each, whoever calls.
 class Messages {
  public:
-  Messages(const ValueSource& source, absl::string_view owner) {
-    const std::string key_path = source.key_path.empty() ? "value" : source.key_path;
-    head_ = owner.empty() ? key_path : absl::StrCat(owner, ": ", LastKey(key_path));
-    std::string where = owner.empty() ? "" : key_path;
+  Messages(const ValueSource& source, absl::string_view owner)
+      : head_(DisplayKey(!source.key_path.empty() ? absl::string_view(source.key_path)
+                         : owner.empty()          ? absl::string_view("value")
+                                                  : owner)) {
     if (!source.location.file.empty()) {
-      absl::StrAppend(&where, where.empty() ? "" : " ", "at ", source.location.file, ":",
-                      source.location.line, ":", source.location.column);
+      tail_ = absl::StrCat(" (at ", source.location.file, ":", source.location.line, ":",
+                           source.location.column, ")");
     }
-    tail_ = where.empty() ? "" : absl::StrCat(" (", where, ")");
   }
   std::string operator()(absl::string_view what) const {
     return absl::StrCat(head_, ": ", what, tail_);
@@ -92,15 +86,9 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       absl::StatusOr<std::string> contents = ReadFile(
           source.file, ReadLimit{.max_bytes = kMaxSecretSourceBytes, .what = "a secret value"});
       if (!contents.ok()) {
-        // ReadFile says "open <path>: <reason>"; keep the reason.
-        std::string reason(contents.status().message());
-        absl::string_view r = reason;
-        if (size_t colon = r.rfind(": "); colon != absl::string_view::npos) {
-          r = r.substr(colon + 2);
-        }
-        return absl::Status(
-            contents.status().code(),
-            message(absl::StrCat("cannot read file ", ShowPath(source.file), ": ", r)));
+        return absl::Status(contents.status().code(),
+                            message(absl::StrCat("cannot read file ", ShowPath(source.file), ": ",
+                                                 FileErrorReason(contents.status()))));
       }
       StripOneTrailingNewline(&*contents);
       if (contents->empty()) {
@@ -113,7 +101,7 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       if (source.command.empty() || source.command[0].empty()) {
         return absl::InvalidArgumentError(message("the command is empty"));
       }
-      const std::string program = ShowPath(source.command[0]);
+      const std::string program = absl::StrCat("command \"", ShowPath(source.command[0]), "\"");
       ProcessOptions options;
       options.timeout = kCommandTimeout;
       options.max_stdout_bytes = kMaxSecretSourceBytes;
@@ -121,8 +109,8 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       absl::StatusOr<ProcessResult> result = RunProcess(source.command, options);
       if (!result.ok()) {
         return absl::Status(result.status().code(),
-                            message(absl::StrCat("command \"", program, "\" could not be started: ",
-                                                 result.status().message())));
+                            message(absl::StrCat(program, " could not be started: ",
+                                                 FileErrorReason(result.status()))));
       }
       std::string out = std::move(result->stdout_data);
       std::string err_line = FirstLine(result->stderr_data);
@@ -131,25 +119,23 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       if (result->output_exceeded) {
         WipeString(out);
         return absl::ResourceExhaustedError(message(
-            absl::StrCat("command \"", program, "\" printed more than ",
+            absl::StrCat(program, " printed more than ",
                          ShowBytes(kMaxSecretSourceBytes), ", the limit for a secret value")));
       }
       if (result->timed_out) {
         WipeString(out);
-        return absl::DeadlineExceededError(
-            message(absl::StrCat("command \"", program, "\" did not finish within ",
-                                 absl::FormatDuration(kCommandTimeout))));
+        return absl::DeadlineExceededError(message(absl::StrCat(
+            program, " did not finish within ", absl::FormatDuration(kCommandTimeout))));
       }
       if (result->exit_code != 0) {
         WipeString(out);
         return absl::FailedPreconditionError(
-            message(absl::StrCat("command \"", program, "\" exited with code ", result->exit_code,
+            message(absl::StrCat(program, " exited with code ", result->exit_code,
                                  err_line.empty() ? "" : absl::StrCat(": ", err_line))));
       }
       StripOneTrailingNewline(&out);
       if (out.empty()) {
-        return absl::InvalidArgumentError(
-            message(absl::StrCat("command \"", program, "\" printed nothing")));
+        return absl::InvalidArgumentError(message(absl::StrCat(program, " printed nothing")));
       }
       return out;
     }
@@ -157,8 +143,7 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       return std::string(source.literal.Reveal());
     case ValueSource::Kind::kGenerate:
       return absl::FailedPreconditionError(
-          message("a { generate = N } value is created by rotor when it writes "
-                  "the secret, "
+          message("a { generate = N } value is created by rotor when it writes the secret, "
                   "not resolved; use GeneratePassword"));
   }
   return absl::InternalError(message("unknown value source kind"));
@@ -196,11 +181,41 @@ absl::StatusOr<Secret> ResolveValue(const ValueSource& source, const Environment
     const size_t length = raw->size();
     WipeString(*raw);
     return absl::InvalidArgumentError(message(absl::StrCat(
-        "the value (from ", source.Describe(), ") is ", length, " characters long; at most ",
+        "the value from ", DescribeSource(source), " is ", length, " characters long; at most ",
         source.max_length, " are allowed (the registry turns only secrets of at most ",
         source.max_length, " characters into logins)")));
   }
   return TakeSecret(&*raw);
+}
+
+std::string DisplayKey(absl::string_view key_path) {
+  const size_t dot = key_path.find('.');
+  if (dot == absl::string_view::npos || key_path.find_first_of(".[", dot + 1) != key_path.npos ||
+      key_path.substr(0, dot).find('[') != absl::string_view::npos) {
+    return std::string(key_path);
+  }
+  return absl::StrCat("[", key_path.substr(0, dot), "] ", key_path.substr(dot + 1));
+}
+
+std::string DescribeSource(const ValueSource& source) {
+  // A command by its program alone: its arguments stay out of messages.
+  if (source.kind == ValueSource::Kind::kCommand && !source.command.empty()) {
+    return absl::StrCat("command ", source.command[0]);
+  }
+  return source.Describe();
+}
+
+std::string NameValue(const ValueSource& source, absl::string_view key) {
+  return absl::StrCat(DisplayKey(!source.key_path.empty() ? absl::string_view(source.key_path)
+                                 : key.empty()            ? absl::string_view("value")
+                                                          : key),
+                      " (", DescribeSource(source), ")");
+}
+
+std::string FileErrorReason(const absl::Status& status) {
+  absl::string_view r = status.message();
+  if (size_t colon = r.rfind(": "); colon != absl::string_view::npos) r = r.substr(colon + 2);
+  return std::string(r);
 }
 
 absl::Status ResolveCloudIdentity(CloudConfig* cloud, const Environment& env) {

@@ -65,12 +65,12 @@ class FakeEnvironment : public Environment {
 // this is passed, before more is read.
 inline constexpr size_t kMaxSecretSourceBytes = 8 << 10;
 
-// Resolves `source` to its value. `owner` names what the value belongs to
-// for messages ("user \"admin\""; may be empty). Errors name the owner, the
-// key, the variable / file / program, and the config position, never the
-// value:
-//   user "admin": password: environment variable REGISTRY_ADMIN_PASSWORD is
-//   not set (user[admin].password at rotor.toml:14:12)
+// Resolves `source` to its value. Errors read "<config key>: <what, naming
+// the source> (at <file:line:col>)", each part once, never the value:
+//   user[admin].password: environment variable REGISTRY_ADMIN_PASSWORD is
+//   not set (at rotor.toml:14:12)
+//   [deployment] client_secret: command "pass" exited with code 1: ...
+// The key is DisplayKey of the source's key_path, else of `owner`.
 //  - env: the variable must be set and non-empty (InvalidArgument);
 //  - file: one trailing newline ("\n" or "\r\n") is dropped; a missing file
 //    is NotFound; an empty value is InvalidArgument; a file larger than
@@ -87,6 +87,26 @@ inline constexpr size_t kMaxSecretSourceBytes = 8 << 10;
 // A value longer than source.max_length (when non-zero) is InvalidArgument.
 absl::StatusOr<Secret> ResolveValue(const ValueSource& source, const Environment& env,
                                     absl::string_view owner);
+
+// How a message names a config key: "[deployment] client_secret" for
+// "deployment.client_secret" (a key of a table, as the file spells it);
+// other key paths ("user[admin].password") as they are.
+std::string DisplayKey(absl::string_view key_path);
+
+// A source as messages name it: ValueSource::Describe(), but a command by
+// its program alone ("command pass": its arguments stay out of messages).
+std::string DescribeSource(const ValueSource& source);
+
+// How a message about a value that was read names it: the config key
+// (DisplayKey of the source's key_path, else of `key`) and the source,
+// never the value: "[deployment] client_secret (env
+// REGISTRY_SPN_CLIENT_SECRET)", "user[ops].password (command pass)".
+std::string NameValue(const ValueSource& source, absl::string_view key = "");
+
+// "No such file or directory" from ReadFile's "open /x/y: No such file or
+// directory" (or RunProcess's "run prog: ..."), for a message that names the
+// file or program already.
+std::string FileErrorReason(const absl::Status& status);
 
 // Fills cloud->tenant_id and cloud->subscription_id from AZURE_TENANT_ID and
 // AZURE_SUBSCRIPTION_ID when the config leaves them empty (kinds azurestack

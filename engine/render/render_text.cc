@@ -82,7 +82,17 @@ std::string RenderChecksText(const Plan& plan, const TextStyle& style) {
 std::string RenderPlanText(const Plan& plan, const TextStyle& style) {
   std::string out;
   if (!plan.certificate_checks.empty()) {
-    absl::StrAppend(&out, "Certificate checks:\n", RenderChecksText(plan, style), "\n");
+    // One line when every check passes; every check when one warns or fails.
+    bool all_ok = true;
+    for (const auto& check : plan.certificate_checks) all_ok = all_ok && check.level == "OK";
+    if (all_ok) {
+      absl::StrAppend(
+          &out, "Certificate checks: ",
+          Paint(style, kGreen, absl::StrCat("all ", plan.certificate_checks.size(), " passed")),
+          " (rotor validate lists them).\n\n");
+    } else {
+      absl::StrAppend(&out, "Certificate checks:\n", RenderChecksText(plan, style), "\n");
+    }
   }
   if (!plan.HasChanges()) {
     absl::StrAppend(&out, Paint(style, kGreen, RenderSummaryLine(plan)), "\n");

@@ -1,0 +1,352 @@
+// Terraform habits and quieter, more precise output, on the real `rotor`
+// binary with the embedded local provider: Terraform's single-dash flags,
+// --target given a resource address, the certificate checks on one line,
+// validate without any secret value, and value errors that name the key
+// and the source once.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/files.h"
+#include "base/process.h"
+#include "certs/checks.h"
+#include "certs/pfx.h"
+#include "certs/testing/make_certs.h"
+#include "rapidjson/document.h"
+#include "tests/e2e/azure_workspace.h"
+#include "tests/support/testing.h"
+
+namespace rotor {
+namespace {
+
+constexpr char kAdminPassword[] = "Habits-Admin-Distinct-Pw";
+constexpr char kSpnSecret[] = "Habits-Spn-Distinct-Secret";
+constexpr char kPfxPassword[] = "Habits-Pfx-Distinct-Pass";
+constexpr char kHost[] = "myreg.local.cloudapp.azurestack.external";
+
+constexpr char kTemplate[] = R"({
+  "contentVersion": "1.0.0.0",
+  "parameters": {
+    "pfxKeyVaultResourceId": { "type": "string" },
+    "pfxKeyVaultSecretUrl": { "type": "string" },
+    "pfxThumbprint": { "type": "string" },
+    "servicePrincipalClientId": { "type": "string" },
+    "servicePrincipalClientSecret": { "type": "securestring" }
+  },
+  "resources": []
+})";
+
+// A local registry with a user, a certificate and a deployment; every
+// secret from the environment.
+class Habits {
+ public:
+  Habits() : pki_(absl::Now()) {
+    dir_.Write("template.json", kTemplate);
+    WriteConfig();
+    env_ = {{"ADMIN_PW", kAdminPassword},
+            {"SPN_SECRET", kSpnSecret},
+            {"PFX_PW", kPfxPassword},
+            {"NO_COLOR", "1"}};
+    IssuePfx();
+  }
+
+  void WriteConfig(const std::string& extra_user = "") {
+    dir_.Write("rotor.toml", absl::StrCat(R"([cloud]
+kind = "local"
+
+[vault]
+name = "newregkv"
+resource_group = "newregreg"
+
+[[user]]
+name = "admin"
+password = { env = "ADMIN_PW" }
+)",
+                                          extra_user, R"(
+[certificate]
+secret_name = "containersecret"
+pfx = "registry.pfx"
+password = { env = "PFX_PW" }
+dns_name = ")",
+                                          kHost, R"("
+
+[deployment]
+resource_group = "newregreg"
+client_id = "11111111-2222-3333-4444-555555555555"
+client_secret = { env = "SPN_SECRET" }
+template = "template.json"
+)"));
+  }
+
+  void IssuePfx(certs::testing::CertOptions options = {},
+                const certs::testing::PfxContents& contents = {}) {
+    options.common_name = kHost;
+    if (options.dns_names.empty()) options.dns_names = {kHost};
+    dir_.Write("registry.pfx", pki_.IssueLeaf(options).ToPfx(
+                                   kPfxPassword, certs::testing::PfxEncryption::kAes256, contents));
+  }
+
+  void Unset(const std::string& name) { env_.erase(name); }
+
+  ProcessResult Rotor(std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::BuildDir() + "/rotor"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessOptions options;
+    options.working_dir = dir_.path();
+    options.timeout = absl::Seconds(60);
+    // Only what the test sets: no variable from the test's own environment.
+    for (const char* name : {"ADMIN_PW", "SPN_SECRET", "PFX_PW"}) options.env[name] = std::nullopt;
+    for (const auto& [k, v] : env_) options.env[k] = v;
+    auto result = RunProcess(argv, options);
+    REQUIRE(result.ok());
+    INFO("rotor ", absl::StrJoin(args, " "), "\nstdout:\n", result->stdout_data, "\nstderr:\n",
+         result->stderr_data);
+    CHECK_FALSE(result->timed_out);
+    const std::string leaks = e2e::FindSecretLeaks(result->stdout_data, result->stderr_data,
+                                                   {kAdminPassword, kSpnSecret, kPfxPassword});
+    CHECK_MESSAGE(leaks.empty(), leaks);
+    return *std::move(result);
+  }
+
+  bool Exists(const std::string& name) const { return PathExists(dir_.Path(name)); }
+  const testing::TempDir& dir() const { return dir_; }
+
+ private:
+  testing::TempDir dir_;
+  certs::testing::TestPki pki_;
+  std::map<std::string, std::string> env_;
+};
+
+// ---------------------------------------------------------------------------
+// 8. Terraform habits
+
+TEST_CASE("Terraform's single-dash flags work as rotor's long options") {
+  Habits h;
+  auto plan = h.Rotor({"plan", "-out=tf.plan", "-detailed-exitcode"});
+  CHECK(plan.exit_code == 2);
+  CHECK(h.Exists("tf.plan"));
+  CHECK_FALSE(h.Exists("ut=tf.plan"));
+  CHECK(absl::StrContains(plan.stdout_data, "Saved the plan to: tf.plan"));
+
+  auto spaced = h.Rotor({"plan", "-out", "spaced.plan", "-json", "-target=newregkv"});
+  CHECK(spaced.exit_code == 0);
+  CHECK(h.Exists("spaced.plan"));
+  CHECK(absl::StartsWith(spaced.stdout_data, "{"));
+
+  // The real short options keep working.
+  auto shorts = h.Rotor({"plan", "-c", "rotor.toml", "-o", "short.plan", "-target", "rotor"});
+  CHECK(shorts.exit_code == 0);
+  CHECK(h.Exists("short.plan"));
+
+  auto apply = h.Rotor({"apply", "-auto-approve", "-no-color"});
+  CHECK(apply.exit_code == 0);
+  CHECK(absl::StrContains(apply.stdout_data, "Apply complete!"));
+  CHECK(h.Rotor({"-version"}).stdout_data == h.Rotor({"--version"}).stdout_data);
+}
+
+TEST_CASE("other single-dash words are refused with the long option, and nothing runs") {
+  Habits h;
+  auto config = h.Rotor({"plan", "-config=rotor.toml"});
+  CHECK(config.exit_code == 1);
+  CHECK(config.stdout_data.empty());
+  CHECK(config.stderr_data ==
+        "Error: -config=rotor.toml: rotor's long options take two dashes; did you mean "
+        "--config=rotor.toml?\n");
+
+  auto typo = h.Rotor({"apply", "-auto-aprove"});
+  CHECK(typo.exit_code == 1);
+  CHECK(typo.stderr_data ==
+        "Error: -auto-aprove: rotor's long options take two dashes; did you mean "
+        "--auto-approve?\n");
+
+  auto unknown = h.Rotor({"plan", "-lock=false"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.stderr_data ==
+        "Error: -lock=false: rotor plan has no option -lock or --lock; rotor plan --help lists "
+        "its options\n");
+  CHECK_FALSE(h.Exists(".rotor/vaults/newregkv.json"));  // nothing was applied
+}
+
+TEST_CASE("--target given a resource address points at --replace") {
+  Habits h;
+  for (std::string address :
+       {"user.admin", "certificate.containersecret", "stale_user.old", "deployment.registry"}) {
+    CAPTURE(address);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"plan", "--target", address},
+          std::vector<std::string>{"apply", "-target=" + address, "--auto-approve"}}) {
+      auto r = h.Rotor(args);
+      CHECK(r.exit_code == 1);
+      CHECK(r.stderr_data ==
+            absl::StrCat("Error: --target ", address,
+                         ": --target picks registries (by vault name or configuration file "
+                         "stem), not resources; to force a change to ",
+                         address, ", run rotor plan --replace ", address, "\n"));
+    }
+  }
+  // A registry name still targets.
+  CHECK(h.Rotor({"plan", "--target", "newregkv"}).exit_code == 0);
+}
+
+// ---------------------------------------------------------------------------
+// 9. Quieter, more precise output
+
+TEST_CASE("the plan prints the certificate checks on one line when all pass, every one otherwise") {
+  Habits h;
+  auto plan = h.Rotor({"plan"});
+  CHECK(plan.exit_code == 0);
+  CHECK(absl::StartsWith(plan.stdout_data,
+                         "Certificate checks: all 11 passed (rotor validate lists them).\n\n"));
+  CHECK_FALSE(absl::StrContains(plan.stdout_data, "Parse PFX"));
+  REQUIRE(h.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  auto again = h.Rotor({"plan"});
+  CHECK(absl::StartsWith(again.stdout_data,
+                         "Certificate checks: all 11 passed (rotor validate lists them).\n\n"
+                         "No changes."));
+
+  // A WARNING: every check, as validate prints them.
+  certs::testing::PfxContents no_chain;
+  no_chain.include_chain = false;
+  h.IssuePfx({}, no_chain);
+  auto warned = h.Rotor({"plan"});
+  CHECK(warned.exit_code == 0);
+  CHECK(absl::StartsWith(warned.stdout_data, "Certificate checks:\n  Parse PFX: OK ("));
+  CHECK(absl::StrContains(warned.stdout_data, "\n  Cert Chain: WARNING ("));
+  CHECK(absl::StrContains(warned.stdout_data, "\n  Issuer: OK ("));
+  CHECK_FALSE(absl::StrContains(warned.stdout_data, "all 11 passed"));
+  auto validate = h.Rotor({"validate"});
+  CHECK(validate.exit_code == 0);
+  CHECK(absl::StrContains(validate.stdout_data, "  Cert Chain: WARNING ("));
+}
+
+TEST_CASE("validate lists every check even when all pass") {
+  Habits h;
+  auto validate = h.Rotor({"validate"});
+  CHECK(validate.exit_code == 0);
+  CHECK(absl::StartsWith(validate.stdout_data, "Certificate checks for "));
+  for (const char* line : {"\n  Parse PFX: OK (", "\n  Expiry Date: OK (", "\n  Issuer: OK ("}) {
+    CHECK_MESSAGE(absl::StrContains(validate.stdout_data, line), line);
+  }
+  CHECK(absl::EndsWith(validate.stdout_data, "Success! The configuration is valid.\n"));
+}
+
+// The names of the checks validate printed, in order.
+std::vector<std::string> CheckNames(const std::string& out) {
+  std::vector<std::string> names;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (!absl::ConsumePrefix(&line, "  ")) continue;
+    const size_t colon = line.find(": ");
+    if (colon != absl::string_view::npos) names.emplace_back(line.substr(0, colon));
+  }
+  return names;
+}
+
+TEST_CASE("validate needs no secret value: without the PFX password it says what it skipped") {
+  Habits h;
+  // Every name the checks print when they run...
+  auto full = h.Rotor({"validate"});
+  REQUIRE(full.exit_code == 0);
+  const std::vector<std::string> all = CheckNames(full.stdout_data);
+  CHECK(all.size() == 11);
+
+  for (const char* name : {"ADMIN_PW", "SPN_SECRET", "PFX_PW"}) h.Unset(name);
+  auto validate = h.Rotor({"validate"});
+  CHECK(validate.exit_code == 0);
+  CHECK(validate.stderr_data.empty());
+  const std::string pfx = h.dir().Path("registry.pfx");
+  // ...is the list of those skipped.
+  CHECK(validate.stdout_data ==
+        absl::StrCat("Certificate checks for ", pfx,
+                     ": 11 skipped, as each opens the PFX with its password, which is not "
+                     "available:\n  [certificate] password: environment variable PFX_PW is not set "
+                     "(at rotor.toml:15:12)\n  Skipped: ",
+                     absl::StrJoin(all, ", "),
+                     ".\nSuccess! The configuration is valid (the certificate checks were "
+                     "skipped: they need the PFX password).\n"));
+
+  auto json = h.Rotor({"validate", "--json"});
+  CHECK(json.exit_code == 0);
+  rapidjson::Document doc;
+  doc.Parse(json.stdout_data.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(doc["valid"].GetBool());
+  CHECK(doc["certificate"]["checks"].Size() == 0);
+  const auto& skipped = doc["certificate"]["skipped"]["checks"];
+  REQUIRE(skipped.Size() == all.size());
+  for (rapidjson::SizeType i = 0; i < skipped.Size(); ++i) {
+    CHECK(std::string(skipped[i].GetString()) == all[i]);
+  }
+  CHECK(absl::StartsWith(doc["certificate"]["skipped"]["reason"].GetString(),
+                         "[certificate] password: environment variable PFX_PW is not set"));
+
+  // With --quiet, the last line only.
+  auto quiet = h.Rotor({"validate", "--quiet"});
+  CHECK(quiet.stdout_data ==
+        "Success! The configuration is valid (the certificate checks were skipped: they need "
+        "the PFX password).\n");
+
+  // Everything else is still checked: the PFX file and the template.
+  h.dir().Write("template.json", "{ not json");
+  std::remove(h.dir().Path("registry.pfx").c_str());
+  auto broken = h.Rotor({"validate"});
+  CHECK(broken.exit_code == 1);
+  CHECK(absl::StrContains(broken.stderr_data,
+                          absl::StrCat("Error: [certificate] pfx: cannot read file ", pfx,
+                                       ": No such file or directory\n")));
+  CHECK(absl::StrContains(broken.stderr_data, absl::StrCat("[deployment] template: file ",
+                                                           h.dir().Path("template.json"), ": ")));
+}
+
+TEST_CASE("validate with a wrong PFX password is an error, not a skip") {
+  Habits h;
+  h.Unset("ADMIN_PW");
+  h.Unset("SPN_SECRET");
+  auto ok = h.Rotor({"validate"});
+  CHECK(ok.exit_code == 0);  // the PFX password alone is enough for every check
+  CHECK(absl::StrContains(ok.stdout_data, "  Issuer: OK ("));
+  h.dir().Write("other-password.txt", "Not-The-Pfx-Password\n");
+  h.WriteConfig();
+  std::string config = h.dir().Read("rotor.toml");
+  config.replace(config.find("{ env = \"PFX_PW\" }"), std::string("{ env = \"PFX_PW\" }").size(),
+                 "{ file = \"other-password.txt\" }");
+  h.dir().Write("rotor.toml", config);
+  auto wrong = h.Rotor({"validate"});
+  CHECK(wrong.exit_code == 1);
+  CHECK(absl::StrContains(wrong.stdout_data, "  Parse PFX: ERROR ("));
+  CHECK(wrong.stderr_data == "Error: the certificate fails its checks\n");
+}
+
+TEST_CASE("a value error names the config key and its source once") {
+  Habits h;
+  h.Unset("ADMIN_PW");
+  h.Unset("SPN_SECRET");
+  h.WriteConfig(R"(
+[[user]]
+name = "ci"
+password = { file = "no-such-password.txt" }
+
+[[user]]
+name = "ops"
+password = { command = ["sh", "-c", "echo vault is sealed >&2; exit 3"] }
+)");
+  auto plan = h.Rotor({"plan"});
+  CHECK(plan.exit_code == 1);
+  CHECK(plan.stderr_data ==
+        absl::StrCat("Error: user[admin].password: environment variable ADMIN_PW is not set (at "
+                     "rotor.toml:10:12)\n",
+                     "user[ci].password: cannot read file ", h.dir().Path("no-such-password.txt"),
+                     ": No such file or directory (at rotor.toml:14:12)\n",
+                     "user[ops].password: command \"sh\" exited with code 3: vault is sealed (at "
+                     "rotor.toml:18:12)\n",
+                     "[deployment] client_secret: environment variable SPN_SECRET is not set (at "
+                     "rotor.toml:29:17)\n"));
+  CHECK_FALSE(absl::StrContains(plan.stderr_data, "client_secret: client_secret"));
+}
+
+}  // namespace
+}  // namespace rotor
