@@ -83,12 +83,12 @@ std::string DeploymentSuffix() {
   return absl::StrFormat("%04x", random() & 0xffff);
 }
 
+// Reads the live state and plans: `options` as the command asks (--replace,
+// whether the plan must be deployable), with a fresh deployment suffix.
 absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr,
-                             bool require_deployable = true) {
+                             rotor::PlanOptions options = {}) {
   RETURN_IF_ERROR(RefreshActual(s, io, hint));
-  rotor::PlanOptions options;
   options.deployment_suffix = DeploymentSuffix();
-  options.require_deployable = require_deployable;
   ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now(), options));
   plan.tool_version = ROTOR_VERSION;
   plan.prior_fingerprint = StateFingerprint(s.actual);
@@ -376,7 +376,9 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
     return Fail(io, certs);
   }
-  auto plan = Refresh(*session, io);
+  rotor::PlanOptions plan_options;
+  plan_options.replace = options.replace;
+  auto plan = Refresh(*session, io, nullptr, plan_options);
   if (!plan.ok()) return Fail(io, plan.status());
   if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
   if (!options.out.empty()) {
@@ -407,6 +409,12 @@ int PlanCommand(const PlanOptions& options, Io& io) {
 int ApplyCommand(const ApplyOptions& options, Io& io) {
   auto deployment_timeout = DurationFromEnvironment(io.env, "ROTOR_DEPLOYMENT_TIMEOUT");
   if (!deployment_timeout.ok()) return Fail(io, deployment_timeout.status());
+  if (!options.plan_file.empty() && !options.replace.empty()) {
+    return Fail(io, absl::InvalidArgumentError(absl::StrCat(
+                        "--replace makes a new plan, and saved plan ", options.plan_file,
+                        " is applied as it was made; run rotor plan --replace ",
+                        options.replace.front(), " --out FILE, then rotor apply FILE")));
+  }
   std::optional<Plan> saved;
   if (!options.plan_file.empty()) {
     auto text = ReadFile(options.plan_file);
@@ -451,7 +459,9 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
     }
     plan = *std::move(saved);
   } else {
-    plan = Refresh(*session, io);
+    rotor::PlanOptions plan_options;
+    plan_options.replace = options.replace;
+    plan = Refresh(*session, io, nullptr, plan_options);
     if (!plan.ok()) return Fail(io, plan.status());
     // --quiet shows the plan only when someone must approve it.
     if (!options.common.quiet || !options.auto_approve) human << RenderPlanText(*plan, style);
@@ -526,7 +536,9 @@ int DriftCommand(const CommonOptions& options, Io& io) {
   auto session = Load(options, io, /*for_writing=*/false);
   if (!session.ok()) return Fail(io, session.status());
   // Drift only reports: whether the changes could go out is plan's concern.
-  auto plan = Refresh(*session, io, nullptr, /*require_deployable=*/false);
+  rotor::PlanOptions plan_options;
+  plan_options.require_deployable = false;
+  auto plan = Refresh(*session, io, nullptr, plan_options);
   if (!plan.ok()) return Fail(io, plan.status());
   Plan drift = *plan;
   drift.changes.clear();
