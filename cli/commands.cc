@@ -90,13 +90,13 @@ std::string DeploymentSuffix() {
   return absl::StrFormat("%04x", random() & 0xffff);
 }
 
+// Reads the live state and plans: `options` as the command asks (--replace,
+// whether the plan must be deployable), with a fresh deployment suffix.
 absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr,
-                             bool require_deployable = true) {
+                             rotor::PlanOptions options = {}) {
   RETURN_IF_ERROR(RefreshActual(s, io, hint));
-  rotor::PlanOptions options;
   options.deployment_suffix = DeploymentSuffix();
   options.apply_id = MakeApplyId(io.clock.Now(), options.deployment_suffix);
-  options.require_deployable = require_deployable;
   ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now(), options));
   plan.tool_version = ROTOR_VERSION;
   plan.prior_fingerprint = StateFingerprint(s.actual);
@@ -399,7 +399,9 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
     return Fail(io, certs);
   }
-  auto plan = Refresh(*session, io);
+  rotor::PlanOptions plan_options;
+  plan_options.replace = options.replace;
+  auto plan = Refresh(*session, io, nullptr, plan_options);
   if (!plan.ok()) return Fail(io, plan.status());
   RecordPlan(options.common, *plan);
   if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
@@ -572,6 +574,12 @@ int RunApply(Session& s, Plan& plan, bool saved, const ApplyOptions& options, Io
 }  // namespace
 
 int ApplyCommand(const ApplyOptions& options, Io& io) {
+  if (!options.plan_file.empty() && !options.replace.empty()) {
+    return Fail(io, absl::InvalidArgumentError(absl::StrCat(
+                        "--replace makes a new plan, and saved plan ", options.plan_file,
+                        " is applied as it was made; run rotor plan --replace ",
+                        options.replace.front(), " --out FILE, then rotor apply FILE")));
+  }
   std::optional<Plan> saved;
   if (!options.plan_file.empty()) {
     auto read = ReadSavedPlan(options.plan_file);
@@ -594,7 +602,9 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
     }
     plan = *std::move(saved);
   } else {
-    auto computed = Refresh(*session, io);
+    rotor::PlanOptions plan_options;
+    plan_options.replace = options.replace;
+    auto computed = Refresh(*session, io, nullptr, plan_options);
     if (!computed.ok()) return Fail(io, computed.status());
     plan = *std::move(computed);
     RecordPlan(options.common, plan);
@@ -667,7 +677,9 @@ int DriftCommand(const CommonOptions& options, Io& io) {
   auto session = Load(options, io, /*for_writing=*/false);
   if (!session.ok()) return Fail(io, session.status());
   // Drift only reports: whether the changes could go out is plan's concern.
-  auto plan = Refresh(*session, io, nullptr, /*require_deployable=*/false);
+  rotor::PlanOptions plan_options;
+  plan_options.require_deployable = false;
+  auto plan = Refresh(*session, io, nullptr, plan_options);
   if (!plan.ok()) return Fail(io, plan.status());
   RecordPlan(options, *plan);
   Plan drift = *plan;

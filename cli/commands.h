@@ -49,13 +49,17 @@ struct PlanOptions {
   CommonOptions common;
   std::string out;  // save the plan here
   bool detailed_exitcode = false;
+  // --replace: addresses to write anew although they match
+  // (rotor::PlanOptions::replace).
+  std::vector<std::string> replace;
 };
 
 struct ApplyOptions {
   CommonOptions common;
   std::string plan_file;
   bool auto_approve = false;
-  bool verify = false;  // run rotor verify after the apply
+  bool verify = false;               // run rotor verify after the apply
+  std::vector<std::string> replace;  // --replace, as for plan; not with plan_file
 };
 
 struct RollbackOptions {

@@ -4,13 +4,28 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
+#include "base/status_macros.h"
 #include "cli/command_line.h"
+#include "cli/fleet.h"
 #include "cli/init_command.h"
 #include "cli/interrupt.h"
 #include "cli/verify_command.h"
 
 namespace rotor::cli {
 namespace {
+
+constexpr char kReplaceHelp[] =
+    "Write ADDRESS anew although it matches: user.NAME of a { generate = N } user (a new "
+    "password), or certificate.NAME (the PFX uploaded again); repeatable";
+
+// --replace names resources of one registry.
+absl::Status OneRegistryForReplace(const FleetSelection& s,
+                                   const std::vector<std::string>& replace) {
+  if (replace.empty() || s.members.size() <= 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "--replace names resources of one registry: name its configuration with -c, or --target "
+      "it");
+}
 
 class PlanLine : public CommandLine {
  public:
@@ -21,6 +36,9 @@ class PlanLine : public CommandLine {
                         "Save the plan to this file for rotor apply (one configuration only)");
     command->add_flag("--detailed-exitcode", options_.detailed_exitcode,
                       "Exit 0 with no changes, 2 with changes, 1 on error");
+    command->add_option("--replace", options_.replace, kReplaceHelp)
+        ->type_name("ADDRESS")
+        ->allow_extra_args(false);
   }
   int Run(Io& io) override {
     return WithConsole(options_.common, io, [&](Io& run_io) {
@@ -31,7 +49,7 @@ class PlanLine : public CommandLine {
               return absl::InvalidArgumentError(
                   "--out saves the plan of one registry: name one configuration file with -c");
             }
-            return absl::OkStatus();
+            return OneRegistryForReplace(s, options_.replace);
           },
           [&](const CommonOptions& c, Io& rio) {
             PlanOptions p = options_;
@@ -57,6 +75,9 @@ class ApplyLine : public CommandLine {
     command->add_flag("--verify", options_.verify,
                       "Afterwards, log in to the registry as rotor verify does; users deleted by "
                       "this apply must be refused");
+    command->add_option("--replace", options_.replace, kReplaceHelp)
+        ->type_name("ADDRESS")
+        ->allow_extra_args(false);
     command->add_option("PLANFILE", options_.plan_file,
                         "A plan saved by rotor plan --out (applied only if nothing moved)");
   }
@@ -67,6 +88,7 @@ class ApplyLine : public CommandLine {
       return RunOnConfigs(
           options_.common, run_io, FleetSummary::kPlain, false,
           [&](const FleetSelection& s) {
+            RETURN_IF_ERROR(OneRegistryForReplace(s, options_.replace));
             if (!s.fleet) return absl::OkStatus();
             if (!options_.plan_file.empty()) {
               return absl::InvalidArgumentError(

@@ -5,6 +5,7 @@
 // and the source once.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -191,6 +192,197 @@ TEST_CASE("--target given a resource address points at --replace") {
   }
   // A registry name still targets.
   CHECK(h.Rotor({"plan", "--target", "newregkv"}).exit_code == 0);
+}
+
+// The latest version and the number of versions of `secret` in the local
+// vault, from rotor show --json.
+std::pair<std::string, size_t> LatestVersion(Habits& h, const std::string& secret) {
+  auto show = h.Rotor({"show", "--json"});
+  REQUIRE(show.exit_code == 0);
+  rapidjson::Document doc;
+  doc.Parse(show.stdout_data.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  for (const auto& s : doc["secrets"].GetArray()) {
+    if (std::string(s["name"].GetString()) != secret) continue;
+    const auto& versions = s["versions"];
+    REQUIRE(versions.Size() > 0);
+    return {versions[0]["version"].GetString(), versions.Size()};
+  }
+  FAIL("no secret ", secret, " in rotor show --json");
+  return {};
+}
+
+constexpr char kGeneratedUser[] = R"(
+[[user]]
+name = "ci"
+password = { generate = 24 }
+)";
+
+TEST_CASE("--replace user.NAME plans a new generated password now, and apply writes it") {
+  Habits h;
+  h.WriteConfig(kGeneratedUser);
+  REQUIRE(h.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  REQUIRE(h.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+  const auto [before, versions] = LatestVersion(h, "ci");
+
+  auto plan = h.Rotor({"plan", "--replace", "user.ci", "--detailed-exitcode"});
+  CHECK(plan.exit_code == 2);
+  CHECK(absl::StrContains(plan.stdout_data, "  ~ user.ci\n"));
+  CHECK(
+      absl::StrContains(plan.stdout_data, "reason (config): --replace: a new generated password"));
+  CHECK(absl::StrContains(plan.stdout_data, "  ~ deployment.registry\n"));
+  CHECK_FALSE(absl::StrContains(plan.stdout_data, "user.admin"));
+  CHECK(LatestVersion(h, "ci").first == before);  // plan writes nothing
+
+  // Terraform's spelling, on apply.
+  auto apply = h.Rotor({"apply", "-replace=user.ci", "--auto-approve"});
+  CHECK(apply.exit_code == 0);
+  CHECK(absl::StrContains(apply.stdout_data,
+                          "Apply complete! Resources: 0 added, 1 changed, "
+                          "0 destroyed, 1 redeployed."));
+  const auto [after, versions_after] = LatestVersion(h, "ci");
+  CHECK(after != before);
+  CHECK(versions_after == versions + 1);
+  // Replaced once: the next plan is empty again.
+  CHECK(h.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+
+  // A saved plan made with --replace applies the replacement.
+  REQUIRE(h.Rotor({"plan", "--replace", "user.ci", "--out", "replace.plan"}).exit_code == 0);
+  auto saved = h.Rotor({"apply", "replace.plan"});
+  CHECK(saved.exit_code == 0);
+  CHECK(LatestVersion(h, "ci").second == versions + 2);
+  // ...but --replace does not change a saved plan.
+  REQUIRE(h.Rotor({"plan", "--out", "plain.plan"}).exit_code == 0);
+  auto both = h.Rotor({"apply", "--replace", "user.ci", "plain.plan"});
+  CHECK(both.exit_code == 1);
+  CHECK(both.stderr_data ==
+        "Error: --replace makes a new plan, and saved plan plain.plan is applied as it was made; "
+        "run rotor plan --replace user.ci --out FILE, then rotor apply FILE\n");
+  CHECK(LatestVersion(h, "ci").second == versions + 2);
+}
+
+TEST_CASE("--replace certificate.NAME uploads the same PFX as a new version, and redeploys") {
+  Habits h;
+  REQUIRE(h.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  const auto [before, versions] = LatestVersion(h, "containersecret");
+  auto plan = h.Rotor({"plan", "--replace", "certificate.containersecret"});
+  CHECK(plan.exit_code == 0);
+  CHECK(absl::StrContains(plan.stdout_data, "  ~ certificate.containersecret\n"));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          absl::StrCat("reason (config): --replace: ", h.dir().Path("registry.pfx"),
+                                       " uploaded as a new version")));
+  CHECK(absl::StrContains(plan.stdout_data, "  ~ deployment.registry\n"));
+  CHECK(absl::StrContains(plan.stdout_data,
+                          "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
+
+  auto apply = h.Rotor({"apply", "--replace", "certificate.containersecret", "--auto-approve"});
+  CHECK(apply.exit_code == 0);
+  const auto [after, versions_after] = LatestVersion(h, "containersecret");
+  CHECK(after != before);
+  CHECK(versions_after == versions + 1);
+  CHECK(h.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+}
+
+TEST_CASE("--replace of anything else is an error that says what can be replaced") {
+  Habits h;
+  h.WriteConfig(kGeneratedUser);
+  REQUIRE(h.Rotor({"apply", "--auto-approve"}).exit_code == 0);
+  const std::string replaceable =
+      "; the resources --replace writes anew are user.ci, certificate.containersecret (users "
+      "with { generate = N }, and the certificate)\n";
+  auto sourced = h.Rotor({"plan", "--replace", "user.admin"});
+  CHECK(sourced.exit_code == 1);
+  CHECK(sourced.stderr_data ==
+        absl::StrCat("Error: --replace user.admin: its password comes from env ADMIN_PW: give "
+                     "that source a new value instead",
+                     replaceable));
+  for (const std::string address : {"user.nobody", "deployment.registry", "ci", "stale_user.x"}) {
+    CAPTURE(address);
+    auto r = h.Rotor({"apply", "--auto-approve", "--replace", address});
+    CHECK(r.exit_code == 1);
+    CHECK(r.stderr_data == absl::StrCat("Error: --replace ", address,
+                                        ": it is not a resource this configuration declares",
+                                        replaceable));
+  }
+  CHECK(h.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);  // nothing was written
+}
+
+TEST_CASE("azurestack: --replace certificate.NAME redeploys with the new version's URL") {
+  e2e::AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  const std::string thumbprint = w.IssuePfx();
+  w.SeedAsPowerShell();
+  REQUIRE(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+  const std::vector<std::string> deployments = w.DeploymentNames();
+
+  auto apply = w.Rotor({"apply", "--auto-approve", "--replace", "certificate.containersecret"});
+  CHECK(apply.exit_code == 0);
+  CHECK(absl::StrContains(apply.stdout_data,
+                          "Apply complete! Resources: 0 added, 1 changed, "
+                          "0 destroyed, 1 redeployed."));
+  const std::vector<std::string> after = w.DeploymentNames();
+  REQUIRE(after.size() == deployments.size() + 1);
+  std::string latest;
+  for (const auto& name : after) {
+    if (std::find(deployments.begin(), deployments.end(), name) == deployments.end()) {
+      latest = name;
+    }
+  }
+  const rapidjson::Document deployment = w.Deployment(latest);
+  const std::string url =
+      e2e::JsonString(deployment, "properties/parameters/pfxKeyVaultSecretUrl/value");
+  CHECK(e2e::JsonString(deployment, "properties/parameters/pfxThumbprint/value") == thumbprint);
+  // The new version is the latest, and the deployment passes it.
+  auto show = w.Rotor({"show", "--json"});
+  rapidjson::Document doc;
+  doc.Parse(show.stdout_data.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  std::string newest;
+  for (const auto& secret : doc["secrets"].GetArray()) {
+    if (std::string(secret["name"].GetString()) != "containersecret") continue;
+    CHECK(secret["versions"].Size() == 2);
+    newest = secret["versions"][0]["version"].GetString();
+  }
+  REQUIRE_FALSE(newest.empty());
+  CHECK(absl::EndsWith(url, "/secrets/containersecret/" + newest));
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+
+  // A user whose password comes from a variable is rotated through it.
+  auto sourced = w.Rotor({"plan", "--replace", "user.admin"});
+  CHECK(sourced.exit_code == 1);
+  CHECK(absl::StartsWith(sourced.stderr_data,
+                         "Error: --replace user.admin: its password comes from env ADMIN_PW: give "
+                         "that source a new value instead; the resources --replace writes anew "
+                         "are certificate.containersecret"));
+}
+
+TEST_CASE("two plans in the same second name different deployments") {
+  Habits h;
+  // Each plan of a fresh registry deploys it; plans take milliseconds, so
+  // two of them soon fall in the same second.
+  std::map<std::string, std::string> by_second;  // "registry-20261205T211503Z" -> name
+  bool same_second = false;
+  for (int i = 0; i < 20 && !same_second; ++i) {
+    auto plan = h.Rotor({"plan", "--json"});
+    REQUIRE(plan.exit_code == 0);
+    rapidjson::Document doc;
+    doc.Parse(plan.stdout_data.c_str());
+    REQUIRE_FALSE(doc.HasParseError());
+    std::string name;
+    for (const auto& change : doc["changes"].GetArray()) {
+      if (change.HasMember("deployment")) name = change["deployment"]["name"].GetString();
+    }
+    REQUIRE_FALSE(name.empty());
+    // registry-YYYYMMDDTHHMMSSZ-XXXX: the time, then four random hex digits.
+    REQUIRE(name.size() == std::string("registry-20261205T211503Z-3f9a").size());
+    const std::string second = name.substr(0, name.size() - 5);
+    if (auto it = by_second.find(second); it != by_second.end()) {
+      same_second = true;
+      CHECK(it->second != name);
+    }
+    by_second[second] = name;
+  }
+  CHECK(same_second);
 }
 
 // ---------------------------------------------------------------------------

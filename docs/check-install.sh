@@ -76,7 +76,7 @@ fi
 
 # --- what must be documented: the contract, and whatever the binary has.
 commands="plan apply rollback show validate verify drift init"
-options="-c --config --json -o --out --detailed-exitcode --auto-approve --parallelism
+options="-c --config --json -o --out --detailed-exitcode --auto-approve --replace --parallelism
          --log-level --quiet --log-format --target --no-color --version --help
          --vault --resource-group --deployment --arm-endpoint --tenant-id
          --subscription-id --ca-bundle --client-id --to"
@@ -134,7 +134,8 @@ expect_not "apply" rotor pl
 expect "--config --json --out --detailed-exitcode --target --parallelism --log-level --log-format --quiet" \
   rotor plan --
 expect_not "--auto-approve --vault" rotor plan --
-expect "--auto-approve --verify --config" rotor apply --
+expect "--auto-approve --verify --replace --config" rotor apply --
+expect "--replace" rotor plan --re
 expect "--to --auto-approve --out --config --json" rotor rollback --
 expect "--expect-rejected --json" rotor verify --
 expect "--json --target" rotor drift -c x.toml --

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -238,7 +240,20 @@ class PlanBuilder {
     return live.updated >= DeployedAt() ? Cause::kDrift : Cause::kConfig;
   }
   Cause CauseOf(const DeletedSecret& deleted) const {
+    // rotor's own deployment names what its apply deleted (kDeletedTag):
+    // such a delete is rotor's, even within the deployment's second.
+    if (DeletedByLastDeployment(deleted.name)) return Cause::kConfig;
     return deleted.deleted_date >= DeployedAt() ? Cause::kDrift : Cause::kConfig;
+  }
+  bool DeletedByLastDeployment(const std::string& name) const {
+    if (!actual_.last_successful_deployment.has_value()) return false;
+    const auto& tags = actual_.last_successful_deployment->tags;
+    auto it = tags.find(kDeletedTag);
+    if (it == tags.end()) return false;
+    for (absl::string_view n : absl::StrSplit(it->second, ',')) {
+      if (absl::EqualsIgnoreCase(n, name)) return true;
+    }
+    return false;
   }
 
   void AddValue(const std::string& key, std::string source) {
