@@ -242,7 +242,7 @@ class PlanBuilder {
   Cause CauseOf(const DeletedSecret& deleted) const {
     // rotor's own deployment names what its apply deleted (kDeletedTag):
     // such a delete is rotor's, even within the deployment's second.
-    if (DeletedByLastDeployment(deleted.name)) return Cause::kConfig;
+    if (DeletedByLastDeployment(deleted.latest.name)) return Cause::kConfig;
     return deleted.deleted_date >= DeployedAt() ? Cause::kDrift : Cause::kConfig;
   }
   bool DeletedByLastDeployment(const std::string& name) const {
