@@ -1,23 +1,31 @@
 #include "cli/commands.h"
 
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "base/files.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
+#include "base/value_binding.h"
 #include "cli/console.h"
 #include "cli/providers.h"
 #include "cli/show.h"
 #include "cli/verify_command.h"
 #include "engine/apply/apply.h"
+#include "engine/apply/preflight.h"
 #include "engine/config/config.h"
 #include "engine/config/desired.h"
 #include "engine/diff/diff.h"
+#include "engine/model/desired_values.h"
 #include "engine/refresh/refresh.h"
 #include "engine/render/render.h"
 #include "rapidjson/prettywriter.h"
@@ -60,14 +68,97 @@ absl::StatusOr<Session> Load(const CommonOptions& options, Io& io, bool for_writ
   return s;
 }
 
-absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr) {
+// Reads the live state into the session.
+absl::Status RefreshActual(Session& s, Io& io, const RefreshHint* hint = nullptr) {
   auto actual = Refresh(s.desired, *s.providers.vault, s.providers.deployments.get(), hint);
   if (io.console != nullptr) io.console->EndProgress(io.scope);  // throttling waits
   ASSIGN_OR_RETURN(s.actual, std::move(actual));
-  ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now()));
+  return absl::OkStatus();
+}
+
+// A few random characters that keep two plans' deployment names apart.
+std::string DeploymentSuffix() {
+  std::random_device random;
+  return absl::StrFormat("%04x", random() & 0xffff);
+}
+
+absl::StatusOr<Plan> Refresh(Session& s, Io& io, const RefreshHint* hint = nullptr,
+                             bool require_deployable = true) {
+  RETURN_IF_ERROR(RefreshActual(s, io, hint));
+  rotor::PlanOptions options;
+  options.deployment_suffix = DeploymentSuffix();
+  options.require_deployable = require_deployable;
+  ASSIGN_OR_RETURN(Plan plan, ComputePlan(s.desired, s.actual, io.clock.Now(), options));
   plan.tool_version = ROTOR_VERSION;
   plan.prior_fingerprint = StateFingerprint(s.actual);
   return plan;
+}
+
+bool HasDeployment(const Plan& plan) {
+  for (const auto& c : plan.changes) {
+    if (c.deployment.has_value()) return true;
+  }
+  return false;
+}
+
+// Proves a plan's deployment can go out (engine/apply/preflight.h).
+absl::Status RunPreflight(const Plan& plan, Session& s) {
+  if (!HasDeployment(plan) || s.providers.deployments == nullptr) return absl::OkStatus();
+  DesiredValues values(s.desired);
+  return Preflight(plan, values, s.providers.vault->info(), *s.providers.deployments,
+                   s.providers.registry_sign_in.get());
+}
+
+// Binds a plan about to be saved to the values it was made with.
+absl::Status BindValues(Plan& plan, const DesiredState& desired) {
+  DesiredValues values(desired);
+  std::vector<absl::Status> results(plan.values.size());
+  // bcrypt is slow on purpose: spread the bindings over a few threads.
+  const size_t workers = std::min<size_t>(4, plan.values.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < workers; ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < plan.values.size(); i = next++) {
+        PlannedValue& v = plan.values[i];
+        absl::StatusOr<Secret> value = values.Value(v.key);
+        if (!value.ok()) {
+          results[i] = WithContext(value.status(), v.source);
+          continue;
+        }
+        absl::StatusOr<std::string> binding = BindValue(v.key, *value);
+        if (!binding.ok()) {
+          results[i] = WithContext(binding.status(), v.source);
+          continue;
+        }
+        v.binding = *std::move(binding);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) RETURN_IF_ERROR(r);
+  return absl::OkStatus();
+}
+
+// A saved plan applies only with the values it was made with.
+absl::Status CheckBindings(const Plan& saved, const DesiredState& desired,
+                           const std::string& plan_file) {
+  DesiredValues values(desired);
+  for (const PlannedValue& v : saved.values) {
+    absl::StatusOr<Secret> value = values.Value(v.key);
+    if (!value.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("saved plan ", plan_file, ": ", v.source, " has no value now (",
+                       value.status().message(), "); run rotor plan again"));
+    }
+    if (v.binding.empty() || !MatchesBinding(v.key, *value, v.binding)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "saved plan ", plan_file, " was made with another value of ", v.source,
+          "; the plan would write or pass a value nobody reviewed, so nothing was applied: run "
+          "rotor plan again"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // A certificate that fails its checks stops plan and apply before anything
@@ -222,19 +313,6 @@ class PrintingObserver : public ApplyObserver {
   absl::Duration last_progress_ = absl::ZeroDuration();
 };
 
-// Same changes (address and action, in order): a saved plan is applied only
-// if recomputing it now gives the same actions.
-bool SameActions(const Plan& a, const Plan& b) {
-  if (a.changes.size() != b.changes.size()) return false;
-  for (size_t i = 0; i < a.changes.size(); ++i) {
-    if (a.changes[i].address != b.changes[i].address ||
-        a.changes[i].action != b.changes[i].action) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io) {
@@ -292,6 +370,12 @@ int PlanCommand(const PlanOptions& options, Io& io) {
   }
   auto plan = Refresh(*session, io);
   if (!plan.ok()) return Fail(io, plan.status());
+  if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
+  if (!options.out.empty()) {
+    if (absl::Status bound = BindValues(*plan, session->desired); !bound.ok()) {
+      return Fail(io, bound);
+    }
+  }
   if (options.common.json) {
     io.out << RenderPlanJson(*plan, /*pretty=*/true);
   } else if (options.common.quiet) {
@@ -336,32 +420,36 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   if (absl::Status certs = CheckCertificateErrors(*session, io, style); !certs.ok()) {
     return Fail(io, certs);
   }
-  auto plan = Refresh(*session, io);
-  if (!plan.ok()) return Fail(io, plan.status());
-
+  absl::StatusOr<Plan> plan;
   if (saved.has_value()) {
+    // Applied as it was made, or not at all: the same file, the same live
+    // state, the same values.
     if (saved->config_digest != session->config.digest) {
       return Fail(io,
                   absl::FailedPreconditionError(absl::StrCat(
                       "saved plan ", options.plan_file, " was made from a different version of ",
                       options.common.config, "; run rotor plan again")));
     }
-    if (saved->prior_fingerprint != plan->prior_fingerprint) {
+    if (absl::Status read = RefreshActual(*session, io); !read.ok()) return Fail(io, read);
+    if (saved->prior_fingerprint != StateFingerprint(session->actual)) {
       return Fail(io, absl::FailedPreconditionError(absl::StrCat(
                           "saved plan ", options.plan_file,
                           " is stale: the vault or the deployments changed since it was made; run "
                           "rotor plan again")));
     }
-    if (!SameActions(*saved, *plan)) {
-      return Fail(io, absl::FailedPreconditionError(absl::StrCat(
-                          "saved plan ", options.plan_file,
-                          " no longer matches: a value from the configuration's sources changed "
-                          "since it was made; run rotor plan again")));
+    if (absl::Status bound = CheckBindings(*saved, session->desired, options.plan_file);
+        !bound.ok()) {
+      return Fail(io, bound);
     }
-  } else if (!options.common.quiet || !options.auto_approve) {
+    plan = *std::move(saved);
+  } else {
+    plan = Refresh(*session, io);
+    if (!plan.ok()) return Fail(io, plan.status());
     // --quiet shows the plan only when someone must approve it.
-    human << RenderPlanText(*plan, style);
+    if (!options.common.quiet || !options.auto_approve) human << RenderPlanText(*plan, style);
   }
+  // Before the first write: the deployment can go out.
+  if (absl::Status ready = RunPreflight(*plan, *session); !ready.ok()) return Fail(io, ready);
   if (!plan->HasChanges()) {
     if (saved.has_value() || options.common.quiet) human << RenderSummaryLine(*plan) << "\n";
     if (options.common.json) io.out << RenderOutputsJson(ApplyOutputs{});
@@ -390,7 +478,8 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
   apply_options.clock = &io.clock;
   apply_options.capture_deleted_credentials = options.verify;
   if (deployment_timeout->has_value()) apply_options.deployment_timeout = **deployment_timeout;
-  auto outputs = ApplyPlan(*plan, session->desired, session->actual, *session->providers.vault,
+  DesiredValues values(session->desired);
+  auto outputs = ApplyPlan(*plan, values, *session->providers.vault,
                            session->providers.deployments.get(), apply_options, observer);
   if (!outputs.ok()) return Fail(io, outputs.status());
 
@@ -428,7 +517,8 @@ int ApplyCommand(const ApplyOptions& options, Io& io) {
 int DriftCommand(const CommonOptions& options, Io& io) {
   auto session = Load(options, io, /*for_writing=*/false);
   if (!session.ok()) return Fail(io, session.status());
-  auto plan = Refresh(*session, io);
+  // Drift only reports: whether the changes could go out is plan's concern.
+  auto plan = Refresh(*session, io, nullptr, /*require_deployable=*/false);
   if (!plan.ok()) return Fail(io, plan.status());
   Plan drift = *plan;
   drift.changes.clear();
@@ -525,6 +615,21 @@ int ValidateCommand(const CommonOptions& options, Io& io) {
     io.out << ValidateJson(options.config, &*desired, "");
   } else {
     io.out << "Success! The configuration is valid.\n";
+  }
+  return kExitOk;
+}
+
+int ShowPlanFileCommand(const CommonOptions& options, const std::string& plan_file, Io& io) {
+  auto text = ReadFile(plan_file);
+  if (!text.ok()) return Fail(io, text.status());
+  auto plan = ParsePlanJson(*text);
+  if (!plan.ok()) return Fail(io, WithContext(plan.status(), plan_file));
+  if (options.json) {
+    io.out << RenderPlanJson(*plan, /*pretty=*/true);
+  } else {
+    io.out << "Saved plan " << plan_file << " (made by rotor " << plan->tool_version << " from "
+           << plan->config_path << ")\n\n"
+           << RenderPlanText(*plan, StyleFor(options, io));
   }
   return kExitOk;
 }

@@ -52,6 +52,9 @@ ProviderOptions ProviderOptionsFor(const CommonOptions& options, Io& io);
 int PlanCommand(const PlanOptions& options, Io& io);
 int ApplyCommand(const ApplyOptions& options, Io& io);
 int ShowCommand(const CommonOptions& options, Io& io);
+// rotor show PLANFILE: a plan saved by plan --out, as plan printed it (text,
+// or --json); reads nothing else.
+int ShowPlanFileCommand(const CommonOptions& options, const std::string& plan_file, Io& io);
 // Read-only: exit 0 when nothing moved outside rotor, 2 when something did
 // (pending config changes are ignored), 1 on error.
 int DriftCommand(const CommonOptions& options, Io& io);

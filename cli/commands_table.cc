@@ -104,6 +104,25 @@ class SimpleLine : public CommandLine {
   CommonOptions options_;
 };
 
+class ShowLine : public CommandLine {
+ public:
+  void Define(CLI::App* command) override {
+    AddCommonOptions(command, &options_);
+    command->add_option("PLANFILE", plan_file_,
+                        "A plan saved by rotor plan --out: show it instead of the live state");
+  }
+  int Run(Io& io) override {
+    return WithConsole(options_, io, [&](Io& run_io) {
+      if (!plan_file_.empty()) return ShowPlanFileCommand(options_, plan_file_, run_io);
+      return RunOnConfigs(options_, run_io, FleetSummary::kPlain, false, nullptr, ShowCommand);
+    });
+  }
+
+ private:
+  CommonOptions options_;
+  std::string plan_file_;
+};
+
 class VerifyLine : public CommandLine {
  public:
   void Define(CLI::App* command) override {
@@ -157,6 +176,11 @@ class InitLine : public CommandLine {
     command->add_option("--client-id", options_.client_id,
                         "auth.client_id, signing in with the secret in AZURE_CLIENT_SECRET "
                         "(without it: auth.method = environment)");
+    command->add_option("--registry-url", options_.registry_url,
+                        "registry.url: where the registry answers, when the deployment's DNS "
+                        "label does not tell (another port, another name)");
+    command->add_option("--registry-ca-bundle", options_.registry_ca_bundle,
+                        "registry.ca_bundle: the CA that issued the registry's certificate");
     AddOutputOptions(command, &options_.common);
   }
   int Run(Io& io) override {
@@ -176,8 +200,8 @@ std::unique_ptr<CommandLine> Make() {
 const CommandEntry kCommands[] = {
     {"plan", "Show what apply would change", Make<PlanLine>},
     {"apply", "Converge the vault and the deployment", Make<ApplyLine>},
-    {"show", "List the secrets with their versions, and the deployments",
-     Make<SimpleLine<FleetSummary::kPlain, false, ShowCommand>>},
+    {"show", "List the secrets with their versions, and the deployments; or show a saved plan",
+     Make<ShowLine>},
     {"validate", "Check the configuration and the certificate, offline",
      Make<SimpleLine<FleetSummary::kPlain, false, ValidateCommand>>},
     {"drift", "Read-only: exit 2 when something moved outside rotor, 0 when not",

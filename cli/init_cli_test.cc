@@ -180,6 +180,16 @@ TEST_CASE("rotor init adopts a live registry - plan right after says No changes"
   CHECK(absl::StrContains(config, "client_secret = { env = \"AZURE_CLIENT_SECRET\" }"));
   CHECK(absl::StrContains(config, absl::StrCat("ca_bundle = \"", r.emu().ca_path(), "\"")));
   CHECK_FALSE(absl::StrContains(config, "name = \"note\""));
+  CHECK(absl::StrContains(config,
+                          "[policy]\n# The registry VM turns note into logins today; this "
+                          "keeps them so.\nother_short_secrets = \"keep\"\n"));
+  // An editor checks the file against the schema; the certificate names the
+  // host it must cover; the registry's address is asked for when the
+  // deployment cannot give it (this ARM endpoint is not management.REGION.DOMAIN).
+  CHECK(absl::StartsWith(config, "#:schema /"));
+  CHECK(absl::StrContains(config, "rotor.schema.json\n"));
+  CHECK(absl::StrContains(config, "dns_name = \"myreg.localhost\"\n"));
+  CHECK(absl::StrContains(config, "# [registry]\n# url = \"https://REGISTRY-HOST\"\n"));
   for (const char* secret : {kClientSecret, kSpSecret, kPfxPassword, kAdminPassword, kCiPassword}) {
     CHECK_FALSE(absl::StrContains(config, secret));
   }
@@ -199,9 +209,23 @@ TEST_CASE("rotor init adopts a live registry - plan right after says No changes"
   // The undeclared short secret still warns, as it should.
   CHECK(absl::StrContains(plan.stdout_data, "secret.note"));
 
-  // A wrong value shows up as a change: the references are live.
+  // A wrong value shows up as a change: the references are live. That
+  // change redeploys; the short secret nobody declared is a login today,
+  // and init kept it one (policy.other_short_secrets = "keep").
   r.env()["REGISTRY_USER_ADMIN_PASSWORD"] = "Another-Admin-Pw-44dd";
-  CHECK(r.Rotor({"plan", "--detailed-exitcode"}).exit_code == 2);
+  auto changed = r.Rotor({"plan", "--detailed-exitcode"});
+  CHECK(changed.exit_code == 2);
+  // An edit of the file after adopting the registry is config, not drift.
+  CHECK(r.Rotor({"drift"}).exit_code == 0);
+  // Without that policy, plan stops before the redeploy and names it.
+  std::string strict = config;
+  const size_t policy = strict.find("\n[policy]\n");
+  REQUIRE(policy != std::string::npos);
+  strict.erase(policy);
+  r.dir().Write("strict.toml", strict);
+  auto refused = r.Rotor({"plan", "-c", "strict.toml", "--detailed-exitcode"});
+  CHECK(refused.exit_code == 1);
+  CHECK(absl::StrContains(refused.stderr_data, "secret note is not declared, yet short enough"));
   r.env()["REGISTRY_USER_ADMIN_PASSWORD"] = kAdminPassword;
 
   // -c takes [cloud] and [auth] (and the vault) from a config.
@@ -211,6 +235,18 @@ TEST_CASE("rotor init adopts a live registry - plan right after says No changes"
   CHECK(absl::StrContains(copy, "name = \"newregkv\""));
   CHECK(absl::StrContains(copy, absl::StrCat("tenant_id = \"", kTenant, "\"")));
   CHECK(PathExists(r.dir().Path("copy/containersecret.pfx")));
+  // ... and carries [registry] over, its CA bundle relative to the new file.
+  r.dir().Write("with-registry.toml",
+                absl::StrCat(config,
+                             "\n[registry]\nurl = \"https://myreg.localhost:8443\"\n"
+                             "ca_bundle = \"registry-ca.pem\"\n"));
+  r.dir().Write("registry-ca.pem", "");
+  auto carried = r.Rotor({"init", "-c", "with-registry.toml", "-o", "carried/rotor.toml"});
+  REQUIRE(carried.exit_code == 0);
+  const std::string carried_config = r.dir().Read("carried/rotor.toml");
+  CHECK(absl::StrContains(carried_config,
+                          "[registry]\nurl = \"https://myreg.localhost:8443\"\n"
+                          "ca_bundle = \"../registry-ca.pem\"\n"));
   auto plan_copy = r.Rotor({"plan", "-c", "copy/rotor.toml", "--detailed-exitcode"});
   CHECK(plan_copy.exit_code == 0);
 
@@ -243,7 +279,7 @@ TEST_CASE("a deployment's progress: a line rewritten in place on a terminal, eve
   r.env()["REGISTRY_USER_ADMIN_PASSWORD"] = "Init-Admin-Rotated-55ee";
   r.env()["COLUMNS"] = "100";
   auto tty = r.Rotor({"apply", "--auto-approve"}, {"/usr/bin/script", "-qec"});
-  REQUIRE(tty.exit_code == 0);
+  REQUIRE_MESSAGE(tty.exit_code == 0, tty.stdout_data);
   const std::string& out = tty.stdout_data;
   // The status line starts with '\r', is drawn again on each poll, and is
   // erased before the change's last line.

@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 
 constexpr char kPfxPasswordVariable[] = "REGISTRY_PFX_PASSWORD";
 constexpr char kSpnSecretVariable[] = "REGISTRY_SPN_CLIENT_SECRET";
+constexpr char kSpnIdVariable[] = "REGISTRY_SPN_CLIENT_ID";
 constexpr char kAzureClientSecretVariable[] = "AZURE_CLIENT_SECRET";
 
 std::string Absolute(const std::string& path) {
@@ -37,13 +38,22 @@ std::string Absolute(const std::string& path) {
   return ec ? path : p.lexically_normal().string();
 }
 
-// `path` (absolute) as the config in `dir` should name it: relative when it
-// lies under `dir`, absolute otherwise.
+// `path` (absolute) as the config in `dir` should name it: relative when the
+// two lie in one project (they share at least two leading folders, as
+// /srv/reg/ca.pem and /srv/reg/conf do), so the folder can move or be
+// committed as a whole; absolute otherwise (/etc/ssl/... from /home/...).
 std::string RelativeTo(const std::string& dir, const std::string& path) {
-  if (path.empty()) return path;
-  fs::path rel = fs::path(path).lexically_relative(dir);
-  std::string r = rel.string();
-  if (r.empty() || r == "." || absl::StartsWith(r, "..")) return path;
+  if (path.empty() || !fs::path(path).is_absolute()) return path;
+  const fs::path p = fs::path(path).lexically_normal();
+  const fs::path d = fs::path(dir).lexically_normal();
+  int shared = 0;
+  for (auto pi = p.begin(), di = d.begin(); pi != p.end() && di != d.end() && *pi == *di;
+       ++pi, ++di) {
+    if (!pi->empty() && *pi != "/") ++shared;
+  }
+  std::string r = p.lexically_relative(d).string();
+  if (r.empty() || r == ".") return path;
+  if (absl::StartsWith(r, "..") && shared < 2) return path;
   return r;
 }
 
@@ -64,6 +74,29 @@ std::string Comment(absl::string_view text, absl::string_view first, absl::strin
   }
   absl::StrAppend(&out, line, "\n");
   return out;
+}
+
+// The `#:schema` line that lets Taplo-aware editors check the written file:
+// the schema installed with this binary (share/rotor/schemas beside bin/),
+// else the configured install location, else the sources it was built from.
+std::string SchemaLine(const std::string& dir) {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<std::string> candidates;
+  if (!ec) {
+    candidates.push_back(
+        (exe.parent_path().parent_path() / "share/rotor/schemas/rotor.schema.json").string());
+  }
+  candidates.push_back(ROTOR_INSTALLED_SCHEMA);
+  candidates.push_back(ROTOR_SOURCE_SCHEMA);
+  std::string path = ROTOR_INSTALLED_SCHEMA;
+  for (const auto& c : candidates) {
+    if (PathExists(c)) {
+      path = fs::path(c).lexically_normal().string();
+      break;
+    }
+  }
+  return absl::StrCat("#:schema ", RelativeTo(dir, path), "\n");
 }
 
 struct Variable {
@@ -216,7 +249,10 @@ std::string SecretNameFromUrl(absl::string_view url, absl::string_view base_url)
 struct Adopted {
   std::vector<std::string> users;
   std::vector<std::string> disabled_users;
-  std::vector<std::string> not_adopted;  // other short-enough secrets
+  std::vector<std::string> not_adopted;  // neither user nor certificate
+  // Of not_adopted, those the registry VM turns into logins (short, enabled).
+  std::vector<std::string> short_others;
+  std::vector<std::string> certificate_dns_names;
   std::optional<SecretVersion> certificate;
   Secret pfx_der;
   std::string thumbprint;
@@ -242,6 +278,7 @@ absl::Status ReadCertificate(Vault& vault, const std::string& name, Adopted& a) 
   a.certificate = bundle->meta;
   a.pfx_der = std::move(decoded->pfx_der);
   a.thumbprint = pfx.Thumbprint();
+  a.certificate_dns_names = pfx.Info(absl::Now()).dns_names;
   a.pfx_password_empty = decoded->password.size() == 0;
   return absl::OkStatus();
 }
@@ -273,6 +310,7 @@ int InitCommand(const InitOptions& options, Io& io) {
   std::string vault_name = options.vault;
   std::string resource_group = options.resource_group;
   std::string vault_resource_group;
+  std::optional<RegistryConfig> existing_registry;  // -c's [registry]
   if (!options.existing.empty()) {
     for (const auto& [flag, value] :
          {std::pair<const char*, const std::string*>{"--kind", &options.kind},
@@ -297,6 +335,7 @@ int InitCommand(const InitOptions& options, Io& io) {
       resource_group = existing->deployment->resource_group;
     }
     if (resource_group.empty()) resource_group = existing->vault.resource_group;
+    existing_registry = existing->registry;
   } else {
     auto text = CloudAuthFromFlags(options, dir, &auth_variables);
     if (!text.ok()) return fail(text.status());
@@ -308,6 +347,25 @@ int InitCommand(const InitOptions& options, Io& io) {
         "its deployments)"));
   }
   if (vault_resource_group.empty()) vault_resource_group = resource_group;
+  if (!options.registry_url.empty() || !options.registry_ca_bundle.empty()) {
+    if (options.registry_url.empty()) {
+      return fail(absl::InvalidArgumentError(
+          "--registry-ca-bundle needs --registry-url (the registry it is the CA of)"));
+    }
+    if (!absl::StartsWith(options.registry_url, "https://") ||
+        UrlHost(options.registry_url).empty()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("--registry-url ", options.registry_url,
+                       ": give the registry's base URL, https://HOST[:PORT]")));
+    }
+    if (!options.registry_ca_bundle.empty() && !PathExists(options.registry_ca_bundle)) {
+      return fail(absl::NotFoundError(
+          absl::StrCat("--registry-ca-bundle ", options.registry_ca_bundle, ": no such file")));
+    }
+    existing_registry = RegistryConfig{
+        options.registry_url,
+        options.registry_ca_bundle.empty() ? "" : Absolute(options.registry_ca_bundle)};
+  }
 
   // Open the providers through a configuration parsed from what init will
   // write, so every default and check is the one plan applies.
@@ -425,6 +483,16 @@ int InitCommand(const InitOptions& options, Io& io) {
       if (!s.enabled) adopted.disabled_users.push_back(s.name);
     } else if (!IsCertificateKind(s)) {
       adopted.not_adopted.push_back(s.name);
+      if (!s.enabled) continue;
+      auto bundle = vault.GetSecret(s.name);
+      if (!bundle.ok()) {
+        return fail(absl::Status(bundle.status().code(),
+                                 absl::StrCat("read secret ", s.name,
+                                              " (to tell whether the "
+                                              "registry VM turns it into a login): ",
+                                              bundle.status().message())));
+      }
+      if (bundle->value.size() <= kMaxLoginSecretLength) adopted.short_others.push_back(s.name);
     }
   }
   if (!deployment.Succeeded()) {
@@ -437,11 +505,64 @@ int InitCommand(const InitOptions& options, Io& io) {
                                     "it); rotor plan will write a new version"));
   }
   for (const auto& name : adopted.not_adopted) {
+    const bool login = std::find(adopted.short_others.begin(), adopted.short_others.end(), name) !=
+                       adopted.short_others.end();
     warnings.push_back(absl::StrCat(
         "secret ", name,
         " is neither a registry user (content type \"user credentials\" or tag "
-        "rotor-role = user) nor a certificate, and was not adopted; if its value is at most 255 "
-        "characters the registry VM turns it into a login: declare it as a [[user]] or delete it"));
+        "rotor-role = user) nor a certificate, and was not adopted",
+        login ? "; its value is short enough that the registry VM turns it into a login, so "
+                "policy.other_short_secrets = \"keep\" keeps it one as it is today: declare it "
+                "as a [[user]] or delete it, then remove that line"
+              : ""));
+  }
+
+  // The registry's address: from -c, else the FQDN the deployment gives.
+  std::string registry_section;
+  std::string registry_host;
+  if (existing_registry.has_value() && !existing_registry->url.empty()) {
+    registry_host = UrlHost(existing_registry->url);
+    absl::StrAppend(&registry_section, "\n[registry]\nurl = ", TomlQuote(existing_registry->url),
+                    "\n");
+    if (!existing_registry->ca_bundle.empty()) {
+      absl::StrAppend(&registry_section,
+                      "ca_bundle = ", TomlQuote(RelativeTo(dir, existing_registry->ca_bundle)),
+                      "\n");
+    }
+  } else if (auto url = RegistryUrlFromDeployment(probe->cloud.arm_endpoint, deployment);
+             url.ok()) {
+    registry_host = UrlHost(*url);
+    absl::StrAppend(&registry_section, "\n",
+                    Comment(absl::StrCat("[registry] url is derived from the deployment: ", *url,
+                                         " (set it if the registry answers elsewhere)."),
+                            "# ", "# "));
+  } else {
+    absl::StrAppend(
+        &registry_section, "\n",
+        Comment(
+            absl::StrCat("The registry's address cannot be derived here (", url.status().message(),
+                         "). Fill it in so that plan checks the certificate against it and "
+                         "rotor verify can reach the registry:"),
+            "# ", "# "),
+        "# [registry]\n# url = \"https://REGISTRY-HOST\"\n");
+  }
+  std::string dns_name;
+  if (adopted.certificate.has_value()) {
+    if (!registry_host.empty() &&
+        CertificateCoversHost(adopted.certificate_dns_names, registry_host)) {
+      dns_name = registry_host;
+    } else if (!adopted.certificate_dns_names.empty()) {
+      dns_name = adopted.certificate_dns_names.front();
+      if (!registry_host.empty()) {
+        warnings.push_back(
+            absl::StrCat("the certificate in secret ", adopted.certificate->name, " is for ",
+                         absl::StrJoin(adopted.certificate_dns_names, ", "),
+                         ", which does not cover the "
+                         "registry's host ",
+                         registry_host, ": rotor plan refuses it until a certificate for ",
+                         registry_host, " is rotated in"));
+      }
+    }
   }
 
   // The configuration.
@@ -463,6 +584,7 @@ int InitCommand(const InitOptions& options, Io& io) {
                     "\n# The PFX in the secret (thumbprint ", adopted.thumbprint,
                     "); point pfx at the one you rotate to.\npfx = ", TomlQuote(pfx_file),
                     "\npassword = { env = \"", kPfxPasswordVariable, "\" }\n");
+    if (!dns_name.empty()) absl::StrAppend(&body, "dns_name = ", TomlQuote(dns_name), "\n");
     if (adopted.pfx_password_empty) {
       warnings.push_back(absl::StrCat(
           "the PFX in secret ", adopted.certificate->name,
@@ -474,14 +596,34 @@ int InitCommand(const InitOptions& options, Io& io) {
                   "\nname = ", TomlQuote(latest ? "latest" : deployment.name), "\n");
   const std::string sp_id =
       ParameterString(deployment, GalleryParameterName(kParamServicePrincipalClientId));
+  const bool has_sp_id =
+      deployment.parameters.count(GalleryParameterName(kParamServicePrincipalClientId)) > 0;
   const bool has_sp_secret =
       deployment.parameters.count(GalleryParameterName(kParamServicePrincipalClientSecret)) > 0;
-  if (!sp_id.empty() && has_sp_secret) {
+  if (has_sp_id || has_sp_secret) {
+    // The gallery template declares both as securestring: ARM returns
+    // neither, so both come from variables (a plain-string id is kept).
+    if (!sp_id.empty()) {
+      absl::StrAppend(&body, "client_id = ", TomlQuote(sp_id), "\n");
+    } else {
+      variables.push_back({kSpnIdVariable,
+                           "the registry's service principal application id (the deployment's "
+                           "servicePrincipalClientId, a secure value ARM never returns)"});
+      absl::StrAppend(&body, "client_id = { env = \"", kSpnIdVariable, "\" }\n");
+    }
     variables.push_back({kSpnSecretVariable,
                          "the registry's service principal secret (the deployment's "
                          "servicePrincipalClientSecret, which ARM never returns)"});
-    absl::StrAppend(&body, "client_id = ", TomlQuote(sp_id), "\nclient_secret = { env = \"",
-                    kSpnSecretVariable, "\" }\n");
+    absl::StrAppend(&body, "client_secret = { env = \"", kSpnSecretVariable, "\" }\n");
+  }
+  absl::StrAppend(&body, registry_section);
+  if (!adopted.short_others.empty()) {
+    absl::StrAppend(
+        &body, "\n[policy]\n",
+        Comment(absl::StrCat("The registry VM turns ", absl::StrJoin(adopted.short_others, ", "),
+                             " into logins today; this keeps them so."),
+                "# ", "# "),
+        "other_short_secrets = \"keep\"\n");
   }
   for (auto& v : auth_variables) variables.push_back(std::move(v));
 
@@ -521,7 +663,7 @@ int InitCommand(const InitOptions& options, Io& io) {
     header += "#\n";
     header += Comment(absl::StrCat("Note: ", w), "# ", "#   ");
   }
-  std::string text = absl::StrCat(header, "\n", body);
+  std::string text = absl::StrCat(SchemaLine(dir), header, "\n", body);
 
   // Check what is written as plan will read it.
   if (auto check = ParseConfig(text, out_path); !check.ok()) {

@@ -42,6 +42,9 @@ struct InitOptions {
   std::string ca_bundle;
   std::string profile;
   std::string client_id;
+  // [registry] (over -c's).
+  std::string registry_url;
+  std::string registry_ca_bundle;
 };
 
 int InitCommand(const InitOptions& options, Io& io);

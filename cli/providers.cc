@@ -19,6 +19,7 @@
 #include "providers/auth/bearer_sender.h"
 #include "providers/auth/cloud.h"
 #include "providers/auth/credentials.h"
+#include "providers/auth/registry_sign_in.h"
 #include "providers/http/http_client.h"
 #include "providers/keyvault/keyvault_client.h"
 #include "providers/local/local_deployments.h"
@@ -165,6 +166,8 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
 
   Providers providers;
   providers.lock = std::move(lock);
+  providers.registry_sign_in =
+      std::make_unique<auth::VmRegistrySignIn>(client, endpoints, cloud.tenant_id, options.clock);
   auth::BearerSender::Options vault_auth;
   vault_auth.audience = endpoints.keyvault_audience;  // empty: from the challenge
   vault_auth.fallback_audience = endpoints.keyvault_audience_fallback;

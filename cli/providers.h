@@ -17,6 +17,7 @@
 #include "engine/config/config.h"
 #include "engine/config/value_source.h"
 #include "engine/model/deployments.h"
+#include "engine/model/registry_sign_in.h"
 #include "engine/model/vault.h"
 
 namespace rotor::cli {
@@ -24,6 +25,9 @@ namespace rotor::cli {
 struct Providers {
   std::unique_ptr<Vault> vault;
   std::unique_ptr<DeploymentService> deployments;  // null without [deployment]
+  // Signs in as the registry VM does, for a redeploy's preflight; null for
+  // cloud.kind = "local" (no stamp to sign in to).
+  std::unique_ptr<RegistrySignIn> registry_sign_in;
   // Held for the whole command when it may write: a second rotor on the
   // same state refuses instead of interleaving.
   std::optional<FileLock> lock;

@@ -2,10 +2,10 @@
 # Sets up a Debian 12 machine for rotor, builds it, then runs one job:
 #   scripts/bootstrap.sh quickstart        plan + apply examples/quickstart.toml (local vault)
 #   scripts/bootstrap.sh test              the whole test suite through ctest
-#   scripts/bootstrap.sh test --sanitize   the same, then again in a second build
-#                                          folder with clang, ASan + UBSan and the
-#                                          libFuzzer targets' short runs (what CI runs;
-#                                          also ROTOR_SANITIZE_PASS=1)
+#   scripts/bootstrap.sh test --sanitize   the same suite built instead with clang
+#                                          under ASan + UBSan (build-sanitize/), plus
+#                                          the libFuzzer targets' short runs (what CI
+#                                          runs; also ROTOR_SANITIZE_PASS=1)
 # Idempotent; works as root without prompts (uses sudo otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build_dir=${ROTOR_BUILD_DIR:-build}
-cmake -S . -B "$build_dir" ${ROTOR_CMAKE_ARGS:-}
+if [ "$sanitize" = 1 ]; then
+  # One build, one run of the suite, under AddressSanitizer (leaks included)
+  # and UBSan: a sanitizer finds what the plain build's run would, and more.
+  # clang, so that the libFuzzer targets (tests/fuzz) share the build; each
+  # fuzzer gets a short run (ctest label "fuzz"). -O1 with line tables keeps
+  # the build and the tests quick enough for CI while reports still name
+  # files and lines.
+  build_dir=${ROTOR_SANITIZE_BUILD_DIR:-build-sanitize}
+  CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DROTOR_SANITIZE=ON -DROTOR_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+    -DROTOR_FUZZ_SECONDS="${ROTOR_FUZZ_SECONDS:-20}" ${ROTOR_CMAKE_ARGS:-}
+  symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
+  [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+else
+  cmake -S . -B "$build_dir" ${ROTOR_CMAKE_ARGS:-}
+fi
 if [ "$job" = quickstart ]; then
   # Only the binary the quickstart runs.
   cmake --build "$build_dir" -j"${ROTOR_JOBS:-2}" --target rotor
@@ -82,24 +99,5 @@ case "$job" in
     ;;
   test)
     ctest --test-dir "$build_dir" --output-on-failure -j"${ROTOR_JOBS:-2}"
-    if [ "$sanitize" = 1 ]; then
-      # The whole suite again under AddressSanitizer (leaks included) and
-      # UBSan, built with clang so that the libFuzzer targets (tests/fuzz)
-      # share the build; each fuzzer gets a short run (ctest label "fuzz").
-      # -O1 with line tables keeps the build and the tests quick enough for
-      # CI while reports still name files and lines. The Azure SDK fidelity
-      # test (label "sdk") only exercises the emulator against npm packages
-      # and already ran above: it is left out here.
-      san_dir=${ROTOR_SANITIZE_BUILD_DIR:-build-sanitize}
-      CC=clang CXX=clang++ cmake -S . -B "$san_dir" -DROTOR_SANITIZE=ON -DROTOR_FUZZ=ON \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
-        -DROTOR_FUZZ_SECONDS="${ROTOR_FUZZ_SECONDS:-20}"
-      cmake --build "$san_dir" -j"${ROTOR_JOBS:-2}"
-      symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
-      [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
-      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
-      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-        ctest --test-dir "$san_dir" --output-on-failure -j"${ROTOR_JOBS:-2}" -LE sdk
-    fi
     ;;
 esac

@@ -7,49 +7,27 @@
 #include "absl/strings/str_join.h"
 #include "base/json_text.h"
 #include "base/password.h"
+#include "base/status_context.h"
 #include "base/status_macros.h"
+#include "engine/apply/deployment_request.h"
 #include "engine/refresh/refresh.h"
 
 namespace rotor {
 namespace {
 
-constexpr size_t kMaxDeploymentNameLength = 64;
 // Deployment PUTs refused as DeploymentActive before apply gives up.
 constexpr int kMaxDeploymentActiveRetries = 3;
-constexpr char kStampFormat[] = "%Y%m%dT%H%M%SZ";
-constexpr size_t kStampLength = 16;  // "20261125T193500Z"
-
-bool IsStampSuffix(absl::string_view name) {
-  if (name.size() < kStampLength + 1) return false;
-  absl::string_view tail = name.substr(name.size() - kStampLength - 1);
-  if (tail[0] != '-' || tail[9] != 'T' || tail.back() != 'Z') return false;
-  for (size_t i = 1; i < tail.size() - 1; ++i) {
-    if (i != 9 && !absl::ascii_isdigit(static_cast<unsigned char>(tail[i]))) return false;
-  }
-  return true;
-}
-
-std::map<std::string, std::string> UserTags() {
-  return {{kManagedByTag, kManagedByValue}, {kRoleTag, kRoleUser}};
-}
-
-std::map<std::string, std::string> CertificateTags() {
-  return {{kManagedByTag, kManagedByValue}, {kRoleTag, kRoleCertificate}};
-}
 
 class Executor {
  public:
-  Executor(const Plan& plan, const DesiredState& desired, const ActualState& actual, Vault& vault,
-           DeploymentService* deployments, const ApplyOptions& options, ApplyObserver& observer)
+  Executor(const Plan& plan, const ValueSet& values, Vault& vault, DeploymentService* deployments,
+           const ApplyOptions& options, ApplyObserver& observer)
       : plan_(plan),
-        desired_(desired),
-        actual_(actual),
+        values_(values),
         vault_(vault),
         deployments_(deployments),
         options_(options),
-        observer_(observer) {
-    for (const auto& u : desired_.users) users_by_key_[SecretKey(u.name)] = &u;
-  }
+        observer_(observer) {}
 
   absl::StatusOr<ApplyOutputs> Run() {
     for (const Change& c : plan_.changes) {
@@ -60,7 +38,7 @@ class Executor {
       if (c.action == Action::kDelete) RETURN_IF_ERROR(Step(c, [&] { return Delete(c); }));
     }
     for (const Change& c : plan_.changes) {
-      if (c.Kind() == "deployment") RETURN_IF_ERROR(Step(c, [&] { return Deploy(c); }));
+      if (c.deployment.has_value()) RETURN_IF_ERROR(Step(c, [&] { return Deploy(c); }));
     }
     return std::move(outputs_);
   }
@@ -70,71 +48,45 @@ class Executor {
   absl::Status Step(const Change& c, F&& body) {
     observer_.OnChangeStarted(c);
     absl::Status status = body();
-    if (!status.ok()) {
-      status = absl::Status(status.code(), absl::StrCat(c.address, ": ", status.message()));
-    }
+    if (!status.ok()) status = WithContext(status, c.address);
     observer_.OnChangeFinished(c, status);
     return status;
   }
 
-  const DesiredUser* FindUser(absl::string_view name) const {
-    auto it = users_by_key_.find(SecretKey(name));
-    return it == users_by_key_.end() ? nullptr : it->second;
-  }
-
-  // The request that writes the declared value of a user or certificate
-  // change; nullopt for a generated user that keeps its value.
-  absl::StatusOr<std::optional<SetSecretRequest>> RequestFor(const Change& c) {
+  // The request that writes `w`: its value from the ValueSet, or a fresh
+  // generated password.
+  absl::StatusOr<SetSecretRequest> RequestFor(const SecretWrite& w) {
     SetSecretRequest request;
-    if (c.Kind() == "user") {
-      const DesiredUser* user = FindUser(c.Name());
-      if (user == nullptr) {
-        return absl::InternalError("the plan names a user the configuration does not declare");
-      }
-      if (user->generated) {
-        if (c.action == Action::kRecover) return std::optional<SetSecretRequest>();
-        request.value = GeneratePassword(user->generate_length);
-      } else {
-        request.value = user->password.Clone();
-      }
-      request.content_type = kUserContentType;
-      request.tags = UserTags();
-      return std::optional<SetSecretRequest>(std::move(request));
+    request.content_type = w.content_type;
+    request.tags = w.tags;
+    if (w.generate_length > 0) {
+      request.value = GeneratePassword(w.generate_length);
+      return request;
     }
-    if (c.Kind() == "certificate") {
-      if (!desired_.certificate.has_value() ||
-          SecretKey(desired_.certificate->secret_name) != SecretKey(c.Name())) {
-        return absl::InternalError(
-            "the plan names a certificate the configuration does not declare");
-      }
-      if (desired_.certificate->has_errors) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            desired_.certificate->pfx_path,
-            " fails its checks (see the certificate checks above); nothing was written"));
-      }
-      request.value = desired_.certificate->secret_value.Clone();
-      request.content_type = desired_.certificate->content_type;
-      request.tags = CertificateTags();
-      return std::optional<SetSecretRequest>(std::move(request));
+    absl::StatusOr<Secret> value = values_.Value(w.value_key);
+    if (!value.ok()) {
+      const PlannedValue* planned = plan_.FindValue(w.value_key);
+      return WithContext(value.status(), planned != nullptr ? planned->source : w.value_key);
     }
-    return absl::InternalError(absl::StrCat("no secret to write for ", c.address));
+    request.value = *std::move(value);
+    return request;
   }
 
   absl::Status Recover(const Change& c) {
     ASSIGN_OR_RETURN(SecretVersion recovered, vault_.RecoverDeletedSecret(c.Name()));
     observer_.OnMessage(
         absl::StrCat("recovered ", recovered.name, " (version ", recovered.version, ")"));
-    ASSIGN_OR_RETURN(std::optional<SetSecretRequest> request, RequestFor(c));
-    if (!request.has_value()) {
+    if (!c.write.has_value()) {
       RecordWrite(c, recovered);
       return absl::OkStatus();
     }
+    ASSIGN_OR_RETURN(SetSecretRequest request, RequestFor(*c.write));
     // Key Vault finishes a recover asynchronously; a write right after it
     // may meet ObjectIsBeingRecovered for a while.
     absl::Time deadline = options_.clock->Now() + options_.recover_timeout;
     absl::Duration wait = absl::Milliseconds(250);
     for (;;) {
-      auto written = vault_.SetSecret(c.Name(), *request);
+      auto written = vault_.SetSecret(c.write->name, request);
       if (written.ok()) {
         RecordWrite(c, *written);
         return absl::OkStatus();
@@ -153,23 +105,22 @@ class Executor {
     std::vector<SetSecretRequest> requests;
     for (const Change& c : plan_.changes) {
       if (c.action != Action::kCreate && c.action != Action::kUpdate) continue;
-      if (c.Kind() != "user" && c.Kind() != "certificate") continue;
-      auto request = RequestFor(c);
+      if (!c.write.has_value()) continue;
+      auto request = RequestFor(*c.write);
       if (!request.ok()) {
         observer_.OnChangeStarted(c);
-        absl::Status status(request.status().code(),
-                            absl::StrCat(c.address, ": ", request.status().message()));
+        absl::Status status = WithContext(request.status(), c.address);
         observer_.OnChangeFinished(c, status);
         return status;
       }
       changes.push_back(&c);
-      requests.push_back(std::move(**request));
+      requests.push_back(*std::move(request));
     }
     if (changes.empty()) return absl::OkStatus();
     std::vector<std::pair<std::string, const SetSecretRequest*>> writes;
     for (size_t i = 0; i < changes.size(); ++i) {
       observer_.OnChangeStarted(*changes[i]);
-      writes.emplace_back(changes[i]->Name(), &requests[i]);
+      writes.emplace_back(changes[i]->write->name, &requests[i]);
     }
     std::vector<absl::StatusOr<SecretVersion>> results = vault_.SetSecrets(writes);
     absl::Status first_error;
@@ -180,8 +131,8 @@ class Executor {
         if (VaultErrorCode(status) == kObjectIsDeletedButRecoverable) {
           hint = "; the name was deleted since the plan was made: run rotor plan again";
         }
-        status = absl::Status(status.code(),
-                              absl::StrCat(changes[i]->address, ": ", status.message(), hint));
+        status =
+            WithMessage(status, absl::StrCat(changes[i]->address, ": ", status.message(), hint));
         if (first_error.ok()) first_error = status;
       } else {
         RecordWrite(*changes[i], *results[i]);
@@ -195,10 +146,9 @@ class Executor {
     outputs_.written_secrets.push_back(written.name);
     outputs_.written_versions[SecretKey(written.name)] = written;
     if (c.Kind() == "certificate") {
-      certificate_version_ = written;
       outputs_.pfx_key_vault_resource_id = vault_.info().resource_id;
       outputs_.pfx_key_vault_secret_url = written.id;
-      outputs_.pfx_thumbprint = desired_.certificate->thumbprint;
+      outputs_.pfx_thumbprint = c.After("thumbprint");
     }
   }
 
@@ -216,16 +166,12 @@ class Executor {
     return absl::OkStatus();
   }
 
-  // The certificate's current versioned URL: the one written by this run,
-  // else the live one.
-  absl::StatusOr<std::string> CertificateUrl() {
-    if (certificate_version_.has_value()) return certificate_version_->id;
-    const SecretVersion* live = actual_.FindSecret(desired_.certificate->secret_name);
-    if (live == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "certificate secret ", desired_.certificate->secret_name, " is not in the vault"));
-    }
-    return live->id;
+  // The certificate's versioned URL the deployment passes: the version this
+  // run wrote, else the one the plan read.
+  std::string CertificateUrl(const PlannedDeployment& d) const {
+    auto written = outputs_.written_versions.find(SecretKey(d.certificate_secret));
+    if (written != outputs_.written_versions.end()) return written->second.id;
+    return d.certificate_url;
   }
 
   // Reads the PFX at `url` and checks its thumbprint: a wrong pair makes the
@@ -273,107 +219,55 @@ class Executor {
           },
           options_.deployment_timeout);
       if (!done.ok()) {
-        return absl::Status(
-            done.status().code(),
-            absl::StrCat("waiting for running deployment ", d.name, ": ", done.status().message()));
+        return WithContext(done.status(), absl::StrCat("waiting for running deployment ", d.name));
       }
     }
     return absl::OkStatus();
   }
 
   absl::Status Deploy(const Change& c) {
-    if (deployments_ == nullptr || !desired_.deployment.has_value()) {
-      return absl::FailedPreconditionError("no [deployment] is configured");
+    if (deployments_ == nullptr) {
+      return absl::FailedPreconditionError("no deployment service for this plan's deployment");
     }
-    const DesiredDeployment& want = *desired_.deployment;
-    DeploymentRequest request;
-    request.tags = {{kManagedByTag, kManagedByValue}};
-    std::vector<std::string> template_parameters;
-    if (c.action == Action::kCreate) {
-      request.name = DeriveDeploymentName("registry", options_.clock->Now());
-      request.template_json = want.template_json;
-      for (const auto& [name, json] : want.first_parameters) {
-        request.parameters[name] = Secret(json);
-      }
-      ASSIGN_OR_RETURN(template_parameters, TemplateParameterNames(want.template_json));
-    } else {
-      if (!actual_.base_deployment.has_value()) {
-        return absl::FailedPreconditionError("no deployment to redeploy");
-      }
-      const Deployment& base = *actual_.base_deployment;
-      request.name = DeriveDeploymentName(base.name, options_.clock->Now());
-      request.mode = base.mode.empty() ? "Incremental" : base.mode;
-      if (!base.template_link_uri.empty()) {
-        request.template_link_uri = base.template_link_uri;
-      } else {
-        ASSIGN_OR_RETURN(request.template_json,
-                         deployments_->ExportTemplate(want.resource_group, base.name));
-      }
-      std::vector<std::string> missing;
-      for (const auto& [name, parameter] : base.parameters) {
-        template_parameters.push_back(name);
-        if (!parameter.value_json.empty()) {
-          request.parameters[name] = Secret(parameter.value_json);
-        } else {
-          missing.push_back(name);
-        }
-      }
-      // Secure parameters are never returned by ARM; rotor supplies the ones
-      // it knows, and any other would be lost.
-      for (const auto& name : missing) {
-        bool supplied = want.has_service_principal &&
-                        (name == want.ParameterName("service_principal_client_secret") ||
-                         name == want.ParameterName("service_principal_client_id"));
-        if (!supplied) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "parameter ", name, " of deployment ", base.name,
-              " is a secure value that ARM does not return, and rotor has no source for it",
-              name == want.ParameterName("service_principal_client_secret")
-                  ? "; set [deployment] client_id and client_secret"
-                  : ""));
-        }
-      }
-    }
-    std::set<std::string> known(template_parameters.begin(), template_parameters.end());
-    auto set_if_declared = [&](absl::string_view logical, Secret value) {
-      std::string name = want.ParameterName(logical);
-      if (known.count(name) > 0) request.parameters[name] = std::move(value);
-    };
-    if (desired_.certificate.has_value()) {
-      ASSIGN_OR_RETURN(std::string url, CertificateUrl());
-      const std::string& thumbprint = desired_.certificate->thumbprint;
-      RETURN_IF_ERROR(VerifyCertificatePair(url, thumbprint));
-      set_if_declared("pfx_key_vault_resource_id", Secret(JsonQuote(vault_.info().resource_id)));
-      set_if_declared("pfx_key_vault_secret_url", Secret(JsonQuote(url)));
-      set_if_declared("pfx_thumbprint", Secret(JsonQuote(thumbprint)));
+    const PlannedDeployment& d = *c.deployment;
+    std::string url;
+    if (!d.certificate_secret.empty()) {
+      url = CertificateUrl(d);
+      RETURN_IF_ERROR(VerifyCertificatePair(url, d.certificate_thumbprint));
       outputs_.pfx_key_vault_resource_id = vault_.info().resource_id;
       outputs_.pfx_key_vault_secret_url = url;
-      outputs_.pfx_thumbprint = thumbprint;
+      outputs_.pfx_thumbprint = d.certificate_thumbprint;
     }
-    if (want.has_service_principal) {
-      set_if_declared("service_principal_client_id", JsonQuoteSecret(want.client_id));
-      set_if_declared("service_principal_client_secret", JsonQuoteSecret(want.client_secret));
+    // The template: the first deployment's (in the plan), else the base's.
+    std::string template_json = d.template_json;
+    if (template_json.empty() && (d.template_link_uri.empty() || d.set_force_update_tag)) {
+      ASSIGN_OR_RETURN(template_json, deployments_->ExportTemplate(d.resource_group, d.base));
     }
+    const std::string logins = DeployedLoginDigest(d, outputs_.written_versions);
+    const std::string tag = d.set_force_update_tag ? ForceUpdateTag(logins) : "";
+    if (!tag.empty()) observer_.OnMessage(absl::StrCat("forceUpdateTag ", tag));
+    ASSIGN_OR_RETURN(DeploymentRequest request,
+                     BuildDeploymentRequest(d, plan_, values_, url, template_json, tag, logins));
 
     // Another rotor (on another machine: the lock keeps two on one machine
     // apart) may start a deployment between the list and the PUT: ARM
     // refuses ours (DeploymentActive), and it waits for that one too.
     absl::StatusOr<Deployment> started;
     for (int attempt = 1;; ++attempt) {
-      RETURN_IF_ERROR(WaitForRunning(want.resource_group));
-      started = deployments_->StartDeployment(want.resource_group, request);
+      RETURN_IF_ERROR(WaitForRunning(d.resource_group));
+      started = deployments_->StartDeployment(d.resource_group, request);
       if (started.ok() || DeploymentErrorCode(started.status()) != kDeploymentActive ||
           attempt >= kMaxDeploymentActiveRetries) {
         break;
       }
       observer_.OnMessage(absl::StrCat("another deployment started in resource group ",
-                                       want.resource_group, " just before this one"));
+                                       d.resource_group, " just before this one"));
     }
     if (!started.ok()) return started.status();
     observer_.OnMessage(absl::StrCat("deployment ", started->name, " started in resource group ",
-                                     want.resource_group));
+                                     d.resource_group));
     ASSIGN_OR_RETURN(Deployment done, deployments_->WaitForDeployment(
-                                          want.resource_group, started->name,
+                                          d.resource_group, started->name,
                                           [&](const Deployment& current, absl::Duration elapsed) {
                                             observer_.OnDeploymentProgress(current, elapsed);
                                           },
@@ -390,24 +284,20 @@ class Executor {
   }
 
   const Plan& plan_;
-  const DesiredState& desired_;
-  const ActualState& actual_;
+  const ValueSet& values_;
   Vault& vault_;
   DeploymentService* deployments_;
   const ApplyOptions& options_;
   ApplyObserver& observer_;
-  std::map<std::string, const DesiredUser*> users_by_key_;
   ApplyOutputs outputs_;
-  std::optional<SecretVersion> certificate_version_;
 };
 
 }  // namespace
 
-absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const DesiredState& desired,
-                                       const ActualState& actual, Vault& vault,
+absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const ValueSet& values, Vault& vault,
                                        DeploymentService* deployments, const ApplyOptions& options,
                                        ApplyObserver& observer) {
-  return Executor(plan, desired, actual, vault, deployments, options, observer).Run();
+  return Executor(plan, values, vault, deployments, options, observer).Run();
 }
 
 RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actual,
@@ -455,16 +345,6 @@ RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actua
     }
   }
   return hint;
-}
-
-std::string DeriveDeploymentName(absl::string_view previous, absl::Time now) {
-  std::string base(previous);
-  while (IsStampSuffix(base)) base.resize(base.size() - kStampLength - 1);
-  if (base.empty()) base = "registry";
-  std::string stamp = absl::FormatTime(kStampFormat, now, absl::UTCTimeZone());
-  size_t room = kMaxDeploymentNameLength - stamp.size() - 1;
-  if (base.size() > room) base.resize(room);
-  return absl::StrCat(base, "-", stamp);
 }
 
 }  // namespace rotor

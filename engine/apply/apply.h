@@ -1,12 +1,17 @@
-// ApplyPlan: executes a Plan against the providers, in the order that keeps
-// the registry usable at every moment:
+// ApplyPlan: executes a Plan, a loop over its changes in the order that
+// keeps the registry usable at every moment:
 //   1. recover soft-deleted names, 2. write new secret versions (users, then
 //   the certificate), 3. delete stale secrets, 4. (re)deploy and wait.
 // Nothing is deleted before every write succeeded, and the first failure
 // stops the run (the next plan picks up from the live state).
 //
-// The executor never prints: it reports to an ApplyObserver. Values come
-// from the DesiredState (resolved again for this run), never from the Plan.
+// The executor acts on the Plan alone: each change's `write` and
+// `deployment` say what to do; the values they name come from a ValueSet
+// (the configuration's sources, resolved again for this run). It reads the
+// world only to check what it is about to send: the PFX at the certificate
+// URL must have the planned thumbprint, and a deployment still running in
+// the resource group is waited for. It never prints: it reports to an
+// ApplyObserver.
 #ifndef ROTOR_ENGINE_APPLY_APPLY_H_
 #define ROTOR_ENGINE_APPLY_APPLY_H_
 
@@ -21,6 +26,7 @@
 #include "engine/model/deployments.h"
 #include "engine/model/plan.h"
 #include "engine/model/state.h"
+#include "engine/model/value_set.h"
 #include "engine/model/vault.h"
 #include "engine/refresh/refresh.h"
 
@@ -46,10 +52,7 @@ struct ApplyOptions {
   bool capture_deleted_credentials = false;
 };
 
-// `actual` is the state the plan was computed on (the caller refreshed it
-// and checked the plan against it).
-absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const DesiredState& desired,
-                                       const ActualState& actual, Vault& vault,
+absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const ValueSet& values, Vault& vault,
                                        DeploymentService* deployments, const ApplyOptions& options,
                                        ApplyObserver& observer);
 
@@ -61,11 +64,6 @@ absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const DesiredState& des
 // they need no entry. `actual` is left as it was.
 RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actual,
                            const ApplyOutputs& outputs);
-
-// A new deployment name from the one being redeployed: its base (without a
-// previous rotor suffix) plus "-" and a UTC timestamp, within ARM's 64
-// characters: "registry" -> "registry-20261125T193500Z".
-std::string DeriveDeploymentName(absl::string_view previous, absl::Time now);
 
 }  // namespace rotor
 

@@ -14,6 +14,7 @@
 #include "certs/testing/make_certs.h"
 #include "engine/config/desired.h"
 #include "engine/diff/diff.h"
+#include "engine/model/value_set.h"
 #include "engine/refresh/refresh.h"
 #include "tests/fakes/fake_deployments.h"
 #include "tests/fakes/fake_vault.h"
@@ -58,7 +59,9 @@ TEST_CASE("a failed write stops the apply before any delete") {
   NullObserver observer;
   ApplyOptions options;
   options.clock = &env.clock;
-  auto result = ApplyPlan(*plan, desired, *actual, env.vault, nullptr, options, observer);
+  MapValueSet values;
+  values.Set("user.admin1", Secret("new-password-456"));
+  auto result = ApplyPlan(*plan, values, env.vault, nullptr, options, observer);
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().message() == "user.admin1: injected write failure");
   CHECK(env.vault.CountCalls("set admin1") == 1);
@@ -98,18 +101,24 @@ TEST_CASE("a redeploy whose thumbprint does not match the PFX at the URL is neve
   desired.deployment.emplace();
   desired.deployment->resource_group = "rg";
   desired.deployment->name = "latest";
-  auto actual = Refresh(desired, env.vault, &env.deployments);
-  REQUIRE(actual.ok());
   Plan plan;
   Change redeploy;
   redeploy.address = "deployment.registry";
   redeploy.action = Action::kRedeploy;
+  PlannedDeployment& d = redeploy.deployment.emplace();
+  d.resource_group = "rg";
+  d.name = "registry-2";
+  d.base = "registry";
+  d.certificate_secret = "containersecret";
+  d.certificate_url = live->id;
+  d.certificate_thumbprint = thumb_b;
   plan.changes.push_back(redeploy);
 
   NullObserver observer;
   ApplyOptions options;
   options.clock = &env.clock;
-  auto result = ApplyPlan(plan, desired, *actual, env.vault, &env.deployments, options, observer);
+  MapValueSet values;
+  auto result = ApplyPlan(plan, values, env.vault, &env.deployments, options, observer);
   REQUIRE_FALSE(result.ok());
   CHECK(
       result.status().message() ==
@@ -120,13 +129,23 @@ TEST_CASE("a redeploy whose thumbprint does not match the PFX at the URL is neve
   CHECK(env.deployments.ListDeployments("rg")->size() == 1);
 }
 
-TEST_CASE("deployment names derive from the previous one plus a UTC stamp") {
+TEST_CASE("deployment names derive from the previous one plus a UTC stamp and a suffix") {
   absl::Time t = absl::FromUnixSeconds(1795000000);  // 2026-11-18T11:06:40Z
   std::string name = DeriveDeploymentName("registry", t);
   CHECK(name == "registry-20261118T110640Z");
   CHECK(DeriveDeploymentName(name, t + absl::Hours(1)) == "registry-20261118T120640Z");
+  std::string with_suffix = DeriveDeploymentName("registry", t, "3f9a");
+  CHECK(with_suffix == "registry-20261118T110640Z-3f9a");
+  // Both of rotor's suffixes are dropped before a new one is added.
+  CHECK(DeriveDeploymentName(with_suffix, t + absl::Hours(1), "00b1") ==
+        "registry-20261118T120640Z-00b1");
+  // A name that only looks like a suffix is kept.
+  CHECK(DeriveDeploymentName("my-registry", t) == "my-registry-20261118T110640Z");
+  // Two plans in the same second with different suffixes differ.
+  CHECK(DeriveDeploymentName("registry", t, "aaaa") != DeriveDeploymentName("registry", t, "bbbb"));
   std::string long_name(70, 'x');
   CHECK(DeriveDeploymentName(long_name, t).size() == 64);
+  CHECK(DeriveDeploymentName(long_name, t, "abcd").size() == 64);
 }
 
 TEST_CASE("JsonQuoteSecret quotes a credential as JsonQuote does") {

@@ -95,14 +95,6 @@ std::string AbsoluteDir(const std::string& path) {
   return out;
 }
 
-// The host of "http://host:port/path" ("[::1]" kept in brackets).
-std::string UrlHost(absl::string_view url) {
-  absl::string_view rest = url.substr(url.find("://") + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (absl::StartsWith(rest, "[")) return std::string(rest.substr(0, rest.find(']') + 1));
-  return std::string(rest.substr(0, rest.find(':')));
-}
-
 // ---------------------------------------------------------------------------
 // The loader.
 
@@ -512,6 +504,11 @@ class Loader {
     config_.policy.delete_stale_users = Bool({"policy", "delete_stale_users"}).value_or(true);
     config_.policy.delete_stale_certificates =
         Bool({"policy", "delete_stale_certificates"}).value_or(false);
+    const std::string other = StringOr({"policy", "other_short_secrets"});
+    using Other = PolicyConfig::OtherShortSecrets;
+    config_.policy.other_short_secrets = other == "delete" ? Other::kDelete
+                                         : other == "keep" ? Other::kKeep
+                                                           : Other::kRefuse;
   }
 
   absl::string_view text_;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "base/files.h"
 #include "engine/model/registry_vm.h"
+#include "engine/template/template.h"
 
 namespace rotor {
 
@@ -13,6 +14,8 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
   desired.config_path = config.path;
   desired.config_digest = config.digest;
   desired.vault_name = config.vault.name;
+  desired.registry_url = config.registry.url;
+  desired.arm_endpoint = config.cloud.arm_endpoint;
   desired.policy = config.policy;
   std::vector<std::string> errors;
 
@@ -78,12 +81,22 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
         d.client_secret = *std::move(secret);
         d.has_service_principal = true;
       }
+      d.client_id_source = absl::StrCat("[deployment] client_id (", dc.client_id->Describe(), ")");
+      d.client_secret_source =
+          absl::StrCat("[deployment] client_secret (", dc.client_secret->Describe(), ")");
     }
     if (!dc.template_file.empty()) {
       auto text = ReadFile(dc.template_file,
                            ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
       if (text.ok()) {
         d.template_json = *std::move(text);
+        auto info = ParseTemplateInfo(d.template_json);
+        if (info.ok()) {
+          d.template_info = *std::move(info);
+        } else {
+          errors.push_back(absl::StrCat("[deployment] template: ", dc.template_file, ": ",
+                                        info.status().message()));
+        }
       } else {
         errors.push_back(absl::StrCat("[deployment] template: ", text.status().message()));
       }

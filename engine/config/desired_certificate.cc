@@ -24,6 +24,7 @@ absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConf
   DesiredCertificate desired;
   desired.secret_name = config.secret_name;
   desired.pfx_path = config.pfx;
+  desired.password_source = config.password.Describe();
   desired.warn_days = config.warn_days;
   desired.content_type = certs::kCertificateContentType;
 

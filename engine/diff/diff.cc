@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/json_text.h"
+#include "base/status_macros.h"
+#include "engine/diff/deployment_plan.h"
+#include "engine/diff/vm_logins.h"
 #include "engine/model/registry_vm.h"
 
 namespace rotor {
@@ -53,10 +57,12 @@ int ActionRank(const Change& c) {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const DesiredState& desired, const ActualState& actual, absl::Time now)
-      : desired_(desired), actual_(actual), now_(now) {}
+  PlanBuilder(const DesiredState& desired, const ActualState& actual, absl::Time now,
+              const PlanOptions& options)
+      : desired_(desired), actual_(actual), now_(now), options_(options) {}
 
   absl::StatusOr<Plan> Build() {
+    RETURN_IF_ERROR(CheckReplace());
     plan_.config_path = desired_.config_path;
     plan_.config_digest = desired_.config_digest;
     plan_.vault = actual_.vault.name;
@@ -75,6 +81,10 @@ class PlanBuilder {
       absl::Status status = DiffDeployment(*desired_.deployment);
       if (!status.ok()) return status;
     }
+    if (options_.require_deployable) {
+      RETURN_IF_ERROR(CheckVmLogins());
+      RETURN_IF_ERROR(CheckCertificateHost());
+    }
     std::stable_sort(
         plan_.changes.begin(), plan_.changes.end(),
         [](const Change& a, const Change& b) { return ActionRank(a) < ActionRank(b); });
@@ -90,21 +100,109 @@ class PlanBuilder {
     return c;
   }
 
+  absl::Status CheckReplace() {
+    std::vector<std::string> replaceable;
+    for (const auto& u : desired_.users) {
+      if (u.generated) replaceable.push_back(absl::StrCat("user.", u.name));
+    }
+    if (desired_.certificate.has_value()) {
+      replaceable.push_back(absl::StrCat("certificate.", desired_.certificate->secret_name));
+    }
+    for (const auto& address : options_.replace) {
+      bool known = false;
+      for (const auto& r : replaceable) known |= SecretKey(r) == SecretKey(address);
+      if (known) continue;
+      std::string why = "it is not a resource this configuration declares";
+      for (const auto& u : desired_.users) {
+        if (SecretKey(absl::StrCat("user.", u.name)) == SecretKey(address)) {
+          why = absl::StrCat("its password comes from ", u.source,
+                             ": give that source a new value instead");
+        }
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--replace ", address, ": ", why, "; the resources --replace writes anew are ",
+          replaceable.empty() ? "none here" : absl::StrJoin(replaceable, ", "),
+          " (users with { generate = N }, and the certificate)"));
+    }
+    return absl::OkStatus();
+  }
+
+  bool Replaced(absl::string_view address) const {
+    for (const auto& r : options_.replace) {
+      if (SecretKey(r) == SecretKey(address)) return true;
+    }
+    return false;
+  }
+
+  // The new version a user change writes: the declared value, or a fresh
+  // generated one.
+  void WriteUser(Change& c, const DesiredUser& user) {
+    SecretWrite& w = c.write.emplace();
+    w.name = user.name;
+    w.content_type = kUserContentType;
+    w.tags = RotorTags(kRoleUser);
+    if (user.generated) {
+      w.generate_length = user.generate_length;
+      return;
+    }
+    w.value_key = absl::StrCat("user.", user.name);
+    AddValue(w.value_key, absl::StrCat("user[", user.name, "].password (", user.source, ")"));
+  }
+
+  void WriteCertificate(Change& c, const DesiredCertificate& cert) {
+    SecretWrite& w = c.write.emplace();
+    w.name = cert.secret_name;
+    w.content_type = cert.content_type;
+    w.tags = RotorTags(kRoleCertificate);
+    w.value_key = absl::StrCat("certificate.", cert.secret_name);
+    AddValue(w.value_key, absl::StrCat("[certificate] pfx (", cert.pfx_path, ") and password (",
+                                       cert.password_source, ")"));
+  }
+
+  // The one rule for causes (docs/DESIGN.md, "Drift and redeploy"): drift
+  // when the live state moved away from what rotor last left, or adopted,
+  // outside rotor; config when the file asks for something new. A secret's
+  // latest version written by rotor is rotor's; one written by someone else
+  // before the last successful deployment is the state the registry runs
+  // (what rotor adopts); one written after it moved outside rotor.
+  // Key Vault stamps secrets to the second; the deployment's timestamp has a
+  // fraction. A write in the deployment's own second counts as after it.
+  absl::Time DeployedAt() const {
+    return actual_.last_successful_deployment.has_value()
+               ? absl::FromUnixSeconds(
+                     absl::ToUnixSeconds(actual_.last_successful_deployment->timestamp))
+               : absl::InfinitePast();
+  }
+  Cause CauseOf(const SecretVersion& live) const {
+    if (!live.enabled) return Cause::kDrift;  // rotor never disables
+    if (live.ManagedByRotor()) return Cause::kConfig;
+    return live.updated >= DeployedAt() ? Cause::kDrift : Cause::kConfig;
+  }
+  Cause CauseOf(const DeletedSecret& deleted) const {
+    return deleted.deleted_date >= DeployedAt() ? Cause::kDrift : Cause::kConfig;
+  }
+
+  void AddValue(const std::string& key, std::string source) {
+    if (plan_.FindValue(key) == nullptr) plan_.values.push_back({key, std::move(source), ""});
+  }
+
   void DiffUser(const DesiredUser& user) {
     std::string address = absl::StrCat("user.", user.name);
     const SecretVersion* live = actual_.FindSecret(user.name);
     if (live == nullptr) {
       if (const DeletedSecret* deleted = actual_.FindDeleted(user.name)) {
-        Change& c = Add(address, Action::kRecover, Cause::kDrift);
+        Change& c = Add(address, Action::kRecover, CauseOf(*deleted));
         c.attributes.push_back({"value", "", kSensitiveValue});
         c.reasons.push_back(absl::StrCat(
-            "the secret was deleted outside rotor at ", FormatPlanTime(deleted->deleted_date),
+            "the secret was deleted at ", FormatPlanTime(deleted->deleted_date),
             " and its name is still held by the vault's soft delete; rotor recovers it",
             user.generated ? " (keeping the generated password it held)"
                            : absl::StrCat(" and writes the value from ", user.source)));
+        if (!user.generated) WriteUser(c, user);
         return;
       }
       Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      WriteUser(c, user);
       c.attributes.push_back({"value", "", kSensitiveValue});
       c.attributes.push_back({"content_type", "", kUserContentType});
       c.reasons.push_back(absl::StrCat(
@@ -116,6 +214,7 @@ class PlanBuilder {
     }
     if (!live->enabled) {
       Change& c = Add(address, Action::kUpdate, Cause::kDrift);
+      WriteUser(c, user);
       c.attributes.push_back({"enabled", "false", "true"});
       c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
       c.reasons.push_back(
@@ -124,8 +223,16 @@ class PlanBuilder {
       return;
     }
     if (user.generated) {
+      if (Replaced(address)) {
+        Change& c = Add(address, Action::kUpdate, Cause::kConfig);
+        WriteUser(c, user);
+        c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
+        c.reasons.push_back("--replace: a new generated password");
+        return;
+      }
       if (user.rotate_after.has_value() && now_ - live->updated >= *user.rotate_after) {
         Change& c = Add(address, Action::kUpdate, Cause::kConfig);
+        WriteUser(c, user);
         c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
         c.reasons.push_back(absl::StrCat("rotate_after = \"", DescribeDuration(*user.rotate_after),
                                          "\" has elapsed: last rotated ",
@@ -137,7 +244,8 @@ class PlanBuilder {
     const Secret* value = actual_.FindValue(user.name);
     if (value != nullptr && value->Equals(user.password)) return;
     bool by_rotor = live->ManagedByRotor();
-    Change& c = Add(address, Action::kUpdate, by_rotor ? Cause::kConfig : Cause::kDrift);
+    Change& c = Add(address, Action::kUpdate, CauseOf(*live));
+    WriteUser(c, user);
     c.attributes.push_back({"value", kSensitiveValue, kSensitiveValue});
     if (by_rotor) {
       c.reasons.push_back(absl::StrCat("the value from ", user.source,
@@ -165,15 +273,17 @@ class PlanBuilder {
     const SecretVersion* live = actual_.FindSecret(cert.secret_name);
     if (live == nullptr) {
       if (const DeletedSecret* deleted = actual_.FindDeleted(cert.secret_name)) {
-        Change& c = Add(address, Action::kRecover, Cause::kDrift);
+        Change& c = Add(address, Action::kRecover, CauseOf(*deleted));
+        WriteCertificate(c, cert);
         add_attributes(c, nullptr);
-        c.reasons.push_back(absl::StrCat(
-            "the secret was deleted outside rotor at ", FormatPlanTime(deleted->deleted_date),
-            " and is still recoverable; rotor recovers it, then writes ", cert.pfx_path,
-            " as a new version"));
+        c.reasons.push_back(
+            absl::StrCat("the secret was deleted at ", FormatPlanTime(deleted->deleted_date),
+                         " and is still recoverable; rotor recovers it, then writes ",
+                         cert.pfx_path, " as a new version"));
         return;
       }
       Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      WriteCertificate(c, cert);
       add_attributes(c, nullptr);
       c.reasons.push_back(absl::StrCat("declared in ", desired_.config_path,
                                        " but absent from vault ", actual_.vault.name));
@@ -181,9 +291,17 @@ class PlanBuilder {
     }
     auto it = actual_.certificates.find(SecretKey(cert.secret_name));
     const ActualCertificate* current = it == actual_.certificates.end() ? nullptr : &it->second;
-    if (current != nullptr && current->thumbprint == cert.thumbprint && live->enabled) return;
+    if (current != nullptr && current->thumbprint == cert.thumbprint && live->enabled) {
+      if (!Replaced(address)) return;
+      Change& c = Add(address, Action::kUpdate, Cause::kConfig);
+      WriteCertificate(c, cert);
+      add_attributes(c, current);
+      c.reasons.push_back(absl::StrCat("--replace: ", cert.pfx_path, " uploaded as a new version"));
+      return;
+    }
     bool by_rotor = live->ManagedByRotor();
-    Change& c = Add(address, Action::kUpdate, by_rotor ? Cause::kConfig : Cause::kDrift);
+    Change& c = Add(address, Action::kUpdate, CauseOf(*live));
+    WriteCertificate(c, cert);
     add_attributes(c, current);
     if (!live->enabled) {
       c.cause = Cause::kDrift;
@@ -204,7 +322,7 @@ class PlanBuilder {
       if (declared_.count(key) > 0) continue;
       if (IsUserKind(live)) {
         if (desired_.policy.delete_stale_users) {
-          Change& c = Add(absl::StrCat("stale_user.", live.name), Action::kDelete, Cause::kConfig);
+          Change& c = Add(absl::StrCat("stale_user.", live.name), Action::kDelete, CauseOf(live));
           c.attributes.push_back({"value", kSensitiveValue, ""});
           c.reasons.push_back(
               absl::StrCat("not declared in ", desired_.config_path, ", and ",
@@ -237,6 +355,18 @@ class PlanBuilder {
       }
       const Secret* value = actual_.FindValue(live.name);
       if (value != nullptr && value->size() <= kMaxLoginSecretLength && live.enabled) {
+        using Other = PolicyConfig::OtherShortSecrets;
+        if (desired_.policy.other_short_secrets == Other::kDelete) {
+          Change& c = Add(absl::StrCat("stale_secret.", live.name), Action::kDelete, CauseOf(live));
+          c.attributes.push_back({"value", kSensitiveValue, ""});
+          c.reasons.push_back(absl::StrCat("not declared, and short enough (", value->size(),
+                                           " characters) for the registry VM to turn into a login; "
+                                           "policy.other_short_secrets = \"delete\""));
+          continue;
+        }
+        if (desired_.policy.other_short_secrets == Other::kRefuse) {
+          other_short_secrets_.push_back(live.name);
+        }
         plan_.warnings.push_back(
             {absl::StrCat("secret.", live.name),
              absl::StrCat("not declared, and its value is short enough (", value->size(),
@@ -247,12 +377,6 @@ class PlanBuilder {
   }
 
   void Lint() {
-    if (actual_.secrets.size() > 25) {
-      plan_.warnings.push_back(
-          {"vault", absl::StrCat("vault ", actual_.vault.name, " holds ", actual_.secrets.size(),
-                                 " secrets; the registry VM reads only the first page of 25, so "
-                                 "users beyond it silently get no login")});
-    }
     if (desired_.certificate.has_value()) {
       const DesiredCertificate& cert = *desired_.certificate;
       for (const auto& line : cert.checks) plan_.certificate_checks.push_back(line);
@@ -275,24 +399,106 @@ class PlanBuilder {
     }
   }
 
-  // True when the secret (a user kind) changed after `since`.
-  void CollectLateSecretChanges(absl::Time since, std::vector<std::string>* late) {
+  // The user secrets written or deleted after `since`: by rotor (an apply
+  // that stopped before its redeploy) and by someone else.
+  void CollectLateSecretChanges(absl::Time since, std::vector<std::string>* by_rotor,
+                                std::vector<std::string>* by_hand) {
     for (const auto& [key, live] : actual_.secrets) {
       bool is_user = IsUserKind(live) || IsDeclaredUser(key);
       if (is_user && live.updated > since) {
-        late->push_back(
-            absl::StrCat("secret ", live.name, " was written at ", FormatPlanTime(live.updated)));
+        (live.ManagedByRotor() ? by_rotor : by_hand)
+            ->push_back(absl::StrCat("secret ", live.name, " was written at ",
+                                     FormatPlanTime(live.updated),
+                                     live.ManagedByRotor() ? " by rotor" : ""));
       }
     }
     for (const auto& [key, deleted] : actual_.deleted) {
       if ((IsUserKind(deleted.latest) || IsDeclaredUser(key)) && deleted.deleted_date > since) {
-        late->push_back(absl::StrCat("secret ", deleted.latest.name, " was deleted at ",
-                                     FormatPlanTime(deleted.deleted_date)));
+        by_hand->push_back(absl::StrCat("secret ", deleted.latest.name, " was deleted at ",
+                                        FormatPlanTime(deleted.deleted_date)));
       }
     }
   }
 
   bool IsDeclaredUser(const std::string& key) const { return declared_users_.count(key) > 0; }
+
+  // The logins as the vault holds them now, for LoginDigest.
+  std::map<std::string, std::string> CurrentLoginStamps() const {
+    std::map<std::string, std::string> stamps;
+    for (const auto& [key, live] : actual_.secrets) {
+      if (IsUserKind(live) || IsDeclaredUser(key)) stamps[key] = LoginStamp(live);
+    }
+    return stamps;
+  }
+
+  // A certificate the plan writes or passes must serve the registry's host:
+  // [registry] url's, else the name the deployment's pipDomainNameLabel
+  // gives, else every name of the certificate it replaces.
+  absl::Status CheckCertificateHost() {
+    if (!desired_.certificate.has_value()) return absl::OkStatus();
+    const DesiredCertificate& cert = *desired_.certificate;
+    bool passes = false;
+    for (const auto& c : plan_.changes) passes |= c.Kind() == "certificate" || c.deployment;
+    if (!passes || cert.thumbprint.empty()) return absl::OkStatus();
+    std::vector<std::string> hosts;
+    std::string from;
+    if (!desired_.registry_url.empty()) {
+      hosts.push_back(UrlHost(desired_.registry_url));
+      from = "[registry] url";
+    } else if (actual_.base_deployment.has_value()) {
+      auto url = RegistryUrlFromDeployment(desired_.arm_endpoint, *actual_.base_deployment);
+      if (url.ok()) {
+        hosts.push_back(UrlHost(*url));
+        from = absl::StrCat("deployment ", actual_.base_deployment->name, "'s ",
+                            kDomainLabelParameter);
+      }
+    }
+    if (hosts.empty()) {
+      auto replaced = actual_.certificates.find(SecretKey(cert.secret_name));
+      if (replaced != actual_.certificates.end()) hosts = replaced->second.dns_names;
+      from = "the certificate it replaces";
+    }
+    std::vector<std::string> missing;
+    for (const auto& host : hosts) {
+      if (!CertificateCoversHost(cert.dns_names, host)) missing.push_back(host);
+    }
+    if (missing.empty()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "[certificate] pfx (", cert.pfx_path, "): the certificate is for ",
+        cert.dns_names.empty() ? "no DNS name" : absl::StrJoin(cert.dns_names, ", "),
+        ", which does not cover ", absl::StrJoin(missing, ", "), " (from ", from,
+        "); the registry would serve a certificate its clients refuse. Issue it for ",
+        absl::StrJoin(missing, ", "), ", or set [registry] url to the host it is for"));
+  }
+
+  // What the registry VM will do with the vault as this plan leaves it.
+  absl::Status CheckVmLogins() {
+    bool redeploy = false;
+    std::vector<Change> secrets;
+    for (const auto& c : plan_.changes) {
+      if (c.deployment.has_value()) {
+        redeploy = true;
+      } else {
+        secrets.push_back(c);
+      }
+    }
+    diff_internal::VmLoginReport report =
+        diff_internal::CheckVmLogins(desired_, actual_, secrets, redeploy);
+    if (redeploy) {
+      for (const auto& name : other_short_secrets_) {
+        report.errors.push_back(absl::StrCat(
+            "secret ", name,
+            " is not declared, yet short enough for the registry VM to turn into a login when "
+            "this plan redeploys: declare it as a [[user]], delete it, or set "
+            "policy.other_short_secrets = \"delete\" (rotor deletes it) or \"keep\" (it stays a "
+            "login)"));
+      }
+    }
+    for (auto& w : report.warnings) plan_.warnings.push_back(std::move(w));
+    if (report.errors.empty()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the registry VM would break on this plan:\n  ", absl::StrJoin(report.errors, "\n  ")));
+  }
 
   absl::Status DiffDeployment(const DesiredDeployment& deployment) {
     const std::string address = "deployment.registry";
@@ -306,13 +512,19 @@ class PlanBuilder {
             "[deployment] template with its [deployment.parameters] so rotor makes the first "
             "deployment"));
       }
-      Change& c = Add(address, Action::kCreate, Cause::kConfig);
+      Change c;
+      c.address = address;
+      c.action = Action::kCreate;
+      c.cause = Cause::kConfig;
+      c.attributes.push_back({"deployment", "", kKnownAfterApply});
       c.attributes.push_back({"template", "", deployment.template_file});
       c.attributes.push_back({"resource_group", "", deployment.resource_group});
       AddCertificateAttributes(c, nullptr);
       c.reasons.push_back(absl::StrCat("resource group ", deployment.resource_group,
                                        " has no deployment yet; rotor makes the first one from ",
                                        deployment.template_file));
+      RETURN_IF_ERROR(AttachDeployment(c, /*logins_change=*/true));
+      plan_.changes.push_back(std::move(c));
       return absl::OkStatus();
     }
     if (!actual_.base_deployment.has_value()) {
@@ -343,33 +555,50 @@ class PlanBuilder {
       const SecretVersion* live = actual_.FindSecret(desired_.certificate->secret_name);
       std::string deployed_url = ParameterString(base, url_param);
       std::string deployed_thumb = ParameterString(base, thumb_param);
+      // rotor's own write not yet deployed (an apply that stopped) is
+      // pending config; anyone else's is drift.
+      std::vector<std::string>& pfx_reasons =
+          live != nullptr && live->ManagedByRotor() && live->updated >= DeployedAt()
+              ? config_reasons
+              : drift_reasons;
       if (live != nullptr && deployed_url != live->id) {
-        drift_reasons.push_back(absl::StrCat("deployment ", base.name, " passes ", url_param, " = ",
-                                             deployed_url.empty() ? "(none)" : deployed_url,
-                                             " but the certificate's current version is ",
-                                             live->id));
+        pfx_reasons.push_back(absl::StrCat("deployment ", base.name, " passes ", url_param, " = ",
+                                           deployed_url.empty() ? "(none)" : deployed_url,
+                                           " but the certificate's current version is ", live->id));
       }
       if (!EqualsIgnoreCase(deployed_thumb, desired_.certificate->thumbprint)) {
-        drift_reasons.push_back(absl::StrCat(
-            "deployment ", base.name, " passes ", thumb_param, " = ",
-            deployed_thumb.empty() ? "(none)" : deployed_thumb,
-            " but the certificate's thumbprint is ", desired_.certificate->thumbprint));
+        pfx_reasons.push_back(absl::StrCat("deployment ", base.name, " passes ", thumb_param, " = ",
+                                           deployed_thumb.empty() ? "(none)" : deployed_thumb,
+                                           " but the certificate's thumbprint is ",
+                                           desired_.certificate->thumbprint));
       }
     }
 
     LintDeployedThumbprint(deployment, base);
 
+    bool late_user_changes = false;
     if (actual_.last_successful_deployment.has_value()) {
-      std::vector<std::string> late;
-      CollectLateSecretChanges(actual_.last_successful_deployment->timestamp, &late);
-      if (!late.empty()) {
+      const Deployment& last = *actual_.last_successful_deployment;
+      std::vector<std::string> by_rotor, by_hand;
+      CollectLateSecretChanges(last.timestamp, &by_rotor, &by_hand);
+      late_user_changes = !by_rotor.empty() || !by_hand.empty();
+      auto describe = [&](std::vector<std::string>& late) {
         std::string shown =
             absl::StrJoin(late.begin(), late.begin() + std::min<size_t>(3, late.size()), "; ");
         if (late.size() > 3) absl::StrAppend(&shown, "; and ", late.size() - 3, " more");
+        return absl::StrCat(shown, ", after the last successful deployment (", last.name, " at ",
+                            FormatPlanTime(last.timestamp), ")");
+      };
+      if (!by_rotor.empty()) config_reasons.push_back(describe(by_rotor));
+      if (!by_hand.empty()) drift_reasons.push_back(describe(by_hand));
+      // The logins the registry VM took at rotor's last deployment.
+      auto tag = last.tags.find(kLoginsTag);
+      if (!late_user_changes && tag != last.tags.end() &&
+          tag->second != LoginDigest(CurrentLoginStamps())) {
+        late_user_changes = true;
         drift_reasons.push_back(
-            absl::StrCat(shown, ", after the last successful deployment (",
-                         actual_.last_successful_deployment->name, " at ",
-                         FormatPlanTime(actual_.last_successful_deployment->timestamp), ")"));
+            absl::StrCat("the vault's logins are not the ones the registry VM took at deployment ",
+                         last.name, " (a user secret was added, written or deleted since)"));
       }
     } else {
       drift_reasons.push_back(absl::StrCat("no deployment in resource group ",
@@ -377,8 +606,11 @@ class PlanBuilder {
     }
     if (!base.Succeeded() && actual_.last_successful_deployment.has_value()) {
       if (IsTerminalProvisioningState(base.provisioning_state)) {
-        drift_reasons.push_back(
-            absl::StrCat("the latest deployment ", base.name, " is ", base.provisioning_state));
+        const bool by_rotor =
+            base.tags.count(kManagedByTag) > 0 && base.tags.at(kManagedByTag) == kManagedByValue;
+        (by_rotor ? config_reasons : drift_reasons)
+            .push_back(
+                absl::StrCat("the latest deployment ", base.name, " is ", base.provisioning_state));
       } else {
         plan_.warnings.push_back(
             {"deployment",
@@ -388,12 +620,48 @@ class PlanBuilder {
     }
     if (config_reasons.empty() && drift_reasons.empty()) return absl::OkStatus();
 
-    Change& c =
-        Add(address, Action::kRedeploy, config_reasons.empty() ? Cause::kDrift : Cause::kConfig);
+    Change c;
+    c.address = address;
+    c.action = Action::kRedeploy;
+    c.cause = config_reasons.empty() ? Cause::kDrift : Cause::kConfig;
     c.attributes.push_back({"deployment", base.name, kKnownAfterApply});
     AddCertificateAttributes(c, &base);
     for (auto& r : config_reasons) c.reasons.push_back(std::move(r));
     for (auto& r : drift_reasons) c.reasons.push_back(std::move(r));
+    bool logins_change = !base.Succeeded() || late_user_changes;
+    for (const auto& other : plan_.changes) {
+      if (other.Kind() != "certificate" && other.Kind() != "stale_certificate") {
+        logins_change = true;
+      }
+    }
+    RETURN_IF_ERROR(AttachDeployment(c, logins_change));
+    plan_.changes.push_back(std::move(c));
+    return absl::OkStatus();
+  }
+
+  // What the deployment change sends, with the checks that it can go out.
+  absl::Status AttachDeployment(Change& c, bool logins_change) {
+    diff_internal::DeploymentPlanInput input;
+    input.desired = &desired_;
+    input.actual = &actual_;
+    input.secret_changes = &plan_.changes;
+    input.now = now_;
+    input.name_suffix = options_.deployment_suffix;
+    input.logins_change = logins_change;
+    absl::StatusOr<diff_internal::DeploymentPlanOutput> planned =
+        diff_internal::PlanDeployment(input);
+    if (!planned.ok()) {
+      if (options_.require_deployable) return planned.status();
+      return absl::OkStatus();  // reported as a change, never applied
+    }
+    c.attributes[0].after = planned->deployment.name;
+    if (planned->deployment.set_force_update_tag) {
+      c.attributes.push_back({"forceUpdateTag", "", kKnownAfterApply});
+    }
+    for (auto& r : planned->reasons) c.reasons.push_back(std::move(r));
+    for (auto& w : planned->warnings) plan_.warnings.push_back(std::move(w));
+    for (auto& v : planned->values) AddValue(v.key, std::move(v.source));
+    c.deployment = std::move(planned->deployment);
     return absl::OkStatus();
   }
 
@@ -460,16 +728,66 @@ class PlanBuilder {
   const DesiredState& desired_;
   const ActualState& actual_;
   const absl::Time now_;
+  const PlanOptions& options_;
   std::set<std::string> declared_;
   std::set<std::string> declared_users_;
+  std::vector<std::string> other_short_secrets_;  // policy.other_short_secrets = refuse
   Plan plan_;
 };
 
 }  // namespace
 
 absl::StatusOr<Plan> ComputePlan(const DesiredState& desired, const ActualState& actual,
-                                 absl::Time now) {
-  return PlanBuilder(desired, actual, now).Build();
+                                 absl::Time now, const PlanOptions& options) {
+  return PlanBuilder(desired, actual, now, options).Build();
+}
+
+namespace {
+
+constexpr size_t kMaxDeploymentNameLength = 64;
+constexpr char kStampFormat[] = "%Y%m%dT%H%M%SZ";
+constexpr size_t kStampLength = 16;  // "20261125T193500Z"
+
+bool IsStamp(absl::string_view s) {
+  if (s.size() != kStampLength || s[8] != 'T' || s.back() != 'Z') return false;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (i != 8 && !absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// `name` without a suffix rotor added: "-STAMP" or "-STAMP-xxxx".
+absl::string_view WithoutRotorSuffix(absl::string_view name) {
+  for (;;) {
+    size_t dash = name.rfind('-');
+    if (dash == absl::string_view::npos) return name;
+    absl::string_view tail = name.substr(dash + 1);
+    if (IsStamp(tail)) {
+      name = name.substr(0, dash);
+      continue;
+    }
+    // A random suffix right after a stamp.
+    if (dash > kStampLength && name[dash - kStampLength - 1] == '-' &&
+        IsStamp(name.substr(dash - kStampLength, kStampLength)) && !tail.empty() &&
+        tail.size() <= 8) {
+      name = name.substr(0, dash);
+      continue;
+    }
+    return name;
+  }
+}
+
+}  // namespace
+
+std::string DeriveDeploymentName(absl::string_view previous, absl::Time now,
+                                 absl::string_view suffix) {
+  std::string base(WithoutRotorSuffix(previous));
+  if (base.empty()) base = "registry";
+  std::string tail = absl::FormatTime(kStampFormat, now, absl::UTCTimeZone());
+  if (!suffix.empty()) absl::StrAppend(&tail, "-", suffix);
+  size_t room = kMaxDeploymentNameLength - tail.size() - 1;
+  if (base.size() > room) base.resize(room);
+  return absl::StrCat(base, "-", tail);
 }
 
 }  // namespace rotor

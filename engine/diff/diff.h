@@ -17,17 +17,47 @@
 #ifndef ROTOR_ENGINE_DIFF_DIFF_H_
 #define ROTOR_ENGINE_DIFF_DIFF_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/model/plan.h"
 #include "engine/model/state.h"
 
 namespace rotor {
 
-// Fails (FailedPrecondition) only when no plan can be made: the resource
-// group has no deployment and no template was given.
+struct PlanOptions {
+  // Appended to the name of the deployment a plan makes, so that two plans
+  // made in the same second never name the same deployment (the CLI passes
+  // a few random characters; tests leave it empty).
+  std::string deployment_suffix;
+  // --replace: resources to write anew although they match: "user.NAME" of
+  // a { generate = N } user (a new random password), "certificate.NAME"
+  // (the same PFX uploaded as a new version). InvalidArgument for another
+  // address, naming the ones that can be replaced.
+  std::vector<std::string> replace;
+  // Whether a planned deployment must be able to go out (its parameters,
+  // what the registry VM would break on): true for plan and apply; rotor
+  // drift, which only reports, sets false.
+  bool require_deployable = true;
+};
+
+// Fails (FailedPrecondition) when no plan can be made: the resource group
+// has no deployment and no template was given, or the deployment the plan
+// needs cannot go out (a parameter without a value, a securestring without
+// a source, a parameter rotor sets that the template does not declare; the
+// message lists each).
 absl::StatusOr<Plan> ComputePlan(const DesiredState& desired, const ActualState& actual,
-                                 absl::Time now);
+                                 absl::Time now, const PlanOptions& options = {});
+
+// A new deployment name from the one being redeployed: its base (without a
+// previous rotor suffix) plus "-", a UTC timestamp and `suffix` (when not
+// empty, after another "-"), within ARM's 64 characters:
+// "registry" -> "registry-20261125T193500Z-k3f9".
+std::string DeriveDeploymentName(absl::string_view previous, absl::Time now,
+                                 absl::string_view suffix = "");
 
 }  // namespace rotor
 

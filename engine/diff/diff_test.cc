@@ -2,8 +2,12 @@
 
 #include <doctest/doctest.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "base/json_text.h"
+#include "engine/model/registry_vm.h"
 
 namespace rotor {
 namespace {
@@ -52,11 +56,18 @@ struct Fixture {
     d.provisioning_state = state;
     actual.deployments.push_back(d);
     actual.base_deployment = d;
+    // The template declares the certificate's parameters (with defaults,
+    // so configs without [certificate] redeploy it too).
+    TemplateInfo tpl;
+    for (const char* name : {"pfxKeyVaultResourceId", "pfxKeyVaultSecretUrl", "pfxThumbprint"}) {
+      tpl.parameters[absl::AsciiStrToLower(name)] = {name, "string", true};
+    }
+    actual.base_template = tpl;
     if (state == kStateSucceeded) actual.last_successful_deployment = d;
   }
   Plan Compute() {
     auto plan = ComputePlan(desired, actual, kNow);
-    REQUIRE(plan.ok());
+    REQUIRE_MESSAGE(plan.ok(), plan.status().ToString());
     return *std::move(plan);
   }
 };
@@ -108,7 +119,8 @@ TEST_CASE("a changed value is an update - its cause depends on who wrote the lat
   f.DeclareUser("admin", "new-password-1");
   f.DeclareUser("ci", "ci-password-22");
   f.AddLive(Live("admin", kNow - absl::Hours(48)), "old-password-1");
-  f.AddLive(Live("ci", kNow - absl::Hours(48), /*by_rotor=*/false), "changed-by-hand");
+  // Changed by hand after the registry was deployed: drift.
+  f.AddLive(Live("ci", kNow - absl::Hours(12), /*by_rotor=*/false), "changed-by-hand");
   f.WithDeployment(kNow - absl::Hours(24));
   Plan plan = f.Compute();
   REQUIRE(plan.changes.size() == 3);
@@ -120,7 +132,7 @@ TEST_CASE("a changed value is an update - its cause depends on who wrote the lat
   CHECK(plan.changes[1].address == "user.ci");
   CHECK(plan.changes[1].cause == Cause::kDrift);
   CHECK(plan.changes[1].reasons[0] ==
-        "the latest version (written 2026-09-19T14:13:20Z) was not written by rotor and differs "
+        "the latest version (written 2026-09-21T02:13:20Z) was not written by rotor and differs "
         "from the value from env ci_PASSWORD");
   // Values never reach the plan.
   for (const auto& c : plan.changes) {
@@ -211,15 +223,27 @@ TEST_CASE("a disabled latest version is replaced") {
 TEST_CASE("redeploy when a user secret changed after the last successful deployment") {
   Fixture f;
   f.DeclareUser("admin", "pw-1234567890");
-  f.AddLive(Live("admin", kNow - absl::Hours(1)), "pw-1234567890");
-  f.WithDeployment(kNow - absl::Hours(2));
-  Plan plan = f.Compute();
-  REQUIRE(plan.changes.size() == 1);
-  CHECK(plan.changes[0].action == Action::kRedeploy);
-  CHECK(plan.changes[0].cause == Cause::kDrift);
-  CHECK(plan.changes[0].reasons[0] ==
-        "secret admin was written at 2026-09-21T13:13:20Z, after the last successful deployment "
-        "(registry at 2026-09-21T12:13:20Z)");
+  SUBCASE("by rotor (an apply that stopped before its redeploy): pending config") {
+    f.AddLive(Live("admin", kNow - absl::Hours(1)), "pw-1234567890");
+    f.WithDeployment(kNow - absl::Hours(2));
+    Plan plan = f.Compute();
+    REQUIRE(plan.changes.size() == 1);
+    CHECK(plan.changes[0].action == Action::kRedeploy);
+    CHECK(plan.changes[0].cause == Cause::kConfig);
+    CHECK(plan.changes[0].reasons[0] ==
+          "secret admin was written at 2026-09-21T13:13:20Z by rotor, after the last successful "
+          "deployment (registry at 2026-09-21T12:13:20Z)");
+  }
+  SUBCASE("by someone else: drift") {
+    f.AddLive(Live("admin", kNow - absl::Hours(1), /*by_rotor=*/false), "pw-1234567890");
+    f.WithDeployment(kNow - absl::Hours(2));
+    Plan plan = f.Compute();
+    REQUIRE(plan.changes.size() == 1);
+    CHECK(plan.changes[0].cause == Cause::kDrift);
+    CHECK(plan.changes[0].reasons[0] ==
+          "secret admin was written at 2026-09-21T13:13:20Z, after the last successful "
+          "deployment (registry at 2026-09-21T12:13:20Z)");
+  }
 }
 
 TEST_CASE("redeploy when a user secret was deleted after the last successful deployment") {
@@ -264,6 +288,7 @@ TEST_CASE("a resource group without deployments needs a template") {
 
   f.desired.deployment->template_json = "{}";
   f.desired.deployment->template_file = "/x/registry-template.json";
+  f.desired.deployment->template_info = TemplateInfo{};
   auto first = ComputePlan(f.desired, f.actual, kNow);
   REQUIRE(first.ok());
   REQUIRE(first->changes.size() == 1);
@@ -273,6 +298,9 @@ TEST_CASE("a resource group without deployments needs a template") {
 
 TEST_CASE("certificates compare by thumbprint, and stale deployment parameters redeploy") {
   Fixture f;
+  // A login that sorts before the certificate secret (the VM's login check).
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
   f.desired.certificate.emplace();
   f.desired.certificate->secret_name = "containersecret";
   f.desired.certificate->pfx_path = "registry.pfx";
@@ -362,6 +390,254 @@ TEST_CASE("changes are ordered recover, write, delete, deploy") {
   CHECK(Addresses(f.Compute()) == std::vector<std::string>{"recover user.back", "create user.zed",
                                                            "delete stale_user.aaa-stale",
                                                            "redeploy deployment.registry"});
+}
+
+}  // namespace
+}  // namespace rotor
+
+namespace rotor {
+namespace {
+
+// --- causes: one rule (docs/DESIGN.md, "Drift and redeploy")
+
+TEST_CASE("causes: an edit of the file after adopting a registry is config, not drift") {
+  Fixture f;
+  // As rotor init leaves it: the PowerShell procedure's user, deployed.
+  f.DeclareUser("admin", "new-password-1");
+  f.AddLive(Live("admin", kNow - absl::Hours(48), /*by_rotor=*/false), "adopted-password");
+  f.WithDeployment(kNow - absl::Hours(24));
+  Plan plan = f.Compute();
+  REQUIRE(plan.changes.size() == 2);
+  CHECK(plan.changes[0].cause == Cause::kConfig);
+  CHECK(plan.changes[1].cause == Cause::kConfig);
+  CHECK_FALSE(plan.HasDrift());
+}
+
+TEST_CASE("causes: a login added by hand after the deployment is drift") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
+  f.WithDeployment(kNow - absl::Hours(24));
+  // Set-RegistryAccessSecret by hand, an hour ago.
+  f.actual.secrets[SecretKey("intruder")] =
+      Live("intruder", kNow - absl::Hours(1), /*by_rotor=*/false);
+  Plan plan = f.Compute();
+  CHECK(Addresses(plan) ==
+        std::vector<std::string>{"delete stale_user.intruder", "redeploy deployment.registry"});
+  CHECK(plan.changes[0].cause == Cause::kDrift);
+  CHECK(plan.HasDrift());
+}
+
+TEST_CASE("causes: re-declaring a user rotor deleted (and deployed) is config") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.DeclareUser("back", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
+  DeletedSecret d;
+  d.latest = Live("back", kNow - absl::Hours(72));
+  d.deleted_date = kNow - absl::Hours(48);  // before the last deployment
+  f.actual.deleted[SecretKey("back")] = d;
+  f.WithDeployment(kNow - absl::Hours(24));
+  Plan plan = f.Compute();
+  REQUIRE(plan.changes.size() == 2);
+  CHECK(plan.changes[0].address == "user.back");
+  CHECK(plan.changes[0].action == Action::kRecover);
+  CHECK(plan.changes[0].cause == Cause::kConfig);
+  // Deleted after the deployment (by hand): drift.
+  f.actual.deleted[SecretKey("back")].deleted_date = kNow - absl::Hours(1);
+  CHECK(f.Compute().changes[0].cause == Cause::kDrift);
+}
+
+TEST_CASE("causes: an interrupted apply's own certificate write is pending config") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
+  f.desired.certificate.emplace();
+  f.desired.certificate->secret_name = "containersecret";
+  f.desired.certificate->thumbprint = "CCCC";
+  f.desired.certificate->not_after = kNow + absl::Hours(24 * 365);
+  SecretVersion cert = Live("containersecret", kNow - absl::Hours(1), true, "pfx");
+  cert.tags[kRoleTag] = kRoleCertificate;
+  f.actual.secrets[SecretKey("containersecret")] = cert;
+  ActualCertificate current;
+  current.thumbprint = "CCCC";
+  current.not_after = kNow + absl::Hours(24 * 365);
+  f.actual.certificates[SecretKey("containersecret")] = current;
+  f.WithDeployment(kNow - absl::Hours(24));
+  f.actual.base_deployment->parameters["pfxThumbprint"] = {"String", JsonQuote("AAAA")};
+  Plan plan = f.Compute();
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].action == Action::kRedeploy);
+  CHECK(plan.changes[0].cause == Cause::kConfig);
+}
+
+TEST_CASE("the VM's logins: a login set that differs from the deployment's record redeploys") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
+  f.WithDeployment(kNow - absl::Hours(24));
+  // rotor's last deployment recorded admin and ops; ops was deleted since,
+  // in a vault without soft delete (no trace but the record).
+  std::map<std::string, std::string> then = {{"admin", LoginStamp(f.actual.secrets["admin"])},
+                                             {"ops", "updated:1789000000"}};
+  f.actual.last_successful_deployment->tags[kLoginsTag] = LoginDigest(then);
+  Plan plan = f.Compute();
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].action == Action::kRedeploy);
+  CHECK(plan.changes[0].cause == Cause::kDrift);
+  CHECK(plan.changes[0].reasons[0] ==
+        "the vault's logins are not the ones the registry VM took at deployment registry (a user "
+        "secret was added, written or deleted since)");
+  // The record matches: nothing to do.
+  then.erase("ops");
+  f.actual.last_successful_deployment->tags[kLoginsTag] = LoginDigest(then);
+  CHECK_FALSE(f.Compute().HasChanges());
+}
+
+// --- what the registry VM would break on
+
+std::string PlanError(Fixture& f) {
+  auto plan = ComputePlan(f.desired, f.actual, kNow);
+  REQUIRE_FALSE(plan.ok());
+  CHECK(plan.status().code() == absl::StatusCode::kFailedPrecondition);
+  return std::string(plan.status().message());
+}
+
+TEST_CASE("the VM's login check: the first secret listed must be an enabled login") {
+  Fixture f;
+  f.DeclareUser("zz-admin", "new-password-1");
+  f.AddLive(Live("zz-admin", kNow - absl::Hours(48)), "old-password-1");
+  f.WithDeployment(kNow - absl::Hours(24));
+  SUBCASE("a certificate sorts first") {
+    SecretVersion cert = Live("aaa-cert", kNow - absl::Hours(48), true, "pfx");
+    cert.tags[kRoleTag] = kRoleCertificate;
+    f.actual.secrets[SecretKey("aaa-cert")] = cert;
+    const std::string error = PlanError(f);
+    CHECK(absl::StrContains(error,
+                            "secret aaa-cert is the first secret the registry VM will "
+                            "list"));
+    CHECK(absl::StrContains(error, "a certificate"));
+    CHECK(absl::StrContains(error, "exit code 50"));
+    CHECK(absl::StrContains(error, "Rename it so a user sorts first ([certificate] secret_name)"));
+  }
+  SUBCASE("a disabled user sorts first") {
+    f.desired.policy.delete_stale_users = false;  // kept
+    SecretVersion disabled = Live("aaa-old", kNow - absl::Hours(48), false);
+    disabled.enabled = false;
+    f.actual.secrets[SecretKey("aaa-old")] = disabled;
+    CHECK(absl::StrContains(PlanError(f), "secret aaa-old is the first secret"));
+  }
+}
+
+TEST_CASE("passwords the VM would break: whitespace and patterns, a 72-byte prefix") {
+  Fixture f;
+  f.WithDeployment(kNow - absl::Hours(24));
+  SUBCASE("whitespace") {
+    f.DeclareUser("admin", "two words");
+    CHECK(absl::StrContains(PlanError(f),
+                            "user[admin].password (env admin_PASSWORD): the "
+                            "password has whitespace or one of '*', '?', '['"));
+  }
+  SUBCASE("a file name pattern") {
+    f.DeclareUser("admin", "pass*word");
+    CHECK(absl::StrContains(PlanError(f), "the registry VM passes it to htpasswd unquoted"));
+  }
+  SUBCASE("the same first 72 bytes") {
+    const std::string prefix(72, 'a');
+    f.DeclareUser("admin", prefix + "-new");
+    f.AddLive(Live("admin", kNow - absl::Hours(48)), prefix + "-old");
+    CHECK(absl::StrContains(PlanError(f), "the new password's first 72 bytes are the old one's"));
+  }
+  SUBCASE("longer than 72 bytes: a warning") {
+    f.DeclareUser("admin", std::string(80, 'b'));
+    Plan plan = f.Compute();
+    bool warned = false;
+    for (const auto& w : plan.warnings)
+      warned |= absl::StrContains(w.message, "reads only the first 72");
+    CHECK(warned);
+  }
+}
+
+TEST_CASE("logins beyond the first page are named") {
+  Fixture f;
+  for (int i = 0; i < 27; ++i) {
+    std::string name = absl::StrFormat("user%02d", i);
+    f.DeclareUser(name, "pw-1234567890");
+    f.AddLive(Live(name, kNow - absl::Hours(48)), "pw-1234567890");
+  }
+  Plan plan = f.Compute();
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK(plan.warnings[0].subject == "vault");
+  CHECK(plan.warnings[0].message ==
+        "2 logins fall beyond the first page of 25 secrets the registry VM reads, so they get no "
+        "login: user25, user26");
+}
+
+TEST_CASE("a short secret of another kind: refused before a redeploy, or per policy") {
+  Fixture f;
+  f.DeclareUser("admin", "new-password-1");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "old-password-1");
+  f.WithDeployment(kNow - absl::Hours(24));
+  SecretVersion note = Live("note", kNow - absl::Hours(48), false, "text/plain");
+  f.AddLive(note, "short-value");
+  SUBCASE("refuse (default)") {
+    const std::string error = PlanError(f);
+    CHECK(absl::StrContains(error, "secret note is not declared, yet short enough"));
+    CHECK(absl::StrContains(error, "policy.other_short_secrets = \"delete\""));
+  }
+  SUBCASE("delete") {
+    f.desired.policy.other_short_secrets = PolicyConfig::OtherShortSecrets::kDelete;
+    CHECK(Addresses(f.Compute()) == std::vector<std::string>{"update user.admin",
+                                                             "delete stale_secret.note",
+                                                             "redeploy deployment.registry"});
+  }
+  SUBCASE("keep") {
+    f.desired.policy.other_short_secrets = PolicyConfig::OtherShortSecrets::kKeep;
+    Plan plan = f.Compute();
+    CHECK(plan.changes.size() == 2);
+    REQUIRE_FALSE(plan.warnings.empty());
+    CHECK(plan.warnings[0].subject == "secret.note");
+  }
+}
+
+}  // namespace
+}  // namespace rotor
+
+namespace rotor {
+namespace {
+
+TEST_CASE("--replace: a new generated password, a re-upload, or a clear refusal") {
+  Fixture f;
+  f.DeclareUser("admin", "pw-1234567890");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "pw-1234567890");
+  DesiredUser& robot = f.desired.users.emplace_back();
+  robot.name = "robot";
+  robot.generated = true;
+  robot.generate_length = 32;
+  robot.source = "generate 32";
+  f.actual.secrets[SecretKey("robot")] = Live("robot", kNow - absl::Hours(48));
+  f.WithDeployment(kNow - absl::Hours(24));
+  CHECK_FALSE(f.Compute().HasChanges());
+
+  PlanOptions options;
+  options.replace = {"user.robot"};
+  auto plan = ComputePlan(f.desired, f.actual, kNow, options);
+  REQUIRE(plan.ok());
+  CHECK(Addresses(*plan) ==
+        std::vector<std::string>{"update user.robot", "redeploy deployment.registry"});
+  CHECK(plan->changes[0].write->generate_length == 32);
+  CHECK(plan->changes[0].reasons[0] == "--replace: a new generated password");
+
+  options.replace = {"user.admin"};
+  auto declared = ComputePlan(f.desired, f.actual, kNow, options);
+  REQUIRE_FALSE(declared.ok());
+  CHECK(declared.status().message() ==
+        "--replace user.admin: its password comes from env admin_PASSWORD: give that source a new "
+        "value instead; the resources --replace writes anew are user.robot (users with { generate "
+        "= N }, and the certificate)");
+  options.replace = {"deployment.registry"};
+  CHECK(absl::StrContains(ComputePlan(f.desired, f.actual, kNow, options).status().message(),
+                          "it is not a resource this configuration declares"));
 }
 
 }  // namespace

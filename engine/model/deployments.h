@@ -92,6 +92,11 @@ class DeploymentService {
                                                      absl::string_view name) = 0;
   virtual absl::StatusOr<Deployment> StartDeployment(absl::string_view resource_group,
                                                      const DeploymentRequest& request) = 0;
+  // ARM's validate: whether StartDeployment would accept `request` (the
+  // template and its parameters), without deploying or recording anything.
+  // InvalidArgument with ARM's message when it would not.
+  virtual absl::Status ValidateDeployment(absl::string_view resource_group,
+                                          const DeploymentRequest& request) = 0;
   // Polls until a terminal state or `timeout`; DeadlineExceeded on timeout.
   virtual absl::StatusOr<Deployment> WaitForDeployment(absl::string_view resource_group,
                                                        absl::string_view name,

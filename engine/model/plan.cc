@@ -89,6 +89,13 @@ Plan::Summary Plan::Summarize() const {
   return s;
 }
 
+const PlannedValue* Plan::FindValue(absl::string_view key) const {
+  for (const auto& v : values) {
+    if (v.key == key) return &v;
+  }
+  return nullptr;
+}
+
 bool Plan::HasDrift() const {
   for (const auto& c : changes) {
     if (c.cause == Cause::kDrift) return true;

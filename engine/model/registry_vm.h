@@ -23,9 +23,14 @@
 #define ROTOR_ENGINE_MODEL_REGISTRY_VM_H_
 
 #include <cstddef>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/model/deployments.h"
+#include "engine/model/vault.h"
 
 namespace rotor {
 
@@ -51,6 +56,36 @@ std::string GalleryParameterName(absl::string_view logical);
 // The parameter that names the registry VM's public DNS label: its FQDN is
 // <label>.<region>.cloudapp.<external domain>.
 inline constexpr char kDomainLabelParameter[] = "pipDomainNameLabel";
+
+// rotor's record, on each deployment it makes, of the logins the VM took
+// (LoginDigest of every user secret then), so a plan sees a login added,
+// written or deleted since, even without soft delete.
+inline constexpr char kLoginsTag[] = "rotor-logins";
+// A user secret as the digest knows it: when its latest version was
+// written (what Key Vault's list shows).
+std::string LoginStamp(const SecretVersion& secret);
+// 20 hex characters of SHA-256 over `stamps` (SecretKey -> LoginStamp).
+std::string LoginDigest(const std::map<std::string, std::string>& stamps);
+
+// The registry's base URL when `[registry] url` is not set, from the
+// deployment the registry VM runs. The Azure Stack Hub registry template
+// (azurestack-gallery registry/) gives the VM a public IP whose DNS label is
+// the `pipDomainNameLabel` parameter, and Azure Stack Hub names such an IP
+// <label>.<region>.cloudapp.<external domain> (learn.microsoft.com,
+// azure-stack/user/azure-stack-dns), where the stamp's ARM endpoint is
+// management.<region>.<external domain>. The registry listens on 443.
+// FailedPrecondition, saying why, when the deployment has no such parameter
+// or the endpoint is not of that form.
+absl::StatusOr<std::string> RegistryUrlFromDeployment(absl::string_view arm_endpoint,
+                                                      const Deployment& deployment);
+
+// Whether a certificate for `dns_names` (its subjectAltName DNS entries)
+// serves `host`: an entry equal to it (case-insensitive), or a wildcard
+// "*.rest" where `host` is one label followed by ".rest".
+bool CertificateCoversHost(const std::vector<std::string>& dns_names, absl::string_view host);
+
+// The host of "https://host[:port][/path]" ("" when there is none).
+std::string UrlHost(absl::string_view url);
 
 // The Key Vault resource the VM asks a token for: the stamp's ARM audience
 // (metadata endpoints' audiences[0]) with "https://management." replaced by

@@ -19,6 +19,10 @@ SecretKind ClassifySecret(const SecretVersion& secret) {
   return SecretKind::kOther;
 }
 
+std::map<std::string, std::string> RotorTags(absl::string_view role) {
+  return {{kManagedByTag, kManagedByValue}, {kRoleTag, std::string(role)}};
+}
+
 bool KindIsKnown(const SecretVersion& secret) {
   return secret.tags.count(kRoleTag) > 0 || ClassifySecret(secret) != SecretKind::kOther;
 }

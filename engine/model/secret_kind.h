@@ -3,6 +3,10 @@
 #ifndef ROTOR_ENGINE_MODEL_SECRET_KIND_H_
 #define ROTOR_ENGINE_MODEL_SECRET_KIND_H_
 
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "engine/model/vault.h"
 
 namespace rotor {
@@ -13,6 +17,10 @@ inline constexpr char kRoleUser[] = "user";
 inline constexpr char kRoleCertificate[] = "certificate";
 
 enum class SecretKind { kUser, kCertificate, kOther };
+
+// The tags rotor writes on every version: managed-by = rotor and
+// rotor-role = `role` (kRoleUser or kRoleCertificate).
+std::map<std::string, std::string> RotorTags(absl::string_view role);
 
 // rotor's own tag wins (rotor-role = user / certificate; another role is
 // kOther); without it, the content type: "user credentials" (what the

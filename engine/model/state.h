@@ -18,6 +18,7 @@
 #include "engine/model/plan.h"
 #include "engine/model/policy.h"
 #include "engine/model/secret_kind.h"
+#include "engine/model/template_info.h"
 #include "engine/model/vault.h"
 
 namespace rotor {
@@ -37,7 +38,8 @@ struct DesiredUser {
 struct DesiredCertificate {
   std::string secret_name;
   std::string pfx_path;
-  Secret secret_value;  // base64 JSON wrapper (certs/keyvault_secret.h)
+  std::string password_source;  // ValueSource::Describe() of its password
+  Secret secret_value;          // base64 JSON wrapper (certs/keyvault_secret.h)
   std::string content_type;
   std::string thumbprint;
   std::string subject;
@@ -56,8 +58,12 @@ struct DesiredDeployment {
   Secret client_id;
   Secret client_secret;
   bool has_service_principal = false;
+  // Where each comes from: "[deployment] client_secret (env SPN_SECRET)".
+  std::string client_id_source;
+  std::string client_secret_source;
   std::string template_file;
-  std::string template_json;  // read from template_file, for a first deployment
+  std::string template_json;                  // read from template_file, for a first deployment
+  std::optional<TemplateInfo> template_info;  // of template_json
   std::map<std::string, std::string> first_parameters;  // name -> JSON
   std::map<std::string, std::string> parameter_names;   // logical -> template
   std::string ParameterName(absl::string_view logical) const;
@@ -67,6 +73,10 @@ struct DesiredState {
   std::string config_path;
   std::string config_digest;
   std::string vault_name;
+  // Where the registry is: [registry] url (may be empty), and the stamp's
+  // ARM endpoint (the registry's name derives from it).
+  std::string registry_url;
+  std::string arm_endpoint;
   std::vector<DesiredUser> users;
   std::optional<DesiredCertificate> certificate;
   std::optional<DesiredDeployment> deployment;
@@ -107,6 +117,10 @@ struct ActualState {
   std::optional<Deployment> base_deployment;
   // The most recent successful deployment.
   std::optional<Deployment> last_successful_deployment;
+  // The template of base_deployment, as ARM exports it; `template_error`
+  // says why it could not be read.
+  std::optional<TemplateInfo> base_template;
+  std::string template_error;
 
   const SecretVersion* FindSecret(absl::string_view name) const;
   const DeletedSecret* FindDeleted(absl::string_view name) const;

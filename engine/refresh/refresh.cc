@@ -9,6 +9,7 @@
 #include "base/digest.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "engine/template/template.h"
 
 namespace rotor {
 namespace {}  // namespace
@@ -65,6 +66,7 @@ class Refresher {
     absl::StatusOr<std::vector<SecretVersion>> listed;
     absl::StatusOr<std::vector<DeletedSecret>> deleted;
     absl::StatusOr<std::vector<Deployment>> deployment_list;
+    std::optional<absl::StatusOr<std::string>> base_template;
     std::vector<absl::StatusOr<SecretBundle>> declared_bundles;
     const bool read_deployments = desired_.deployment.has_value() && deployments_ != nullptr;
     {
@@ -72,7 +74,14 @@ class Refresher {
       std::thread other_thread([&] {
         deleted = vault_.ListDeletedSecrets();
         if (read_deployments) {
-          deployment_list = deployments_->ListDeployments(desired_.deployment->resource_group);
+          const std::string& group = desired_.deployment->resource_group;
+          deployment_list = deployments_->ListDeployments(group);
+          // The template a redeploy would send: what plan checks it against.
+          if (deployment_list.ok()) {
+            if (const Deployment* base = BaseDeployment(*desired_.deployment, *deployment_list)) {
+              base_template = deployments_->ExportTemplate(group, base->name);
+            }
+          }
         }
       });
       if (hint_ == nullptr) declared_bundles = vault_.GetSecrets(declared_reads);
@@ -123,7 +132,7 @@ class Refresher {
             absl::StrCat("list deployments of resource group ", desired_.deployment->resource_group,
                          ": ", deployment_list.status().message()));
       }
-      TakeDeployments(*desired_.deployment, *std::move(deployment_list));
+      TakeDeployments(*desired_.deployment, *std::move(deployment_list), std::move(base_template));
     }
     return std::move(actual_);
   }
@@ -194,20 +203,42 @@ class Refresher {
     return absl::OkStatus();
   }
 
-  void TakeDeployments(const DesiredDeployment& want, std::vector<Deployment> list) {
+  // The deployment a redeploy starts from: `want.name`, or the most recent
+  // ("latest", as the portal's Redeploy picks it). Null when none.
+  static const Deployment* BaseDeployment(const DesiredDeployment& want,
+                                          const std::vector<Deployment>& list) {
+    const Deployment* base = nullptr;
+    for (const auto& d : list) {
+      const bool named = want.name == "latest" || SecretKey(d.name) == SecretKey(want.name);
+      if (named && (base == nullptr || d.timestamp > base->timestamp)) base = &d;
+    }
+    return base;
+  }
+
+  void TakeDeployments(const DesiredDeployment& want, std::vector<Deployment> list,
+                       std::optional<absl::StatusOr<std::string>> base_template) {
     actual_.deployments = std::move(list);
     actual_.deployments_read = true;
     // Most recent first, as the portal's deployment history shows them.
     std::stable_sort(
         actual_.deployments.begin(), actual_.deployments.end(),
         [](const Deployment& a, const Deployment& b) { return a.timestamp > b.timestamp; });
+    if (const Deployment* base = BaseDeployment(want, actual_.deployments)) {
+      actual_.base_deployment = *base;
+    }
     for (const auto& d : actual_.deployments) {
-      if (!actual_.base_deployment.has_value() &&
-          (want.name == "latest" || SecretKey(d.name) == SecretKey(want.name))) {
-        actual_.base_deployment = d;
-      }
       if (!actual_.last_successful_deployment.has_value() && d.Succeeded()) {
         actual_.last_successful_deployment = d;
+      }
+    }
+    if (base_template.has_value()) {
+      absl::StatusOr<TemplateInfo> info =
+          base_template->ok() ? ParseTemplateInfo(**base_template)
+                              : absl::StatusOr<TemplateInfo>(base_template->status());
+      if (info.ok()) {
+        actual_.base_template = *std::move(info);
+      } else {
+        actual_.template_error = std::string(info.status().message());
       }
     }
   }

@@ -17,6 +17,7 @@
 #include "certs/testing/make_certs.h"
 #include "engine/apply/apply.h"
 #include "engine/diff/diff.h"
+#include "engine/model/desired_values.h"
 #include "tests/fakes/fake_deployments.h"
 #include "tests/fakes/fake_vault.h"
 
@@ -58,8 +59,9 @@ struct Env {
 
   Env() {
     // The vault: two users with old passwords, a generated one, an
-    // undeclared short secret of unknown kind, the certificate, and a
-    // deployment that passes it.
+    // undeclared short secret of unknown kind (kept: a login), the
+    // certificate, and a deployment that passes it.
+    desired.policy.other_short_secrets = PolicyConfig::OtherShortSecrets::kKeep;
     for (const char* name : {"admin", "ci"}) Put(name, "old-password-1234", kUserContentType);
     Put("robot", "generated-earlier-0123456789", kUserContentType);
     Put("notes", "short", "");
@@ -141,7 +143,7 @@ TEST_CASE("refresh: one list pass and one read per secret whose value the diff n
   // The certificate is unchanged, so the deployment is compared with the
   // exact URL: two user updates and one redeploy, no certificate change.
   auto plan = ComputePlan(env.desired, *actual, env.clock.Now());
-  REQUIRE(plan.ok());
+  REQUIRE_MESSAGE(plan.ok(), plan.status().ToString());
   std::vector<std::string> addresses;
   for (const auto& c : plan->changes) addresses.push_back(c.address);
   CHECK(addresses == std::vector<std::string>{"user.admin", "user.ci", "deployment.registry"});
@@ -183,12 +185,12 @@ TEST_CASE("refresh after an apply: what it wrote and read is not read again") {
   auto actual = Refresh(env.desired, env.vault, &env.deployments);
   REQUIRE(actual.ok());
   auto plan = ComputePlan(env.desired, *actual, env.clock.Now());
-  REQUIRE(plan.ok());
+  REQUIRE_MESSAGE(plan.ok(), plan.status().ToString());
   NullObserver observer;
   ApplyOptions options;
   options.clock = &env.clock;
-  auto outputs =
-      ApplyPlan(*plan, env.desired, *actual, env.vault, &env.deployments, options, observer);
+  DesiredValues values(env.desired);
+  auto outputs = ApplyPlan(*plan, values, env.vault, &env.deployments, options, observer);
   REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
   CHECK(outputs->written_versions.size() == 2);
   CHECK(env.deployments.started().size() == 1);  // the redeploy

@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "engine/render/render.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -12,6 +13,109 @@ namespace {
 template <typename Writer>
 void Str(Writer& w, absl::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+template <typename Writer>
+void WriteStringMap(Writer& w, const std::map<std::string, std::string>& m) {
+  w.StartObject();
+  for (const auto& [k, v] : m) {
+    Str(w, k);
+    Str(w, v);
+  }
+  w.EndObject();
+}
+
+template <typename Writer>
+void WriteSecretWrite(Writer& w, const SecretWrite& write) {
+  w.StartObject();
+  Str(w, "name");
+  Str(w, write.name);
+  Str(w, "content_type");
+  Str(w, write.content_type);
+  Str(w, "tags");
+  WriteStringMap(w, write.tags);
+  if (write.generate_length > 0) {
+    Str(w, "generate_length");
+    w.Int(write.generate_length);
+  } else {
+    Str(w, "value_key");
+    Str(w, write.value_key);
+  }
+  w.EndObject();
+}
+
+absl::string_view SourceName(PlannedParameter::Source source) {
+  switch (source) {
+    case PlannedParameter::Source::kCarried:
+      return "carried";
+    case PlannedParameter::Source::kLiteral:
+      return "literal";
+    case PlannedParameter::Source::kValue:
+      return "value";
+    case PlannedParameter::Source::kCertificateUrl:
+      return "certificate_url";
+  }
+  return "literal";
+}
+
+bool ParseSourceName(absl::string_view name, PlannedParameter::Source* source) {
+  for (auto s : {PlannedParameter::Source::kCarried, PlannedParameter::Source::kLiteral,
+                 PlannedParameter::Source::kValue, PlannedParameter::Source::kCertificateUrl}) {
+    if (SourceName(s) == name) {
+      *source = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+template <typename Writer>
+void WriteDeployment(Writer& w, const PlannedDeployment& d) {
+  w.StartObject();
+  Str(w, "resource_group");
+  Str(w, d.resource_group);
+  Str(w, "name");
+  Str(w, d.name);
+  Str(w, "base");
+  Str(w, d.base);
+  Str(w, "mode");
+  Str(w, d.mode);
+  Str(w, "template_link_uri");
+  Str(w, d.template_link_uri);
+  Str(w, "template_json");
+  Str(w, d.template_json);
+  Str(w, "parameters");
+  w.StartArray();
+  for (const auto& p : d.parameters) {
+    w.StartObject();
+    Str(w, "name");
+    Str(w, p.name);
+    Str(w, "source");
+    Str(w, SourceName(p.source));
+    if (!p.value_json.empty()) {
+      Str(w, "value_json");
+      Str(w, p.value_json);
+    }
+    if (!p.value_key.empty()) {
+      Str(w, "value_key");
+      Str(w, p.value_key);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  Str(w, "tags");
+  WriteStringMap(w, d.tags);
+  Str(w, "certificate_secret");
+  Str(w, d.certificate_secret);
+  Str(w, "certificate_url");
+  Str(w, d.certificate_url);
+  Str(w, "certificate_thumbprint");
+  Str(w, d.certificate_thumbprint);
+  Str(w, "set_force_update_tag");
+  w.Bool(d.set_force_update_tag);
+  Str(w, "login_stamps");
+  WriteStringMap(w, d.login_stamps);
+  w.EndObject();
 }
 
 template <typename Writer>
@@ -56,6 +160,29 @@ void WritePlan(Writer& w, const Plan& plan) {
     w.StartArray();
     for (const auto& r : c.reasons) Str(w, r);
     w.EndArray();
+    if (c.write.has_value()) {
+      Str(w, "write");
+      WriteSecretWrite(w, *c.write);
+    }
+    if (c.deployment.has_value()) {
+      Str(w, "deployment");
+      WriteDeployment(w, *c.deployment);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  Str(w, "values");
+  w.StartArray();
+  for (const auto& v : plan.values) {
+    w.StartObject();
+    Str(w, "key");
+    Str(w, v.key);
+    Str(w, "source");
+    Str(w, v.source);
+    if (!v.binding.empty()) {
+      Str(w, "binding");
+      Str(w, v.binding);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -108,6 +235,74 @@ bool GetString(const rapidjson::Value& object, const char* name, std::string* ou
 
 absl::Status Malformed(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("malformed plan file: ", what));
+}
+
+// A string-to-string object member; false when present but of another shape.
+bool GetStringMap(const rapidjson::Value& object, const char* name,
+                  std::map<std::string, std::string>* out) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) return true;
+  if (!it->value.IsObject()) return false;
+  for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+    if (!m->value.IsString()) return false;
+    (*out)[std::string(m->name.GetString(), m->name.GetStringLength())] =
+        std::string(m->value.GetString(), m->value.GetStringLength());
+  }
+  return true;
+}
+
+absl::StatusOr<SecretWrite> ParseSecretWrite(const rapidjson::Value& v, const std::string& at) {
+  SecretWrite w;
+  if (!v.IsObject() || !GetString(v, "name", &w.name) ||
+      !GetString(v, "content_type", &w.content_type) || !GetStringMap(v, "tags", &w.tags)) {
+    return Malformed(absl::StrCat(at, ".write is malformed"));
+  }
+  auto length = v.FindMember("generate_length");
+  if (length != v.MemberEnd()) {
+    if (!length->value.IsInt() || length->value.GetInt() < 1) {
+      return Malformed(absl::StrCat(at, ".write.generate_length is not a positive integer"));
+    }
+    w.generate_length = length->value.GetInt();
+  } else if (!GetString(v, "value_key", &w.value_key) || w.value_key.empty()) {
+    return Malformed(absl::StrCat(at, ".write has neither value_key nor generate_length"));
+  }
+  return w;
+}
+
+absl::StatusOr<PlannedDeployment> ParseDeployment(const rapidjson::Value& v,
+                                                  const std::string& at) {
+  PlannedDeployment d;
+  if (!v.IsObject() || !GetString(v, "resource_group", &d.resource_group) ||
+      !GetString(v, "name", &d.name) || !GetString(v, "base", &d.base) ||
+      !GetString(v, "mode", &d.mode) || !GetString(v, "template_link_uri", &d.template_link_uri) ||
+      !GetString(v, "template_json", &d.template_json) ||
+      !GetString(v, "certificate_secret", &d.certificate_secret) ||
+      !GetString(v, "certificate_url", &d.certificate_url) ||
+      !GetString(v, "certificate_thumbprint", &d.certificate_thumbprint) ||
+      !GetStringMap(v, "tags", &d.tags) || !GetStringMap(v, "login_stamps", &d.login_stamps)) {
+    return Malformed(absl::StrCat(at, ".deployment is malformed"));
+  }
+  auto tag = v.FindMember("set_force_update_tag");
+  if (tag == v.MemberEnd() || !tag->value.IsBool()) {
+    return Malformed(absl::StrCat(at, ".deployment.set_force_update_tag is not a boolean"));
+  }
+  d.set_force_update_tag = tag->value.GetBool();
+  auto params = v.FindMember("parameters");
+  if (params == v.MemberEnd() || !params->value.IsArray()) {
+    return Malformed(absl::StrCat(at, ".deployment.parameters is not an array"));
+  }
+  for (const auto& p : params->value.GetArray()) {
+    PlannedParameter parameter;
+    std::string source;
+    if (!p.IsObject() || !GetString(p, "name", &parameter.name) ||
+        !GetString(p, "source", &source) || !ParseSourceName(source, &parameter.source)) {
+      return Malformed(absl::StrCat(at, ".deployment has a malformed parameter"));
+    }
+    GetString(p, "value_json", &parameter.value_json);
+    GetString(p, "value_key", &parameter.value_key);
+    d.parameters.push_back(std::move(parameter));
+  }
+  return d;
 }
 
 }  // namespace
@@ -179,7 +374,24 @@ absl::StatusOr<Plan> ParsePlanJson(absl::string_view json) {
         if (r.IsString()) c.reasons.emplace_back(r.GetString(), r.GetStringLength());
       }
     }
+    if (auto write = item.FindMember("write"); write != item.MemberEnd()) {
+      ASSIGN_OR_RETURN(c.write, ParseSecretWrite(write->value, c.address));
+    }
+    if (auto deployment = item.FindMember("deployment"); deployment != item.MemberEnd()) {
+      ASSIGN_OR_RETURN(c.deployment, ParseDeployment(deployment->value, c.address));
+    }
     plan.changes.push_back(std::move(c));
+  }
+  auto values = doc.FindMember("values");
+  if (values == doc.MemberEnd() || !values->value.IsArray()) return Malformed("no values array");
+  for (const auto& v : values->value.GetArray()) {
+    PlannedValue value;
+    if (!v.IsObject() || !GetString(v, "key", &value.key) ||
+        !GetString(v, "source", &value.source)) {
+      return Malformed("a value lacks its key or source");
+    }
+    GetString(v, "binding", &value.binding);
+    plan.values.push_back(std::move(value));
   }
   auto warnings = doc.FindMember("warnings");
   if (warnings != doc.MemberEnd() && warnings->value.IsArray()) {

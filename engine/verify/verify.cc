@@ -97,37 +97,6 @@ VerifyReport RunVerify(const VerifyInput& input, RegistryProbe& probe, absl::Tim
   return report;
 }
 
-absl::StatusOr<std::string> RegistryUrlFromDeployment(absl::string_view arm_endpoint,
-                                                      const Deployment& deployment) {
-  std::string label;
-  for (const auto& [name, parameter] : deployment.parameters) {
-    if (!absl::EqualsIgnoreCase(name, kDomainLabelParameter)) continue;
-    label = JsonStringValue(parameter.value_json).value_or("");
-  }
-  if (label.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "deployment ", deployment.name, " has no ", kDomainLabelParameter,
-        " parameter (the registry template's public IP DNS label) to derive the registry's name "
-        "from"));
-  }
-  // https://management.<region>.<external domain>[:port][/]
-  absl::string_view host = arm_endpoint;
-  absl::ConsumePrefix(&host, "https://");
-  host = host.substr(0, host.find_first_of(":/"));
-  std::vector<absl::string_view> labels = absl::StrSplit(host, '.');
-  if (labels.size() < 3 || !absl::EqualsIgnoreCase(labels[0], "management")) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the ARM endpoint's host ", host,
-                     " is not management.<region>.<external domain>, so the "
-                     "registry's name (",
-                     label, ".<region>.cloudapp.<external domain>) cannot be derived"));
-  }
-  std::string domain = absl::StrJoin(labels.begin() + 2, labels.end(), ".");
-  return absl::StrCat("https://", absl::AsciiStrToLower(label), ".",
-                      absl::AsciiStrToLower(labels[1]), ".cloudapp.",
-                      absl::AsciiStrToLower(domain));
-}
-
 std::string RenderVerifyText(const VerifyReport& report) {
   size_t width = 5;
   for (const auto& c : report.checks) width = std::max(width, c.name.size());

@@ -19,6 +19,7 @@
 #include "base/secret.h"
 #include "engine/model/deployments.h"
 #include "engine/model/registry_probe.h"
+#include "engine/model/registry_vm.h"
 
 namespace rotor {
 
@@ -61,18 +62,6 @@ struct VerifyReport {
 };
 
 VerifyReport RunVerify(const VerifyInput& input, RegistryProbe& probe, absl::Time now);
-
-// The registry's base URL when `[registry] url` is not set, from the
-// deployment the registry VM runs. The Azure Stack Hub registry template
-// (azurestack-gallery registry/) gives the VM a public IP whose DNS label is
-// the `pipDomainNameLabel` parameter, and Azure Stack Hub names such an IP
-// <label>.<region>.cloudapp.<external domain> (learn.microsoft.com,
-// azure-stack/user/azure-stack-dns), where the stamp's ARM endpoint is
-// management.<region>.<external domain>. The registry listens on 443.
-// FailedPrecondition, saying why, when the deployment has no such parameter
-// or the endpoint is not of that form.
-absl::StatusOr<std::string> RegistryUrlFromDeployment(absl::string_view arm_endpoint,
-                                                      const Deployment& deployment);
 
 std::string RenderVerifyText(const VerifyReport& report);
 std::string RenderVerifyJson(const VerifyReport& report);

@@ -24,7 +24,7 @@
 //    string) is sent again (http::SendCheckedRead), then fails naming the
 //    field and the URL; an unreadable poll counts as a failed poll. An
 //    answer larger than kMaxArmAnswerBytes fails the request.
-//  - ValidateDeployment (not in the engine's interface) handles validate's
+//  - ValidateDeployment (the preflight of every redeploy) handles validate's
 //    shapes: synchronous 200/400 in 2018-05-01, 202 + Location polling from
 //    2019-10-01 on.
 #ifndef ROTOR_PROVIDERS_ARM_ARM_CLIENT_H_
@@ -95,7 +95,7 @@ class ArmDeploymentClient : public DeploymentService {
   // OK when ARM accepts the deployment; InvalidArgument with ARM's error
   // lines when it refuses it.
   absl::Status ValidateDeployment(absl::string_view resource_group,
-                                  const DeploymentRequest& request);
+                                  const DeploymentRequest& request) override;
   // One line per failed operation of a deployment.
   absl::StatusOr<std::vector<std::string>> FailedOperations(absl::string_view resource_group,
                                                             absl::string_view name);

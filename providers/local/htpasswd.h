@@ -18,21 +18,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/bcrypt.h"
 #include "engine/model/vault.h"
 #include "providers/local/provisioning.h"
 
 namespace rotor::local {
 
-inline constexpr int kDefaultBcryptCost = 10;
-inline constexpr int kMinBcryptCost = 4;
-inline constexpr int kMaxBcryptCost = 31;
-// Key Vault's default (and maximum) page size: the VM reads one page.
-inline constexpr size_t kRegistryListPageSize = 25;
 inline constexpr char kHtpasswdFileName[] = "htpasswd";
-
-// "$2b$<cost>$<salt+hash>" for `password`; InvalidArgument for a cost outside
-// 4..31 or a password with a NUL byte.
-absl::StatusOr<std::string> BcryptHash(absl::string_view password, int cost);
 
 // Whether the htpasswd `line` ("user:hash", trailing newline allowed)
 // accepts `password`. False on malformed lines.

@@ -459,6 +459,19 @@ absl::StatusOr<std::string> LocalDeployments::ExportTemplate(absl::string_view r
   return DeploymentNotFound(store.resource_group, name);
 }
 
+absl::Status LocalDeployments::ValidateDeployment(absl::string_view resource_group,
+                                                  const DeploymentRequest& request) {
+  RETURN_IF_ERROR(ValidateDeploymentName(request.name));
+  RETURN_IF_ERROR(ValidateResourceGroupName(resource_group));
+  if (!ResourceGroupExists(resource_group)) {
+    return absl::NotFoundError(
+        absl::StrCat("ResourceGroupNotFound: resource group ", resource_group, " not found"));
+  }
+  RETURN_IF_ERROR(NormaliseMode(request.mode).status());
+  ASSIGN_OR_RETURN(std::string template_text, ResolveTemplate(request));
+  return ValidateParameters(template_text, request).status();
+}
+
 absl::StatusOr<Deployment> LocalDeployments::StartDeployment(absl::string_view resource_group,
                                                              const DeploymentRequest& request) {
   RETURN_IF_ERROR(ValidateDeploymentName(request.name));

@@ -84,6 +84,8 @@ class LocalDeployments : public DeploymentService {
                                              absl::string_view name) override;
   absl::StatusOr<Deployment> StartDeployment(absl::string_view resource_group,
                                              const DeploymentRequest& request) override;
+  absl::Status ValidateDeployment(absl::string_view resource_group,
+                                  const DeploymentRequest& request) override;
   absl::StatusOr<Deployment> WaitForDeployment(absl::string_view resource_group,
                                                absl::string_view name,
                                                const DeploymentProgress& progress,

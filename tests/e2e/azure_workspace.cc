@@ -96,14 +96,19 @@ std::string AzureWorkspace::PutSecret(const std::string& name, const std::string
 }
 
 std::string AzureWorkspace::Deploy(const std::string& name, const std::string& secret_url,
-                                   const std::string& thumbprint) {
-  std::string body = testing::RegistryDeploymentBody(
+                                   const std::string& thumbprint,
+                                   const std::string& force_update_tag) {
+  // The gallery template's shape: both service principal parameters are
+  // securestrings, and its CustomScript extension runs the registry script.
+  std::string body = testing::GalleryDeploymentBody(
       {.vault_resource_id = testing::VaultResourceId(kSubscription, "newregreg", "newregkv"),
        .secret_url = secret_url,
        .thumbprint = thumbprint,
        .sp_client_id = kSpId,
-       .sp_client_secret = kSpSecret},
-      /*replicas=*/2, /*domain_name_label=*/"myreg");
+       .sp_client_secret = kSpSecret,
+       .domain_name_label = "myreg",
+       .registry_replicas = "2"},
+      force_update_tag);
   HttpResult deploy = emu_->Send("PUT", emu_->ArmUrl(ArmPath(name)), body, emu_->ArmToken());
   REQUIRE_MESSAGE((deploy.status == 201 || deploy.status == 200), deploy.body);
   return WaitForOperation(deploy.Header("Azure-AsyncOperation"));
@@ -209,9 +214,11 @@ dns_name = ")",
 
 [deployment]
 resource_group = "newregreg"
-client_id = { env = "SPN_CLIENT_ID" }
-client_secret = { env = "SPN_CLIENT_SECRET" }
 )");
+  if (options_.service_principal_sources) {
+    absl::StrAppend(&text, "client_id = { env = \"SPN_CLIENT_ID\" }\n",
+                    "client_secret = { env = \"SPN_CLIENT_SECRET\" }\n");
+  }
   if (options_.real_registry) {
     absl::StrAppend(&text, "\n[registry]\n");
     if (!registry_url_.empty()) absl::StrAppend(&text, "url = \"", registry_url_, "\"\n");
@@ -220,8 +227,8 @@ client_secret = { env = "SPN_CLIENT_SECRET" }
   dir_.Write("rotor.toml", text);
 }
 
-std::string AzureWorkspace::IssuePfx() {
-  auto leaf = pki_.IssueLeaf({.common_name = kRegistryHost, .dns_names = {kRegistryHost}});
+std::string AzureWorkspace::IssuePfx(const std::string& host) {
+  auto leaf = pki_.IssueLeaf({.common_name = host, .dns_names = {host}});
   dir_.Write("registry.pfx", leaf.ToPfx(kPfxPassword));
   auto t = certs::ThumbprintOfPem(leaf.CertificatePem(), "leaf");
   REQUIRE(t.ok());

@@ -60,6 +60,9 @@ struct WorkspaceOptions {
   // ca_bundle pointing at it (https://myreg.localhost:PORT, the test PKI's
   // root CA).
   bool real_registry = false;
+  // [deployment] client_id / client_secret (the registry's service
+  // principal, which the gallery template takes as securestrings).
+  bool service_principal_sources = true;
 };
 
 class AzureWorkspace {
@@ -92,10 +95,12 @@ class AzureWorkspace {
   // IssuePfx) in the certificate secret, and a successful "registry"
   // deployment that references them.
   void SeedAsPowerShell();
-  // PUTs a registry deployment (testing::kRegistryTemplateJson) through ARM and waits
-  // for it; returns its final state.
+  // PUTs a registry deployment of the gallery template's shape
+  // (testing::kGalleryTemplateJson) through ARM and waits for it; returns its
+  // final state. The registry script runs again only when its configuration
+  // changed: a new thumbprint or service principal, or `force_update_tag`.
   std::string Deploy(const std::string& name, const std::string& secret_url,
-                     const std::string& thumbprint);
+                     const std::string& thumbprint, const std::string& force_update_tag = "");
   // PUTs a secret through Key Vault's API; returns its versioned id.
   std::string PutSecret(const std::string& name, const std::string& value,
                         const std::string& content_type);
@@ -111,8 +116,9 @@ class AzureWorkspace {
   void SetRegistryUrl(const std::string& url);
   void WriteConfig();
 
-  // A new certificate for the registry in registry.pfx; its thumbprint.
-  std::string IssuePfx();
+  // A new certificate in registry.pfx, for the registry's host unless
+  // another is given; its thumbprint.
+  std::string IssuePfx(const std::string& host = kRegistryHost);
 
   // Runs rotor in the workspace with env(); checks that no secret value
   // (client secrets, PFX passwords, every *_PW variable, AddSecret's), in

@@ -265,14 +265,15 @@ TEST_CASE("scenario 6: out-of-band drift is found by plan and converged by apply
   const std::string thumbprint = StartFromSeed(w);
   // Behind rotor's back, with curl and a token from the emulator's token
   // endpoint: admin's password is reset by hand, a forgotten short secret
-  // appears, and someone redeploys from the portal, so the registry really
-  // takes both.
+  // appears, and someone redeploys forcing the extension to run (a portal
+  // Redeploy with the same parameters would not re-run the script), so the
+  // registry really takes both.
   w.env()["OOB_ADMIN_PW"] = "Admin-Pw-By-Hand-8b";
   w.env()["INTRUDER_PW"] = "Intruder-Pw-9c";
   w.PutSecret("admin", w.env()["OOB_ADMIN_PW"], "user credentials");
   w.PutSecret("intruder", w.env()["INTRUDER_PW"], "user credentials");
   const std::string url = Parameter(ProvisionedDeployment(w), "pfxKeyVaultSecretUrl");
-  REQUIRE(w.Deploy("portal-redeploy", url, thumbprint) == "Succeeded");
+  REQUIRE(w.Deploy("portal-redeploy", url, thumbprint, "by-hand-1") == "Succeeded");
   w.WaitForRegistry();
   CHECK(w.RegistryLogin("intruder", w.env()["INTRUDER_PW"]) == 200);
 

@@ -1,22 +1,31 @@
 #include "tests/emulator/arm.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <future>
+#include <optional>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "base/digest.h"
 #include "base/files.h"
 #include "base/status_macros.h"
 #include "providers/http/url.h"
+#include "providers/local/deployments_store_codec.h"
 #include "tests/emulator/json_internal.h"
+#include "tests/emulator/jwt.h"
+#include "tests/emulator/template.h"
 #include "tests/emulator/util.h"
 
 namespace rotor::emulator {
@@ -42,13 +51,132 @@ std::pair<std::string, std::string> SplitCode(absl::string_view text, absl::stri
   return {std::string(fallback), std::string(text)};
 }
 
-HttpResponse StatusToArm(const absl::Status& status) {
+// Writes a value as compact JSON and notes where the object at `path`
+// (member names, case-insensitive) starts: the offset just after its '{',
+// which is the 1-based column ARM reports for it on line 1 (ARM reads the
+// request again as compact JSON).
+class PositionFinder {
+ public:
+  explicit PositionFinder(std::vector<std::string> path) : path_(std::move(path)), w_(b_) {}
+  size_t found() const { return found_; }
+
+  bool Null() { return w_.Null(); }
+  bool Bool(bool v) { return w_.Bool(v); }
+  bool Int(int v) { return w_.Int(v); }
+  bool Uint(unsigned v) { return w_.Uint(v); }
+  bool Int64(int64_t v) { return w_.Int64(v); }
+  bool Uint64(uint64_t v) { return w_.Uint64(v); }
+  bool Double(double v) { return w_.Double(v); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
+    return w_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return w_.String(s, n, copy); }
+  bool StartObject() {
+    const bool ok = w_.StartObject();
+    if (found_ == 0 && AtPath()) found_ = b_.GetSize();
+    stack_.push_back({true, ""});
+    return ok;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    stack_.back().key.assign(s, n);
+    return w_.Key(s, n, copy);
+  }
+  bool EndObject(rapidjson::SizeType n) {
+    stack_.pop_back();
+    return w_.EndObject(n);
+  }
+  bool StartArray() {
+    stack_.push_back({false, ""});
+    return w_.StartArray();
+  }
+  bool EndArray(rapidjson::SizeType n) {
+    stack_.pop_back();
+    return w_.EndArray(n);
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::string key;
+  };
+  bool AtPath() const {
+    if (stack_.size() != path_.size()) return false;
+    for (size_t i = 0; i < path_.size(); ++i) {
+      if (!stack_[i].object || !absl::EqualsIgnoreCase(stack_[i].key, path_[i])) return false;
+    }
+    return true;
+  }
+  std::vector<std::string> path_;
+  std::vector<Frame> stack_;
+  rapidjson::StringBuffer b_;
+  json::Writer w_;
+  size_t found_ = 0;
+};
+
+// ARM's error object ({"code", "message"[, "additionalInfo"]}) for a
+// deployment request refused with `code` and `message`. A template
+// parameter that is not provided is located in the request as ARM does it:
+// "... parameter 'X' at line '1' and column 'N' is not provided ..." and a
+// TemplateViolation with the same position and the parameter's path.
+std::string ErrorObjectJson(absl::string_view code, absl::string_view message,
+                            absl::string_view request_body) {
+  std::string text(message);
+  std::optional<std::pair<size_t, std::string>> violation;
+  const std::string kMissing = "The value for the template parameter '";
+  if (size_t at = text.find(kMissing); at != std::string::npos && !request_body.empty()) {
+    const size_t start = at + kMissing.size();
+    const size_t end = text.find("' is not provided", start);
+    rapidjson::Document doc;
+    doc.Parse(request_body.data(), request_body.size());
+    if (end != std::string::npos && !doc.HasParseError()) {
+      const std::string parameter = text.substr(start, end - start);
+      PositionFinder finder({"properties", "template", "parameters", parameter});
+      doc.Accept(finder);
+      if (finder.found() > 0) {
+        violation = {finder.found(), absl::StrCat("properties.template.parameters.", parameter)};
+        text.insert(end + 1, absl::StrCat(" at line '1' and column '", finder.found(), "'"));
+      }
+    }
+  }
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::KeyStr(w, "code", code);
+  json::KeyStr(w, "message", text);
+  if (violation.has_value()) {
+    json::Key(w, "additionalInfo");
+    w.StartArray();
+    w.StartObject();
+    json::KeyStr(w, "type", "TemplateViolation");
+    json::Key(w, "info");
+    w.StartObject();
+    json::Key(w, "lineNumber");
+    w.Int(1);
+    json::Key(w, "linePosition");
+    w.Uint64(violation->first);
+    json::KeyStr(w, "path", violation->second);
+    w.EndObject();
+    w.EndObject();
+    w.EndArray();
+  }
+  w.EndObject();
+  return json::Text(b);
+}
+
+// `request_body`: the deployment request a validation error is about.
+HttpResponse StatusToArm(const absl::Status& status, absl::string_view request_body = "") {
   auto [code, message] = SplitCode(status.message(), "");
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
       return ArmError(404, code.empty() ? "NotFound" : code, message);
-    case absl::StatusCode::kInvalidArgument:
-      return ArmError(400, code.empty() ? "InvalidRequestContent" : code, message);
+    case absl::StatusCode::kInvalidArgument: {
+      HttpResponse r;
+      r.Json(400, absl::StrCat("{\"error\":",
+                               ErrorObjectJson(code.empty() ? "InvalidRequestContent" : code,
+                                               message, request_body),
+                               "}"));
+      return r;
+    }
     case absl::StatusCode::kFailedPrecondition:
       return ArmError(409, "DeploymentActive", message);
     default:
@@ -71,29 +199,6 @@ bool IsExpression(const rapidjson::Value& v) {
   return absl::StartsWith(s, "[") && !absl::StartsWith(s, "[[") && absl::EndsWith(s, "]");
 }
 
-std::string ArmType(absl::string_view declared) {
-  static const std::map<std::string, std::string> kTypes = {
-      {"string", "String"}, {"securestring", "SecureString"}, {"int", "Int"},    {"bool", "Bool"},
-      {"object", "Object"}, {"secureobject", "SecureObject"}, {"array", "Array"}};
-  auto it = kTypes.find(Lower(declared));
-  return it == kTypes.end() ? std::string(declared) : it->second;
-}
-
-// The argument of a one-call expression "[fn('arg')]", or nullopt.
-std::optional<std::string> SingleCallArgument(absl::string_view expr, absl::string_view fn) {
-  absl::string_view s = absl::StripAsciiWhitespace(expr);
-  if (!absl::ConsumePrefix(&s, "[") || !absl::ConsumeSuffix(&s, "]")) return std::nullopt;
-  s = absl::StripAsciiWhitespace(s);
-  if (s.size() <= fn.size() || !absl::StartsWithIgnoreCase(s, fn)) return std::nullopt;
-  s.remove_prefix(fn.size());
-  s = absl::StripAsciiWhitespace(s);
-  if (!absl::ConsumePrefix(&s, "(") || !absl::ConsumeSuffix(&s, ")")) return std::nullopt;
-  s = absl::StripAsciiWhitespace(s);
-  if (!absl::ConsumePrefix(&s, "'") || !absl::ConsumeSuffix(&s, "'")) return std::nullopt;
-  if (s.find('\'') != absl::string_view::npos) return std::nullopt;
-  return std::string(s);
-}
-
 std::string StableHash(absl::string_view text) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
   for (unsigned char c : text) {
@@ -107,6 +212,133 @@ HttpResponse Ok(int status, std::string body) {
   HttpResponse r;
   r.Json(status, std::move(body));
   return r;
+}
+
+// HEAD: 204 when the resource exists, else 404 with ARM's JSON content
+// type and no body.
+HttpResponse HeadAnswer(bool exists) {
+  HttpResponse r;
+  r.status = exists ? 204 : 404;
+  if (!exists) r.content_type = "application/json; charset=utf-8";
+  return r;
+}
+
+// A location as ARM's providers list writes it ("West US" -> "westus").
+std::string NormalizedLocation(absl::string_view location) {
+  return Lower(absl::StrReplaceAll(location, {{" ", ""}}));
+}
+
+// The template of a deployment evaluated with what ARM keeps of it: the
+// stored parameters (securestrings have no value).
+std::unique_ptr<Template> DeployedTemplate(const std::string& sub, const Deployment& d,
+                                           const std::string& template_text,
+                                           const std::string& tenant) {
+  TemplateScope scope;
+  scope.subscription = sub;
+  scope.resource_group = d.resource_group;
+  scope.tenant = tenant;
+  scope.deployment = d.name;
+  for (const auto& [name, p] : d.parameters) {
+    if (!p.value_json.empty()) scope.parameters[Lower(name)] = p.value_json;
+  }
+  return Template::Parse(template_text, std::move(scope));
+}
+
+void WriteResourceRef(json::Writer& w, const TemplateResource& r) {
+  w.StartObject();
+  json::KeyStr(w, "id", r.id);
+  json::KeyStr(w, "resourceType", r.type);
+  json::KeyStr(w, "resourceName", r.name);
+  w.EndObject();
+}
+
+// "providers" and "dependencies" of a deployment, from its template.
+void WriteProvidersAndDependencies(json::Writer& w, const Template* tpl) {
+  // namespace -> resource type -> locations, in template order.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::vector<std::string>>>>>
+      providers;
+  if (tpl != nullptr) {
+    for (const TemplateResource& r : tpl->Resources()) {
+      const size_t slash = r.type.find('/');
+      if (slash == std::string::npos) continue;
+      const std::string ns = r.type.substr(0, slash), type = r.type.substr(slash + 1);
+      auto p = std::find_if(providers.begin(), providers.end(),
+                            [&](const auto& e) { return absl::EqualsIgnoreCase(e.first, ns); });
+      if (p == providers.end()) {
+        providers.push_back({ns, {}});
+        p = providers.end() - 1;
+      }
+      auto t = std::find_if(p->second.begin(), p->second.end(),
+                            [&](const auto& e) { return absl::EqualsIgnoreCase(e.first, type); });
+      if (t == p->second.end()) {
+        p->second.push_back({type, {}});
+        t = p->second.end() - 1;
+      }
+      const std::string location =
+          NormalizedLocation(r.location.empty() ? kEmulatorLocation : r.location);
+      if (std::find(t->second.begin(), t->second.end(), location) == t->second.end()) {
+        t->second.push_back(location);
+      }
+    }
+  }
+  json::Key(w, "providers");
+  w.StartArray();
+  for (const auto& [ns, types] : providers) {
+    w.StartObject();
+    json::KeyStr(w, "namespace", ns);
+    json::Key(w, "resourceTypes");
+    w.StartArray();
+    for (const auto& [type, locations] : types) {
+      w.StartObject();
+      json::KeyStr(w, "resourceType", type);
+      json::Key(w, "locations");
+      w.StartArray();
+      for (const auto& l : locations) json::Str(w, l);
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  json::Key(w, "dependencies");
+  w.StartArray();
+  if (tpl != nullptr) {
+    const auto& resources = tpl->Resources();
+    for (const TemplateResource& r : resources) {
+      if (r.id.empty() || r.depends_on.empty()) continue;
+      w.StartObject();
+      json::Key(w, "dependsOn");
+      w.StartArray();
+      for (const std::string& id : r.depends_on) {
+        for (const TemplateResource& target : resources) {
+          if (target.id == id) WriteResourceRef(w, target);
+        }
+      }
+      w.EndArray();
+      json::KeyStr(w, "id", r.id);
+      json::KeyStr(w, "resourceType", r.type);
+      json::KeyStr(w, "resourceName", r.name);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+}
+
+// [{"id": ...}] of the template's resources (outputResources,
+// validatedResources).
+void WriteResourceIds(json::Writer& w, absl::string_view key, const Template* tpl) {
+  json::Key(w, key);
+  w.StartArray();
+  if (tpl != nullptr) {
+    for (const TemplateResource& r : tpl->Resources()) {
+      if (r.id.empty()) continue;
+      w.StartObject();
+      json::KeyStr(w, "id", r.id);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
 }
 
 }  // namespace
@@ -145,6 +377,39 @@ struct ArmService::Run {
   bool registry = false;
   std::string correlation_id, operation_id;
 };
+
+// A whatIf's result, answered from its Location once `done_at` passed.
+struct ArmService::Job {
+  absl::Time done_at;
+  std::string result_json;
+};
+
+namespace {
+
+// How long DELETE and whatIf run before their Location answers the result:
+// as long as a deployment reads Accepted.
+absl::Duration LroDelay(absl::Duration deploy_duration) {
+  return std::min(deploy_duration / 4, absl::Seconds(1));
+}
+
+// An operationresults token: base64url JSON as ARM's ({"jobId",
+// "jobLocation"}), plus when a deletion completes (deletions need no state).
+std::string JobToken(absl::string_view kind, absl::string_view rg, absl::string_view name,
+                     absl::Time done_at) {
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  json::KeyStr(w, "jobId",
+               absl::StrCat(kind, "-", absl::AsciiStrToUpper(rg), "-", absl::AsciiStrToUpper(name),
+                            "-", absl::AsciiStrToUpper(RandomHex(6))));
+  json::KeyStr(w, "jobLocation", kEmulatorLocation);
+  json::Key(w, "doneAt");
+  w.Int64(absl::ToUnixMillis(done_at));
+  w.EndObject();
+  return Base64UrlEncode(json::Text(b));
+}
+
+}  // namespace
 
 ArmService::ArmService(ArmOptions options, const Endpoints& endpoints, KeyVaultService& vaults,
                        RegistryProvisioner& registry, Stats& stats)
@@ -218,7 +483,19 @@ absl::StatusOr<std::unique_ptr<ArmService>> ArmService::Open(ArmOptions options,
           service->meta_[m.name.GetString()] = std::move(meta);
         }
       }
+      if (const auto* del = json::Member(doc, "deleted"); del != nullptr && del->IsObject()) {
+        for (const auto& m : del->GetObject()) {
+          if (m.value.IsInt64()) service->deleted_[m.name.GetString()] = m.value.GetInt64();
+        }
+      }
     }
+  }
+  {
+    // Deletions a stop interrupted: nothing runs yet.
+    std::lock_guard<std::mutex> lock(service->mu_);
+    std::set<std::string> groups;
+    for (const auto& [key, when] : service->deleted_) groups.insert(key.substr(0, key.find('/')));
+    for (const auto& g : groups) service->ApplyDeletions(g);
   }
   return service;
 }
@@ -232,6 +509,13 @@ absl::Status ArmService::SaveMeta() const {
   w.StartObject();
   for (const auto& [group, fingerprint] : script_configurations_)
     json::KeyStr(w, group, fingerprint);
+  w.EndObject();
+  json::Key(w, "deleted");
+  w.StartObject();
+  for (const auto& [key, when] : deleted_) {
+    json::Key(w, key);
+    w.Int64(when);
+  }
   w.EndObject();
   json::Key(w, "deployments");
   w.StartObject();
@@ -451,19 +735,17 @@ std::string ArmService::ErrorJson(const Deployment& d) const {
 }
 
 std::string ArmService::DeploymentJson(const std::string& sub, const Deployment& d,
-                                       bool for_put) const {
+                                       const std::string& template_text, View view) const {
   Meta meta;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = meta_.find(Key(d.resource_group, d.name));
     if (it != meta_.end()) meta = *it->second;
   }
-  const std::string state = for_put ? "Accepted" : EffectiveState(d);
-  std::string template_text;
-  if (auto t = deployments_->ExportTemplate(d.resource_group, d.name); t.ok()) template_text = *t;
-  rapidjson::Document tpl;
-  tpl.Parse(template_text.data(), template_text.size());
-  if (tpl.HasParseError()) tpl.SetObject();
+  const std::string state = view == View::kPut        ? "Accepted"
+                            : view == View::kValidate ? kStateSucceeded
+                                                      : EffectiveState(d);
+  std::unique_ptr<Template> tpl = DeployedTemplate(sub, d, template_text, endpoints_.tenant);
 
   rapidjson::StringBuffer b;
   json::Writer w(b);
@@ -503,63 +785,35 @@ std::string ArmService::DeploymentJson(const std::string& sub, const Deployment&
   w.EndObject();
   json::KeyStr(w, "mode", d.mode.empty() ? "Incremental" : d.mode);
   json::KeyStr(w, "provisioningState", state);
-  json::KeyStr(w, "timestamp", ArmTimestamp(d.timestamp));
+  json::KeyStr(w, "timestamp", ArmTimestamp(view == View::kValidate ? absl::Now() : d.timestamp));
   const absl::Time end = meta.end != absl::InfinitePast() ? meta.end : absl::Now();
   json::KeyStr(
       w, "duration",
-      ArmDuration(meta.start == absl::UnixEpoch() ? absl::ZeroDuration() : end - meta.start));
-  json::KeyStr(w, "correlationId", meta.correlation_id.empty() ? NewUuid() : meta.correlation_id);
-  json::Key(w, "providers");
-  w.StartArray();
-  w.EndArray();
-  json::Key(w, "dependencies");
-  w.StartArray();
-  w.EndArray();
-  if (state == kStateSucceeded) {
+      ArmDuration(view == View::kValidate || meta.start == absl::UnixEpoch() ? absl::ZeroDuration()
+                                                                             : end - meta.start));
+  json::KeyStr(
+      w, "correlationId",
+      meta.correlation_id.empty() || view == View::kValidate ? NewUuid() : meta.correlation_id);
+  WriteProvidersAndDependencies(w, tpl.get());
+  if (view == View::kValidate) {
+    WriteResourceIds(w, "validatedResources", tpl.get());
+  } else if (state == kStateSucceeded) {
     json::Key(w, "outputs");
     w.StartObject();
-    const rapidjson::Value* outputs = json::MemberCi(tpl, "outputs");
-    const rapidjson::Value* variables = json::MemberCi(tpl, "variables");
-    if (outputs != nullptr && outputs->IsObject()) {
-      for (const auto& o : outputs->GetObject()) {
-        const rapidjson::Value* type = json::MemberCi(o.value, "type");
-        const rapidjson::Value* value = json::MemberCi(o.value, "value");
-        if (type == nullptr || !type->IsString() || value == nullptr) continue;
-        const std::string arm_type = ArmType(type->GetString());
-        if (arm_type == "SecureString" || arm_type == "SecureObject") continue;
-        std::string value_json;
-        if (!value->IsString()) {
-          value_json = json::ToText(*value);
-        } else if (!IsExpression(*value)) {
-          absl::string_view s(value->GetString(), value->GetStringLength());
-          if (absl::StartsWith(s, "[[")) s.remove_prefix(1);
-          value_json = json::Quote(s);
-        } else if (auto p = SingleCallArgument(value->GetString(), "parameters")) {
-          for (const auto& [name, param] : d.parameters) {
-            if (absl::EqualsIgnoreCase(name, *p)) value_json = param.value_json;
-          }
-        } else if (auto v = SingleCallArgument(value->GetString(), "variables")) {
-          const rapidjson::Value* var =
-              variables != nullptr ? json::MemberCi(*variables, *v) : nullptr;
-          if (var != nullptr && !IsExpression(*var)) {
-            value_json = json::ToText(*var);
-          }
-        }
-        if (value_json.empty()) continue;  // not evaluable here
-        json::Key(w, o.name.GetString());
+    if (tpl != nullptr) {
+      for (const TemplateOutput& o : tpl->Outputs()) {
+        json::Key(w, o.name);
         w.StartObject();
-        json::KeyStr(w, "type", arm_type);
+        json::KeyStr(w, "type", o.type);
         json::Key(w, "value");
-        json::Raw(w, value_json);
+        json::Raw(w, o.value_json);
         w.EndObject();
       }
     }
     w.EndObject();
-    json::Key(w, "outputResources");
-    w.StartArray();
-    w.EndArray();
+    WriteResourceIds(w, "outputResources", tpl.get());
   }
-  if (state == kStateFailed || state == kStateCanceled) {
+  if (view == View::kGet && (state == kStateFailed || state == kStateCanceled)) {
     json::Key(w, "error");
     json::Raw(w, ErrorJson(d));
   }
@@ -579,26 +833,25 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
   const std::string state = EffectiveState(d);
   std::string template_text;
   if (auto t = deployments_->ExportTemplate(d.resource_group, d.name); t.ok()) template_text = *t;
-  rapidjson::Document tpl;
-  tpl.Parse(template_text.data(), template_text.size());
+  std::unique_ptr<Template> tpl = DeployedTemplate(sub, d, template_text, endpoints_.tenant);
   struct Op {
-    std::string id, type, name, state, code;
+    std::string id, type, name, target, state, code;
     bool failed = false;
     bool evaluate = false;
   };
   std::vector<Op> ops;
-  if (!tpl.HasParseError()) {
-    if (const auto* res = json::MemberCi(tpl, "resources"); res != nullptr && res->IsArray()) {
-      size_t i = 0;
-      for (const auto& r : res->GetArray()) {
-        Op op;
-        op.type = json::StrMember(r, "type").value_or("");
-        op.name = json::StrMember(r, "name").value_or("");
-        if (op.name.empty() || absl::StartsWith(op.name, "["))
-          op.name = absl::StrCat("resource", i);
-        ops.push_back(op);
-        ++i;
-      }
+  if (tpl != nullptr) {
+    size_t i = 0;
+    for (const TemplateResource& r : tpl->Resources()) {
+      Op op;
+      op.type = r.type;
+      op.name = r.name.empty() ? absl::StrCat("resource", i) : r.name;
+      op.target = !r.id.empty()
+                      ? r.id
+                      : absl::StrCat("/subscriptions/", sub, "/resourceGroups/", d.resource_group,
+                                     "/providers/", op.type, "/", op.name);
+      ops.push_back(op);
+      ++i;
     }
   }
   const bool terminal = IsTerminalProvisioningState(state);
@@ -611,8 +864,11 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
   }
   for (size_t i = 0; i < ops.size(); ++i) {
     Op& op = ops[i];
-    op.id = absl::AsciiStrToUpper(
-        absl::StrFormat("%016x", std::hash<std::string>{}(absl::StrCat(meta.operation_id, i))));
+    // ARM names the output evaluation after the deployment's operation.
+    op.id = op.evaluate && !meta.operation_id.empty()
+                ? meta.operation_id
+                : absl::AsciiStrToUpper(Sha256Hex(absl::StrCat(meta.operation_id, "/", i)))
+                      .substr(0, 16);
     if (!terminal) {
       op.state = "Running";
       op.code = "";
@@ -643,7 +899,13 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
     json::KeyStr(
         w, "duration",
         ArmDuration((meta.end != absl::InfinitePast() ? meta.end : absl::Now()) - meta.start));
-    json::KeyStr(w, "trackingId", meta.correlation_id);
+    json::KeyStr(w, "trackingId", StableUuid(absl::StrCat(meta.correlation_id, "/", op.id)));
+    // The resource provider's request id (none for the output evaluation,
+    // which ARM does itself).
+    if (!op.evaluate) {
+      json::KeyStr(w, "serviceRequestId",
+                   StableUuid(absl::StrCat(meta.operation_id, "/service/", op.id)));
+    }
     if (!op.code.empty()) json::KeyStr(w, "statusCode", op.code);
     if (op.failed) {
       json::Key(w, "statusMessage");
@@ -660,9 +922,7 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
     if (!op.evaluate && !op.type.empty()) {
       json::Key(w, "targetResource");
       w.StartObject();
-      json::KeyStr(w, "id",
-                   absl::StrCat("/subscriptions/", sub, "/resourceGroups/", d.resource_group,
-                                "/providers/", op.type, "/", op.name));
+      json::KeyStr(w, "id", op.target);
       json::KeyStr(w, "resourceType", op.type);
       json::KeyStr(w, "resourceName", op.name);
       w.EndObject();
@@ -690,19 +950,24 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
   return json::Text(b);
 }
 
-HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, const std::string& name,
-                             const HttpRequest& request, const std::string& base_url) {
+absl::StatusOr<DeploymentRequest> ArmService::ParseRequest(const std::string& name,
+                                                           const HttpRequest& request,
+                                                           HttpResponse* refused) const {
+  auto refuse = [&](absl::string_view code, absl::string_view message) {
+    *refused = ArmError(400, code, message);
+    return absl::InvalidArgumentError(message);
+  };
   rapidjson::Document doc;
   doc.Parse(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
-    return ArmError(400, "InvalidRequestContent",
-                    "The request content was invalid and could not be deserialized.");
+    return refuse("InvalidRequestContent",
+                  "The request content was invalid and could not be deserialized.");
   }
   const rapidjson::Value* props = json::MemberCi(doc, "properties");
   if (props == nullptr || !props->IsObject()) {
-    return ArmError(400, "InvalidRequestContent",
-                    "The request content was invalid and could not be deserialized: 'Required "
-                    "property 'properties' not found in JSON.'.");
+    return refuse("InvalidRequestContent",
+                  "The request content was invalid and could not be deserialized: 'Required "
+                  "property 'properties' not found in JSON.'.");
   }
   DeploymentRequest req;
   req.name = name;
@@ -718,30 +983,27 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
     }
   }
   if (json::MemberCi(*props, "parametersLink") != nullptr) {
-    return ArmError(400, "InvalidRequestContent",
-                    "The emulator does not download parametersLink; pass parameters inline.");
+    return refuse("InvalidRequestContent",
+                  "The emulator does not download parametersLink; pass parameters inline.");
   }
-  std::map<std::string, Secret> given;
   if (const auto* params = json::MemberCi(*props, "parameters");
       params != nullptr && !params->IsNull()) {
     if (!params->IsObject()) {
-      return ArmError(400, "InvalidRequestContent", "'properties.parameters' must be an object.");
+      return refuse("InvalidRequestContent", "'properties.parameters' must be an object.");
     }
     for (const auto& m : params->GetObject()) {
       const rapidjson::Value* value = json::MemberCi(m.value, "value");
       if (value == nullptr) {
         if (json::MemberCi(m.value, "reference") != nullptr) {
-          return ArmError(400, "InvalidRequestContent",
-                          absl::StrCat("The parameter '", m.name.GetString(),
-                                       "' is a Key Vault reference; the emulator takes "
-                                       "parameter values only."));
+          return refuse("InvalidRequestContent",
+                        absl::StrCat("The parameter '", m.name.GetString(),
+                                     "' is a Key Vault reference; the emulator takes "
+                                     "parameter values only."));
         }
-        return ArmError(400, "InvalidRequestContent",
-                        absl::StrCat("The parameter '", m.name.GetString(), "' has no 'value'."));
+        return refuse("InvalidRequestContent",
+                      absl::StrCat("The parameter '", m.name.GetString(), "' has no 'value'."));
       }
-      std::string text = json::ToText(*value);
-      req.parameters[m.name.GetString()] = Secret(text);
-      given[Lower(m.name.GetString())] = Secret(std::move(text));
+      req.parameters[m.name.GetString()] = Secret(json::ToText(*value));
     }
   }
   if (const auto* tags = json::MemberCi(doc, "tags"); tags != nullptr && tags->IsObject()) {
@@ -749,6 +1011,17 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
       if (m.value.IsString()) req.tags[m.name.GetString()] = m.value.GetString();
     }
   }
+  return req;
+}
+
+HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, const std::string& name,
+                             const HttpRequest& request, const std::string& base_url) {
+  HttpResponse refused;
+  absl::StatusOr<DeploymentRequest> parsed = ParseRequest(name, request, &refused);
+  if (!parsed.ok()) return refused;
+  DeploymentRequest req = *std::move(parsed);
+  std::map<std::string, Secret> given;
+  for (const auto& [n, v] : req.parameters) given[Lower(n)] = Secret(std::string(v.Reveal()));
 
   auto run = std::make_shared<Run>();
   run->correlation_id = NewUuid();
@@ -771,7 +1044,7 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
   run->registry = RegistryProvisioner::IsRegistryDeployment(run->effective);
 
   const std::string key = Key(rg, name);
-  const bool existed = deployments_->GetDeployment(rg, name).ok();
+  const bool existed = Find(rg, name).ok();
   std::future<absl::Status> accepted = run->accepted.get_future();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -802,6 +1075,8 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
           if (auto m = meta_.find(key); m != meta_.end()) m->second->end = absl::Now();
           (void)SaveMeta();
         }
+        // Deletions that waited for the group's store to be quiet.
+        ApplyDeletions(rg);
       }
       if (result.ok()) stats_.DeploymentFinished(result->Succeeded(), run->registry);
       done->store(true);
@@ -812,16 +1087,306 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
     return ArmError(500, "InternalServerError", "the deployment did not start in time");
   }
   absl::Status started = accepted.get();
-  if (!started.ok()) return StatusToArm(started);
+  if (!started.ok()) return StatusToArm(started, request.body);
   auto d = deployments_->GetDeployment(rg, name);
   if (!d.ok()) return StatusToArm(d.status());
-  HttpResponse r = Ok(existed ? 200 : 201, DeploymentJson(sub, *d, true));
+  std::string template_text;
+  if (auto t = deployments_->ExportTemplate(rg, name); t.ok()) template_text = *t;
+  HttpResponse r = Ok(existed ? 200 : 201, DeploymentJson(sub, *d, template_text, View::kPut));
   r.SetHeader("Azure-AsyncOperation",
               absl::StrCat(base_url, "/subscriptions/", sub, "/resourcegroups/", d->resource_group,
                            "/providers/Microsoft.Resources/deployments/", d->name,
                            "/operationStatuses/", run->operation_id,
                            "?api-version=", http::UrlEncode(request.Query("api-version"))));
   return r;
+}
+
+bool ArmService::Deleted(const Deployment& d) const {
+  auto it = deleted_.find(Key(d.resource_group, d.name));
+  return it != deleted_.end() && it->second == absl::ToUnixMicros(d.timestamp);
+}
+
+absl::StatusOr<Deployment> ArmService::Find(const std::string& rg, const std::string& name) const {
+  ASSIGN_OR_RETURN(Deployment d, deployments_->GetDeployment(rg, name));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Deleted(d)) {
+    return absl::NotFoundError(absl::StrCat("DeploymentNotFound: Deployment '", name,
+                                            "' could not be found in resource group '",
+                                            d.resource_group, "'."));
+  }
+  return d;
+}
+
+absl::StatusOr<std::vector<Deployment>> ArmService::List(const std::string& rg) const {
+  ASSIGN_OR_RETURN(std::vector<Deployment> all, deployments_->ListDeployments(rg));
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(all, [&](const Deployment& d) { return Deleted(d); });
+  return all;
+}
+
+void ArmService::ApplyDeletions(const std::string& rg) {
+  const std::string group = Lower(rg);
+  const std::string prefix = absl::StrCat(group, "/");
+  bool any = false;
+  for (const auto& [key, when] : deleted_) any = any || absl::StartsWith(key, prefix);
+  if (!any) return;
+  // The store is rewritten only while no deployment of the group runs (a
+  // run's LocalDeployments::StartDeployment writes it at its end).
+  for (const auto& [key, run] : runs_) {
+    if (absl::StartsWith(key, prefix)) return;
+  }
+  const std::string path = local::LocalDeployments::StorePath(options_.state_dir, rg);
+  if (PathExists(path)) {
+    auto text = ReadFile(path);
+    if (!text.ok()) return;
+    auto store = local::DecodeDeploymentsStore(*text, path);
+    if (!store.ok()) return;
+    std::erase_if(store->deployments, [&](const local::StoredDeployment& sd) {
+      auto it = deleted_.find(Key(rg, sd.deployment.name));
+      return it != deleted_.end() && it->second == absl::ToUnixMicros(sd.deployment.timestamp);
+    });
+    if (absl::Status s = WriteFileAtomic(path, local::EncodeDeploymentsStore(*store), 0600);
+        !s.ok()) {
+      std::fprintf(stderr, "rotor-emulator: deleting deployments of %s failed: %s\n", rg.c_str(),
+                   std::string(s.message()).c_str());
+      return;
+    }
+  }
+  std::erase_if(deleted_, [&](const auto& kv) { return absl::StartsWith(kv.first, prefix); });
+  (void)SaveMeta();
+}
+
+HttpResponse ArmService::Delete(const std::string& sub, const std::string& rg,
+                                const std::string& name, const HttpRequest& request,
+                                const std::string& base_url) {
+  auto d = Find(rg, name);
+  if (!d.ok()) return StatusToArm(d.status());
+  const absl::Time done_at = absl::Now() + LroDelay(options_.deploy_duration);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string key = Key(rg, name);
+    if (runs_.count(key) > 0 || d->provisioning_state == local::kStateRunning) {
+      return ArmError(409, "DeploymentActive",
+                      absl::StrCat("Unable to delete deployment '", name,
+                                   "': the deployment is still active; a running deployment "
+                                   "cannot be deleted. Cancel it or wait for it to finish. "
+                                   "Please see https://aka.ms/arm-deploy for usage details."));
+    }
+    deleted_[key] = absl::ToUnixMicros(d->timestamp);
+    meta_.erase(key);
+    (void)SaveMeta();
+    ApplyDeletions(rg);
+  }
+  HttpResponse r;
+  r.status = 202;
+  r.SetHeader("Location",
+              absl::StrCat(base_url, "/subscriptions/", sub, "/operationresults/",
+                           JobToken("DeploymentDeletionJob", rg, name, done_at),
+                           "?api-version=", http::UrlEncode(request.Query("api-version"))));
+  return r;
+}
+
+absl::StatusOr<std::pair<Deployment, std::string>> ArmService::CheckRequest(
+    const DeploymentRequest& request) {
+  std::lock_guard<std::mutex> lock(check_mu_);
+  constexpr char kGroup[] = "validation";
+  const std::string dir = absl::StrCat(options_.state_dir, "/emulator/validation");
+  if (!scratch_) {
+    local::LocalDeploymentsOptions o;
+    o.state_dir = dir;
+    o.resource_groups = {kGroup};
+    ASSIGN_OR_RETURN(scratch_, local::LocalDeployments::Open(std::move(o)));
+  }
+  // No provisioning hook: the scratch deployment succeeds at once; only its
+  // validation matters, and the record is dropped.
+  auto d = scratch_->StartDeployment(kGroup, request);
+  std::string template_text;
+  if (d.ok()) {
+    if (auto t = scratch_->ExportTemplate(kGroup, request.name); t.ok()) template_text = *t;
+  }
+  ::unlink(local::LocalDeployments::StorePath(dir, kGroup).c_str());
+  if (!d.ok()) return d.status();
+  return std::make_pair(*std::move(d), std::move(template_text));
+}
+
+HttpResponse ArmService::Validate(const std::string& sub, const std::string& rg,
+                                  const std::string& name, const HttpRequest& request) {
+  HttpResponse refused;
+  auto req = ParseRequest(name, request, &refused);
+  if (!req.ok()) return refused;
+  if (!deployments_->ResourceGroupExists(rg)) {
+    return ArmError(404, "ResourceGroupNotFound",
+                    absl::StrCat("Resource group '", rg, "' could not be found."));
+  }
+  auto checked = CheckRequest(*req);
+  if (!checked.ok()) return StatusToArm(checked.status(), request.body);
+  Deployment d = std::move(checked->first);
+  d.resource_group = rg;
+  d.name = name;
+  return Ok(200, DeploymentJson(sub, d, checked->second, View::kValidate));
+}
+
+HttpResponse ArmService::WhatIf(const std::string& sub, const std::string& rg,
+                                const std::string& name, const HttpRequest& request,
+                                const std::string& base_url) {
+  HttpResponse refused;
+  auto req = ParseRequest(name, request, &refused);
+  if (!req.ok()) return refused;
+  if (!deployments_->ResourceGroupExists(rg)) {
+    return ArmError(404, "ResourceGroupNotFound",
+                    absl::StrCat("Resource group '", rg, "' could not be found."));
+  }
+  bool ids_only = false;
+  {
+    rapidjson::Document doc;
+    doc.Parse(request.body.data(), request.body.size());
+    const rapidjson::Value* props = json::MemberCi(doc, "properties");
+    const rapidjson::Value* settings =
+        props != nullptr ? json::MemberCi(*props, "whatIfSettings") : nullptr;
+    const rapidjson::Value* format =
+        settings != nullptr ? json::MemberCi(*settings, "resultFormat") : nullptr;
+    ids_only = format != nullptr && format->IsString() &&
+               absl::EqualsIgnoreCase(format->GetString(), "ResourceIdOnly");
+  }
+  auto job = std::make_shared<Job>();
+  job->done_at = absl::Now() + LroDelay(options_.deploy_duration);
+  rapidjson::StringBuffer b;
+  json::Writer w(b);
+  w.StartObject();
+  auto checked = CheckRequest(*req);
+  if (!checked.ok()) {
+    auto [code, message] = SplitCode(checked.status().message(), "InvalidTemplate");
+    json::KeyStr(w, "status", "Failed");
+    json::Key(w, "error");
+    json::Raw(w, ErrorObjectJson(code, message, request.body));
+  } else {
+    // What the group holds: the resources of its successful deployments,
+    // the latest declaration of each.
+    struct Existing {
+      std::string id, json;
+    };
+    std::vector<std::string> order;
+    std::map<std::string, Existing> existing;  // lower-cased id
+    if (auto list = List(rg); list.ok()) {
+      for (const Deployment& d : *list) {
+        if (d.provisioning_state != kStateSucceeded) continue;
+        auto text = deployments_->ExportTemplate(rg, d.name);
+        if (!text.ok()) continue;
+        std::unique_ptr<Template> tpl = DeployedTemplate(sub, d, *text, endpoints_.tenant);
+        if (tpl == nullptr) continue;
+        for (size_t i = 0; i < tpl->Resources().size(); ++i) {
+          const std::string& id = tpl->Resources()[i].id;
+          if (id.empty()) continue;
+          if (existing.count(Lower(id)) == 0) order.push_back(Lower(id));
+          existing[Lower(id)] = Existing{id, tpl->EvaluatedResource(i).value_or("")};
+        }
+      }
+    }
+    Deployment next = std::move(checked->first);
+    next.resource_group = rg;
+    next.name = name;
+    std::unique_ptr<Template> tpl = DeployedTemplate(sub, next, checked->second, endpoints_.tenant);
+    json::KeyStr(w, "status", "Succeeded");
+    json::Key(w, "properties");
+    w.StartObject();
+    json::KeyStr(w, "correlationId", NewUuid());
+    json::Key(w, "changes");
+    w.StartArray();
+    auto change = [&](const std::string& id, const char* type, const std::string& before,
+                      const std::string& after) {
+      w.StartObject();
+      json::KeyStr(w, "resourceId", id);
+      json::KeyStr(w, "changeType", type);
+      if (!ids_only && !before.empty()) {
+        json::Key(w, "before");
+        json::Raw(w, before);
+      }
+      if (!ids_only && !after.empty()) {
+        json::Key(w, "after");
+        json::Raw(w, after);
+      }
+      w.EndObject();
+    };
+    if (tpl != nullptr) {
+      for (size_t i = 0; i < tpl->Resources().size(); ++i) {
+        const std::string& id = tpl->Resources()[i].id;
+        if (id.empty()) continue;
+        const std::string after = tpl->EvaluatedResource(i).value_or("");
+        auto it = existing.find(Lower(id));
+        if (it == existing.end()) {
+          change(id, "Create", "", after);
+          continue;
+        }
+        // The emulator compares the declarations it can evaluate; when they
+        // differ it cannot tell what the resource provider will change.
+        change(id, it->second.json == after ? "NoChange" : "Deploy", it->second.json, after);
+        existing.erase(it);
+      }
+    }
+    const bool complete = absl::EqualsIgnoreCase(next.mode, "Complete");
+    for (const std::string& key : order) {
+      auto it = existing.find(key);
+      if (it == existing.end()) continue;
+      change(it->second.id, complete ? "Delete" : "Ignore", it->second.json, "");
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+  job->result_json = json::Text(b);
+  const std::string token = JobToken("DeploymentWhatIfJob", rg, name, job->done_at);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Results are kept for an hour after they are ready (ARM keeps them a
+    // while too), and at most a few hundred.
+    const absl::Time now = absl::Now();
+    std::erase_if(jobs_, [&](const auto& kv) { return kv.second->done_at + absl::Hours(1) < now; });
+    if (jobs_.size() >= 256) jobs_.erase(jobs_.begin());
+    jobs_[token] = job;
+  }
+  HttpResponse r;
+  r.status = 202;
+  r.SetHeader("Location",
+              absl::StrCat(base_url, "/subscriptions/", sub, "/operationresults/", token,
+                           "?api-version=", http::UrlEncode(request.Query("api-version"))));
+  return r;
+}
+
+HttpResponse ArmService::OperationResult(const std::string& sub, const std::string& token,
+                                         const HttpRequest& request, const std::string& base_url) {
+  auto not_found = [&]() {
+    return ArmError(
+        404, "NotFound",
+        absl::StrCat("The operation result '", token.substr(0, 64), "' could not be found."));
+  };
+  auto text = Base64UrlDecode(token);
+  if (!text.ok()) return not_found();
+  rapidjson::Document doc;
+  doc.Parse(text->data(), text->size());
+  const std::string job_id = doc.HasParseError() ? "" : json::StrMember(doc, "jobId").value_or("");
+  const rapidjson::Value* done_ms = doc.HasParseError() ? nullptr : json::Member(doc, "doneAt");
+  if (job_id.empty() || done_ms == nullptr || !done_ms->IsInt64()) return not_found();
+  std::shared_ptr<Job> job;
+  if (!absl::StartsWith(job_id, "DeploymentDeletionJob")) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(token);
+    if (it == jobs_.end()) return not_found();
+    job = it->second;
+  }
+  if (absl::Now() < absl::FromUnixMillis(done_ms->GetInt64())) {
+    HttpResponse r;
+    r.status = 202;
+    r.SetHeader("Location", absl::StrCat(base_url, request.target));
+    r.SetHeader("Retry-After", "1");
+    return r;
+  }
+  (void)sub;
+  if (!job) {
+    HttpResponse r;
+    r.status = 204;
+    return r;
+  }
+  return Ok(200, job->result_json);
 }
 
 HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& base_url) {
@@ -847,6 +1412,9 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     return ArmError(404, "NotFound", absl::StrCat("No route for ", request.path));
   }
   const std::string sub = seg[1];
+  if (seg.size() == 4 && is(2, "operationresults") && m == "GET") {
+    return OperationResult(sub, seg[3], request, base_url);
+  }
   if (seg.size() == 2 && m == "GET") {
     rapidjson::StringBuffer b;
     json::Writer w(b);
@@ -886,15 +1454,11 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
       if (auto s = deployments_->CreateResourceGroup(rg); !s.ok()) return StatusToArm(s);
       return group_json(exists ? 200 : 201);
     }
-    if (m == "GET" || m == "HEAD") {
+    if (m == "HEAD") return HeadAnswer(exists);
+    if (m == "GET") {
       if (!exists) {
         return ArmError(404, "ResourceGroupNotFound",
                         absl::StrCat("Resource group '", rg, "' could not be found."));
-      }
-      if (m == "HEAD") {
-        HttpResponse r;
-        r.status = 204;
-        return r;
       }
       return group_json(200);
     }
@@ -957,7 +1521,7 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
 
   if (seg.size() == at) {  // list
     if (m != "GET") return ArmError(405, "MethodNotAllowed", "Use GET to list deployments.");
-    auto list = deployments_->ListDeployments(rg);
+    auto list = List(rg);
     if (!list.ok()) return StatusToArm(list.status());
     std::string state_filter;
     const std::string filter = request.Query("$filter");
@@ -1000,7 +1564,13 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     w.StartObject();
     json::Key(w, "value");
     w.StartArray();
-    for (size_t i = start; i < end; ++i) json::Raw(w, DeploymentJson(sub, *selected[i], false));
+    for (size_t i = start; i < end; ++i) {
+      std::string template_text;
+      if (auto t = deployments_->ExportTemplate(rg, selected[i]->name); t.ok()) {
+        template_text = *t;
+      }
+      json::Raw(w, DeploymentJson(sub, *selected[i], template_text, View::kGet));
+    }
     w.EndArray();
     if (end < limit) {
       std::string link = absl::StrCat(
@@ -1019,20 +1589,25 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
   const size_t rest = seg.size() - at - 1;
   if (rest == 0) {
     if (m == "PUT") return Put(sub, rg, name, request, base_url);
-    auto d = deployments_->GetDeployment(rg, name);
-    if (m == "HEAD") {
-      HttpResponse r;
-      r.status = d.ok() ? 204 : 404;
-      return r;
-    }
+    if (m == "DELETE") return Delete(sub, rg, name, request, base_url);
+    auto d = Find(rg, name);
+    if (m == "HEAD") return HeadAnswer(d.ok());
     if (!d.ok()) return StatusToArm(d.status());
-    if (m == "GET") return Ok(200, DeploymentJson(sub, *d, false));
+    if (m == "GET") {
+      std::string template_text;
+      if (auto t = deployments_->ExportTemplate(rg, name); t.ok()) template_text = *t;
+      return Ok(200, DeploymentJson(sub, *d, template_text, View::kGet));
+    }
     return ArmError(405, "MethodNotAllowed",
                     absl::StrCat("The emulator does not support ", m, " on deployments."));
   }
-  auto d = deployments_->GetDeployment(rg, name);
-  if (!d.ok()) return StatusToArm(d.status());
   const std::string action = Lower(seg[at + 1]);
+  if (action == "validate" && rest == 1 && m == "POST") return Validate(sub, rg, name, request);
+  if (action == "whatif" && rest == 1 && m == "POST") {
+    return WhatIf(sub, rg, name, request, base_url);
+  }
+  auto d = Find(rg, name);
+  if (!d.ok()) return StatusToArm(d.status());
   if (action == "exporttemplate" && rest == 1 && m == "POST") {
     auto t = deployments_->ExportTemplate(rg, name);
     if (!t.ok()) return StatusToArm(t.status());

@@ -10,9 +10,26 @@
 //    in the group 409 DeploymentActive.
 //  - GET / HEAD / list (paged with nextLink, $top) / exportTemplate /
 //    operations / operationStatuses / cancel (409 unless running);
-//    securestring parameters are never returned; outputs resolve
-//    [parameters('x')] and [variables('x')] and literal values, parameters
-//    fall back to their defaultValue.
+//    securestring parameters are never returned; outputs, providers,
+//    dependencies and output resources are evaluated from the template as
+//    far as the emulator knows the values (template.h). HEAD answers 204, or
+//    404 with ARM's JSON content type and no body.
+//  - DELETE .../deployments/{name}: 202 Accepted with a Location
+//    (.../subscriptions/{sub}/operationresults/{token}) that answers 202
+//    while the deletion runs (a quarter of --deploy-duration, at most 1 s),
+//    then 204; the deployment is gone at once (GET 404 DeploymentNotFound).
+//    A running deployment cannot be deleted (409 DeploymentActive).
+//    Deleting a deployment does not touch the registry VM it provisioned.
+//  - POST .../validate: the PUT's validation without recording anything:
+//    200 with the validated deployment (securestrings without value,
+//    validatedResources) or 400 with ARM's error ({"error": {"code":
+//    "InvalidTemplate", "message", "additionalInfo"?}}).
+//  - POST .../whatIf: 202 with a Location whose result (after the same
+//    delay) is {"status": "Succeeded", "properties": {"changes": [...]}}
+//    (Create, NoChange, Deploy when the emulator cannot tell, Ignore or
+//    Delete for the group's other resources) or {"status": "Failed",
+//    "error"} when the template refuses the request. Results are kept in
+//    memory.
 //  - Resource groups: GET / HEAD / PUT /subscriptions/{sub}/resourcegroups/{rg}.
 //  - GET .../providers/Microsoft.KeyVault/vaults/{name} describes a served
 //    vault (in any existing resource group).
@@ -81,10 +98,40 @@ class ArmService {
   ArmService(ArmOptions options, const Endpoints& endpoints, KeyVaultService& vaults,
              RegistryProvisioner& registry, Stats& stats);
 
+  // What DeploymentJson renders the deployment for.
+  enum class View { kPut, kGet, kValidate };
+  struct ParsedRequest;
+  struct Job;
+
   absl::Status Provision(const DeploymentRequest& request, const std::string& group);
+  // The body of a PUT, validate or whatIf; a 400 answer when it is refused.
+  absl::StatusOr<DeploymentRequest> ParseRequest(const std::string& name,
+                                                 const HttpRequest& request,
+                                                 HttpResponse* refused) const;
   HttpResponse Put(const std::string& sub, const std::string& rg, const std::string& name,
                    const HttpRequest& request, const std::string& base_url);
-  std::string DeploymentJson(const std::string& sub, const Deployment& d, bool for_put) const;
+  HttpResponse Delete(const std::string& sub, const std::string& rg, const std::string& name,
+                      const HttpRequest& request, const std::string& base_url);
+  HttpResponse Validate(const std::string& sub, const std::string& rg, const std::string& name,
+                        const HttpRequest& request);
+  HttpResponse WhatIf(const std::string& sub, const std::string& rg, const std::string& name,
+                      const HttpRequest& request, const std::string& base_url);
+  HttpResponse OperationResult(const std::string& sub, const std::string& token,
+                               const HttpRequest& request, const std::string& base_url);
+  // Runs the template validation of a PUT on a scratch store: the deployment
+  // as it would be recorded (parameters with defaults, securestrings
+  // without value) and its template text.
+  absl::StatusOr<std::pair<Deployment, std::string>> CheckRequest(const DeploymentRequest& request);
+  // GetDeployment / ListDeployments without the deployments deleted through
+  // the API.
+  absl::StatusOr<Deployment> Find(const std::string& rg, const std::string& name) const;
+  absl::StatusOr<std::vector<Deployment>> List(const std::string& rg) const;
+  bool Deleted(const Deployment& d) const;  // needs mu_
+  // Removes the deleted deployments of `rg` from its store when no
+  // deployment of the group runs.
+  void ApplyDeletions(const std::string& rg);  // needs mu_
+  std::string DeploymentJson(const std::string& sub, const Deployment& d,
+                             const std::string& template_text, View view) const;
   std::string OperationsJson(const std::string& sub, const Deployment& d,
                              const std::string& only_id) const;
   std::string ErrorJson(const Deployment& d) const;
@@ -107,6 +154,15 @@ class ArmService {
   // Per resource group (lower-cased): the CustomScript configuration of the
   // last successful registry deployment (vm_script.h).
   std::map<std::string, std::string> script_configurations_;
+  // Deployments deleted through the API ("rg/name", lower case -> the
+  // deleted record's timestamp in Unix microseconds) until they are removed
+  // from the store.
+  std::map<std::string, int64_t> deleted_;
+  // whatIf results by token (in memory).
+  std::map<std::string, std::shared_ptr<Job>> jobs_;
+  // Template validation runs one at a time on a scratch store.
+  std::mutex check_mu_;
+  std::unique_ptr<local::LocalDeployments> scratch_;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

@@ -5,6 +5,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/files.h"
 #include "tests/emulator/emulator_harness.h"
 
 namespace rotor::emulator::testing {
@@ -275,6 +277,196 @@ TEST_CASE("resource groups and paged deployment lists") {
               token);
   CHECK(r.Json()["value"].Size() == 1);
   CHECK_FALSE(r.Json().HasMember("nextLink"));
+}
+
+std::string ActionPath(const std::string& rg, const std::string& name, const std::string& action) {
+  return absl::StrCat("/subscriptions/0c5a3f9e-1111-2222-3333-444455556666/resourcegroups/", rg,
+                      "/providers/Microsoft.Resources/deployments/", name, "/", action,
+                      "?api-version=2020-10-01");
+}
+
+TEST_CASE("HEAD of a missing deployment - 404 with ARM's JSON content type and no body") {
+  Emulator emu(Args());
+  HttpResult r = emu.Request("HEAD", emu.ArmUrl(DeploymentPath("newregreg", "none")), std::nullopt,
+                             {"Authorization: Bearer " + emu.ArmToken()});
+  CHECK(r.status == 404);
+  CHECK(r.Header("Content-Type") == "application/json; charset=utf-8");
+  CHECK(r.body.empty());
+  CHECK(r.Header("x-ms-failure-cause") == "gateway");
+}
+
+TEST_CASE("DELETE of a deployment - 202 and Location, then 404 - not while it runs") {
+  Emulator emu(Args("1s"));
+  const std::string token = emu.ArmToken();
+  const std::vector<std::string> auth = {"Authorization: Bearer " + token};
+  HttpResult r = emu.Send("PUT", emu.ArmUrl(DeploymentPath("newregreg", "gone")), Body(), token);
+  REQUIRE(r.status == 201);
+  const std::string async = r.Header("Azure-AsyncOperation");
+  // Running: cannot be deleted.
+  r = emu.Request("DELETE", emu.ArmUrl(DeploymentPath("newregreg", "gone")), std::nullopt, auth);
+  CHECK(r.status == 409);
+  CHECK(JsonString(r.Json(), "error/code") == "DeploymentActive");
+  REQUIRE(WaitForOperation(emu, async, token) == "Succeeded");
+
+  r = emu.Request("DELETE", emu.ArmUrl(DeploymentPath("newregreg", "gone")), std::nullopt, auth);
+  REQUIRE(r.status == 202);
+  CHECK(r.body.empty());
+  CHECK(r.Header("Content-Type").empty());
+  CHECK_FALSE(r.Header("x-ms-ratelimit-remaining-subscription-deletes").empty());
+  const std::string location = r.Header("Location");
+  REQUIRE(absl::StartsWith(location, emu.ArmUrl("/subscriptions/")));
+  CHECK(absl::StrContains(location, "/operationresults/"));
+  CHECK(absl::StrContains(location, "api-version=2019-10-01"));
+  // Deleting (a quarter of --deploy-duration), then done.
+  r = emu.Get(location, token);
+  CHECK(r.status == 202);
+  CHECK(r.Header("Location") == location);
+  absl::SleepFor(absl::Milliseconds(300));
+  r = emu.Get(location, token);
+  CHECK(r.status == 204);
+  CHECK(r.body.empty());
+  r = emu.Get(emu.ArmUrl(DeploymentPath("newregreg", "gone")), token);
+  CHECK(r.status == 404);
+  CHECK(JsonString(r.Json(), "error/code") == "DeploymentNotFound");
+  r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/newregreg/providers/"
+                         "Microsoft.Resources/deployments/?api-version=2019-10-01"),
+              token);
+  CHECK(r.Json()["value"].Size() == 0);
+  r = emu.Request("DELETE", emu.ArmUrl(DeploymentPath("newregreg", "gone")), std::nullopt, auth);
+  CHECK(r.status == 404);
+  // The name is free again: a new deployment (201).
+  r = emu.Send("PUT", emu.ArmUrl(DeploymentPath("newregreg", "gone")), Body(), token);
+  CHECK(r.status == 201);
+  CHECK(WaitForOperation(emu, r.Header("Azure-AsyncOperation"), token) == "Succeeded");
+  // Gone from the store, not only hidden.
+  auto store = ReadFile(emu.state_dir() + "/deployments/newregreg.json");
+  REQUIRE(store.ok());
+  CHECK(absl::StrContains(*store, "\"gone\""));
+  r = emu.Request("DELETE", emu.ArmUrl(DeploymentPath("newregreg", "gone")), std::nullopt, auth);
+  CHECK(r.status == 202);
+  store = ReadFile(emu.state_dir() + "/deployments/newregreg.json");
+  CHECK_FALSE(absl::StrContains(*store, "\"gone\""));
+}
+
+TEST_CASE("validate - 200 with the validated deployment or 400 InvalidTemplate - records nothing") {
+  Emulator emu(Args());
+  const std::string token = emu.ArmToken();
+  HttpResult r =
+      emu.Send("POST", emu.ArmUrl(ActionPath("newregreg", "checked", "validate")), Body(), token);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  auto v = r.Json();
+  CHECK(JsonString(v, "name") == "checked");
+  CHECK(absl::EndsWith(JsonString(v, "id"), "/deployments/checked"));
+  CHECK(JsonString(v, "properties/provisioningState") == "Succeeded");
+  CHECK(JsonString(v, "properties/mode") == "Incremental");
+  CHECK_FALSE(JsonString(v, "properties/templateHash").empty());
+  CHECK(JsonString(v, "properties/parameters/location/value") == "local");
+  CHECK(JsonString(v, "properties/parameters/servicePrincipalClientSecret/type") == "SecureString");
+  CHECK_FALSE(v["properties"]["parameters"]["servicePrincipalClientSecret"].HasMember("value"));
+  CHECK_FALSE(absl::StrContains(r.body, "sp-secret-value"));
+  CHECK(absl::EndsWith(JsonString(v, "properties/validatedResources/0/id"),
+                       "/providers/Microsoft.Compute/virtualMachines/registry-vm"));
+  CHECK_FALSE(v["properties"].HasMember("outputs"));
+
+  // A required parameter missing: ARM's error, located in the request.
+  const std::string missing =
+      absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kTemplate, "}}");
+  r = emu.Send("POST", emu.ArmUrl(ActionPath("newregreg", "checked", "validate")), missing, token);
+  CHECK(r.status == 400);
+  auto e = r.Json();
+  CHECK(JsonString(e, "error/code") == "InvalidTemplate");
+  CHECK(absl::StrContains(JsonString(e, "error/message"),
+                          "The value for the template parameter 'adminUsername' at line '1' and "
+                          "column '"));
+  CHECK(JsonString(e, "error/additionalInfo/0/type") == "TemplateViolation");
+  CHECK(JsonString(e, "error/additionalInfo/0/info/path") ==
+        "properties.template.parameters.adminUsername");
+  // An unknown parameter, a wrong type.
+  r = emu.Send("POST", emu.ArmUrl(ActionPath("newregreg", "checked", "validate")),
+               absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kTemplate,
+                            R"(,"parameters":{"adminUsername":{"value":1},)",
+                            R"("servicePrincipalClientSecret":{"value":"x"}}}})"),
+               token);
+  CHECK(r.status == 400);
+  CHECK(JsonString(r.Json(), "error/code") == "InvalidTemplate");
+  // Nothing was recorded.
+  r = emu.Get(emu.ArmUrl(DeploymentPath("newregreg", "checked")), token);
+  CHECK(r.status == 404);
+  r = emu.Send("POST", emu.ArmUrl(ActionPath("nogroup", "checked", "validate")), Body(), token);
+  CHECK(r.status == 404);
+  CHECK(JsonString(r.Json(), "error/code") == "ResourceGroupNotFound");
+}
+
+TEST_CASE("whatIf - Create, then NoChange or Deploy once deployed - Failed when refused") {
+  Emulator emu(Args("0s"));
+  const std::string token = emu.ArmToken();
+  auto what_if = [&](const std::string& body) {
+    HttpResult r =
+        emu.Send("POST", emu.ArmUrl(ActionPath("newregreg", "registry", "whatIf")), body, token);
+    REQUIRE_MESSAGE(r.status == 202, r.body);
+    CHECK(r.body.empty());
+    const std::string location = r.Header("Location");
+    for (int i = 0; i < 100; ++i) {
+      r = emu.Get(location, token);
+      if (r.status != 202) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    REQUIRE(r.status == 200);
+    return r.Json();
+  };
+  auto result = what_if(Body());
+  CHECK(JsonString(result, "status") == "Succeeded");
+  CHECK(JsonString(result, "properties/changes/0/changeType") == "Create");
+  CHECK(absl::EndsWith(JsonString(result, "properties/changes/0/resourceId"),
+                       "/virtualMachines/registry-vm"));
+  CHECK(JsonString(result, "properties/changes/0/after/name") == "registry-vm");
+
+  HttpResult r =
+      emu.Send("PUT", emu.ArmUrl(DeploymentPath("newregreg", "registry")), Body(), token);
+  REQUIRE(r.status == 201);
+  REQUIRE(WaitForOperation(emu, r.Header("Azure-AsyncOperation"), token) == "Succeeded");
+  result = what_if(Body());
+  CHECK(JsonString(result, "properties/changes/0/changeType") == "NoChange");
+
+  result =
+      what_if(absl::StrCat(R"({"properties":{"mode":"Incremental","template":)", kTemplate, "}}"));
+  CHECK(JsonString(result, "status") == "Failed");
+  CHECK(JsonString(result, "error/code") == "InvalidTemplate");
+  CHECK(JsonString(result, "error/additionalInfo/0/info/lineNumber") == "1");
+}
+
+TEST_CASE("deployment operations carry a serviceRequestId - outputs, providers, resources") {
+  Emulator emu(Args("0s"));
+  const std::string token = emu.ArmToken();
+  HttpResult r =
+      emu.Send("PUT", emu.ArmUrl(DeploymentPath("newregreg", "registry")), Body(), token);
+  REQUIRE(r.status == 201);
+  auto put = r.Json();
+  CHECK(JsonString(put, "properties/providers/0/namespace") == "Microsoft.Compute");
+  CHECK(JsonString(put, "properties/providers/0/resourceTypes/0/resourceType") ==
+        "virtualMachines");
+  CHECK(JsonString(put, "properties/providers/0/resourceTypes/0/locations/0") == "local");
+  REQUIRE(WaitForOperation(emu, r.Header("Azure-AsyncOperation"), token) == "Succeeded");
+  r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/newregreg/deployments/registry/"
+                         "operations?api-version=2019-10-01"),
+              token);
+  auto ops = r.Json();
+  REQUIRE(ops["value"].Size() == 2);
+  const std::string request_id = JsonString(ops, "value/0/properties/serviceRequestId");
+  CHECK(request_id.size() == 36);
+  CHECK(request_id[8] == '-');
+  CHECK_FALSE(ops["value"][1]["properties"].HasMember("serviceRequestId"));
+  CHECK(JsonString(ops, "value/1/properties/provisioningOperation") == "EvaluateDeploymentOutput");
+  // The same id on every read.
+  r = emu.Get(emu.ArmUrl("/subscriptions/s/resourcegroups/newregreg/deployments/registry/"
+                         "operations?api-version=2019-10-01"),
+              token);
+  CHECK(JsonString(r.Json(), "value/0/properties/serviceRequestId") == request_id);
+  r = emu.Get(emu.ArmUrl(DeploymentPath("newregreg", "registry")), token);
+  auto d = r.Json();
+  CHECK(JsonString(d, "properties/outputs/computed/value") == "ab");
+  CHECK(absl::EndsWith(JsonString(d, "properties/outputResources/0/id"),
+                       "/providers/Microsoft.Compute/virtualMachines/registry-vm"));
 }
 
 }  // namespace

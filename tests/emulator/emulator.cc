@@ -15,6 +15,7 @@
 #include "base/files.h"
 #include "base/status_macros.h"
 #include "tests/emulator/json_internal.h"
+#include "tests/emulator/seed.h"
 #include "tests/emulator/util.h"
 
 namespace rotor::emulator {
@@ -65,9 +66,13 @@ void ArmHeaders(HttpResponse& r, const HttpRequest& request) {
   r.SetHeader("x-ms-correlation-request-id", NewUuid());
   if (request.method == "GET" || request.method == "HEAD") {
     r.SetHeader("x-ms-ratelimit-remaining-subscription-reads", "11999");
+  } else if (request.method == "DELETE") {
+    r.SetHeader("x-ms-ratelimit-remaining-subscription-deletes", "14999");
   } else {
     r.SetHeader("x-ms-ratelimit-remaining-subscription-writes", "1199");
   }
+  // Errors ARM answers itself (not a resource provider) name the gateway.
+  if (r.status >= 400 && r.status < 500) r.SetHeader("x-ms-failure-cause", "gateway");
 }
 
 }  // namespace
@@ -82,8 +87,18 @@ Emulator::~Emulator() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions options, int port,
                                                            const TlsFiles& tls) {
+  // --seed-registry works on the first vault and resource group, the
+  // manual procedure's names when none is given.
+  if (options.seed_registry) {
+    if (options.vaults.empty()) options.vaults.push_back(kSeedVault);
+    if (options.resource_groups.empty()) options.resource_groups.push_back(kSeedResourceGroup);
+  }
   std::unique_ptr<Emulator> e(new Emulator(std::move(options), port));
   const EmulatorOptions& o = e->options_;
+  if (!o.clients.empty()) {
+    e->first_client_.emplace(o.clients[0].client_id,
+                             Secret(std::string(o.clients[0].secret.Reveal())));
+  }
   e->seed_ = o.seed.has_value() ? *o.seed : std::random_device{}();
   e->faults_ = std::make_unique<FaultInjector>(o.fail_rate, o.drop_rate, e->seed_, o.corrupt_rate,
                                                o.slow_rate);
@@ -98,6 +113,7 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   model.retention_days = o.retention_days;
   ASSIGN_OR_RETURN(e->vaults_, KeyVaultService::Open(o.state_dir, o.vaults, model, RealClock::Get(),
                                                      o.persist_interval));
+  e->vaults_->set_replication_delay(o.replication_delay);
   RegistryOptions registry;
   registry.registry_dir = o.registry_dir;
   registry.registry_cmd = o.registry_cmd;

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ class Emulator {
   // Stops running deployments and the registry command.
   void Shutdown();
 
+  // --seed-registry (seed.cc): stands up what Microsoft's manual procedure
+  // leaves behind, unless the state folder holds it already, and returns
+  // the lines to print ("KEY VALUE"; never a password).
+  absl::StatusOr<std::vector<std::string>> SeedRegistry();
+
  private:
   Emulator(EmulatorOptions options, int port);
 
@@ -74,6 +80,9 @@ class Emulator {
   std::string JournalVault(const HttpRequest& request) const;
 
   EmulatorOptions options_;
+  // The first --client, kept for --seed-registry (the token service owns
+  // the list).
+  std::optional<std::pair<std::string, Secret>> first_client_;
   Endpoints endpoints_;
   uint64_t seed_ = 0;
   Stats stats_;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -80,12 +82,30 @@ HttpResponse StatusToResponse(const absl::Status& status) {
   }
 }
 
-void WriteAttributes(json::Writer& w, const SecretVersion& meta, ApiStyle style,
-                     int recoverable_days) {
+// What Key Vault keeps of a version that the local model does not: the
+// IntDate attributes nbf and exp, and whether its tags were given as an
+// empty object (Key Vault then answers "tags": {}, and leaves "tags" out
+// when none were given).
+struct TimeAttributes {
+  std::optional<int64_t> nbf, exp;
+  bool empty_tags = false;
+  bool empty() const { return !nbf.has_value() && !exp.has_value() && !empty_tags; }
+};
+
+void WriteAttributes(json::Writer& w, const SecretVersion& meta, const TimeAttributes& times,
+                     ApiStyle style, int recoverable_days) {
   json::Key(w, "attributes");
   w.StartObject();
   json::Key(w, "enabled");
   w.Bool(meta.enabled);
+  if (times.nbf.has_value()) {
+    json::Key(w, "nbf");
+    w.Int64(*times.nbf);
+  }
+  if (times.exp.has_value()) {
+    json::Key(w, "exp");
+    w.Int64(*times.exp);
+  }
   json::Key(w, "created");
   w.Int64(absl::ToUnixSeconds(meta.created));
   json::Key(w, "updated");
@@ -98,8 +118,40 @@ void WriteAttributes(json::Writer& w, const SecretVersion& meta, ApiStyle style,
   w.EndObject();
 }
 
-void WriteTags(json::Writer& w, const std::map<std::string, std::string>& tags) {
-  if (tags.empty()) return;
+// "attributes.nbf" / "attributes.exp" of a set or update body: absent
+// (nullopt), null (clear: an engaged nullopt), or integer Unix seconds.
+// Anything else is Key Vault's 400 BadParameter.
+// "tags" given: whether it is an empty object.
+struct TimeAttributeUpdate {
+  std::optional<std::optional<int64_t>> nbf, exp;
+  std::optional<bool> empty_tags;
+};
+absl::StatusOr<TimeAttributeUpdate> ParseTimeAttributes(const rapidjson::Value& body) {
+  TimeAttributeUpdate update;
+  if (const rapidjson::Value* tags = json::Member(body, "tags");
+      tags != nullptr && tags->IsObject()) {
+    update.empty_tags = tags->ObjectEmpty();
+  }
+  const rapidjson::Value* attrs = json::Member(body, "attributes");
+  if (attrs == nullptr || !attrs->IsObject()) return update;
+  for (const char* name : {"nbf", "exp"}) {
+    const rapidjson::Value* v = json::Member(*attrs, name);
+    if (v == nullptr) continue;
+    std::optional<int64_t> value;
+    if (v->IsInt64()) {
+      value = v->GetInt64();
+    } else if (!v->IsNull()) {
+      return absl::InvalidArgumentError(absl::StrCat("Invalid value for attributes.", name,
+                                                     ": an IntDate is a number of seconds since ",
+                                                     "1970-01-01T00:00:00Z."));
+    }
+    (std::string(name) == "nbf" ? update.nbf : update.exp) = value;
+  }
+  return update;
+}
+
+void WriteTags(json::Writer& w, const std::map<std::string, std::string>& tags, bool empty_tags) {
+  if (tags.empty() && !empty_tags) return;
   json::Key(w, "tags");
   w.StartObject();
   for (const auto& [k, v] : tags) json::KeyStr(w, k, v);
@@ -110,6 +162,8 @@ struct Renderer {
   std::string base;  // https://host:port
   ApiStyle style;
   int recoverable_days;
+  // nbf / exp of a version (the side store).
+  std::function<TimeAttributes(const SecretVersion&)> times;
 
   std::string SecretId(const SecretVersion& m, bool with_version) const {
     return with_version ? absl::StrCat(base, "/secrets/", m.name, "/", m.version)
@@ -123,8 +177,9 @@ struct Renderer {
     if (value != nullptr) json::KeyStr(w, "value", value->Reveal());
     if (!m.content_type.empty()) json::KeyStr(w, "contentType", m.content_type);
     json::KeyStr(w, "id", SecretId(m, with_version));
-    WriteAttributes(w, m, style, recoverable_days);
-    WriteTags(w, m.tags);
+    const TimeAttributes extra = times(m);
+    WriteAttributes(w, m, extra, style, recoverable_days);
+    WriteTags(w, m.tags, extra.empty_tags);
     w.EndObject();
   }
 
@@ -139,8 +194,9 @@ struct Renderer {
     }
     if (!d.latest.content_type.empty()) json::KeyStr(w, "contentType", d.latest.content_type);
     json::KeyStr(w, "id", SecretId(d.latest, with_version));
-    WriteAttributes(w, d.latest, style, recoverable_days);
-    WriteTags(w, d.latest.tags);
+    const TimeAttributes extra = times(d.latest);
+    WriteAttributes(w, d.latest, extra, style, recoverable_days);
+    WriteTags(w, d.latest.tags, extra.empty_tags);
     w.EndObject();
   }
 };
@@ -193,7 +249,11 @@ absl::StatusOr<std::pair<size_t, size_t>> Page(const HttpRequest& request,
   }
   size_t end = std::min(keys.size(), start + page.max);
   next->clear();
-  if (end < keys.size()) *next = SkipToken(keys[end - 1]);
+  // Key Vault stops at the page size without looking further: a full page
+  // carries a nextLink even when nothing follows (the next page is empty).
+  if (end > start && (end < keys.size() || end - start == page.max)) {
+    *next = SkipToken(keys[end - 1]);
+  }
   return std::make_pair(start, end);
 }
 
@@ -328,12 +388,135 @@ HttpResponse KeyVaultError(int status, absl::string_view code, absl::string_view
 
 // --- KeyVaultService -------------------------------------------------------------
 
+// What a replication delay still hides after a delete or a recover.
+enum class Replication { kDeleting, kRecovering };
+
 struct KeyVaultService::Entry {
   std::string name;
   std::unique_ptr<local::VaultModel> model;
   std::mutex persist_mu;
   uint64_t persisted_generation = 0;
   std::string path;
+  // The nbf/exp side store: "lower(name)/version" -> attributes, and its
+  // file.
+  std::mutex attrs_mu;
+  std::map<std::string, TimeAttributes> attrs;
+  std::string attrs_path;
+  // Lower-cased secret name -> the delete or recover still under way, and
+  // until when (--replication-delay).
+  std::mutex pending_mu;
+  std::map<std::string, std::pair<Replication, absl::Time>> pending;
+
+  static std::string AttrKey(absl::string_view secret, absl::string_view version) {
+    return absl::StrCat(Lower(secret), "/", Lower(version));
+  }
+  TimeAttributes Times(const SecretVersion& m) {
+    std::lock_guard<std::mutex> lock(attrs_mu);
+    auto it = attrs.find(AttrKey(m.name, m.version));
+    return it == attrs.end() ? TimeAttributes{} : it->second;
+  }
+  // Applies `update` to one version; true when something changed.
+  bool UpdateTimes(absl::string_view secret, absl::string_view version,
+                   const TimeAttributeUpdate& update) {
+    std::lock_guard<std::mutex> lock(attrs_mu);
+    const std::string key = AttrKey(secret, version);
+    TimeAttributes before;
+    if (auto it = attrs.find(key); it != attrs.end()) before = it->second;
+    TimeAttributes after = before;
+    if (update.nbf.has_value()) after.nbf = *update.nbf;
+    if (update.exp.has_value()) after.exp = *update.exp;
+    if (update.empty_tags.has_value()) after.empty_tags = *update.empty_tags;
+    if (after.nbf == before.nbf && after.exp == before.exp &&
+        after.empty_tags == before.empty_tags) {
+      return false;
+    }
+    if (after.empty()) {
+      attrs.erase(key);
+    } else {
+      attrs[key] = after;
+    }
+    return true;
+  }
+  // Forgets every version of `secret` (purged); true when something changed.
+  bool ForgetTimes(absl::string_view secret) {
+    std::lock_guard<std::mutex> lock(attrs_mu);
+    const std::string prefix = absl::StrCat(Lower(secret), "/");
+    return std::erase_if(attrs,
+                         [&](const auto& kv) { return absl::StartsWith(kv.first, prefix); }) > 0;
+  }
+  std::string TimesJson() {
+    std::lock_guard<std::mutex> lock(attrs_mu);
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::Key(w, "format_version");
+    w.Int(1);
+    json::KeyStr(w, "vault", name);
+    json::Key(w, "versions");
+    w.StartObject();
+    for (const auto& [key, t] : attrs) {
+      json::Key(w, key);
+      w.StartObject();
+      if (t.nbf.has_value()) {
+        json::Key(w, "nbf");
+        w.Int64(*t.nbf);
+      }
+      if (t.exp.has_value()) {
+        json::Key(w, "exp");
+        w.Int64(*t.exp);
+      }
+      if (t.empty_tags) {
+        json::Key(w, "empty_tags");
+        w.Bool(true);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+    return json::Text(b);
+  }
+  absl::Status LoadTimes() {
+    if (!PathExists(attrs_path)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::string text, ReadFile(attrs_path));
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    const rapidjson::Value* versions =
+        doc.HasParseError() ? nullptr : json::Member(doc, "versions");
+    if (versions == nullptr || !versions->IsObject()) {
+      return absl::DataLossError(absl::StrCat(attrs_path, ": not an attribute store"));
+    }
+    std::lock_guard<std::mutex> lock(attrs_mu);
+    for (const auto& m : versions->GetObject()) {
+      TimeAttributes t;
+      if (const auto* v = json::Member(m.value, "nbf"); v != nullptr && v->IsInt64()) {
+        t.nbf = v->GetInt64();
+      }
+      if (const auto* v = json::Member(m.value, "exp"); v != nullptr && v->IsInt64()) {
+        t.exp = v->GetInt64();
+      }
+      if (const auto* v = json::Member(m.value, "empty_tags"); v != nullptr && v->IsBool()) {
+        t.empty_tags = v->GetBool();
+      }
+      if (!t.empty()) attrs[m.name.GetString()] = t;
+    }
+    return absl::OkStatus();
+  }
+
+  // The delete or recover of `secret` still under way, if any.
+  std::optional<Replication> Pending(absl::string_view secret, absl::Time now) {
+    std::lock_guard<std::mutex> lock(pending_mu);
+    auto it = pending.find(Lower(secret));
+    if (it == pending.end()) return std::nullopt;
+    if (now >= it->second.second) {
+      pending.erase(it);
+      return std::nullopt;
+    }
+    return it->second.first;
+  }
+  void StartPending(absl::string_view secret, Replication what, absl::Time until) {
+    std::lock_guard<std::mutex> lock(pending_mu);
+    pending[Lower(secret)] = {what, until};
+  }
 };
 
 KeyVaultService::KeyVaultService(std::string state_dir, const Clock& clock)
@@ -406,6 +589,8 @@ absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
     auto entry = std::make_unique<Entry>();
     entry->name = name;
     entry->path = local::LocalVault::StorePath(state_dir, name);
+    entry->attrs_path = absl::StrCat(state_dir, "/emulator/attributes/", key, ".json");
+    RETURN_IF_ERROR(entry->LoadTimes());
     entry->model = std::make_unique<local::VaultModel>(
         absl::StrCat("https://", key, ".vault.localhost"), clock, model_options);
     if (PathExists(entry->path)) {
@@ -461,6 +646,12 @@ KeyVaultService::Entry* KeyVaultService::Get(absl::string_view vault) const {
   return it == vaults_.end() ? nullptr : it->second.get();
 }
 
+absl::Status KeyVaultService::PersistAttributes(Entry& entry) {
+  const std::string dir = absl::StrCat(state_dir_, "/emulator/attributes");
+  RETURN_IF_ERROR(MakeDirs(dir));
+  return WriteFileAtomic(entry.attrs_path, entry.TimesJson(), 0600);
+}
+
 absl::Status KeyVaultService::Persist(Entry& entry) {
   std::lock_guard<std::mutex> lock(entry.persist_mu);
   const uint64_t generation = entry.model->generation();
@@ -492,7 +683,8 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
   auto style = ParseApiVersion(request);
   if (!style.ok()) return KeyVaultError(400, "BadParameter", style.status().message());
   local::VaultModel& model = *entry->model;
-  const Renderer render{base_url, *style, model.soft_delete() ? model.retention_days() : 0};
+  const Renderer render{base_url, *style, model.soft_delete() ? model.retention_days() : 0,
+                        [entry](const SecretVersion& m) { return entry->Times(m); }};
   const std::string op = KeyVaultOperation(request);
   const std::vector<std::string> seg = PathSegments(request.path);
   const std::string name = seg.size() > 1 ? seg[1] : "";
@@ -515,6 +707,56 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
   auto persist_failed = [&](const absl::Status& s) {
     return KeyVaultError(500, "InternalServerError",
                          absl::StrCat("The vault could not be saved: ", s.message()));
+  };
+
+  auto persist_times = [&]() {
+    if (absl::Status s = PersistAttributes(*entry); !s.ok()) {
+      std::fprintf(stderr, "rotor-emulator: persisting the attributes of vault %s failed: %s\n",
+                   entry->name.c_str(), std::string(s.message()).c_str());
+    }
+  };
+
+  // A delete or recover still replicating (--replication-delay).
+  const absl::Time now = clock_.Now();
+  const std::optional<Replication> pending =
+      name.empty() || op == "GetSecrets" || op == "GetDeletedSecrets" ? std::nullopt
+                                                                      : entry->Pending(name, now);
+  auto being_deleted = [&]() {
+    return KeyVaultError(409, "Conflict",
+                         absl::StrCat("Secret ", local::ShownSecretName(name),
+                                      " is currently being deleted and cannot be re-created; "
+                                      "retry later."),
+                         "ObjectIsBeingDeleted");
+  };
+  auto being_recovered = [&]() {
+    return KeyVaultError(409, "Conflict",
+                         absl::StrCat("Secret ", local::ShownSecretName(name),
+                                      " is currently being recovered and cannot be re-created; "
+                                      "retry later."),
+                         "ObjectIsBeingRecovered");
+  };
+  if (pending == Replication::kDeleting) {
+    // Recover and purge are accepted at once (the recorded SDKs recover
+    // right after a delete); only a new secret under the name must wait.
+    if (op == "SetSecret") return being_deleted();
+    if (op == "GetDeletedSecret") {
+      return KeyVaultError(
+          404, "SecretNotFound",
+          absl::StrCat("Deleted Secret not found: ", local::ShownSecretName(name)));
+    }
+  } else if (pending == Replication::kRecovering) {
+    if (op == "SetSecret" || op == "DeleteSecret") return being_recovered();
+    if (op == "GetSecret" || op == "UpdateSecret") {
+      return StatusToResponse(WithVaultErrorCode(
+          absl::NotFoundError(absl::StrCat("A secret with (name/id) ", local::ShownSecretName(name),
+                                           " was not found in this key vault.")),
+          local::kSecretNotFound));
+    }
+  }
+  auto start_pending = [&](Replication what) {
+    if (replication_delay_ > absl::ZeroDuration()) {
+      entry->StartPending(name, what, now + replication_delay_);
+    }
   };
 
   rapidjson::StringBuffer b;
@@ -552,12 +794,14 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
       }
     }
     bool enabled = true;
-    if (const auto* attrs = json::Member(doc, "attributes");
-        attrs != nullptr && attrs->IsObject()) {
+    const rapidjson::Value* attrs = json::Member(doc, "attributes");
+    if (attrs != nullptr && attrs->IsObject()) {
       if (const auto* en = json::Member(*attrs, "enabled"); en != nullptr && en->IsBool()) {
         enabled = en->GetBool();
       }
     }
+    auto times = ParseTimeAttributes(doc);
+    if (!times.ok()) return KeyVaultError(400, "BadParameter", times.status().message());
     // Wipe the parsed copy of the value.
     if (value->IsString()) {
       std::fill(const_cast<char*>(value->GetString()),
@@ -565,6 +809,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     }
     auto meta = model.Set(name, set, enabled);
     if (!meta.ok()) return StatusToResponse(meta.status());
+    if (entry->UpdateTimes(meta->name, meta->version, *times)) persist_times();
     if (auto s = persist(); !s.ok()) return persist_failed(s);
     render.Secret(w, *meta, &set.value);
     return JsonOk(json::Text(b));
@@ -587,12 +832,14 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     if (const auto* ct = json::Member(doc, "contentType"); ct != nullptr && ct->IsString()) {
       update.content_type = std::string(ct->GetString());
     }
-    if (const auto* attrs = json::Member(doc, "attributes");
-        attrs != nullptr && attrs->IsObject()) {
+    const rapidjson::Value* attrs = json::Member(doc, "attributes");
+    if (attrs != nullptr && attrs->IsObject()) {
       if (const auto* en = json::Member(*attrs, "enabled"); en != nullptr && en->IsBool()) {
         update.enabled = en->GetBool();
       }
     }
+    auto times = ParseTimeAttributes(doc);
+    if (!times.ok()) return KeyVaultError(400, "BadParameter", times.status().message());
     if (const auto* tags = json::Member(doc, "tags"); tags != nullptr && tags->IsObject()) {
       std::map<std::string, std::string> t;
       for (const auto& m : tags->GetObject()) {
@@ -605,6 +852,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     }
     auto meta = model.Update(name, version, update);
     if (!meta.ok()) return StatusToResponse(meta.status());
+    if (entry->UpdateTimes(meta->name, meta->version, *times)) persist_times();
     if (auto s = persist(); !s.ok()) return persist_failed(s);
     render.Secret(w, *meta, nullptr);
     return JsonOk(json::Text(b));
@@ -614,7 +862,12 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     auto deleted = model.Delete(name);
     if (!deleted.ok()) return StatusToResponse(deleted.status());
     if (auto s = persist(); !s.ok()) return persist_failed(s);
+    if (model.soft_delete()) {
+      start_pending(Replication::kDeleting);
+    }
     render.Deleted(w, *deleted, true);
+    // Without soft delete the secret is gone: so are its attributes.
+    if (!model.soft_delete() && entry->ForgetTimes(name)) persist_times();
     return JsonOk(json::Text(b));
   }
 
@@ -634,7 +887,10 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
       bool more = false;
       items = model.ListPage(request_page->after, request_page->max, &more);
       range = {0, items.size()};
-      if (more && !items.empty()) next = SkipToken(Lower(items.back().name));
+      // A full page carries a nextLink whether or not more follow.
+      if ((more || items.size() == request_page->max) && !items.empty()) {
+        next = SkipToken(Lower(items.back().name));
+      }
       path = "/secrets";
     } else if (op == "GetSecretVersions") {
       auto versions = model.ListVersions(name);
@@ -648,6 +904,10 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
                              "vault does not have soft delete enabled.");
       }
       deleted = model.ListDeleted();
+      // Deletes still replicating are not listed yet.
+      std::erase_if(deleted, [&](const DeletedSecret& d) {
+        return entry->Pending(d.latest.name, now) == Replication::kDeleting;
+      });
       for (const auto& d : deleted) keys.push_back(Lower(d.latest.name));
       path = "/deletedsecrets";
     }
@@ -688,6 +948,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     auto meta = model.Recover(name);
     if (!meta.ok()) return StatusToResponse(meta.status());
     if (auto s = persist(); !s.ok()) return persist_failed(s);
+    start_pending(Replication::kRecovering);
     render.Secret(w, *meta, nullptr);
     return JsonOk(json::Text(b));
   }
@@ -696,6 +957,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
     absl::Status purged = model.Purge(name);
     if (!purged.ok()) return StatusToResponse(purged);
     if (auto s = persist(); !s.ok()) return persist_failed(s);
+    if (entry->ForgetTimes(name)) persist_times();
     HttpResponse r;
     r.status = 204;
     return r;

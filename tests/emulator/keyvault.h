@@ -9,7 +9,25 @@
 // api-version (2016-10-01, 7.0 ... 7.6 with -preview suffixes, date-style
 // versions such as 2025-07-01; recoverableDays from 7.1 on). Ids and
 // nextLinks use the request's own https://host:port. Paging: maxresults
-// 1..25 (default 25), $skiptoken opaque.
+// 1..25 (default 25), $skiptoken opaque; a full page always carries a
+// nextLink (as Key Vault's do: it stops at the page size without looking
+// further), so a list that ends on a full page ends with an empty page.
+//
+// Secret attributes `nbf` and `exp` (Unix seconds), and whether a
+// version's tags were given as an empty object (Key Vault then answers
+// "tags": {}), are not part of the local provider's model: they are kept
+// here, per vault, secret and version, in
+// {state}/emulator/attributes/{vault}.json, and rendered where Key Vault
+// puts them (nbf and exp after `enabled`) in every bundle and list item.
+//
+// With a replication delay (--replication-delay), soft delete and recover
+// complete as Key Vault's do, after a while: for that long after a DELETE
+// the deleted secret is not found (GET /deletedsecrets/{name} 404, left out
+// of the deleted list) and the name cannot be set (409 Conflict /
+// ObjectIsBeingDeleted; recover and purge are accepted); after a recover
+// the secret is not found
+// (GET and PATCH 404) and cannot be set or deleted (409 Conflict /
+// ObjectIsBeingRecovered).
 #ifndef ROTOR_TESTS_EMULATOR_KEYVAULT_H_
 #define ROTOR_TESTS_EMULATOR_KEYVAULT_H_
 
@@ -60,6 +78,9 @@ class KeyVaultService {
   HttpResponse Handle(absl::string_view vault, const HttpRequest& request,
                       const std::string& base_url);
 
+  // How long deletes and recovers take to be seen (default none).
+  void set_replication_delay(absl::Duration delay) { replication_delay_ = delay; }
+
   // An engine Vault view of one vault (what the registry VM reads).
   std::unique_ptr<Vault> VaultView(absl::string_view vault);
 
@@ -68,6 +89,8 @@ class KeyVaultService {
   KeyVaultService(std::string state_dir, const Clock& clock);
   Entry* Get(absl::string_view vault) const;
   absl::Status Persist(Entry& entry);
+  // Writes the entry's nbf/exp side store.
+  absl::Status PersistAttributes(Entry& entry);
   // A change to `entry` is written by the persister thread (PersistLoop).
   void MarkDirty(Entry& entry);
   void PersistLoop();
@@ -83,6 +106,7 @@ class KeyVaultService {
   // With a persist interval, changed vaults are written at most once per
   // interval, off the request path, and at destruction (a clean stop).
   absl::Duration persist_interval_;
+  absl::Duration replication_delay_ = absl::ZeroDuration();
   std::mutex dirty_mu_;
   std::condition_variable dirty_cv_;
   std::set<Entry*> dirty_;

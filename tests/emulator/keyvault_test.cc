@@ -7,6 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "base/files.h"
 #include "tests/emulator/emulator_harness.h"
 
 namespace rotor::emulator::testing {
@@ -16,6 +18,15 @@ std::vector<std::string> Args() {
   return {"--vault", "newregkv", "--vault",
           "other",   "--client", absl::StrCat(kClientId, ":", kClientSecret)};
 }
+
+// A state folder that outlives one emulator (for restarts).
+class TempDirState {
+ public:
+  std::string dir() const { return temp_.Path("state"); }
+
+ private:
+  rotor::testing::TempDir temp_;
+};
 
 std::string Path(const std::string& p, const std::string& version = "7.4") {
   return absl::StrCat(p, p.find('?') == std::string::npos ? "?" : "&", "api-version=", version);
@@ -326,6 +337,145 @@ TEST_CASE("many concurrent clients are served") {
   HttpResult r = emu.Get(emu.VaultUrl("newregkv", Path("/secrets?maxresults=25")), token);
   CHECK(r.status == 200);
   CHECK(JsonString(emu.Stats(), "vaults/newregkv/writes") == "60");
+}
+
+TEST_CASE("nbf and exp are stored per version and returned wherever Key Vault returns them") {
+  TempDirState state;
+  std::string v1, v2;
+  {
+    Emulator emu(Args(), state.dir());
+    const std::string token = emu.VaultToken();
+    auto url = [&](const std::string& p) { return emu.VaultUrl("newregkv", Path(p)); };
+    HttpResult r =
+        emu.Send("PUT", url("/secrets/cert"),
+                 R"({"value":"v1","attributes":{"nbf":1564536012,"exp":1567128012}})", token);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(JsonString(r.Json(), "attributes/nbf") == "1564536012");
+    CHECK(JsonString(r.Json(), "attributes/exp") == "1567128012");
+    // Key Vault's order: enabled, nbf, exp, created, ...
+    CHECK(absl::StrContains(r.body, R"("attributes":{"enabled":true,"nbf":1564536012,)"
+                                    R"("exp":1567128012,"created":)"));
+    const std::string id1 = JsonString(r.Json(), "id");
+    v1 = id1.substr(id1.rfind('/') + 1);
+    // A second version without them: attributes are per version.
+    r = emu.Send("PUT", url("/secrets/cert"), R"({"value":"v2"})", token);
+    REQUIRE(r.status == 200);
+    CHECK_FALSE(r.Json()["attributes"].HasMember("nbf"));
+    const std::string id2 = JsonString(r.Json(), "id");
+    v2 = id2.substr(id2.rfind('/') + 1);
+    r = emu.Get(url("/secrets/cert/" + v1), token);
+    CHECK(JsonString(r.Json(), "attributes/exp") == "1567128012");
+    r = emu.Get(url("/secrets/cert/versions"), token);
+    REQUIRE(r.status == 200);
+    int with_exp = 0;
+    for (const auto& item : r.Json()["value"].GetArray()) {
+      with_exp += item["attributes"].HasMember("exp") ? 1 : 0;
+    }
+    CHECK(with_exp == 1);
+    // Update: exp of the latest version by version; the other stays.
+    r = emu.Send("PATCH", url("/secrets/cert/" + v2), R"({"attributes":{"exp":2208992461}})",
+                 token);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(JsonString(r.Json(), "attributes/exp") == "2208992461");
+    CHECK_FALSE(r.Json()["attributes"].HasMember("nbf"));
+    r = emu.Get(url("/secrets"), token);
+    CHECK(JsonString(r.Json(), "value/0/attributes/exp") == "2208992461");
+    // Not an IntDate: BadParameter.
+    r = emu.Send("PATCH", url("/secrets/cert/" + v2), R"({"attributes":{"nbf":"tomorrow"}})",
+                 token);
+    CHECK(r.status == 400);
+    CHECK(JsonString(r.Json(), "error/code") == "BadParameter");
+    r = emu.Send("PUT", url("/secrets/other"), R"({"value":"x","attributes":{"exp":1.5}})", token);
+    CHECK(r.status == 400);
+    // Tags given as {} come back as {}; no tags, no "tags".
+    r = emu.Send("PUT", url("/secrets/other"), R"({"value":"x","tags":{}})", token);
+    CHECK(absl::StrContains(r.body, R"("tags":{})"));
+    r = emu.Send("PUT", url("/secrets/other"), R"({"value":"x"})", token);
+    CHECK_FALSE(r.Json().HasMember("tags"));
+  }
+  // They survive a restart, and follow the secret through delete and
+  // recover; null clears one.
+  Emulator emu(Args(), state.dir());
+  const std::string token = emu.VaultToken();
+  auto url = [&](const std::string& p) { return emu.VaultUrl("newregkv", Path(p)); };
+  HttpResult r = emu.Get(url("/secrets/cert/" + v1), token);
+  CHECK(JsonString(r.Json(), "attributes/nbf") == "1564536012");
+  r = emu.Request("DELETE", url("/secrets/cert"), std::nullopt, {"Authorization: Bearer " + token});
+  REQUIRE(r.status == 200);
+  CHECK(JsonString(r.Json(), "attributes/exp") == "2208992461");
+  r = emu.Get(url("/deletedsecrets/cert"), token);
+  CHECK(JsonString(r.Json(), "attributes/exp") == "2208992461");
+  r = emu.Get(url("/deletedsecrets"), token);
+  CHECK(JsonString(r.Json(), "value/0/attributes/exp") == "2208992461");
+  r = emu.Request("POST", url("/deletedsecrets/cert/recover"), std::nullopt,
+                  {"Authorization: Bearer " + token});
+  CHECK(JsonString(r.Json(), "attributes/exp") == "2208992461");
+  r = emu.Send("PATCH", url("/secrets/cert/" + v2), R"({"attributes":{"exp":null}})", token);
+  CHECK_FALSE(r.Json()["attributes"].HasMember("exp"));
+  // Purged: the name starts afresh.
+  emu.Request("DELETE", url("/secrets/cert"), std::nullopt, {"Authorization: Bearer " + token});
+  r = emu.Request("DELETE", url("/deletedsecrets/cert"), std::nullopt,
+                  {"Authorization: Bearer " + token});
+  CHECK(r.status == 204);
+  auto store = ReadFile(state.dir() + "/emulator/attributes/newregkv.json");
+  REQUIRE(store.ok());
+  CHECK_FALSE(absl::StrContains(*store, v1));
+}
+
+TEST_CASE("a full page carries a nextLink - a list ending on one ends with an empty page") {
+  Emulator emu(Args());
+  const std::string token = emu.VaultToken();
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(
+        emu.Send("PUT", emu.VaultUrl("newregkv", Path("/secrets/three")), R"({"value":"v"})", token)
+            .status == 200);
+  }
+  std::string link = emu.VaultUrl("newregkv", Path("/secrets/three/versions?maxresults=1"));
+  std::vector<size_t> sizes;
+  while (link != "null" && !link.empty() && sizes.size() < 10) {
+    HttpResult r = emu.Get(link, token);
+    REQUIRE(r.status == 200);
+    sizes.push_back(r.Json()["value"].Size());
+    link = JsonString(r.Json(), "nextLink");
+  }
+  CHECK(sizes == std::vector<size_t>{1, 1, 1, 0});
+  HttpResult r = emu.Get(emu.VaultUrl("newregkv", Path("/secrets?maxresults=1")), token);
+  CHECK(r.Json()["value"].Size() == 1);
+  r = emu.Get(JsonString(r.Json(), "nextLink"), token);
+  CHECK(r.Json()["value"].Size() == 0);
+  CHECK(JsonString(r.Json(), "nextLink") == "null");
+}
+
+TEST_CASE("--replication-delay: deletes and recovers are seen after a while") {
+  std::vector<std::string> args = Args();
+  args.insert(args.end(), {"--replication-delay", "1s"});
+  Emulator emu(args);
+  const std::string token = emu.VaultToken();
+  auto url = [&](const std::string& p) { return emu.VaultUrl("newregkv", Path(p)); };
+  const std::vector<std::string> auth = {"Authorization: Bearer " + token};
+  REQUIRE(emu.Send("PUT", url("/secrets/gone"), R"({"value":"v"})", token).status == 200);
+  REQUIRE(emu.Request("DELETE", url("/secrets/gone"), std::nullopt, auth).status == 200);
+  // Being deleted: not found yet, not listed, its name not reusable.
+  HttpResult r = emu.Get(url("/deletedsecrets/gone"), token);
+  CHECK(r.status == 404);
+  CHECK(JsonString(r.Json(), "error/code") == "SecretNotFound");
+  CHECK(emu.Get(url("/deletedsecrets"), token).Json()["value"].Size() == 0);
+  r = emu.Send("PUT", url("/secrets/gone"), R"({"value":"again"})", token);
+  CHECK(r.status == 409);
+  CHECK(JsonString(r.Json(), "error/innererror/code") == "ObjectIsBeingDeleted");
+  absl::SleepFor(absl::Milliseconds(1100));
+  CHECK(emu.Get(url("/deletedsecrets/gone"), token).status == 200);
+  r = emu.Send("PUT", url("/secrets/gone"), R"({"value":"again"})", token);
+  CHECK(JsonString(r.Json(), "error/innererror/code") == "ObjectIsDeletedButRecoverable");
+  // Being recovered: the secret is not found yet.
+  REQUIRE(emu.Request("POST", url("/deletedsecrets/gone/recover"), std::nullopt, auth).status ==
+          200);
+  CHECK(emu.Get(url("/secrets/gone"), token).status == 404);
+  r = emu.Send("PUT", url("/secrets/gone"), R"({"value":"again"})", token);
+  CHECK(r.status == 409);
+  CHECK(JsonString(r.Json(), "error/innererror/code") == "ObjectIsBeingRecovered");
+  absl::SleepFor(absl::Milliseconds(1100));
+  CHECK(emu.Get(url("/secrets/gone"), token).status == 200);
 }
 
 }  // namespace

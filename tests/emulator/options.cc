@@ -143,6 +143,7 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   std::string registry_cmd, latency, throttle, write_throttle, deploy_duration, token_lifetime;
   std::string slow;
   std::string persist_interval;
+  std::string replication_delay;
   std::string seed_text;
   bool no_soft_delete = false;
 
@@ -170,6 +171,14 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--registry-cmd", registry_cmd,
                  "command (no shell) (re)started after each successful registry deployment, "
                  "with REGISTRY_DIR in its environment");
+  app.add_flag("--seed-registry", options.seed_registry,
+               "after start-up, stand up what Microsoft's manual procedure leaves behind: user "
+               "secrets, the certificate secret and a deployment 'registry' of the gallery "
+               "template (unless the state folder holds them); passwords go to DIR/seed.env");
+  app.add_option("--registry-port", options.registry_port,
+                 "the port --registry-cmd's registry listens on (for the registry URL "
+                 "--seed-registry prints)")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--token-lifetime", token_lifetime, "lifetime of issued tokens (default 1h)");
   app.add_flag("--always-rerun", options.always_rerun,
                "re-run the registry script on every deployment (default: only when the "
@@ -186,6 +195,9 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "deployments per page of an ARM list (default 100)")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--quiet", options.quiet, "no per-request log lines on stderr");
+  app.add_flag("--detach", options.detach,
+               "return once serving (after --seed-registry), leaving the emulator running in "
+               "the background; its pid is in DIR/pid (stop it with kill)");
   app.add_option("--tls-cert-profile", options.tls_cert_profile,
                  "server certificate: valid (default), or one clients must refuse: untrusted "
                  "(another CA), wrong-host (names only wrong-host.example), expired")
@@ -216,6 +228,9 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--journal", options.journal_path,
                  "append one JSON line per request to FILE (method, path, status, names, "
                  "versions, thumbprints; never a value)");
+  app.add_option("--replication-delay", replication_delay,
+                 "how long a Key Vault delete or recover takes to be seen, as Key Vault's "
+                 "eventual consistency (default 0: at once)");
   app.add_option("--deploy-duration", deploy_duration,
                  "how long deployments stay Running (default 1s)");
   app.add_option("--deploy-fail", options.deploy_fail,
@@ -286,6 +301,10 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
     return fail(s);
   }
   if (auto s = duration("--deploy-duration", deploy_duration, options.deploy_duration); !s.ok()) {
+    return fail(s);
+  }
+  if (auto s = duration("--replication-delay", replication_delay, options.replication_delay);
+      !s.ok()) {
     return fail(s);
   }
   if (auto s = duration("--token-lifetime", token_lifetime, options.token_lifetime); !s.ok()) {

@@ -52,6 +52,13 @@ struct EmulatorOptions {
   std::string tenant = kDefaultTenant;
   std::string registry_dir;
   std::vector<std::string> registry_cmd;  // argv, split without a shell
+  // After start-up, stand up what Microsoft's manual procedure leaves
+  // behind (users, the certificate secret, a deployment of the gallery
+  // template) unless the state folder holds it already (seed.h).
+  bool seed_registry = false;
+  // The port --registry-cmd's registry listens on, for the registry URL
+  // --seed-registry prints (0: none, https's default).
+  int registry_port = 0;
   absl::Duration token_lifetime = absl::Hours(1);
   int bcrypt_cost = 10;
   // Re-run the registry script on every deployment (the faithful default
@@ -62,6 +69,9 @@ struct EmulatorOptions {
   int retention_days = 90;
   int arm_page_size = 100;
   bool quiet = false;
+  // Return once the endpoints are up (after --seed-registry), leaving the
+  // emulator running in its own session; its pid is in DIR/pid.
+  bool detach = false;
   // The server certificate (tls.h): "valid", or one clients must refuse
   // ("untrusted", "wrong-host", "expired").
   std::string tls_cert_profile = "valid";
@@ -83,6 +93,8 @@ struct EmulatorOptions {
   // 0: a vault's store file is written after every change, before the
   // answer; otherwise at most once per interval (a benchmark's large vault).
   absl::Duration persist_interval = absl::ZeroDuration();
+  // How long a Key Vault delete or recover takes to be seen (0: at once).
+  absl::Duration replication_delay = absl::ZeroDuration();
   absl::Duration deploy_duration = absl::Seconds(1);
   std::vector<std::string> deploy_fail;  // resource groups, one failure each
   std::optional<uint64_t> seed;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "base/bcrypt.h"
 #include "base/files.h"
 #include "base/status_macros.h"
 #include "certs/keyvault_secret.h"
@@ -206,7 +207,7 @@ absl::StatusOr<ProvisionResult> RegistryProvisioner::Provision(
   if (!options_.registry_dir.empty()) {
     std::string htpasswd;
     for (const auto& [name, password] : run->logins) {
-      auto hash = local::BcryptHash(password.Reveal(), options_.bcrypt_cost);
+      auto hash = BcryptHash(password.Reveal(), options_.bcrypt_cost);
       if (!hash.ok()) continue;  // a NUL byte: htpasswd would cut it
       absl::StrAppend(&htpasswd, name, ":", *hash, "\n");
     }

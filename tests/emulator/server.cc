@@ -2,12 +2,16 @@
 // PkgConfig::HTTPLIB's flags, see docs/DESIGN.md, "Third-party libraries").
 #include "tests/emulator/server.h"
 
+#include <fcntl.h>
 #include <httplib.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <thread>
 
@@ -41,7 +45,48 @@ int Fail(const std::string& message) {
 
 }  // namespace
 
+// --detach: the parent waits on a pipe until the child serves (one byte) or
+// fails (the pipe closes), then returns 0 or the child's exit status. The
+// child runs in a session of its own, its standard input and error (the
+// request lines) on /dev/null.
+int Detach(int* ready_fd) {
+  int fds[2];
+  if (::pipe(fds) != 0) return Fail("--detach: pipe failed");
+  const pid_t child = ::fork();
+  if (child < 0) return Fail("--detach: fork failed");
+  if (child == 0) {
+    ::close(fds[0]);
+    ::setsid();
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(null_fd, STDERR_FILENO);
+      if (null_fd > STDERR_FILENO) ::close(null_fd);
+    }
+    *ready_fd = fds[1];
+    return -1;  // go on serving
+  }
+  ::close(fds[1]);
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = ::read(fds[0], &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(fds[0]);
+  if (n == 1) return 0;
+  int status = 0;
+  if (::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    return WEXITSTATUS(status);
+  }
+  return 1;
+}
+
 int RunEmulator(EmulatorOptions options) {
+  int ready_fd = -1;
+  if (options.detach) {
+    std::fflush(stdout);
+    if (int parent_exit = Detach(&ready_fd); parent_exit >= 0) return parent_exit;
+  }
   // Signals are taken by one thread with sigwait; every other thread
   // (created after this) inherits the mask.
   sigset_t stop_signals;
@@ -96,9 +141,21 @@ int RunEmulator(EmulatorOptions options) {
   }
 
   const bool quiet = options.quiet;
+  const bool seed_registry = options.seed_registry;
   auto emulator_or = Emulator::Create(std::move(options), port, *tls);
   if (!emulator_or.ok()) return Fail(std::string(emulator_or.status().message()));
   Emulator& emulator = **emulator_or;
+  // --seed-registry: done before DIR/port is written, so a client that
+  // waits for it finds the registry deployed.
+  std::vector<std::string> seed_lines;
+  if (seed_registry) {
+    auto lines = emulator.SeedRegistry();
+    if (!lines.ok()) {
+      emulator.Shutdown();
+      return Fail(absl::StrCat("--seed-registry failed: ", lines.status().message()));
+    }
+    seed_lines = *std::move(lines);
+  }
 
   auto handler = [&emulator](const httplib::Request& req, httplib::Response& res) {
     HttpResponse r = emulator.Handle(Convert(req));
@@ -144,8 +201,24 @@ int RunEmulator(EmulatorOptions options) {
   }
   for (const auto& line : emulator.EndpointLines())
     std::printf("rotor-emulator: %s\n", line.c_str());
+  for (const auto& line : seed_lines) std::printf("rotor-emulator: %s\n", line.c_str());
   std::printf("rotor-emulator: seed %llu\n", static_cast<unsigned long long>(emulator.seed()));
   std::fflush(stdout);
+  if (ready_fd >= 0) {
+    const std::string pid_file = absl::StrCat(state_dir, "/pid");
+    if (auto s = WriteFileAtomic(pid_file, absl::StrCat(::getpid(), "\n"), 0644); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+    // The parent's terminal gets nothing more: standard output goes quiet.
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDOUT_FILENO);
+      ::close(null_fd);
+    }
+    const char ready = 1;
+    (void)!::write(ready_fd, &ready, 1);
+    ::close(ready_fd);
+  }
   (void)quiet;
 
   std::thread signal_thread([&server, stop_signals] {
@@ -161,6 +234,7 @@ int RunEmulator(EmulatorOptions options) {
   emulator.Shutdown();
   ::unlink(port_file.c_str());
   emulator_or->reset();
+  if (ready_fd >= 0) ::unlink(absl::StrCat(state_dir, "/pid").c_str());
   std::printf("rotor-emulator: stopped\n");
   std::fflush(stdout);
   return listened ? 0 : 1;

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -262,6 +263,44 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_v
   ASSIGN_OR_RETURN(std::string cert_pem, CertPem(server_cert.get()));
   RETURN_IF_ERROR(WriteFileAtomic(files.server_cert_path, cert_pem, 0644));
   return files;
+}
+
+absl::StatusOr<RegistryCertificate> IssueRegistryCertificate(const std::string& host,
+                                                             const std::string& pfx_password) {
+  RegistryCertificate out;
+  ASSIGN_OR_RETURN(PkeyPtr ca_key, NewEcKey());
+  ASSIGN_OR_RETURN(X509Ptr ca_cert, MakeCertificate(ca_key.get(), "rotor-emulator registry CA",
+                                                    nullptr, ca_key.get(), 365, true, {}, {}));
+  ASSIGN_OR_RETURN(PkeyPtr key, NewEcKey());
+  ASSIGN_OR_RETURN(X509Ptr cert, MakeCertificate(key.get(), host, ca_cert.get(), ca_key.get(), 365,
+                                                 false, {host, "localhost"}, {"127.0.0.1"}));
+  ASSIGN_OR_RETURN(out.ca_pem, CertPem(ca_cert.get()));
+  ASSIGN_OR_RETURN(out.cert_pem, CertPem(cert.get()));
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain(
+      sk_X509_new_null(), [](STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); });
+  if (!chain || sk_X509_push(chain.get(), X509_dup(ca_cert.get())) == 0) {
+    return OpenSslError("build the PFX chain");
+  }
+  // OpenSSL 3's defaults: AES-256-CBC, PBKDF2, SHA-256 MAC.
+  std::unique_ptr<PKCS12, Free<PKCS12_free>> p12(PKCS12_create(
+      pfx_password.c_str(), host.c_str(), key.get(), cert.get(), chain.get(), 0, 0, 0, 0, 0));
+  if (!p12) return OpenSslError("create the PFX");
+  unsigned char* der = nullptr;
+  const int len = i2d_PKCS12(p12.get(), &der);
+  if (len <= 0) return OpenSslError("encode the PFX");
+  out.pfx_der.assign(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  unsigned char sha1[EVP_MAX_MD_SIZE];
+  unsigned int sha1_len = 0;
+  if (X509_digest(cert.get(), EVP_sha1(), sha1, &sha1_len) != 1) {
+    return OpenSslError("fingerprint the certificate");
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned int i = 0; i < sha1_len; ++i) {
+    out.thumbprint.push_back(kHex[sha1[i] >> 4]);
+    out.thumbprint.push_back(kHex[sha1[i] & 15]);
+  }
+  return out;
 }
 
 }  // namespace rotor::emulator

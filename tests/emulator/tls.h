@@ -50,6 +50,18 @@ std::vector<std::string> ServerCertificateProfiles();
 absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir,
                                     absl::string_view profile = "valid");
 
+// A certificate for the registry host `host` (and localhost, 127.0.0.1),
+// issued at once by a CA made for it (EC P-256, a year; the CA is not the
+// emulator's): what --seed-registry puts in the vault.
+struct RegistryCertificate {
+  std::string ca_pem;
+  std::string cert_pem;    // the leaf
+  std::string pfx_der;     // leaf, key and CA; AES-256 under the password
+  std::string thumbprint;  // upper-case SHA-1 hex of the leaf (waagent's file name)
+};
+absl::StatusOr<RegistryCertificate> IssueRegistryCertificate(const std::string& host,
+                                                             const std::string& pfx_password);
+
 }  // namespace rotor::emulator
 
 #endif  // ROTOR_TESTS_EMULATOR_TLS_H_

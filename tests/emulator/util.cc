@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "base/digest.h"
 #include "providers/http/url.h"
 
 namespace rotor::emulator {
@@ -33,6 +34,13 @@ std::string NewUuid() {
       absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(b), sizeof b));
   return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
                       hex.substr(16, 4), "-", hex.substr(20));
+}
+
+std::string StableUuid(absl::string_view seed) {
+  std::string hex = Sha256Hex(seed);
+  hex[12] = '4';  // version 4 layout
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20, 12));
 }
 
 std::map<std::string, std::string> ParseForm(absl::string_view body) {

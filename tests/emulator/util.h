@@ -15,6 +15,9 @@ namespace rotor::emulator {
 std::string NewUuid();
 // 32 random hex characters.
 std::string RandomHex(size_t bytes);
+// A UUID-shaped id derived from `seed` (the same seed, the same id): for ids
+// ARM keeps per operation, rendered again on every read.
+std::string StableUuid(absl::string_view seed);
 
 // An application/x-www-form-urlencoded body (later duplicates ignored).
 std::map<std::string, std::string> ParseForm(absl::string_view body);

@@ -186,6 +186,37 @@ absl::StatusOr<Deployment> FakeDeployments::StartDeployment(absl::string_view re
   return accepted;
 }
 
+absl::Status FakeDeployments::ValidateDeployment(absl::string_view resource_group,
+                                                 const DeploymentRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++validations_;
+  if (absl::Status s = CheckGroup(resource_group); !s.ok()) return s;
+  auto made = Make(resource_group, request);
+  if (!made.ok()) return made.status();
+  // Every parameter without a default must be given.
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(request.template_json.data(),
+                                            request.template_json.size());
+  auto params = doc.IsObject() ? doc.FindMember("parameters") : doc.MemberEnd();
+  if (doc.IsObject() && params != doc.MemberEnd() && params->value.IsObject()) {
+    for (auto it = params->value.MemberBegin(); it != params->value.MemberEnd(); ++it) {
+      if (!it->value.IsObject() || it->value.HasMember("defaultValue")) continue;
+      if (request.parameters.count(it->name.GetString()) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("InvalidTemplate: Deployment template validation failed: 'The value for "
+                         "the template parameter '",
+                         it->name.GetString(), "' is not provided.'"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int FakeDeployments::validations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return validations_;
+}
+
 absl::StatusOr<Deployment> FakeDeployments::WaitForDeployment(absl::string_view resource_group,
                                                               absl::string_view name,
                                                               const DeploymentProgress& progress,

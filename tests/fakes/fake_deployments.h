@@ -54,6 +54,10 @@ class FakeDeployments : public DeploymentService {
                                              absl::string_view name) override;
   absl::StatusOr<Deployment> StartDeployment(absl::string_view resource_group,
                                              const DeploymentRequest& request) override;
+  absl::Status ValidateDeployment(absl::string_view resource_group,
+                                  const DeploymentRequest& request) override;
+  // Requests ValidateDeployment saw, in order.
+  int validations() const;
   absl::StatusOr<Deployment> WaitForDeployment(absl::string_view resource_group,
                                                absl::string_view name,
                                                const DeploymentProgress& progress,
@@ -78,6 +82,7 @@ class FakeDeployments : public DeploymentService {
   std::deque<std::string> failures_;
   std::vector<Started> started_;
   int64_t sequence_ = 0;
+  int validations_ = 0;
 };
 
 }  // namespace rotor::fakes

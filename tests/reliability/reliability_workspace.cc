@@ -161,7 +161,7 @@ template = "registry-template.json"
   dir_.Write("registry-template.json", testing::kRegistryTemplateJson);
   env_ = {{"PFX_PW", kPfxPassword},
           {"SPN_SECRET", kSpnSecret},
-          {"ADMIN_PW", "Local Admin/Pw+5d=&%"},
+          {"ADMIN_PW", "Local-Admin/Pw+5d=&%"},
           {"NO_COLOR", "1"}};
   IssuePfx();
 }

@@ -177,7 +177,7 @@ TEST_CASE("secrets: local - no value in any output, log, plan file or state file
   };
   run({"plan", "--out", "plan.bin"}, 0);
   run({"apply", "--auto-approve", "plan.bin"}, 0);
-  r.env()["ADMIN_PW"] = "Local Admin/Pw+6e=&%";
+  r.env()["ADMIN_PW"] = "Local-Admin/Pw+6e=&%";
   AddSecret(forms, "new ADMIN_PW", *r.env()["ADMIN_PW"]);
   r.IssuePfx();
   run({"plan", "--json", "--out", "plan.json"}, 0);
