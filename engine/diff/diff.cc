@@ -636,6 +636,7 @@ class PlanBuilder {
   absl::Status DiffDeployment(const DesiredDeployment& deployment) {
     const std::string address = "deployment.registry";
     if (!actual_.deployments_read) return absl::OkStatus();
+    WarnRunningDeployments();
     if (actual_.deployments.empty()) {
       if (deployment.template_json.empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -740,19 +741,14 @@ class PlanBuilder {
       drift_reasons.push_back(absl::StrCat("no deployment in resource group ",
                                            deployment.resource_group, " has succeeded"));
     }
-    if (!base.Succeeded() && actual_.last_successful_deployment.has_value()) {
-      if (IsTerminalProvisioningState(base.provisioning_state)) {
-        const bool by_rotor =
-            base.tags.count(kManagedByTag) > 0 && base.tags.at(kManagedByTag) == kManagedByValue;
-        (by_rotor ? config_reasons : drift_reasons)
-            .push_back(
-                absl::StrCat("the latest deployment ", base.name, " is ", base.provisioning_state));
-      } else {
-        plan_.warnings.push_back(
-            {"deployment",
-             absl::StrCat("deployment ", base.name, " is still ", base.provisioning_state,
-                          "; apply waits for it before redeploying")});
-      }
+    // A base still running is said by WarnRunningDeployments.
+    if (!base.Succeeded() && actual_.last_successful_deployment.has_value() &&
+        IsTerminalProvisioningState(base.provisioning_state)) {
+      const bool by_rotor =
+          base.tags.count(kManagedByTag) > 0 && base.tags.at(kManagedByTag) == kManagedByValue;
+      (by_rotor ? config_reasons : drift_reasons)
+          .push_back(
+              absl::StrCat("the latest deployment ", base.name, " is ", base.provisioning_state));
     }
     if (config_reasons.empty() && drift_reasons.empty()) return absl::OkStatus();
 
@@ -773,6 +769,22 @@ class PlanBuilder {
     RETURN_IF_ERROR(AttachDeployment(c, logins_change));
     plan_.changes.push_back(std::move(c));
     return absl::OkStatus();
+  }
+
+  // Every deployment of the resource group still running (Accepted,
+  // Running, ...): said by every plan and apply, with nothing else to do
+  // too, since apply waits for it before redeploying and the registry VM may
+  // be about to read the vault again.
+  void WarnRunningDeployments() {
+    for (const Deployment& d : actual_.deployments) {
+      if (IsTerminalProvisioningState(d.provisioning_state)) continue;
+      std::string since;
+      if (d.timestamp > absl::UnixEpoch())
+        since = absl::StrCat(" since ", FormatPlanTime(d.timestamp));
+      plan_.warnings.push_back(
+          {"deployment", absl::StrCat("deployment ", d.name, " is ", d.provisioning_state, since,
+                                      "; apply waits for it to finish before redeploying")});
+    }
   }
 
   // What the deployment change sends, with the checks that it can go out.

@@ -278,6 +278,37 @@ TEST_CASE("redeploy when the latest deployment failed") {
         "the latest deployment registry-20260921T130000Z is Failed");
 }
 
+TEST_CASE("a running deployment is said by every plan - with nothing else to do too") {
+  Fixture f;
+  f.DeclareUser("admin", "s3cret-admin");
+  f.AddLive(Live("admin", kNow - absl::Hours(48)), "s3cret-admin");
+  f.WithDeployment(kNow - absl::Hours(24));
+  Deployment running = f.actual.deployments[0];
+  running.name = "registry-by-hand";
+  running.timestamp = absl::FromUnixSeconds(1790000000);
+  running.provisioning_state = "Running";
+  f.actual.deployments.insert(f.actual.deployments.begin(), running);
+  f.actual.base_deployment = running;
+  Plan plan = f.Compute();
+  CHECK_FALSE(plan.HasChanges());
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK(plan.warnings[0].subject == "deployment");
+  CHECK(plan.warnings[0].message ==
+        "deployment registry-by-hand is Running since 2026-09-21T14:13:20Z; apply waits for it "
+        "to finish before redeploying");
+  // Not the base (a named one), and with a change planned: said as well.
+  f.desired.deployment->name = "registry";
+  f.actual.base_deployment = f.actual.deployments[1];
+  f.actual.values[SecretKey("admin")] = Secret("another-value");
+  Plan with_change = f.Compute();
+  CHECK(with_change.HasChanges());
+  bool said = false;
+  for (const auto& w : with_change.warnings) {
+    said = said || absl::StrContains(w.message, "deployment registry-by-hand is Running since");
+  }
+  CHECK(said);
+}
+
 TEST_CASE("a resource group without deployments needs a template") {
   Fixture f;
   f.desired.deployment.emplace();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/files.h"
 #include "tests/e2e/azure_workspace.h"
+#include "tests/support/registry_deployment.h"
 #include "tests/support/testing.h"
 
 namespace rotor::e2e {
@@ -141,6 +142,45 @@ TEST_CASE("a password-only rotation takes effect on the registry VM (forceUpdate
   CHECK_FALSE(w.RegistryAccepts("admin", old));
   auto again = w.Rotor({"plan", "--detailed-exitcode"});
   CHECK(again.exit_code == 0);
+}
+
+TEST_CASE("a running deployment is said by every plan and apply - with nothing else to do too") {
+  AzureWorkspace w;
+  w.SetUsers({{"admin", "ADMIN_PW"}});
+  w.IssuePfx();
+  w.SeedAsPowerShell();
+  const std::string url =
+      JsonString(w.Deployment("registry"), "properties/parameters/pfxKeyVaultSecretUrl/value");
+  REQUIRE_FALSE(url.empty());
+  // Someone redeploys by hand, and the deployment takes its time.
+  w.Restart({"--listen", absl::StrCat("127.0.0.1:", w.emu().port())}, "1h");
+  HttpResult started = w.emu().Send(
+      "PUT", w.emu().ArmUrl(w.ArmPath("registry-by-hand")),
+      testing::GalleryDeploymentBody(
+          {.vault_resource_id = testing::VaultResourceId(kSubscription, "newregreg", "newregkv"),
+           .secret_url = url,
+           .thumbprint = w.old_thumbprint(),
+           .sp_client_id = kSpId,
+           .sp_client_secret = kSpSecret,
+           .domain_name_label = "myreg",
+           .registry_replicas = "2"}),
+      w.emu().ArmToken());
+  REQUIRE_MESSAGE((started.status == 201 || started.status == 200), started.body);
+  const int64_t writes = VaultWrites(w);
+  w.env()["ROTOR_DEPLOYMENT_TIMEOUT"] = "5s";  // bounded, should apply ever wait
+  for (const char* command : {"plan", "apply"}) {
+    std::vector<std::string> args = {command, "--no-color"};
+    if (std::string(command) == "apply") args.push_back("--auto-approve");
+    auto run = w.Rotor(args);
+    INFO(command, " stdout:\n", run.stdout_data, "\nstderr:\n", run.stderr_data);
+    CHECK(run.exit_code == 0);
+    CHECK(absl::StrContains(run.stdout_data, "No changes."));
+    // Accepted, then Running.
+    CHECK(
+        absl::StrContains(run.stdout_data, "Warning: deployment: deployment registry-by-hand is "));
+    CHECK(absl::StrContains(run.stdout_data, " since 20"));
+  }
+  CHECK(VaultWrites(w) == writes);
 }
 
 // Causes, as plan labels them and as rotor drift's exit code reports them.

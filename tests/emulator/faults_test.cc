@@ -115,6 +115,25 @@ TEST_CASE("--fail-rate 1 fails every request, --drop-rate 1 drops every connecti
   }
 }
 
+TEST_CASE("scripted answers: a form body over 8 KiB is refused - another content type is not") {
+  // The limit tests/emulator/README.md documents: cpp-httplib refuses (413)
+  // a form-encoded body over 8 KiB, curl's default content type.
+  Emulator emu(Args({}));
+  const std::string body(9 * 1024, 'x');
+  const std::string answer =
+      emu.Url("127.0.0.1", "/_emulator/answer?path=/secrets/big&method=GET&status=200");
+  CHECK(emu.Request("POST", answer, body).status == 413);
+  CHECK(emu.Request("POST", answer, body, {"Content-Type: application/octet-stream"}).status ==
+        204);
+  HttpResult served = emu.Get(emu.VaultUrl("kv", "/secrets/big?api-version=7.4"));
+  CHECK(served.status == 200);
+  CHECK(served.body == body);
+  // Or a smaller body repeated.
+  CHECK(emu.Request("POST", answer + "&repeat=9", std::string(1024, 'y')).status == 204);
+  CHECK(emu.Get(emu.VaultUrl("kv", "/secrets/big?api-version=7.4")).body ==
+        std::string(9 * 1024, 'y'));
+}
+
 TEST_CASE("--seed replays the same faults - --latency delays answers") {
   auto run = [](const std::string& seed) {
     Emulator emu(Args({"--fail-rate", "0.5", "--seed", seed}));
