@@ -70,7 +70,7 @@ if [ -n "$renderer" ]; then
   # Rendered text; man may print hyphens as U+2010 and bold with overstrikes.
   rendered=$(printf '%s\n' "$rendered" | sed $'s/.\b//g; s/\xe2\x80\x90/-/g')
   for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "EXIT STATUS" ENVIRONMENT FILES; do
-    printf '%s\n' "$rendered" | grep -q "^$section" || fail "$renderer: rotor.1 has no $section section"
+    grep -q "^$section" <<<"$rendered" || fail "$renderer: rotor.1 has no $section section"
   done
 fi
 
