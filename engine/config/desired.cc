@@ -18,8 +18,8 @@ constexpr char kServicePrincipalPair[] =
 void LoadTemplate(const DeploymentConfig& dc, DesiredDeployment* d,
                   std::vector<std::string>* errors) {
   if (dc.template_file.empty()) return;
-  auto text =
-      ReadFile(dc.template_file, ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
+  auto text = ReadFile(dc.template_file,
+                       ReadLimit{.max_bytes = kMaxTemplateBytes, .what = "an ARM template"});
   if (!text.ok()) {
     errors->push_back(absl::StrCat("[deployment] template: cannot read file ", dc.template_file,
                                    ": ", FileErrorReason(text.status())));

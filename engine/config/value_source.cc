@@ -118,9 +118,9 @@ absl::StatusOr<std::string> ResolveRaw(const ValueSource& source, const Environm
       WipeString(result->stderr_data);
       if (result->output_exceeded) {
         WipeString(out);
-        return absl::ResourceExhaustedError(message(
-            absl::StrCat(program, " printed more than ",
-                         ShowBytes(kMaxSecretSourceBytes), ", the limit for a secret value")));
+        return absl::ResourceExhaustedError(
+            message(absl::StrCat(program, " printed more than ", ShowBytes(kMaxSecretSourceBytes),
+                                 ", the limit for a secret value")));
       }
       if (result->timed_out) {
         WipeString(out);

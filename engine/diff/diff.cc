@@ -5,10 +5,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
 #include "engine/diff/deployment_plan.h"
@@ -223,11 +223,26 @@ class PlanBuilder {
   // (what rotor adopts); one written after it moved outside rotor.
   // Key Vault stamps secrets to the second; the deployment's timestamp has a
   // fraction. A write in the deployment's own second counts as after it.
+  // "What rotor last left" is its own last successful deployment; before
+  // rotor ever deployed, the registry as it was adopted (the last successful
+  // deployment, by whomever). A portal redeploy after rotor's does not make
+  // what someone wrote by hand rotor's.
+  const Deployment* LastLeft() const {
+    const Deployment* left = nullptr;
+    for (const Deployment& d : actual_.deployments) {
+      const auto managed = d.tags.find(kManagedByTag);
+      if (!d.Succeeded() || managed == d.tags.end() || managed->second != kManagedByValue) continue;
+      if (left == nullptr || d.timestamp > left->timestamp) left = &d;
+    }
+    if (left == nullptr && actual_.last_successful_deployment.has_value()) {
+      left = &*actual_.last_successful_deployment;
+    }
+    return left;
+  }
   absl::Time DeployedAt() const {
-    return actual_.last_successful_deployment.has_value()
-               ? absl::FromUnixSeconds(
-                     absl::ToUnixSeconds(actual_.last_successful_deployment->timestamp))
-               : absl::InfinitePast();
+    const Deployment* left = LastLeft();
+    return left != nullptr ? absl::FromUnixSeconds(absl::ToUnixSeconds(left->timestamp))
+                           : absl::InfinitePast();
   }
   bool LastDeploymentByRotor() const {
     if (!actual_.last_successful_deployment.has_value()) return false;
@@ -246,8 +261,9 @@ class PlanBuilder {
     return deleted.deleted_date >= DeployedAt() ? Cause::kDrift : Cause::kConfig;
   }
   bool DeletedByLastDeployment(const std::string& name) const {
-    if (!actual_.last_successful_deployment.has_value()) return false;
-    const auto& tags = actual_.last_successful_deployment->tags;
+    const Deployment* left = LastLeft();
+    if (left == nullptr) return false;
+    const auto& tags = left->tags;
     auto it = tags.find(kDeletedTag);
     if (it == tags.end()) return false;
     for (absl::string_view n : absl::StrSplit(it->second, ',')) {
