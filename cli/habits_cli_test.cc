@@ -277,8 +277,8 @@ TEST_CASE("--replace certificate.NAME uploads the same PFX as a new version, and
 
   auto apply = h.Rotor({"apply", "--replace", "certificate.containersecret", "--auto-approve"});
   CHECK(apply.exit_code == 0);
+  // One more version (which one lists first is undefined within a second).
   const auto [after, versions_after] = LatestVersion(h, "containersecret");
-  CHECK(after != before);
   CHECK(versions_after == versions + 1);
   CHECK(h.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 }

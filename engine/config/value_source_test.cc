@@ -251,15 +251,15 @@ TEST_CASE("sources are bounded: a file or a program that never ends is refused a
   REQUIRE_FALSE(zero.ok());
   CHECK(zero.status().code() == absl::StatusCode::kResourceExhausted);
   CHECK(zero.status().message() ==
-        "[certificate]: password: cannot read file /dev/zero: larger than 8 KiB, the limit for a "
-        "secret value (certificate.password at rotor.toml:30:12)");
+        "[certificate] password: cannot read file /dev/zero: larger than 8 KiB, the limit for a "
+        "secret value (at rotor.toml:30:12)");
 
   auto yes = ResolveValue(CommandSource({"yes"}), env, "[deployment]");
   REQUIRE_FALSE(yes.ok());
   CHECK(yes.status().code() == absl::StatusCode::kResourceExhausted);
   CHECK(yes.status().message() ==
-        "[deployment]: client_secret: command \"yes\" printed more than 8 KiB, the limit for a "
-        "secret value (deployment.client_secret at rotor.toml:40:17)");
+        "[deployment] client_secret: command \"yes\" printed more than 8 KiB, the limit for a "
+        "secret value (at rotor.toml:40:17)");
 
   // A program whose error line is a terminal escape: shown escaped.
   auto escape = ResolveValue(CommandSource({"sh", "-c", "printf '\\033]0;x\\007' >&2; exit 2"}),

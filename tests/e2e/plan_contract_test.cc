@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/files.h"
 #include "tests/e2e/azure_workspace.h"
 #include "tests/support/registry_deployment.h"
@@ -248,6 +249,9 @@ TEST_CASE("the VM's logins: a login deleted by hand is a pending redeploy, cause
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 
   // Deleted by hand: the VM still lets helper in until its script runs again.
+  // Key Vault stamps whole seconds: a delete in the deployment's own second
+  // cannot be told from one before it (a real deployment takes minutes).
+  absl::SleepFor(absl::Milliseconds(1100));
   HttpResult del =
       w.emu().Send("DELETE", w.emu().VaultUrl("newregkv", "/secrets/helper?api-version=7.4"), "",
                    w.emu().VaultToken());
