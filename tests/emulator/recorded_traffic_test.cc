@@ -417,7 +417,11 @@ class Replay {
     }
     int deletes = 0;
     for (auto* group : {&live, &deleted}) {
-      for (const auto& [name, where] : *group) {
+      // Plain references, not structured bindings: clang 14 cannot capture
+      // those in the lambdas doctest's REQUIRE_MESSAGE expands to.
+      for (const auto& entry : *group) {
+        const std::string& name = entry.first;
+        const auto& where = entry.second;
         const rapidjson::Value& item = *where.second;
         if (item.HasMember("managed") && item["managed"].IsBool() && item["managed"].GetBool()) {
           // A certificate's secret: only a certificate makes one.
