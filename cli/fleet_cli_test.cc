@@ -202,9 +202,10 @@ TEST_CASE("--shard K/N splits a fleet by file name - every config in exactly one
       for (const auto& vault : Groups(run.stdout_data)) ++seen[vault];
     }
     CHECK(seen.size() == 7);
-    for (const auto& [vault, times] : seen) {
+    for (const auto& entry : seen) {  // no structured binding: CAPTURE is a lambda
+      const std::string& vault = entry.first;
       CAPTURE(vault);
-      CHECK(times == 1);
+      CHECK(entry.second == 1);
     }
   }
   // Stable: the same names elsewhere, with another file added, keep their
