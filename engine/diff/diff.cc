@@ -622,18 +622,9 @@ class PlanBuilder {
 
   // What the registry VM will do with the vault as this plan leaves it.
   absl::Status CheckVmLogins() {
-    bool redeploy = false;
-    std::vector<Change> secrets;
-    for (const auto& c : plan_.changes) {
-      if (c.deployment.has_value()) {
-        redeploy = true;
-      } else {
-        secrets.push_back(c);
-      }
-    }
     diff_internal::VmLoginReport report =
-        diff_internal::CheckVmLogins(desired_, actual_, secrets, redeploy);
-    if (redeploy) {
+        diff_internal::CheckVmLogins(desired_, actual_, plan_.changes);
+    if (report.redeploy) {
       for (const auto& name : other_short_secrets_) {
         report.errors.push_back(absl::StrCat(
             "secret ", name,

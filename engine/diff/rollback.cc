@@ -66,17 +66,8 @@ class RollbackBuilder {
       // it (only the vault's shape: the values are the ones it had).
       DesiredState shape;
       shape.policy = desired_.policy;
-      std::vector<Change> secrets;
-      bool redeploy = false;
-      for (const auto& c : plan_.changes) {
-        if (c.deployment.has_value()) {
-          redeploy = true;
-        } else {
-          secrets.push_back(c);
-        }
-      }
       diff_internal::VmLoginReport report =
-          diff_internal::CheckVmLogins(shape, actual_, secrets, redeploy);
+          diff_internal::CheckVmLogins(shape, actual_, plan_.changes);
       for (auto& w : report.warnings) plan_.warnings.push_back(std::move(w));
       if (!report.errors.empty()) {
         return absl::FailedPreconditionError(

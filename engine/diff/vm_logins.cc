@@ -60,12 +60,21 @@ bool BreaksUnquoted(absl::string_view value) {
 }
 
 VmLoginReport CheckVmLogins(const DesiredState& desired, const ActualState& actual,
-                            const std::vector<Change>& changes, bool redeploy) {
+                            const std::vector<Change>& changes) {
   VmLoginReport report;
+  std::vector<const Change*> secret_changes;
+  for (const auto& c : changes) {
+    if (c.deployment.has_value()) {
+      report.redeploy = true;
+    } else {
+      secret_changes.push_back(&c);
+    }
+  }
+  const bool redeploy = report.redeploy;
   std::map<std::string, const DesiredUser*> users;
   for (const auto& u : desired.users) users[SecretKey(u.name)] = &u;
   std::map<std::string, const Change*> changed;
-  for (const auto& c : changes) changed[SecretKey(c.Name())] = &c;
+  for (const Change* c : secret_changes) changed[SecretKey(c->Name())] = c;
 
   // The values this plan writes: no whitespace or patterns, and not a
   // prefix of the old one bcrypt cannot tell apart.
@@ -102,7 +111,8 @@ VmLoginReport CheckVmLogins(const DesiredState& desired, const ActualState& actu
   }
   // The vault as the VM will list it after the apply, by name.
   std::map<std::string, Listed> vault = ListedNow(desired, actual, users);
-  for (const auto& c : changes) {
+  for (const Change* change : secret_changes) {
+    const Change& c = *change;
     const std::string key = SecretKey(c.Name());
     if (c.action == Action::kDelete) {
       vault.erase(key);

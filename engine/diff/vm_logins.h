@@ -28,13 +28,14 @@ bool BreaksUnquoted(absl::string_view value);
 struct VmLoginReport {
   std::vector<std::string> errors;  // each names the secret and the fix
   std::vector<Warning> warnings;
+  // Whether the plan redeploys (the VM reads the vault again); without one
+  // only the checks of values the plan writes apply.
+  bool redeploy = false;
 };
 
-// `changes`: the plan's secret changes. `redeploy`: whether the plan
-// redeploys (the VM reads the vault again); without one only the checks of
-// values this plan writes apply.
+// `changes`: all of a plan's changes (its secret changes and its redeploy).
 VmLoginReport CheckVmLogins(const DesiredState& desired, const ActualState& actual,
-                            const std::vector<Change>& changes, bool redeploy);
+                            const std::vector<Change>& changes);
 
 // How the registry VM reads the vault as it is now: the live secrets, the
 // logins among the first kVmListedSecrets (by name), and the logins beyond.
