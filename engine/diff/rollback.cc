@@ -202,8 +202,12 @@ class RollbackBuilder {
   // The deployment the registry ran at the apply's time.
   const Deployment* DeploymentBefore() const {
     const Deployment* best = nullptr;
+    // The apply id holds whole seconds, a deployment's timestamp a fraction:
+    // one that finished within the apply's own second came before it (the
+    // apply's own deployment is told by its tag).
+    const absl::Time end_of_second = time_ + absl::Seconds(1);
     for (const auto& d : actual_.deployments) {
-      if (!d.Succeeded() || d.timestamp > time_) continue;
+      if (!d.Succeeded() || d.timestamp >= end_of_second) continue;
       auto tag = d.tags.find(kApplyIdTag);
       if (tag != d.tags.end() && tag->second >= target_->id) continue;
       if (best == nullptr || d.timestamp > best->timestamp) best = &d;
