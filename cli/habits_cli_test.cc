@@ -20,6 +20,7 @@
 #include "certs/testing/make_certs.h"
 #include "rapidjson/document.h"
 #include "tests/e2e/azure_workspace.h"
+#include "tests/support/registry_deployment.h"
 #include "tests/support/testing.h"
 
 namespace rotor {
@@ -30,24 +31,12 @@ constexpr char kSpnSecret[] = "Habits-Spn-Distinct-Secret";
 constexpr char kPfxPassword[] = "Habits-Pfx-Distinct-Pass";
 constexpr char kHost[] = "myreg.local.cloudapp.azurestack.external";
 
-constexpr char kTemplate[] = R"({
-  "contentVersion": "1.0.0.0",
-  "parameters": {
-    "pfxKeyVaultResourceId": { "type": "string" },
-    "pfxKeyVaultSecretUrl": { "type": "string" },
-    "pfxThumbprint": { "type": "string" },
-    "servicePrincipalClientId": { "type": "string" },
-    "servicePrincipalClientSecret": { "type": "securestring" }
-  },
-  "resources": []
-})";
-
 // A local registry with a user, a certificate and a deployment; every
 // secret from the environment.
 class Habits {
  public:
   Habits() : pki_(absl::Now()) {
-    dir_.Write("template.json", kTemplate);
+    dir_.Write("template.json", testing::kRegistryTemplateJson);
     WriteConfig();
     env_ = {{"ADMIN_PW", kAdminPassword},
             {"SPN_SECRET", kSpnSecret},
