@@ -47,7 +47,7 @@ std::string DescribeDuration(absl::Duration d) {
   return absl::StrCat(minutes, "m");
 }
 
-// Order of execution: recover, create/update, delete, then the deployment.
+// The rank SortForExecution orders by.
 int ActionRank(const Change& c) {
   switch (c.action) {
     case Action::kRecover:
@@ -97,9 +97,7 @@ class PlanBuilder {
       RETURN_IF_ERROR(CheckVmLogins());
       RETURN_IF_ERROR(CheckCertificateHost());
     }
-    std::stable_sort(
-        plan_.changes.begin(), plan_.changes.end(),
-        [](const Change& a, const Change& b) { return ActionRank(a) < ActionRank(b); });
+    SortForExecution(plan_.changes);
     Observe();
     absl::Status publishes = diff_internal::PlanPublishes(desired_, actual_, plan_);
     if (!publishes.ok() && options_.require_deployable) return publishes;
@@ -942,6 +940,11 @@ std::string DeriveDeploymentName(absl::string_view previous, absl::Time now,
   size_t room = kMaxDeploymentNameLength - tail.size() - 1;
   if (base.size() > room) base.resize(room);
   return absl::StrCat(base, "-", tail);
+}
+
+void SortForExecution(std::vector<Change>& changes) {
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const Change& a, const Change& b) { return ActionRank(a) < ActionRank(b); });
 }
 
 }  // namespace rotor

@@ -67,6 +67,10 @@ absl::StatusOr<Plan> ComputePlan(const DesiredState& desired, const ActualState&
 std::string DeriveDeploymentName(absl::string_view previous, absl::Time now,
                                  absl::string_view suffix = "");
 
+// Puts a plan's changes in the order they run: recover, create and update,
+// delete, then the deployment (stable within each).
+void SortForExecution(std::vector<Change>& changes);
+
 }  // namespace rotor
 
 #endif  // ROTOR_ENGINE_DIFF_DIFF_H_

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "engine/diff/deployment_plan.h"
+#include "engine/diff/diff.h"
 #include "engine/diff/publishes.h"
 #include "engine/diff/vm_logins.h"
 #include "engine/model/apply_history.h"
@@ -317,21 +318,7 @@ absl::StatusOr<Plan> ComputeRollbackPlan(const DesiredState& desired, const Actu
   RollbackBuilder builder(desired, actual, history, now, options);
   absl::StatusOr<Plan> plan = builder.Build();
   if (!plan.ok()) return plan.status();
-  // Execution order: recover, write, delete, deploy.
-  auto rank = [](const Change& c) {
-    switch (c.action) {
-      case Action::kRecover:
-        return 0;
-      case Action::kUpdate:
-        return 1;
-      case Action::kDelete:
-        return 2;
-      default:
-        return 3;
-    }
-  };
-  std::stable_sort(plan->changes.begin(), plan->changes.end(),
-                   [&](const Change& a, const Change& b) { return rank(a) < rank(b); });
+  SortForExecution(plan->changes);
   return plan;
 }
 
