@@ -244,11 +244,18 @@ std::unique_ptr<Template> DeployedTemplate(const std::string& sub, const Deploym
   return Template::Parse(template_text, std::move(scope));
 }
 
+// ARM's reference to a resource: "id", "resourceType", "resourceName" (as
+// members of an object already started).
+void WriteResourceRefMembers(json::Writer& w, const std::string& id, const std::string& type,
+                             const std::string& name) {
+  json::KeyStr(w, "id", id);
+  json::KeyStr(w, "resourceType", type);
+  json::KeyStr(w, "resourceName", name);
+}
+
 void WriteResourceRef(json::Writer& w, const TemplateResource& r) {
   w.StartObject();
-  json::KeyStr(w, "id", r.id);
-  json::KeyStr(w, "resourceType", r.type);
-  json::KeyStr(w, "resourceName", r.name);
+  WriteResourceRefMembers(w, r.id, r.type, r.name);
   w.EndObject();
 }
 
@@ -316,9 +323,7 @@ void WriteProvidersAndDependencies(json::Writer& w, const Template* tpl) {
         }
       }
       w.EndArray();
-      json::KeyStr(w, "id", r.id);
-      json::KeyStr(w, "resourceType", r.type);
-      json::KeyStr(w, "resourceName", r.name);
+      WriteResourceRefMembers(w, r.id, r.type, r.name);
       w.EndObject();
     }
   }
@@ -922,9 +927,7 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
     if (!op.evaluate && !op.type.empty()) {
       json::Key(w, "targetResource");
       w.StartObject();
-      json::KeyStr(w, "id", op.target);
-      json::KeyStr(w, "resourceType", op.type);
-      json::KeyStr(w, "resourceName", op.name);
+      WriteResourceRefMembers(w, op.target, op.type, op.name);
       w.EndObject();
     }
     w.EndObject();
