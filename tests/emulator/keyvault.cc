@@ -92,12 +92,9 @@ struct TimeAttributes {
   bool empty() const { return !nbf.has_value() && !exp.has_value() && !empty_tags; }
 };
 
-void WriteAttributes(json::Writer& w, const SecretVersion& meta, const TimeAttributes& times,
-                     ApiStyle style, int recoverable_days) {
-  json::Key(w, "attributes");
-  w.StartObject();
-  json::Key(w, "enabled");
-  w.Bool(meta.enabled);
+// "nbf" and "exp" members, those that are set (in an answer's attributes
+// and in the side store alike).
+void WriteIntDates(json::Writer& w, const TimeAttributes& times) {
   if (times.nbf.has_value()) {
     json::Key(w, "nbf");
     w.Int64(*times.nbf);
@@ -106,6 +103,15 @@ void WriteAttributes(json::Writer& w, const SecretVersion& meta, const TimeAttri
     json::Key(w, "exp");
     w.Int64(*times.exp);
   }
+}
+
+void WriteAttributes(json::Writer& w, const SecretVersion& meta, const TimeAttributes& times,
+                     ApiStyle style, int recoverable_days) {
+  json::Key(w, "attributes");
+  w.StartObject();
+  json::Key(w, "enabled");
+  w.Bool(meta.enabled);
+  WriteIntDates(w, times);
   json::Key(w, "created");
   w.Int64(absl::ToUnixSeconds(meta.created));
   json::Key(w, "updated");
@@ -457,14 +463,7 @@ struct KeyVaultService::Entry {
     for (const auto& [key, t] : attrs) {
       json::Key(w, key);
       w.StartObject();
-      if (t.nbf.has_value()) {
-        json::Key(w, "nbf");
-        w.Int64(*t.nbf);
-      }
-      if (t.exp.has_value()) {
-        json::Key(w, "exp");
-        w.Int64(*t.exp);
-      }
+      WriteIntDates(w, t);
       if (t.empty_tags) {
         json::Key(w, "empty_tags");
         w.Bool(true);
