@@ -13,10 +13,10 @@
 
 namespace rotor {
 
-// `text` with every C0 control character, DEL and C1 control (U+0080 to
-// U+009F, and a stray byte of that range) escaped: "\0", "\t", "\n", "\r",
-// "\e" for ESC, "\xNN" otherwise; a backslash is kept as it is. Longer than
-// `max_bytes` (of the result): cut at a character boundary and ended with
+// `text` with every C0 control character, DEL, C1 control (U+0080 to
+// U+009F) and byte that is not part of well-formed UTF-8 escaped: "\0", "\t",
+// "\n", "\r", "\e" for ESC, "\uNNNN" for a C1 control, "\xNN" otherwise; a backslash is kept as it
+// is. Longer than `max_bytes` (of the result): cut at a character boundary and ended with
 // "...". Keep `newlines` to let "\n" through (multi-line messages).
 std::string ShowInert(absl::string_view text, size_t max_bytes = static_cast<size_t>(-1),
                       bool newlines = false);

@@ -23,6 +23,19 @@ TEST_CASE("ShowInert escapes control characters and keeps the rest") {
   CHECK_FALSE(HasControlCharacters("a\nb", /*newlines=*/true));
 }
 
+TEST_CASE("ShowInert escapes every byte that is not well-formed UTF-8") {
+  // A lead byte must not carry a control character past the check inside
+  // what looks like its sequence (found by the keyvault_codec fuzzer).
+  CHECK(ShowInert("{\xf9\x9d\x02}") == "{\\xf9\\x9d\\x02}");
+  CHECK(HasControlCharacters("\xf9\x9d\x02"));
+  CHECK(ShowInert("stray \x9b") == "stray \\x9b");        // C1 as a lone byte
+  CHECK(ShowInert("cut \xe2\x82") == "cut \\xe2\\x82");   // sequence cut short
+  CHECK(ShowInert("\xc0\xaf") == "\\xc0\\xaf");           // overlong "/"
+  CHECK(ShowInert("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(ShowInert("\xe2\x82\xac \xf0\x9f\x94\x91") == "\xe2\x82\xac \xf0\x9f\x94\x91");  // kept
+  CHECK_FALSE(HasControlCharacters("\xe2\x82\xac"));
+}
+
 TEST_CASE("ShowInert cuts long text at a character boundary") {
   CHECK(ShowInert(std::string(100, 'a'), 10) == "aaaaaaa...");
   CHECK(ShowInert("abc", 10) == "abc");

@@ -368,7 +368,8 @@ TEST_CASE("nbf and exp are stored per version and returned wherever Key Vault re
     r = emu.Get(url("/secrets/cert/versions"), token);
     REQUIRE(r.status == 200);
     int with_exp = 0;
-    for (const auto& item : r.Json()["value"].GetArray()) {
+    const auto versions = r.Json();  // the range below must not outlive it
+    for (const auto& item : versions["value"].GetArray()) {
       with_exp += item["attributes"].HasMember("exp") ? 1 : 0;
     }
     CHECK(with_exp == 1);

@@ -5,6 +5,8 @@
 #define ROTOR_TESTS_FUZZ_INERT_H_
 
 #include <cstddef>
+#include <cstdio>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,7 +16,13 @@
 namespace rotor::fuzz {
 
 inline void ExpectInert(absl::string_view text, size_t max_bytes) {
-  if (text.size() > max_bytes || HasControlCharacters(text, /*newlines=*/true)) __builtin_trap();
+  const bool too_long = text.size() > max_bytes;
+  if (!too_long && !HasControlCharacters(text, /*newlines=*/true)) return;
+  // Say which rule broke, and show the text escaped, before the trap.
+  std::fprintf(stderr, "ExpectInert: %s (%zu bytes, limit %zu): %s\n",
+               too_long ? "too long" : "control character", text.size(), max_bytes,
+               ShowInert(text, 2048, /*newlines=*/false).c_str());
+  __builtin_trap();
 }
 
 template <typename T>
