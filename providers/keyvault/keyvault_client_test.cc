@@ -275,7 +275,9 @@ TEST_CASE("GetSecrets and SetSecrets run concurrently") {
     int p = peak.load();
     while (now > p && !peak.compare_exchange_weak(p, now)) {
     }
-    absl::SleepFor(absl::Milliseconds(60));
+    // Long enough that the requests overlap even when TLS handshakes are slow
+    // (a loaded machine, the sanitizer build).
+    absl::SleepFor(absl::Milliseconds(300));
     --in_flight;
     return a;
   };

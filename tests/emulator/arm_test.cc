@@ -55,7 +55,8 @@ std::vector<std::string> Args(const std::string& duration = "300ms") {
 }
 
 TEST_CASE("a deployment is a long-running operation: Accepted, Running, Succeeded") {
-  Emulator emu(Args());
+  // Long enough to still be running at the first poll on a loaded machine.
+  Emulator emu(Args("3s"));
   const std::string token = emu.ArmToken();
 
   HttpResult r = emu.Request("HEAD", emu.ArmUrl(DeploymentPath("newregreg", "registry")),
