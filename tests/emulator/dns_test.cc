@@ -453,6 +453,14 @@ TEST_CASE("--challtestsrv mirrors TXT record sets into pebble-challtestsrv, answ
   CHECK(r.status == 500);
   r = emu->Get(emu->ArmUrl(TxtPath("example.com", "_acme-challenge.www")), emu->ArmToken());
   CHECK(r.status == 200);
+
+  // Nor can the stored sets be given to it at start-up: the emulator stops.
+  CHECK(emu->Stop() == 0);
+  auto run = RunProcess({rotor::testing::BuildDir() + "/rotor-emulator", "--state", state,
+                         "--challtestsrv", fresh.Url()});
+  REQUIRE(run.ok());
+  CHECK(run->exit_code != 0);
+  CHECK(absl::StrContains(run->stderr_data, "mirroring the stored TXT record sets"));
 }
 
 }  // namespace
