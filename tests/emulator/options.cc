@@ -129,10 +129,7 @@ absl::StatusOr<std::string> ParseChalltestsrvUrl(absl::string_view text) {
     int port = 0;
     if (colon != absl::string_view::npos && absl::SimpleAtoi(rest.substr(colon + 1), &port) &&
         port > 0 && port <= 65535 && rest.find('/') == absl::string_view::npos) {
-      host = std::string(rest.substr(0, colon));
-      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-      }
+      host = std::string(rest.substr(0, colon));  // "[::1]" as IsLoopbackHost reads it
     }
   }
   if (host.empty() || !IsLoopbackHost(host)) {
