@@ -1,6 +1,7 @@
 #include "tests/emulator/dns.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -147,18 +148,26 @@ void WriteRecords(json::Writer& w, const std::vector<std::vector<std::string>>& 
   w.EndArray();
 }
 
+// A request body parsed into `doc`; false unless it is a JSON object.
+bool ParseObject(const std::string& body, rapidjson::Document& doc) {
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+// ARM's refusal of a body that is not a JSON object (Refused answers it).
+absl::Status NotAnObject() {
+  return absl::InvalidArgumentError(
+      "InvalidRequestContent: The request content was invalid and could not be deserialized: a "
+      "JSON object is expected.");
+}
+
 // The body of a record set PUT: {"properties": {"TTL", "TXTRecords",
 // "metadata"}} (property names case-insensitive, as ARM reads them).
 absl::Status ParseTxtBody(const std::string& body, int64_t& ttl,
                           std::map<std::string, std::string>& metadata,
                           std::vector<std::vector<std::string>>& records) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return absl::InvalidArgumentError(
-        "InvalidRequestContent: The request content was invalid and could not be deserialized: "
-        "a JSON object is expected.");
-  }
+  if (!ParseObject(body, doc)) return NotAnObject();
   const rapidjson::Value* props = json::MemberCi(doc, "properties");
   if (props == nullptr || !props->IsObject()) {
     return absl::InvalidArgumentError("The record set has no 'properties' object.");
@@ -465,12 +474,7 @@ HttpResponse DnsZones::ZoneRequest(const HttpRequest& request, const std::string
   }
   if (m == "PUT") {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag>(request.body.data(), request.body.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      return ArmError(400, "InvalidRequestContent",
-                      "The request content was invalid and could not be deserialized: a JSON "
-                      "object is expected.");
-    }
+    if (!ParseObject(request.body, doc)) return Refused(NotAnObject());
     const std::optional<std::string> location = [&]() -> std::optional<std::string> {
       const rapidjson::Value* l = json::MemberCi(doc, "location");
       if (l == nullptr || !l->IsString()) return std::nullopt;
