@@ -397,8 +397,10 @@ TEST_CASE("--challtestsrv mirrors TXT record sets into pebble-challtestsrv, answ
   ChallTestSrv cts;
   rotor::testing::TempDir dir;
   const std::string state = dir.Path("state");
+  const std::string journal = dir.Path("journal.jsonl");
   auto emu = std::make_unique<Emulator>(
-      Args({"--dns-zone", "example.com", "--challtestsrv", cts.Url()}), state);
+      Args({"--dns-zone", "example.com", "--challtestsrv", cts.Url(), "--journal", journal}),
+      state);
   const std::string token = emu->ArmToken();
   const std::string acme = TxtPath("example.com", "_acme-challenge");
   bool ok = false;
@@ -430,6 +432,24 @@ TEST_CASE("--challtestsrv mirrors TXT record sets into pebble-challtestsrv, answ
   CHECK(ok);
   CHECK(QueryTxt(cts.dns_port(), "_acme-challenge.www.example.com", &ok) ==
         std::set<std::string>{"www-token"});
+
+  // The journal names the zone and the record set of each request, never
+  // a value.
+  const std::string lines = rotor::testing::ReadFileOrDie(journal);
+  CHECK_FALSE(absl::StrContains(lines, "token-one"));
+  int deletes = 0;
+  for (absl::string_view line : absl::StrSplit(lines, '\n', absl::SkipEmpty())) {
+    auto entry = ParseJson(std::string(line));
+    if (JsonString(entry, "method") != "DELETE") continue;
+    ++deletes;
+    CHECK(JsonString(entry, "surface") == "arm");
+    CHECK(JsonString(entry, "resource_group") == "dnsrg");
+    CHECK(JsonString(entry, "dns_zone") == "example.com");
+    CHECK(JsonString(entry, "record_type") == "TXT");
+    CHECK(JsonString(entry, "record_set") == "_acme-challenge");
+    CHECK(JsonString(entry, "status") == "200");
+  }
+  CHECK(deletes == 1);
 
   // A restarted emulator gives a restarted challtestsrv what it stores.
   CHECK(emu->Stop() == 0);
