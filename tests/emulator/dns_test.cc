@@ -288,11 +288,12 @@ TEST_CASE("TXT record sets - 201 then 200, Azure's answer, 204 when absent, boun
       {R"({"properties":{"TTL":60,"TXTRecords":[{"value":[1]}]}})", "BadRequest"},
       {R"({"properties":{"TTL":60,"TXTRecords":{}}})", "BadRequest"},
   };
-  for (const auto& [body, code] : bad) {
-    CAPTURE(body.substr(0, 80));
-    r = emu->Send("PUT", emu->ArmUrl(TxtPath("example.com", "bad")), body, token);
+  for (const auto& refused : bad) {
+    const std::string shown = refused.first.substr(0, 80);
+    CAPTURE(shown);
+    r = emu->Send("PUT", emu->ArmUrl(TxtPath("example.com", "bad")), refused.first, token);
     CHECK(r.status == 400);
-    CHECK(JsonString(r.Json(), "error/code") == code);
+    CHECK(JsonString(r.Json(), "error/code") == refused.second);
   }
   r = emu->Get(emu->ArmUrl(TxtPath("example.com", "bad")), token);
   CHECK(r.status == 404);
