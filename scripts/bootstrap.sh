@@ -26,14 +26,15 @@ fi
 # the tests run: a real docker-registry, python3 for the checks, clang-format
 # for the format check, promtool (prometheus) for --metrics-file's files,
 # python3-yaml for the CI and Kubernetes examples, file (cpack's
-# dpkg-shlibdeps step) for the Debian package.
+# dpkg-shlibdeps step) for the Debian package, pebble (pebble-challtestsrv,
+# the DNS server rotor-emulator mirrors its TXT record sets into).
 packages=(
   build-essential cmake pkg-config git ca-certificates python3
   libtomlplusplus-dev libcurl4-openssl-dev rapidjson-dev libssl-dev libabsl-dev
   doctest-dev libcpp-httplib-dev libcli11-dev libvalijson-dev libcrypt-dev openssl
 )
 [ "$job" = test ] && packages+=(curl docker-registry apache2-utils clang-format prometheus python3-yaml
-                                file)
+                                file pebble)
 # The sanitizer pass: clang with its sanitizer and libFuzzer runtimes, and
 # llvm-symbolizer for readable reports.
 [ "$sanitize" = 1 ] && packages+=(clang libclang-rt-14-dev llvm-14)

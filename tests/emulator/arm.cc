@@ -208,6 +208,11 @@ std::string StableHash(absl::string_view text) {
   return absl::StrCat(h);
 }
 
+HttpResponse ResourceGroupNotFound(absl::string_view rg) {
+  return ArmError(404, "ResourceGroupNotFound",
+                  absl::StrCat("Resource group '", rg, "' could not be found."));
+}
+
 HttpResponse Ok(int status, std::string body) {
   HttpResponse r;
   r.Json(status, std::move(body));
@@ -445,6 +450,16 @@ absl::StatusOr<std::unique_ptr<ArmService>> ArmService::Open(ArmOptions options,
     RETURN_IF_ERROR(service->deployments_->CreateResourceGroup(rg));
   }
   for (const auto& rg : service->options_.deploy_fail) service->ArmFailure(rg);
+  DnsOptions dns;
+  dns.state_dir = service->options_.state_dir;
+  dns.challtestsrv = service->options_.challtestsrv;
+  ASSIGN_OR_RETURN(service->dns_, DnsZones::Open(std::move(dns)));
+  if (!service->options_.dns_zones.empty() && service->options_.resource_groups.empty()) {
+    return absl::InvalidArgumentError("--dns-zone needs a --resource-group to create it in");
+  }
+  for (const auto& zone : service->options_.dns_zones) {
+    RETURN_IF_ERROR(service->dns_->EnsureZone(service->options_.resource_groups[0], zone));
+  }
 
   // Meta of earlier runs.
   const std::string path = absl::StrCat(service->options_.state_dir, "/emulator/arm.json");
@@ -1217,10 +1232,7 @@ HttpResponse ArmService::Validate(const std::string& sub, const std::string& rg,
   HttpResponse refused;
   auto req = ParseRequest(name, request, &refused);
   if (!req.ok()) return refused;
-  if (!deployments_->ResourceGroupExists(rg)) {
-    return ArmError(404, "ResourceGroupNotFound",
-                    absl::StrCat("Resource group '", rg, "' could not be found."));
-  }
+  if (!deployments_->ResourceGroupExists(rg)) return ResourceGroupNotFound(rg);
   auto checked = CheckRequest(*req);
   if (!checked.ok()) return StatusToArm(checked.status(), request.body);
   Deployment d = std::move(checked->first);
@@ -1235,10 +1247,7 @@ HttpResponse ArmService::WhatIf(const std::string& sub, const std::string& rg,
   HttpResponse refused;
   auto req = ParseRequest(name, request, &refused);
   if (!req.ok()) return refused;
-  if (!deployments_->ResourceGroupExists(rg)) {
-    return ArmError(404, "ResourceGroupNotFound",
-                    absl::StrCat("Resource group '", rg, "' could not be found."));
-  }
+  if (!deployments_->ResourceGroupExists(rg)) return ResourceGroupNotFound(rg);
   bool ids_only = false;
   {
     rapidjson::Document doc;
@@ -1460,8 +1469,7 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     if (m == "HEAD") return HeadAnswer(exists);
     if (m == "GET") {
       if (!exists) {
-        return ArmError(404, "ResourceGroupNotFound",
-                        absl::StrCat("Resource group '", rg, "' could not be found."));
+        return ResourceGroupNotFound(rg);
       }
       return group_json(200);
     }
@@ -1472,8 +1480,7 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
   if (is(4, "providers") && is(5, "microsoft.keyvault") && is(6, "vaults") && seg.size() == 8) {
     const std::string vault = vaults_.Find(seg[7]);
     if (!deployments_->ResourceGroupExists(rg)) {
-      return ArmError(404, "ResourceGroupNotFound",
-                      absl::StrCat("Resource group '", rg, "' could not be found."));
+      return ResourceGroupNotFound(rg);
     }
     if (vault.empty() || m != "GET") {
       return ArmError(404, "ResourceNotFound",
@@ -1509,6 +1516,12 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     w.EndObject();
     w.EndObject();
     return Ok(200, json::Text(b));
+  }
+
+  // Azure DNS zones and their TXT record sets.
+  if (is(4, "providers") && is(5, "microsoft.network") && is(6, "dnszones") && seg.size() >= 8) {
+    if (!deployments_->ResourceGroupExists(rg)) return ResourceGroupNotFound(rg);
+    return dns_->Handle(request, sub, rg, absl::MakeConstSpan(seg).subspan(7));
   }
 
   // Deployments: .../providers/Microsoft.Resources/deployments[/...] or

@@ -33,6 +33,8 @@
 //  - Resource groups: GET / HEAD / PUT /subscriptions/{sub}/resourcegroups/{rg}.
 //  - GET .../providers/Microsoft.KeyVault/vaults/{name} describes a served
 //    vault (in any existing resource group).
+//  - .../providers/Microsoft.Network/dnsZones/{zone}[/TXT[/{name}]]: Azure
+//    DNS zones and TXT record sets (dns.h), in an existing resource group.
 // Any subscription id is accepted; path segments are case-insensitive.
 #ifndef ROTOR_TESTS_EMULATOR_ARM_H_
 #define ROTOR_TESTS_EMULATOR_ARM_H_
@@ -50,6 +52,7 @@
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "providers/local/local_deployments.h"
+#include "tests/emulator/dns.h"
 #include "tests/emulator/endpoints.h"
 #include "tests/emulator/http_types.h"
 #include "tests/emulator/keyvault.h"
@@ -66,6 +69,11 @@ struct ArmOptions {
   absl::Duration deploy_duration = absl::Seconds(1);
   std::vector<std::string> deploy_fail;
   int page_size = 100;
+  // Azure DNS zones created at start-up in the first resource group
+  // (--dns-zone).
+  std::vector<std::string> dns_zones;
+  // pebble-challtestsrv's management URL (--challtestsrv; dns.h).
+  std::string challtestsrv;
 };
 
 class ArmService {
@@ -145,6 +153,7 @@ class ArmService {
   RegistryProvisioner& registry_;
   Stats& stats_;
   std::unique_ptr<local::LocalDeployments> deployments_;
+  std::unique_ptr<DnsZones> dns_;
 
   mutable std::mutex mu_;                              // meta_, runs_, fail_next_, last_thumbprint_
   std::map<std::string, std::unique_ptr<Meta>> meta_;  // "rg/name", lower case

@@ -127,6 +127,8 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(EmulatorOptions optio
   arm.deploy_duration = o.deploy_duration;
   arm.deploy_fail = o.deploy_fail;
   arm.page_size = o.arm_page_size;
+  arm.dns_zones = o.dns_zones;
+  arm.challtestsrv = o.challtestsrv;
   ASSIGN_OR_RETURN(e->arm_,
                    ArmService::Open(arm, e->endpoints_, *e->vaults_, *e->registry_, e->stats_));
   // After a restart, bring the registry of the last successful deployment back.

@@ -104,6 +104,14 @@ void ArmFields(json::Writer& w, const JournalContext& context, const HttpRequest
   // subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}/...
   if (!Is(seg, 2, "resourcegroups") || seg.size() < 4) return;
   json::KeyStr(w, "resource_group", seg[3]);
+  // .../providers/Microsoft.Network/dnsZones/{zone}[/{type}/{name}] (dns.h)
+  if (Is(seg, 4, "providers") && Is(seg, 5, "Microsoft.Network") && Is(seg, 6, "dnszones") &&
+      seg.size() >= 8) {
+    json::KeyStr(w, "dns_zone", seg[7]);
+    if (seg.size() >= 9) json::KeyStr(w, "record_type", seg[8]);
+    if (seg.size() >= 10) json::KeyStr(w, "record_set", seg[9]);
+    return;
+  }
   if (!Is(seg, 4, "providers") || !Is(seg, 5, "Microsoft.Resources") ||
       !Is(seg, 6, "deployments") || seg.size() < 8 || seg[7].empty()) {
     return;

@@ -23,7 +23,9 @@
 // for ARM deployment requests: resource_group, deployment, and for a PUT
 // pfx_secret_url, pfx_thumbprint (the parameters it passes), managed_by
 // (its tag) and running (the deployments of the group that were Running
-// when it arrived).
+// when it arrived); for Azure DNS requests: resource_group, dns_zone and
+// record_type and record_set (as sent) when the path names them (never a
+// record's value).
 #ifndef ROTOR_TESTS_EMULATOR_JOURNAL_H_
 #define ROTOR_TESTS_EMULATOR_JOURNAL_H_
 

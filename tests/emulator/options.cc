@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/loopback.h"
 
 namespace rotor::emulator {
 
@@ -116,6 +117,28 @@ absl::Status ParseListen(const std::string& text, EmulatorOptions& options) {
   options.listen_host = host;
   options.listen_port = port;
   return absl::OkStatus();
+}
+
+// "http://HOST:PORT[/]" with a loopback HOST, without the trailing slash.
+absl::StatusOr<std::string> ParseChalltestsrvUrl(absl::string_view text) {
+  absl::string_view rest = text;
+  std::string host;
+  if (absl::ConsumePrefix(&rest, "http://")) {
+    absl::ConsumeSuffix(&rest, "/");
+    const size_t colon = rest.rfind(':');
+    int port = 0;
+    if (colon != absl::string_view::npos && absl::SimpleAtoi(rest.substr(colon + 1), &port) &&
+        port > 0 && port <= 65535 && rest.find('/') == absl::string_view::npos) {
+      host = std::string(rest.substr(0, colon));  // "[::1]" as IsLoopbackHost reads it
+    }
+  }
+  if (host.empty() || !IsLoopbackHost(host)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--challtestsrv \"", text,
+                     "\": use http://HOST:PORT of pebble-challtestsrv's management API on "
+                     "loopback, like http://127.0.0.1:8055"));
+  }
+  return std::string(text.substr(0, text.size() - (absl::EndsWith(text, "/") ? 1 : 0)));
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> SplitIdValue(const std::string& flag,
@@ -235,6 +258,12 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "how long deployments stay Running (default 1s)");
   app.add_option("--deploy-fail", options.deploy_fail,
                  "fail the next deployment in resource group NAME (repeatable)");
+  app.add_option("--dns-zone", options.dns_zones,
+                 "an Azure DNS zone (Microsoft.Network/dnsZones) to create in the first "
+                 "--resource-group (repeatable)");
+  app.add_option("--challtestsrv", options.challtestsrv,
+                 "http://HOST:PORT of pebble-challtestsrv's management API on loopback: every "
+                 "TXT record set stored through ARM is mirrored into it (set-txt / clear-txt)");
   app.add_option("--seed", seed_text, "seed of every random fault choice");
 
   try {
@@ -331,6 +360,11 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
       return fail(absl::InvalidArgumentError("--seed must be a non-negative integer"));
     }
     options.seed = seed;
+  }
+  if (!options.challtestsrv.empty()) {
+    auto url = ParseChalltestsrvUrl(options.challtestsrv);
+    if (!url.ok()) return fail(url.status());
+    options.challtestsrv = *std::move(url);
   }
   options.soft_delete = !no_soft_delete;
   result.options = std::move(options);

@@ -99,6 +99,12 @@ struct EmulatorOptions {
   std::vector<std::string> deploy_fail;  // resource groups, one failure each
   std::optional<uint64_t> seed;
 
+  // Azure DNS zones created at start-up in the first resource group.
+  std::vector<std::string> dns_zones;
+  // http://HOST:PORT (loopback) of pebble-challtestsrv's management API:
+  // every TXT record set stored is mirrored into it (dns.h). "" for none.
+  std::string challtestsrv;
+
   // Append one JSON line per request to this file (never a value); see
   // journal.h.
   std::string journal_path;

@@ -123,5 +123,29 @@ TEST_CASE("--tls-cert-profile takes valid, untrusted, wrong-host or expired") {
   CHECK(parsed.exit_code == 2);
 }
 
+TEST_CASE("--challtestsrv takes a loopback http URL - --dns-zone is repeatable") {
+  auto parse = [](std::vector<const char*> args) {
+    args.insert(args.begin(), {"rotor-emulator", "--state", "/tmp/s"});
+    return ParseCommandLine(static_cast<int>(args.size()), args.data());
+  };
+  ParsedCommandLine p = parse({"--challtestsrv", "http://127.0.0.1:8055/", "--dns-zone",
+                               "example.com", "--dns-zone", "example.org"});
+  REQUIRE_MESSAGE(p.options.has_value(), p.message);
+  CHECK(p.options->challtestsrv == "http://127.0.0.1:8055");
+  CHECK(p.options->dns_zones == std::vector<std::string>{"example.com", "example.org"});
+  p = parse({"--challtestsrv", "http://localhost:8055"});
+  REQUIRE_MESSAGE(p.options.has_value(), p.message);
+  CHECK(p.options->challtestsrv == "http://localhost:8055");
+  p = parse({"--challtestsrv", "http://[::1]:8055"});
+  CHECK(p.options.has_value());
+  for (const char* bad : {"http://10.0.0.1:8055", "https://127.0.0.1:8055", "http://127.0.0.1",
+                          "http://127.0.0.1:0", "http://127.0.0.1:8055/api"}) {
+    CAPTURE(bad);
+    p = parse({"--challtestsrv", bad});
+    CHECK_FALSE(p.options.has_value());
+    CHECK(p.exit_code == 2);
+  }
+}
+
 }  // namespace
 }  // namespace rotor::emulator

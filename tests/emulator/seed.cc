@@ -253,7 +253,7 @@ absl::StatusOr<std::vector<std::string>> Emulator::SeedRegistry() {
   for (const char* user : kSeedUsers) users.push_back(user);
   std::string registry_url = absl::StrCat("https://", registry_host);
   if (options_.registry_port > 0) absl::StrAppend(&registry_url, ":", options_.registry_port);
-  return std::vector<std::string>{
+  std::vector<std::string> lines{
       absl::StrCat("arm-endpoint ", endpoints_.Arm()),
       absl::StrCat("ca-bundle ", dir, "/ca.pem"),
       absl::StrCat("tenant ", endpoints_.tenant),
@@ -271,6 +271,12 @@ absl::StatusOr<std::vector<std::string>> Emulator::SeedRegistry() {
       absl::StrCat("seed-env ", env_path),
       absl::StrCat("seeded ", seeded ? "earlier" : "now"),
   };
+  // The Azure DNS zones --dns-zone created in the same resource group, for
+  // an ACME issuer's dns_zone.
+  for (const auto& zone : options_.dns_zones) {
+    lines.push_back(absl::StrCat("dns-zone ", absl::AsciiStrToLower(zone)));
+  }
+  return lines;
 }
 
 }  // namespace rotor::emulator

@@ -171,8 +171,15 @@ TEST_CASE("--seed-registry stands up the manual procedure's registry once, with 
 
 TEST_CASE("--seed-registry uses the first --vault, --resource-group and --client") {
   Emulator emu({"--seed-registry", "--vault", "myvault", "--resource-group", "myrg", "--client",
-                absl::StrCat(kClientId, ":", kClientSecret), "--bcrypt-cost", "4"});
+                absl::StrCat(kClientId, ":", kClientSecret), "--bcrypt-cost", "4", "--dns-zone",
+                "local.cloudapp.localhost"});
   const std::map<std::string, std::string> printed = Printed(emu.Log());
+  // The zone that holds the registry's name, in the seeded group.
+  CHECK(printed.at("dns-zone") == "local.cloudapp.localhost");
+  CHECK(emu.Get(emu.ArmUrl("/subscriptions/s/resourceGroups/myrg/providers/Microsoft.Network/"
+                           "dnsZones/local.cloudapp.localhost?api-version=2018-05-01"),
+                emu.ArmToken())
+            .status == 200);
   CHECK(printed.at("vault-name") == "myvault");
   CHECK(printed.at("resource-group") == "myrg");
   CHECK(printed.at("client-id") == kClientId);
