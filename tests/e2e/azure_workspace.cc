@@ -20,6 +20,7 @@
 #include "certs/pfx.h"
 #include "providers/local/htpasswd.h"
 #include "tests/support/registry_deployment.h"
+#include "tests/support/testing.h"
 
 namespace rotor::e2e {
 
@@ -144,7 +145,11 @@ void AzureWorkspace::SeedAsPowerShell() {
   REQUIRE(value.ok());
   old_thumbprint_ = opened->Thumbprint();
   const std::string url = PutSecret(cert_secret_name_, std::string(value->Reveal()), "pfx");
-  // ...then the portal's deployment with the URL and thumbprint printed.
+  // ...then the portal's deployment with the URL and thumbprint printed,
+  // which a person starts seconds later. Key Vault stamps whole seconds, and
+  // rotor counts a write in its deployment's second as after it (drift): so
+  // the deployment must end in a later second than the writes, as it would.
+  rotor::testing::SleepIntoNextSecond();
   REQUIRE(Deploy("registry", url, old_thumbprint_) == "Succeeded");
 }
 

@@ -20,6 +20,7 @@
 #include "tests/emulator/emulator.h"
 #include "tests/emulator/json_internal.h"
 #include "tests/emulator/template.h"
+#include "tests/support/testing.h"
 
 namespace rotor::emulator {
 namespace {
@@ -173,7 +174,11 @@ absl::StatusOr<std::vector<std::string>> Emulator::SeedRegistry() {
     set.Parse(r.body.data(), r.body.size());
     const std::string secret_url = json::StrMember(set, "id").value_or("");
 
-    // 3. The deployment of the gallery template, as the portal makes it.
+    // 3. The deployment of the gallery template, as the portal makes it,
+    // seconds after the PowerShell: in a later second than the writes, which
+    // Key Vault stamps to the second (a write in a deployment's own second
+    // reads as made after it).
+    rotor::testing::SleepIntoNextSecond();
     const std::string vault_id =
         absl::StrCat("/subscriptions/", kSeedSubscription, "/resourceGroups/", group,
                      "/providers/Microsoft.KeyVault/vaults/", vault);

@@ -13,6 +13,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace rotor::testing {
 
 TempDir::TempDir() {
@@ -86,6 +89,12 @@ int FreeLoopbackPort() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+void SleepIntoNextSecond() {
+  const absl::Time now = absl::Now();
+  absl::SleepFor(absl::FromUnixSeconds(absl::ToUnixSeconds(now) + 1) - now +
+                 absl::Milliseconds(20));
 }
 
 }  // namespace rotor::testing

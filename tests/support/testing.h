@@ -37,6 +37,12 @@ std::string BuildDir();
 // cannot report the port they bound, such as docker-registry).
 int FreeLoopbackPort();
 
+// Sleeps into the next whole second (and 20 ms past it). Key Vault stamps
+// writes to the second, and rotor counts a write in its deployment's own
+// second as made after it (drift): a seed that writes secrets and then
+// deploys waits here first, as the person who clicks Redeploy would.
+void SleepIntoNextSecond();
+
 // The repository's root (for schemas, examples and other checked-in files).
 std::string SourceDir();
 
