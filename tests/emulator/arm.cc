@@ -775,12 +775,7 @@ std::string ArmService::DeploymentJson(const std::string& sub, const Deployment&
                             "/providers/Microsoft.Resources/deployments/", d.name));
   json::KeyStr(w, "name", d.name);
   json::KeyStr(w, "type", "Microsoft.Resources/deployments");
-  if (!d.tags.empty()) {
-    json::Key(w, "tags");
-    w.StartObject();
-    for (const auto& [k, v] : d.tags) json::KeyStr(w, k, v);
-    w.EndObject();
-  }
+  if (!d.tags.empty()) json::KeyStrMap(w, "tags", d.tags);
   json::Key(w, "properties");
   w.StartObject();
   json::KeyStr(w, "templateHash", StableHash(template_text));

@@ -127,14 +127,6 @@ absl::StatusOr<std::map<std::string, std::string>> StringMap(const rapidjson::Va
   return out;
 }
 
-void WriteStringMap(json::Writer& w, absl::string_view key,
-                    const std::map<std::string, std::string>& m) {
-  json::Key(w, key);
-  w.StartObject();
-  for (const auto& [k, v] : m) json::KeyStr(w, k, v);
-  w.EndObject();
-}
-
 void WriteRecords(json::Writer& w, const std::vector<std::vector<std::string>>& records) {
   w.StartArray();
   for (const auto& record : records) {
@@ -327,7 +319,7 @@ absl::Status DnsZones::Save() const {
     json::KeyStr(w, "resource_group", zone->resource_group);
     json::KeyStr(w, "name", zone->name);
     json::KeyStr(w, "etag", zone->etag);
-    WriteStringMap(w, "tags", zone->tags);
+    json::KeyStrMap(w, "tags", zone->tags);
     json::Key(w, "txt");
     w.StartArray();
     for (const auto& [name, set] : zone->txt) {
@@ -336,7 +328,7 @@ absl::Status DnsZones::Save() const {
       json::KeyStr(w, "etag", set.etag);
       json::Key(w, "ttl");
       w.Int64(set.ttl);
-      WriteStringMap(w, "metadata", set.metadata);
+      json::KeyStrMap(w, "metadata", set.metadata);
       json::Key(w, "records");
       w.StartArray();
       for (const auto& record : set.records) {
@@ -450,7 +442,7 @@ HttpResponse DnsZones::ZoneRequest(const HttpRequest& request, const std::string
     json::KeyStr(w, "type", kZoneType);
     json::KeyStr(w, "etag", z.etag);
     json::KeyStr(w, "location", "global");
-    WriteStringMap(w, "tags", z.tags);
+    json::KeyStrMap(w, "tags", z.tags);
     json::Key(w, "properties");
     w.StartObject();
     json::Key(w, "maxNumberOfRecordSets");
@@ -541,7 +533,7 @@ std::string DnsZones::TxtSetJson(const std::string& sub, const Zone& z, const Tx
   json::KeyStr(w, "etag", set.etag);
   json::Key(w, "properties");
   w.StartObject();
-  if (!set.metadata.empty()) WriteStringMap(w, "metadata", set.metadata);
+  if (!set.metadata.empty()) json::KeyStrMap(w, "metadata", set.metadata);
   json::KeyStr(w, "fqdn", Fqdn(set.name, z.name));
   json::Key(w, "TTL");
   w.Int64(set.ttl);

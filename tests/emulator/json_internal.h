@@ -26,6 +26,14 @@ inline void KeyStr(Writer& w, absl::string_view k, absl::string_view v) {
   Key(w, k);
   Str(w, v);
 }
+// "key": {"name": "value", ...}: tags, metadata.
+inline void KeyStrMap(Writer& w, absl::string_view key,
+                      const std::map<std::string, std::string>& m) {
+  Key(w, key);
+  w.StartObject();
+  for (const auto& [k, v] : m) KeyStr(w, k, v);
+  w.EndObject();
+}
 inline std::string Text(const rapidjson::StringBuffer& b) {
   return std::string(b.GetString(), b.GetSize());
 }

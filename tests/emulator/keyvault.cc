@@ -158,10 +158,7 @@ absl::StatusOr<TimeAttributeUpdate> ParseTimeAttributes(const rapidjson::Value& 
 
 void WriteTags(json::Writer& w, const std::map<std::string, std::string>& tags, bool empty_tags) {
   if (tags.empty() && !empty_tags) return;
-  json::Key(w, "tags");
-  w.StartObject();
-  for (const auto& [k, v] : tags) json::KeyStr(w, k, v);
-  w.EndObject();
+  json::KeyStrMap(w, "tags", tags);
 }
 
 struct Renderer {
