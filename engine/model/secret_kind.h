@@ -15,6 +15,14 @@ namespace rotor {
 inline constexpr char kRoleTag[] = "rotor-role";
 inline constexpr char kRoleUser[] = "user";
 inline constexpr char kRoleCertificate[] = "certificate";
+// The ACME account key ([certificate.acme]), kept in the registry's own vault
+// so that rotor stays stateless and two machines share one account. The
+// registry VM makes a login of every secret of at most
+// kMaxLoginSecretLength characters on its first page and logs in with the
+// first one listed (engine/model/registry_vm.h), so this secret's value is
+// always longer than that and its name sorts after every other name.
+inline constexpr char kRoleAcmeAccount[] = "acme-account";
+inline constexpr char kAcmeAccountSecretName[] = "zz-rotor-acme-account";
 
 enum class SecretKind { kUser, kCertificate, kOther };
 
