@@ -30,21 +30,6 @@ absl::Status CheckName(absl::string_view what, absl::string_view name) {
   return absl::OkStatus();
 }
 
-// ARM's error as a status, with every nested detail when there are some.
-absl::Status ErrorOf(const std::string& method, const std::string& url,
-                     const http::HttpResponse& response) {
-  absl::Status status = http::HttpErrorToStatus(method, url, response);
-  std::string lines = FormatArmError(response.body);
-  if (absl::StrContains(lines, "\n")) {
-    absl::Status detailed(status.code(), absl::StrCat(status.message(), "\n", lines));
-    status.ForEachPayload([&](absl::string_view type, const absl::Cord& payload) {
-      detailed.SetPayload(type, payload);
-    });
-    return detailed;
-  }
-  return status;
-}
-
 bool Transient(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded || s.code() == absl::StatusCode::kInternal;
@@ -121,7 +106,7 @@ absl::StatusOr<http::HttpResponse> ArmDeploymentClient::SendOk(http::HttpRequest
   const std::string method = request.method;
   const std::string url = request.url;
   ASSIGN_OR_RETURN(http::HttpResponse response, sender_->Send(std::move(request)));
-  if (!response.ok()) return ErrorOf(method, url, response);
+  if (!response.ok()) return ArmHttpError(method, url, response);
   return response;
 }
 
@@ -142,7 +127,7 @@ absl::Status ArmDeploymentClient::Read(
                    http::SendCheckedRead(*sender_, bounded, accept, options));
   if (!response.ok()) {
     http::HttpRequest shape = make();
-    return ErrorOf(shape.method, shape.url, response);
+    return ArmHttpError(shape.method, shape.url, response);
   }
   return absl::OkStatus();
 }
@@ -245,7 +230,7 @@ absl::StatusOr<Deployment> ArmDeploymentClient::StartDeployment(absl::string_vie
     return absl::OkStatus();
   };
   write.error_of = [&](const http::HttpResponse& response) -> absl::Status {
-    absl::Status error = ErrorOf("PUT", url, response);
+    absl::Status error = ArmHttpError("PUT", url, response);
     if (response.status == 409 && http::ServiceCodeOf(error) == kDeploymentActive) {
       return WithDeploymentErrorCode(
           absl::FailedPreconditionError(absl::StrCat(
@@ -347,7 +332,7 @@ absl::StatusOr<Deployment> ArmDeploymentClient::WaitForDeployment(
         async_url.clear();  // gone: poll the deployment instead
         continue;
       } else {
-        failed = response.ok() ? ErrorOf("GET", async_url, *response) : response.status();
+        failed = response.ok() ? ArmHttpError("GET", async_url, *response) : response.status();
       }
     } else {
       auto response = SendOk(http::Get(DeploymentsUrl(resource_group, name)));
@@ -429,12 +414,12 @@ absl::Status ArmDeploymentClient::ValidateDeployment(absl::string_view resource_
       ASSIGN_OR_RETURN(std::string error, ParseValidateResult(r.body));
       if (error.empty()) {
         if (r.status == 200) return absl::OkStatus();
-        return ErrorOf("POST", from, r);
+        return ArmHttpError("POST", from, r);
       }
       return absl::InvalidArgumentError(
           absl::StrCat("ARM refuses deployment ", request.name, ":\n", error));
     }
-    return ErrorOf("POST", from, r);
+    return ArmHttpError("POST", from, r);
   };
   if (response.status != 202) return judge(response, url);
   // 2019-10-01 and later: a long-running operation behind Location.

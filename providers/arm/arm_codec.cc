@@ -463,4 +463,16 @@ absl::StatusOr<Secret> DeploymentBody(const DeploymentRequest& request) {
   return Secret(std::move(text));
 }
 
+absl::Status ArmHttpError(absl::string_view method, absl::string_view url,
+                          const http::HttpResponse& response) {
+  absl::Status status = http::HttpErrorToStatus(method, url, response);
+  std::string lines = FormatArmError(response.body);
+  if (!absl::StrContains(lines, "\n")) return status;
+  absl::Status detailed(status.code(), absl::StrCat(status.message(), "\n", lines));
+  status.ForEachPayload([&](absl::string_view type, const absl::Cord& payload) {
+    detailed.SetPayload(type, payload);
+  });
+  return detailed;
+}
+
 }  // namespace rotor::arm

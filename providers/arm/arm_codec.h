@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "base/secret.h"
 #include "engine/model/deployments.h"
+#include "providers/http/http_message.h"
 
 namespace rotor::arm {
 
@@ -59,6 +60,11 @@ absl::StatusOr<std::string> ParseExportedTemplate(absl::string_view body);
 // A message that is itself JSON (details[].message often is) is parsed and
 // shown as the error it holds. Empty when `json` holds no error.
 std::string FormatArmError(absl::string_view json);
+
+// A non-2xx ARM answer as a status (http::HttpErrorToStatus), with every
+// nested detail of its error when there are some.
+absl::Status ArmHttpError(absl::string_view method, absl::string_view url,
+                          const http::HttpResponse& response);
 
 // A validate answer (DeploymentValidateResult): empty when it carries no
 // error, else the formatted error.

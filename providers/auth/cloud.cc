@@ -15,9 +15,9 @@ namespace rotor::auth {
 namespace {
 
 constexpr ApiProfile kProfiles[] = {
-    {"2020-09-01-hybrid", "2016-10-01", "2019-10-01"},
-    {"2019-03-01-hybrid", "2016-10-01", "2018-05-01"},
-    {"latest", "7.6", "2025-04-01"},
+    {"2020-09-01-hybrid", "2016-10-01", "2019-10-01", "2016-04-01"},
+    {"2019-03-01-hybrid", "2016-10-01", "2018-05-01", "2016-04-01"},
+    {"latest", "7.6", "2025-04-01", "2018-05-01"},
 };
 
 std::string TrimSlashes(absl::string_view s) {
@@ -39,6 +39,10 @@ absl::Span<const ApiProfile> KnownApiProfiles() { return kProfiles; }
 
 absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudOptions& cloud) {
   ApiVersions v;
+  // Every Azure Stack Hub profile serves DNS zones at 2016-04-01, which
+  // public Azure also still serves: the version for a profile rotor does
+  // not know.
+  v.dns = "2016-04-01";
   v.profile = cloud.profile;
   if (v.profile.empty()) {
     v.profile = cloud.flavor == CloudFlavor::kAzure ? "latest" : "2020-09-01-hybrid";
@@ -50,6 +54,7 @@ absl::StatusOr<ApiVersions> ResolveApiVersions(const CloudOptions& cloud) {
   if (found != nullptr) {
     v.keyvault = std::string(found->keyvault);
     v.deployments = std::string(found->deployments);
+    v.dns = std::string(found->dns);
   } else if (cloud.keyvault_api_version.empty() || cloud.deployments_api_version.empty()) {
     std::vector<std::string> names;
     for (const auto& p : kProfiles) names.emplace_back(p.name);

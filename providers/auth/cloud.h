@@ -48,13 +48,14 @@ struct ApiProfile {
   absl::string_view name;
   absl::string_view keyvault;     // Key Vault data plane api-version
   absl::string_view deployments;  // Microsoft.Resources/deployments
+  absl::string_view dns;          // Microsoft.Network/dnsZones ([certificate.acme])
 };
 
 // The profiles rotor knows:
-//   2020-09-01-hybrid  Key Vault 2016-10-01, deployments 2019-10-01
+//   2020-09-01-hybrid  Key Vault 2016-10-01, deployments 2019-10-01, DNS 2016-04-01
 //                      (default for kind = "azurestack")
-//   2019-03-01-hybrid  Key Vault 2016-10-01, deployments 2018-05-01
-//   latest             Key Vault 7.6,        deployments 2025-04-01
+//   2019-03-01-hybrid  Key Vault 2016-10-01, deployments 2018-05-01, DNS 2016-04-01
+//   latest             Key Vault 7.6,        deployments 2025-04-01, DNS 2018-05-01
 //                      (default for kind = "azure")
 absl::Span<const ApiProfile> KnownApiProfiles();
 
@@ -62,6 +63,7 @@ struct ApiVersions {
   std::string profile;
   std::string keyvault;
   std::string deployments;
+  std::string dns;
 };
 
 // The versions for cloud.profile (empty: the kind's default), with

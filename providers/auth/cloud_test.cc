@@ -40,6 +40,7 @@ TEST_CASE("API profiles: defaults per kind, overrides, unknown profiles") {
   REQUIRE(v.ok());
   CHECK(v->keyvault == "2016-10-01");
   CHECK(v->deployments == "2019-10-01");
+  CHECK(v->dns == "2016-04-01");
 
   c.profile = "2019-03-01-hybrid";
   v = ResolveApiVersions(c);
@@ -54,6 +55,7 @@ TEST_CASE("API profiles: defaults per kind, overrides, unknown profiles") {
   CHECK(v->profile == "latest");
   CHECK(v->keyvault == "7.6");
   CHECK(v->deployments == "2025-04-01");
+  CHECK(v->dns == "2018-05-01");
 
   c.keyvault_api_version = "7.4";
   v = ResolveApiVersions(c);

@@ -196,6 +196,8 @@ void AzureWorkspace::SetRegistryUrl(const std::string& url) {
   WriteConfig();
 }
 
+void AzureWorkspace::SetCertificateToml(const std::string& toml) { certificate_toml_ = toml; }
+
 void AzureWorkspace::WriteConfig() {
   const int port = emu_->port();
   std::string text =
@@ -230,15 +232,14 @@ resource_group = "newregreg"
       absl::StrAppend(&text, extra->second, "\n");
     }
   }
-  absl::StrAppend(&text, "\n[certificate]\nsecret_name = \"", cert_secret_name_, R"("
-pfx = "registry.pfx"
-password = { env = "PFX_PW" }
-dns_name = ")",
-                  kRegistryHost, R"("
-
-[deployment]
-resource_group = "newregreg"
-)");
+  absl::StrAppend(&text, "\n[certificate]\nsecret_name = \"", cert_secret_name_, "\"\n");
+  if (certificate_toml_.empty()) {
+    absl::StrAppend(&text, "pfx = \"registry.pfx\"\npassword = { env = \"PFX_PW\" }\n",
+                    "dns_name = \"", kRegistryHost, "\"\n");
+  } else {
+    absl::StrAppend(&text, certificate_toml_, "\n");
+  }
+  absl::StrAppend(&text, "\n[deployment]\nresource_group = \"newregreg\"\n");
   if (options_.service_principal_sources) {
     absl::StrAppend(&text, "client_id = { env = \"SPN_CLIENT_ID\" }\n",
                     "client_secret = { env = \"SPN_CLIENT_SECRET\" }\n");

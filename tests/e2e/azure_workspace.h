@@ -112,6 +112,9 @@ class AzureWorkspace {
   // [[user]] tables: (name, environment variable of its password).
   void SetUsers(std::vector<std::pair<std::string, std::string>> users);
   void SetCertificateSecretName(const std::string& name);
+  // The [certificate] table's lines after secret_name, replacing the PFX
+  // ones (pfx, password, dns_name): an issuer's, for instance.
+  void SetCertificateToml(const std::string& toml);
   // TOML lines added to a [[user]] table (e.g. its publish = [...]).
   void SetUserExtra(const std::string& name, const std::string& toml);
   // The [policy] table's lines (e.g. retire_after = "1m").
@@ -164,6 +167,7 @@ class AzureWorkspace {
   std::map<std::string, std::string> env_;
   std::vector<std::pair<std::string, std::string>> users_;
   std::string cert_secret_name_ = "containersecret";
+  std::string certificate_toml_;
   std::map<std::string, std::string> user_extra_;
   std::string policy_;
   std::string registry_url_;
