@@ -3,7 +3,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/files.h"
 #include "base/process.h"
 
@@ -28,6 +30,16 @@ std::string Run(const std::vector<std::string>& argv, const std::string& input) 
 std::string Quoted(const std::string& path) { return absl::StrCat("'", path, "'"); }
 
 }  // namespace
+
+bool ShowsKeyMaterial(absl::string_view text, absl::string_view key_pem) {
+  for (absl::string_view line : absl::StrSplit(key_pem, '\n')) {
+    if (absl::StrContains(line, "-----")) continue;
+    for (size_t i = 0; i + 16 <= line.size(); ++i) {
+      if (absl::StrContains(text, line.substr(i, 16))) return true;
+    }
+  }
+  return false;
+}
 
 OpenSslCa::OpenSslCa(const std::string& dir, const std::string& name)
     : cert_path_(dir + "/ca.crt"), key_path_(dir + "/ca.key") {

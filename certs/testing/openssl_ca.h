@@ -12,7 +12,13 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace rotor::certs::testing {
+
+// Whether `text` (an error, an output) shows any of the base64 body of the
+// PEM key `key_pem`: 16 characters in a row of one of its lines.
+bool ShowsKeyMaterial(absl::string_view text, absl::string_view key_pem);
 
 class OpenSslCa {
  public:
