@@ -257,9 +257,9 @@ absl::StatusOr<std::string> MakeCsr(const Secret& private_key_pem,
 absl::StatusOr<std::vector<std::string>> ParsePemChain(absl::string_view pem,
                                                        absl::string_view source) {
   if (pem.size() > kMaxChainPemBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(source, " is ", ShowBytes(pem.size()),
-                                                   ", more than the ", ShowBytes(kMaxChainPemBytes),
-                                                   " a certificate chain may take"));
+    return absl::InvalidArgumentError(absl::StrCat(source, " is larger than ",
+                                                   ShowBytes(kMaxChainPemBytes),
+                                                   ", the most a certificate chain may take"));
   }
   constexpr absl::string_view kBegin = "-----BEGIN ";
   constexpr absl::string_view kDashes = "-----";
