@@ -175,6 +175,11 @@ TEST_CASE("an issuer's output that is not a chain for the CSR is refused") {
     const std::string message = ws.ErrorOf(issuer.Issue(IssueRequest{
         .secret_name = "containersecret", .dns_names = {"registry.local"}, .csr_pem = ws.csr()}));
     CHECK(message.find(") could not be started: ") != std::string::npos);
+
+    CommandIssuer empty(CommandIssuerOptions{.command = {}, .describe = kDescribe});
+    auto issued = empty.Issue(
+        IssueRequest{.secret_name = "containersecret", .dns_names = {}, .csr_pem = ws.csr()});
+    CHECK(issued.status().message() == "[certificate.issuer] command is empty");
   }
 }
 
