@@ -50,23 +50,21 @@ class Answer {
   const absl::Status& status() const { return status_; }
   Object root() { return Object(&doc_, "", &errors_); }
 
-  // The first problem: a field error, else `missing`'s first empty field.
-  absl::Status Check(std::initializer_list<std::pair<const char*, bool>> required) {
+  // The first problem: a field error, else the first required field that
+  // is missing, else a `status` outside `statuses` (when given).
+  absl::Status Check(std::initializer_list<std::pair<const char*, bool>> required,
+                     const std::string* status = nullptr,
+                     std::initializer_list<absl::string_view> statuses = {}) {
     if (!errors_.ok()) return Refused(url_, errors_.status().message());
     for (const auto& [name, present] : required) {
       if (!present) return Refused(url_, absl::StrCat("field \"", name, "\" is missing"));
     }
-    return absl::OkStatus();
-  }
-  // `value` one of `allowed`, else a refusal naming the field.
-  absl::Status CheckOneOf(const char* field, const std::string& value,
-                          std::initializer_list<absl::string_view> allowed) {
-    if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) {
+    if (status == nullptr ||
+        std::find(statuses.begin(), statuses.end(), *status) != statuses.end()) {
       return absl::OkStatus();
     }
-    return Refused(url_,
-                   absl::StrCat("field \"", field, "\" is \"", ShowInert(value, kMaxShownField),
-                                "\", not one of ", absl::StrJoin(allowed, ", ")));
+    return Refused(url_, absl::StrCat("field \"status\" is \"", ShowInert(*status, kMaxShownField),
+                                      "\", not one of ", absl::StrJoin(statuses, ", ")));
   }
   JsonFieldErrors& errors() { return errors_; }
   absl::string_view url() const { return url_; }
@@ -172,8 +170,8 @@ absl::StatusOr<Account> ParseAccount(absl::string_view url, absl::string_view bo
   if (!a.ok()) return a.status();
   Account account;
   account.status = a.root().String("status");
-  if (absl::Status s = a.Check({{"status", !account.status.empty()}}); !s.ok()) return s;
-  if (absl::Status s = a.CheckOneOf("status", account.status, {"valid", "deactivated", "revoked"});
+  if (absl::Status s = a.Check({{"status", !account.status.empty()}}, &account.status,
+                               {"valid", "deactivated", "revoked"});
       !s.ok()) {
     return s;
   }
@@ -190,14 +188,11 @@ absl::StatusOr<Order> ParseOrder(absl::string_view url, absl::string_view body) 
   order.finalize = root.String("finalize");
   order.certificate = root.String("certificate");
   order.error = OptionalProblem(root, "error");
-  if (absl::Status s = a.Check({{"status", !order.status.empty()},
-                                {"authorizations", root.Get("authorizations") != nullptr},
-                                {"finalize", !order.finalize.empty()}});
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = a.CheckOneOf("status", order.status,
-                                    {"pending", "ready", "processing", "valid", "invalid"});
+  if (absl::Status s =
+          a.Check({{"status", !order.status.empty()},
+                   {"authorizations", root.Get("authorizations") != nullptr},
+                   {"finalize", !order.finalize.empty()}},
+                  &order.status, {"pending", "ready", "processing", "valid", "invalid"});
       !s.ok()) {
     return s;
   }
@@ -240,16 +235,12 @@ absl::StatusOr<Authorization> ParseAuthorization(absl::string_view url, absl::st
       authz.challenges.push_back(std::move(challenge));
     }
   }
-  if (absl::Status s = a.Check({{"identifier.type", !authz.identifier_type.empty()},
-                                {"identifier.value", !authz.identifier.empty()},
-                                {"status", !authz.status.empty()},
-                                {"challenges", challenges != nullptr}});
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          a.CheckOneOf("status", authz.status,
-                       {"pending", "valid", "invalid", "deactivated", "expired", "revoked"});
+  if (absl::Status s = a.Check(
+          {{"identifier.type", !authz.identifier_type.empty()},
+           {"identifier.value", !authz.identifier.empty()},
+           {"status", !authz.status.empty()},
+           {"challenges", challenges != nullptr}},
+          &authz.status, {"pending", "valid", "invalid", "deactivated", "expired", "revoked"});
       !s.ok()) {
     return s;
   }
@@ -266,12 +257,8 @@ absl::StatusOr<Challenge> ParseChallenge(absl::string_view url, absl::string_vie
   c.token = root.String("token");
   c.status = root.String("status");
   c.error = OptionalProblem(root, "error");
-  if (absl::Status s = a.Check({{"type", !c.type.empty()}, {"status", !c.status.empty()}});
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          a.CheckOneOf("status", c.status, {"pending", "processing", "valid", "invalid"});
+  if (absl::Status s = a.Check({{"type", !c.type.empty()}, {"status", !c.status.empty()}},
+                               &c.status, {"pending", "processing", "valid", "invalid"});
       !s.ok()) {
     return s;
   }
