@@ -121,7 +121,7 @@ TEST_CASE("a key that is not a P-256 private key is refused without being quoted
   CHECK_FALSE(absl::StrContains(refused.status().message(), "BEGIN"));
 }
 
-TEST_CASE("SignJws: jwk for newAccount, kid afterwards; the ES256 signature verifies") {
+TEST_CASE("SignJws: jwk for newAccount, kid afterwards, and the ES256 signature verifies") {
   auto key = AccountKey::Generate();
   REQUIRE(key.ok());
   auto pem = key->Pem();

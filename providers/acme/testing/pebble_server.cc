@@ -113,8 +113,9 @@ absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(Options option
   state->challtestsrv.emplace(std::move(challtestsrv));
 
   ProcessOptions pebble_env;
-  pebble_env.env["PEBBLE_VA_NOSLEEP"] = "1";
-  pebble_env.env["PEBBLE_VA_ALWAYS_VALID"] = std::nullopt;
+  // Real validation, without Pebble's random sleeps between attempts.
+  pebble_env.env = {{"PEBBLE_VA_NOSLEEP", std::string("1")},
+                    {"PEBBLE_VA_ALWAYS_VALID", std::nullopt}};
   if (options.nonce_reject) {
     pebble_env.env["PEBBLE_WFE_NONCEREJECT"] = absl::StrCat(*options.nonce_reject);
   }
