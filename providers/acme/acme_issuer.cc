@@ -27,6 +27,8 @@ constexpr char kPemChain[] = "application/pem-certificate-chain";
 constexpr size_t kMaxNonceBytes = 512;
 constexpr size_t kMaxTokenBytes = 512;
 constexpr size_t kShownUrl = 300;
+// Sends of a POST-as-GET that failed in transport or with a 5xx.
+constexpr int kMaxReadAttempts = 3;
 
 std::string ShowUrl(absl::string_view url) { return ShowInert(url, kShownUrl); }
 
@@ -171,6 +173,7 @@ absl::StatusOr<http::HttpResponse> AcmeIssuer::Session::Post(const std::string& 
                                                              absl::string_view payload,
                                                              absl::string_view accept) {
   int bad_nonces = 0;
+  int read_failures = 0;
   while (true) {
     ASSIGN_OR_RETURN(std::string nonce, TakeNonce());
     JwsSigner signer{&*key_, account_url_};
@@ -182,7 +185,22 @@ absl::StatusOr<http::HttpResponse> AcmeIssuer::Session::Post(const std::string& 
     // The nonce is single use: the client must hand back a 429 as it is.
     request.idempotent = false;
     request.resend_throttled = false;
-    ASSIGN_OR_RETURN(http::HttpResponse response, issuer_.http_.Send(std::move(request)));
+    absl::StatusOr<http::HttpResponse> sent = issuer_.http_.Send(std::move(request));
+    // A POST-as-GET changes nothing: after a transport failure or a 5xx it
+    // is signed again with a new nonce and sent, a few times.
+    const bool read_failed = !sent.ok() ? absl::IsUnavailable(sent.status()) : sent->status >= 500;
+    if (payload.empty() && read_failed && ++read_failures < kMaxReadAttempts &&
+        issuer_.clock_.Now() + options_.poll_interval <= deadline_) {
+      if (sent.ok()) KeepNonce(*sent);
+      Log(http::LogLevel::kInfo, absl::StrCat("ACME: ",
+                                              sent.ok() ? absl::StrCat("HTTP ", sent->status)
+                                                        : std::string(sent.status().message()),
+                                              " on POST-as-GET ", ShowUrl(url), ", reading again"));
+      absl::SleepFor(options_.poll_interval);
+      continue;
+    }
+    if (!sent.ok()) return sent.status();
+    http::HttpResponse response = *std::move(sent);
     KeepNonce(response);
     if (response.ok()) return response;
     absl::StatusOr<Problem> problem = ParseProblem(url, response.body);

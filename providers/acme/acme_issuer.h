@@ -25,9 +25,10 @@
 // HTTP client (a nonce is single use): badNonce is retried here with the
 // nonce the error carries, up to max_bad_nonce_retries times; rateLimited
 // (or a 429) is waited out when its Retry-After is within max_retry_after
-// and the deadline, and otherwise fails naming when to retry. Polls honour
-// Retry-After, bounded by max_retry_after. The whole Issue() ends by
-// order_timeout (DeadlineExceeded naming what was still pending).
+// and the deadline, and otherwise fails naming when to retry. A POST-as-GET
+// (a read) that fails in transport or with a 5xx is signed and sent again,
+// up to three sends. Polls honour Retry-After, bounded by max_retry_after. The whole Issue() ends
+// by order_timeout (DeadlineExceeded naming what was still pending).
 //
 // Answers larger than kMaxAcmeAnswerBytes are refused (acme_codec.h).
 // Errors name the URL, the HTTP status and the ACME problem type and detail

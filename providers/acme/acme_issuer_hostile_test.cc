@@ -392,6 +392,36 @@ TEST_CASE("badNonce is retried with the nonce it carries, a bounded number of ti
   }
 }
 
+TEST_CASE("a read that fails with a 5xx is read again with a new nonce, a write is not") {
+  {
+    ScriptedCa ca;
+    std::atomic<int> polls{0};
+    ca.Handle("POST", "/order/1", [&](const Request&) {
+      if (polls++ == 0) return ScriptedCa::ProblemAnswer(503, "serverInternal", "busy");
+      return ScriptedCa::Json(
+          200, ca.Order(ca.server().RequestCount("POST", "/finalize/1") > 0 ? "valid" : "ready"));
+    });
+    Client client(ca);
+    auto chain = client.Issue();
+    REQUIRE_MESSAGE(chain.ok(), chain.status().ToString());
+    CHECK(polls >= 2);
+  }
+  {
+    ScriptedCa ca;
+    ca.Handle("POST", "/finalize/1", [](const Request&) {
+      return ScriptedCa::ProblemAnswer(500, "serverInternal", "disk full");
+    });
+    Client client(ca);
+    auto chain = client.Issue();
+    REQUIRE_FALSE(chain.ok());
+    CHECK(
+        absl::StrContains(chain.status().message(),
+                          "500 Internal Server Error: urn:ietf:params:acme:error:serverInternal"));
+    CHECK(ca.server().RequestCount("POST", "/finalize/1") == 1);
+    CHECK(client.solver.records().empty());
+  }
+}
+
 TEST_CASE("a cleanup failure is added to the first error, and reported after a success") {
   {
     ScriptedCa ca;
