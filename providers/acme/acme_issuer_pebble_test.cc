@@ -159,6 +159,19 @@ TEST_CASE("Pebble issues a certificate for the name, and the account is reused n
   CHECK(rotor.solver.live().empty());
 }
 
+TEST_CASE("a name and its wildcard: two TXT values under one record, both validated") {
+  auto pebble = StartPebble();
+  Installation rotor(*pebble);
+  auto chain = rotor.Issue({"example.com", "*.example.com"});
+  REQUIRE_MESSAGE(chain.ok(), chain.status().ToString(), "\n", pebble->Logs());
+  auto names = testing::LeafDnsNames(*chain);
+  REQUIRE(names.ok());
+  CHECK(std::set<std::string>(names->begin(), names->end()) ==
+        std::set<std::string>{"example.com", "*.example.com"});
+  CHECK(rotor.solver.presented() == std::set<std::string>{"_acme-challenge.example.com"});
+  CHECK(rotor.solver.live().empty());
+}
+
 TEST_CASE("Pebble rejecting 30% of good nonces still issues") {
   PebbleServer::Options options;
   options.nonce_reject = 30;
