@@ -78,7 +78,7 @@ std::string AcmeProblemTypeOf(const absl::Status& status) {
 // nonce. One Issue() at a time uses it.
 class AcmeIssuer::Session {
  public:
-  Session(AcmeIssuer& issuer) : issuer_(issuer), options_(issuer.options_) {}
+  explicit Session(AcmeIssuer& issuer) : issuer_(issuer), options_(issuer.options_) {}
 
   absl::StatusOr<std::string> Issue(const IssueRequest& request);
 

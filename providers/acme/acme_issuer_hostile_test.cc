@@ -389,6 +389,14 @@ TEST_CASE("badNonce is retried with the nonce it carries, a bounded number of ti
     REQUIRE_FALSE(chain.ok());
     CHECK(AcmeProblemTypeOf(chain.status()) == "urn:ietf:params:acme:error:badNonce");
     CHECK(ca.server().RequestCount("POST", "/acct") == 3);
+    // The key was saved before the CA first saw it, and is the one used
+    // next time: no second key.
+    auto stored = client.store->Load();
+    REQUIRE(stored.ok());
+    CHECK(stored->has_value());
+    chain = client.Issue();
+    CHECK_FALSE(chain.ok());
+    CHECK(client.vault.CountCalls("set ") == 1);
   }
 }
 
