@@ -56,6 +56,10 @@ ALLOWED = {
         "rotor": ["base/", "engine/model/", "providers/http/", "providers/auth/"],
         "third_party": ["openssl/", "rapidjson/"],
     },
+    "providers/acme": {
+        "rotor": ["base/", "engine/model/", "providers/http/"],
+        "third_party": ["openssl/", "rapidjson/"],
+    },
     "providers/local": {
         "rotor": ["base/", "certs/", "engine/model/"],
         "third_party": ["openssl/", "rapidjson/", "crypt.h"],

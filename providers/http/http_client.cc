@@ -491,8 +491,10 @@ void HttpClient::Impl::OnResponse(std::unique_ptr<Job> job, int status, absl::Du
     Log(LogLevel::kDebug, line);
   }
   // A 429 was not processed (Key Vault and ARM say so), so it is sent again
-  // whatever the method; other retryable answers only for idempotent ones.
-  if (!IsRetryableStatus(status) || (!job->request.idempotent && status != 429)) {
+  // whatever the method unless the request cannot be replayed; other
+  // retryable answers only for idempotent ones.
+  const bool resend = status == 429 ? job->request.resend_throttled : job->request.idempotent;
+  if (!IsRetryableStatus(status) || !resend) {
     if (job->attempts == 1) budget_.OnSuccess();
     Finish(std::move(job), std::move(response));
     return;

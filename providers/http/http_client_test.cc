@@ -482,6 +482,28 @@ TEST_CASE("429 without Retry-After backs off 1, 2, 4, 8, 16 s") {
   CHECK(absl::StrContains(rec.AllLogs(), "warning: throttled by localhost:"));
 }
 
+TEST_CASE("a request that cannot be replayed gets its 429 back") {
+  // An ACME POST carries a single-use nonce: sent again, it would only earn
+  // badNonce. The caller waits and builds a new request itself.
+  auto server = StartServer();
+  Answer throttled = testing::Status(429);
+  throttled.headers = {{"Retry-After", "1"}};
+  server->Script("POST", "/x", {throttled}, Json(200, "{}"));
+  auto client = MakeClient(OptionsFor(*server));
+  HttpRequest once = Post(server->Url("/x"), Secret("{}"), "application/jose+json");
+  once.resend_throttled = false;
+  auto r = client->Send(std::move(once));
+  REQUIRE(r.ok());
+  CHECK(r->status == 429);
+  CHECK(r->Header("Retry-After") == "1");
+  CHECK(server->RequestCount("POST", "/x") == 1);
+  // By default a POST's 429 is sent again (the server did not process it).
+  r = client->Send(Post(server->Url("/x"), Secret("{}")));
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+  CHECK(server->RequestCount("POST", "/x") == 2);
+}
+
 TEST_CASE("a non-idempotent POST is not retried") {
   auto server = StartServer();
   server->Script("POST", "/x", {}, testing::Status(503));

@@ -49,6 +49,11 @@ struct HttpRequest {
   // they are also never sent on a reused connection (libcurl silently
   // resends a request whose reused connection turns out to be dead).
   bool idempotent = false;
+  // Send the request again after a 429 (when Retry-After allows, see
+  // RetryPolicy)? A request that cannot be replayed as it is (an ACME JWS
+  // carries a single-use nonce, RFC 8555 §6.5) sets false and gets the 429
+  // back, for the caller to build a new request after the wait.
+  bool resend_throttled = true;
   // Ask for the server's certificate chain (HttpResponse::
   // peer_certificates_pem); the request then uses a fresh connection, since
   // only a handshake reveals the chain.
