@@ -189,11 +189,13 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
                        std::make_shared<auth::BearerSender>(client, tokens, vault_auth),
                        std::move(vault_options)));
 
+  auth::BearerSender::Options arm_auth;
+  arm_auth.audience = endpoints.management_audience;
+  arm_auth.service = "ARM";
+  arm_auth.log = log;
+  providers.arm = ArmAccess{std::make_shared<auth::BearerSender>(client, tokens, arm_auth),
+                            endpoints.arm_endpoint, cloud.subscription_id, versions.dns};
   if (config.deployment.has_value()) {
-    auth::BearerSender::Options arm_auth;
-    arm_auth.audience = endpoints.management_audience;
-    arm_auth.service = "ARM";
-    arm_auth.log = log;
     arm::ArmOptions arm_options;
     arm_options.arm_endpoint = endpoints.arm_endpoint;
     arm_options.subscription_id = cloud.subscription_id;
@@ -203,7 +205,7 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
     arm_options.time_scale = time_scale;
     ASSIGN_OR_RETURN(providers.deployments,
                      arm::ArmDeploymentClient::Create(
-                         std::make_shared<auth::BearerSender>(client, tokens, arm_auth),
+                         providers.arm->sender,
                          std::move(arm_options)));
   }
   return providers;

@@ -19,8 +19,18 @@
 #include "engine/model/deployments.h"
 #include "engine/model/registry_sign_in.h"
 #include "engine/model/vault.h"
+#include "providers/http/http_client.h"
 
 namespace rotor::cli {
+
+// ARM as the command signed in to it (cloud.kind azurestack / azure): what
+// [certificate.acme] writes its DNS-01 answers through.
+struct ArmAccess {
+  std::shared_ptr<http::HttpSender> sender;  // adds ARM's bearer token
+  std::string endpoint;
+  std::string subscription_id;
+  std::string dns_api_version;  // of the cloud profile
+};
 
 struct Providers {
   std::unique_ptr<Vault> vault;
@@ -28,6 +38,8 @@ struct Providers {
   // Signs in as the registry VM does, for a redeploy's preflight; null for
   // cloud.kind = "local" (no stamp to sign in to).
   std::unique_ptr<RegistrySignIn> registry_sign_in;
+  // nullopt for cloud.kind = "local" (no ARM).
+  std::optional<ArmAccess> arm;
   // Held for the whole command when it may write: a second rotor on the
   // same state refuses instead of interleaving.
   std::optional<FileLock> lock;
