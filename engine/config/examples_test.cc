@@ -157,12 +157,25 @@ TEST_CASE("examples: the cloud examples are what their names say") {
   absl::StatusOr<Config> local = LoadConfig(dir + "quickstart.toml");
   REQUIRE(local.ok());
   CHECK(local->cloud.kind == CloudKind::kLocal);
+
+  absl::StatusOr<Config> issuer = LoadConfig(dir + "issuer.toml");
+  REQUIRE(issuer.ok());
+  REQUIRE(issuer->certificate.has_value());
+  CHECK(issuer->certificate->issuer.has_value());
+  CHECK(issuer->certificate->pfx.empty());
+
+  absl::StatusOr<Config> acme = LoadConfig(dir + "acme.toml");
+  REQUIRE(acme.ok());
+  REQUIRE(acme->certificate.has_value());
+  REQUIRE(acme->certificate->acme.has_value());
+  CHECK(acme->certificate->acme->eab_hmac_key.has_value());
 }
 
 TEST_CASE("examples: no secret value is written in a cloud example") {
   // Literals are refused outside kind = "local" anyway; this also keeps
   // every secret of the cloud examples on env, file or command.
-  for (const char* name : {"azure-stack-hub-aad.toml", "azure-stack-hub-adfs.toml", "azure.toml"}) {
+  for (const char* name : {"azure-stack-hub-aad.toml", "azure-stack-hub-adfs.toml", "azure.toml",
+                           "acme.toml", "issuer.toml"}) {
     CAPTURE(name);
     absl::StatusOr<Config> config = LoadConfig(SourceDir() + "/examples/" + name);
     REQUIRE(config.ok());
@@ -171,7 +184,11 @@ TEST_CASE("examples: no secret value is written in a cloud example") {
     if (config->auth.client_certificate_password)
       sources.push_back(&*config->auth.client_certificate_password);
     for (const UserConfig& user : config->users) sources.push_back(&user.password);
-    if (config->certificate) sources.push_back(&config->certificate->password);
+    if (config->certificate && !config->certificate->HasIssuer())
+      sources.push_back(&config->certificate->password);
+    if (config->certificate && config->certificate->acme &&
+        config->certificate->acme->eab_hmac_key)
+      sources.push_back(&*config->certificate->acme->eab_hmac_key);
     if (config->deployment && config->deployment->client_secret)
       sources.push_back(&*config->deployment->client_secret);
     CHECK(sources.size() >= 3);
