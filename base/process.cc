@@ -268,6 +268,11 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
             result.output_exceeded = true;
             kill_group();
           }
+        } else if (options.keep_stderr_tail) {
+          result.stderr_data.append(chunk.data(), chunk.size());
+          if (result.stderr_data.size() > options.max_stderr_bytes) {
+            result.stderr_data.erase(0, result.stderr_data.size() - options.max_stderr_bytes);
+          }
         } else if (result.stderr_data.size() < options.max_stderr_bytes) {
           absl::string_view kept =
               chunk.substr(0, options.max_stderr_bytes - result.stderr_data.size());

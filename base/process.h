@@ -31,8 +31,11 @@ struct ProcessOptions {
   // Standard output beyond this many bytes ends the program (0: no limit);
   // ProcessResult::output_exceeded says so.
   size_t max_stdout_bytes = 0;
-  // Standard error is read to its end but only this much is kept.
+  // Standard error is read to its end but only this much is kept: the
+  // first bytes, or with keep_stderr_tail the last (where a failing
+  // program says why).
   size_t max_stderr_bytes = 1 << 20;
+  bool keep_stderr_tail = false;
 };
 
 struct ProcessResult {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -90,6 +91,14 @@ TEST_CASE("RunProcess stops a program whose output passes max_stdout_bytes") {
   REQUIRE(noisy.ok());
   CHECK(noisy->stdout_data == "done\n");
   CHECK(noisy->stderr_data.size() == 1000);
+
+  // Or its tail, where a failing program says why.
+  quiet.keep_stderr_tail = true;
+  auto failing = RunProcess(
+      {"sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo '<the reason>' >&2"}, quiet);
+  REQUIRE(failing.ok());
+  CHECK(failing->stderr_data.size() == 1000);
+  CHECK(absl::EndsWith(failing->stderr_data, "x<the reason>\n"));
 }
 
 TEST_CASE("RunProcess refuses a NUL in the program name, an argument or the environment") {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One short libFuzzer run, as ctest's fuzz_<target> tests do it:
-#   run_fuzzer.sh FUZZER SEED_DIR ARTIFACT_DIR SECONDS [pfx|certificate_secret]
+#   run_fuzzer.sh FUZZER SEED_DIR ARTIFACT_DIR SECONDS [pfx|certificate_secret|pem_chain]
 # The committed seeds are copied to a scratch corpus (the repository is
 # never written). For the PFX targets, PKCS#12 files with throwaway keys
 # are made here with openssl (no private key is committed): with and
 # without a MAC, encrypted and not, AES and (when OpenSSL has it) RC2-40;
-# certificate_secret gets them wrapped as Key Vault secret values.
+# certificate_secret gets them wrapped as Key Vault secret values;
+# pem_chain gets the certificates as PEM chains (LF and CRLF).
 # A crash, leak, UB report or a run over 10 s on one input fails the test;
 # the input is left in ARTIFACT_DIR (replay: FUZZER ARTIFACT_DIR/crash-...).
 set -euo pipefail
@@ -27,6 +28,13 @@ make_pfx_seeds() {
     -keyout "$dir/leaf.key" -out "$dir/leaf.csr" 2>/dev/null
   openssl x509 -req -in "$dir/leaf.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
     -CAcreateserial -days 30 -out "$dir/leaf.crt" 2>/dev/null
+  if [ "$kind" = pem_chain ]; then
+    cat "$dir/leaf.crt" "$dir/ca.crt" > "$work/corpus/gen-chain"
+    sed 's/$/\r/' "$work/corpus/gen-chain" > "$work/corpus/gen-chain-crlf"
+    cp "$dir/ec.crt" "$work/corpus/gen-single"
+    rm -rf "$dir"
+    return
+  fi
   local p=(-passout pass:fuzz)
   openssl pkcs12 -export -in "$dir/ec.crt" -inkey "$dir/ec.key" "${p[@]}" \
     -iter 1 -maciter -out "$dir/ec-aes.pfx"
@@ -53,7 +61,7 @@ make_pfx_seeds() {
   rm -rf "$dir"
 }
 case "$kind" in
-  pfx|certificate_secret) make_pfx_seeds ;;
+  pfx|certificate_secret|pem_chain) make_pfx_seeds ;;
 esac
 
 # detect_leaks is on by default; abort_on_error gives a usable exit status.
