@@ -9,11 +9,11 @@ absl::StatusOr<std::unique_ptr<CertificateIssuer>> MakeCertificateIssuer(
   if (!config.certificate.has_value()) return nullptr;
   const CertificateConfig& cert = *config.certificate;
   if (cert.issuer.has_value()) {
-    CommandIssuerOptions command;
+    issuer_command::CommandIssuerOptions command;
     command.command = cert.issuer->command;
     command.timeout = cert.issuer->timeout;
-    command.describe = DescribeCommand(cert.issuer->command);
-    return std::make_unique<CommandIssuer>(std::move(command));
+    command.describe = "[certificate.issuer] command";
+    return std::make_unique<issuer_command::CommandIssuer>(std::move(command));
   }
   if (cert.acme.has_value()) {
     return absl::UnimplementedError("[certificate.acme] is wired in the next commit");

@@ -523,7 +523,8 @@ int RunApply(Session& s, Plan& plan, bool saved, const ApplyOptions& options, Io
   // The issuer, only when this plan issues a certificate.
   std::unique_ptr<CertificateIssuer> issuer;
   if (PlanIssuesCertificate(plan)) {
-    auto made = MakeCertificateIssuer(s.config, s.providers, ProviderOptionsFor(options.common, io));
+    auto made =
+        MakeCertificateIssuer(s.config, s.providers, ProviderOptionsFor(options.common, io));
     if (!made.ok()) return Fail(io, made.status());
     issuer = *std::move(made);
   }

@@ -66,9 +66,9 @@ class IssuerWorkspace {
     dir_.Write("ext.cnf",
                "keyUsage = critical, digitalSignature, keyEncipherment\n"
                "extendedKeyUsage = serverAuth\n");
-    for (const auto& [name, text] : {std::pair{"sign.sh", kSignScript},
-                                     std::pair{"fail.sh", kFailScript},
-                                     std::pair{"hang.sh", kHangScript}}) {
+    for (const auto& [name, text] :
+         {std::pair{"sign.sh", kSignScript}, std::pair{"fail.sh", kFailScript},
+          std::pair{"hang.sh", kHangScript}}) {
       const std::string path = dir_.Write(name, text);
       REQUIRE(chmod(path.c_str(), 0755) == 0);
     }
@@ -125,7 +125,8 @@ url = "https://myreg.localhost"
                                         pki_.root().KeyPem()};
     // The issued certificate's PFX password and key, when there is one.
     for (std::string& s : CurrentSecrets()) secrets.push_back(std::move(s));
-    const std::string leaks = e2e::FindSecretLeaks(result->stdout_data, result->stderr_data, secrets);
+    const std::string leaks =
+        e2e::FindSecretLeaks(result->stdout_data, result->stderr_data, secrets);
     CHECK_MESSAGE(leaks.empty(), leaks);
     return *std::move(result);
   }
@@ -181,7 +182,8 @@ TEST_CASE("issuer command: first issuance, convergence, renewal when due") {
   INFO(apply.stdout_data, apply.stderr_data);
   REQUIRE(apply.exit_code == 0);
   const std::string first = w.Thumbprint();
-  CHECK(absl::StrContains(apply.stdout_data, absl::StrCat("PFX Certificate Thumbprint   : ", first)));
+  CHECK(
+      absl::StrContains(apply.stdout_data, absl::StrCat("PFX Certificate Thumbprint   : ", first)));
   CHECK(w.RegistryHas(first + ".crt"));
   CHECK(w.RegistryHas(first + ".prv"));
   auto again = w.Rotor({"plan", "--detailed-exitcode"});

@@ -94,10 +94,10 @@ int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vau
     // An issued certificate is the one in the vault now.
     auto bundle = vault.GetSecret(desired.certificate->secret_name);
     if (!bundle.ok()) {
-      return Fail(io, absl::Status(bundle.status().code(),
-                                   absl::StrCat("certificate secret ",
-                                                desired.certificate->secret_name,
-                                                ": read it: ", bundle.status().message())));
+      return Fail(io,
+                  absl::Status(bundle.status().code(),
+                               absl::StrCat("certificate secret ", desired.certificate->secret_name,
+                                            ": read it: ", bundle.status().message())));
     }
     const ActualCertificate current = DecodeActualCertificate(*bundle);
     input.certificate = ExpectedCertificate{current.thumbprint, current.not_after};

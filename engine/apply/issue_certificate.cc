@@ -49,8 +49,9 @@ absl::Status CheckIssued(const certs::Pfx& pfx, const PlannedIssuance& issue,
     }
   }
   if (errors.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(source, " fails its checks, so nothing was "
-                                                            "written:\n  ",
+  return absl::FailedPreconditionError(absl::StrCat(source,
+                                                    " fails its checks, so nothing was "
+                                                    "written:\n  ",
                                                     absl::StrJoin(errors, "\n  ")));
 }
 
@@ -60,8 +61,8 @@ absl::StatusOr<IssuedCertificate> IssueCertificate(const SecretWrite& write,
                                                    CertificateIssuer& issuer, Vault& vault,
                                                    absl::Time now) {
   const PlannedIssuance& issue = *write.issue;
-  const std::string source = absl::StrCat("the certificate for secret ", write.name, " from ",
-                                          issue.describe);
+  const std::string source =
+      absl::StrCat("the certificate for secret ", write.name, " from ", issue.describe);
   Secret key;
   if (issue.reuse_key) {
     ASSIGN_OR_RETURN(key, CurrentKey(write, vault));

@@ -53,11 +53,11 @@ class TestCaIssuer : public CertificateIssuer {
              pki_.root().CertificatePem();
     }
     const std::string csr = dir_.Write("request.csr", request.csr_pem);
-    auto signed_cert = RunProcess(
-        {"openssl", "x509", "-req", "-in", csr, "-CA", ca_, "-CAkey", ca_key_, "-set_serial",
-         absl::StrCat(1000 + requests.size()), "-days", "90", "-sha256", "-copy_extensions",
-         "copy", "-extfile", ext_},
-        {.timeout = absl::Seconds(30)});
+    auto signed_cert =
+        RunProcess({"openssl", "x509", "-req", "-in", csr, "-CA", ca_, "-CAkey", ca_key_,
+                    "-set_serial", absl::StrCat(1000 + requests.size()), "-days", "90", "-sha256",
+                    "-copy_extensions", "copy", "-extfile", ext_},
+                   {.timeout = absl::Seconds(30)});
     if (!signed_cert.ok()) return signed_cert.status();
     if (signed_cert->exit_code != 0) {
       return absl::InternalError(absl::StrCat("openssl x509 -req: ", signed_cert->stderr_data));
@@ -80,8 +80,9 @@ class TestCaIssuer : public CertificateIssuer {
 class NullObserver : public ApplyObserver {};
 
 struct Env {
-  // openssl signs with the real time: the checks run at it too.
-  FakeClock clock{absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()))};
+  // openssl signs with the real time (notBefore = the moment it signs): the
+  // checks run a minute after it.
+  FakeClock clock{absl::Now() + absl::Minutes(1)};
   fakes::FakeVault vault{clock};
   fakes::FakeDeployments deployments{clock, {"rg"}};
   TestCaIssuer issuer{clock.Now()};
@@ -100,6 +101,7 @@ struct Env {
     first.parameters["pfxKeyVaultSecretUrl"] = Secret(JsonQuote(""));
     first.parameters["pfxThumbprint"] = Secret(JsonQuote(""));
     REQUIRE(deployments.Seed("rg", first).ok());
+    clock.Advance(absl::Minutes(1));  // rotor's deployments come after it
 
     desired.config_path = "rotor.toml";
     DesiredUser& user = desired.users.emplace_back();
@@ -138,7 +140,9 @@ struct Env {
     options.issuer = with;
     MapValueSet values;
     values.Set("user.admin", Secret("admin-password-123"));
-    return ApplyPlan(plan, values, vault, &deployments, options, observer);
+    auto outputs = ApplyPlan(plan, values, vault, &deployments, options, observer);
+    clock.Advance(absl::Minutes(1));
+    return outputs;
   }
 };
 
@@ -153,7 +157,8 @@ certs::Pfx CurrentPfx(Env& env) {
   return *std::move(pfx);
 }
 
-TEST_CASE("apply issues the certificate: the PFX holds the new chain, the deployment its thumbprint") {
+TEST_CASE(
+    "apply issues the certificate: the PFX holds the new chain, the deployment its thumbprint") {
   Env env;
   ActualState actual = env.RefreshOrDie();
   Plan plan = env.PlanOrDie(actual);

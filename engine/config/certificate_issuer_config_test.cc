@@ -167,7 +167,10 @@ url = "https://myreg.localhost"
 TEST_CASE("certificate issuer config error: no source") {
   CHECK(ErrorOf(R"([certificate]
 secret_name = "containersecret"
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:5:1: error: certificate: needs exactly one source for the certificate: pfx (with password), [certificate.acme] or [certificate.issuer]
+    5 | [certificate]
+      | ^)x");
 }
 
 TEST_CASE("certificate issuer config error: pfx and an issuer") {
@@ -177,7 +180,10 @@ pfx = "registry.pfx"
 password = { env = "PFX_PASSWORD" }
 [certificate.issuer]
 command = ["issue"]
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:9:14: error: certificate.issuer: not with certificate.pfx: [certificate] takes exactly one of pfx (with password), [certificate.acme] and [certificate.issuer]; remove one
+    9 | [certificate.issuer]
+      |              ^)x");
 }
 
 TEST_CASE("certificate issuer config error: acme and issuer") {
@@ -190,20 +196,29 @@ directory = "https://acme.localhost/dir"
 email = "ops@example.com"
 dns_zone = "localhost"
 dns_resource_group = "dnsrg"
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:7:14: error: certificate.issuer: not with certificate.acme: [certificate] takes exactly one of pfx (with password), [certificate.acme] and [certificate.issuer]; remove one
+    7 | [certificate.issuer]
+      |              ^)x");
 }
 
 TEST_CASE("certificate issuer config error: pfx without password, password with an issuer") {
   CHECK(ErrorOf(R"([certificate]
 secret_name = "containersecret"
 pfx = "registry.pfx"
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:7:1: error: certificate.pfx: needs password (the PFX's password: { env = ... }, { file = ... } or { command = [...] })
+    7 | pfx = "registry.pfx"
+      | ^)x");
   CHECK(ErrorOf(R"([certificate]
 secret_name = "containersecret"
 password = { env = "PFX_PASSWORD" }
 [certificate.issuer]
 command = ["issue"]
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:7:1: error: certificate.password: only used with pfx (the PFX file's password); an issuer's PFX gets a generated password; remove it
+    7 | password = { env = "PFX_PASSWORD" }
+      | ^)x");
 }
 
 TEST_CASE("certificate issuer config error: issuer keys with a pfx") {
@@ -212,19 +227,31 @@ secret_name = "containersecret"
 pfx = "registry.pfx"
 password = { env = "PFX_PASSWORD" }
 renew_before = "30d"
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:9:1: error: certificate.renew_before: only used with [certificate.acme] or [certificate.issuer] (rotor renews only the certificates it has issued); remove it
+    9 | renew_before = "30d"
+      | ^)x");
 }
 
 TEST_CASE("certificate issuer config error: bad renew_before") {
   for (const char* bad : {"150%", "0%", "30 days", "30s", "-1d", "33.3%"}) {
     CAPTURE(bad);
-    CHECK(ErrorOf(absl::StrCat(R"([certificate]
+    CHECK(
+        ErrorOf(absl::StrCat(R"([certificate]
 secret_name = "containersecret"
 renew_before = ")",
-                               bad, R"("
+                             bad, R"("
 [certificate.issuer]
 command = ["issue"]
-)")) == "TODO");
+)")) ==
+        absl::StrCat(
+            R"x(rotor.toml: 1 error
+rotor.toml:7:16: error: certificate.renew_before: invalid value ")x",
+            bad,
+            R"x(": renew_before is a duration (a whole number followed by m, h, d or w, such as "30d") or a share of the lifetime from 1% to 99% (such as "33%")
+    7 | renew_before = ")x",
+            bad, R"x("
+      |                ^)x"));
   }
 }
 
@@ -234,7 +261,10 @@ secret_name = "containersecret"
 key = "rsa-1024"
 [certificate.issuer]
 command = ["issue"]
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:7:7: error: certificate.key: unknown value "rsa-1024"; expected one of "rsa-2048", "rsa-3072", "ec-p256"
+    7 | key = "rsa-1024"
+      |       ^)x");
 }
 
 TEST_CASE("certificate issuer config error: bad timeout, empty command, bad dns_names") {
@@ -244,7 +274,16 @@ dns_names = ["https://myreg.localhost"]
 [certificate.issuer]
 command = []
 timeout = "30"
-)") == "TODO");
+)") == R"x(rotor.toml: 3 errors
+rotor.toml:7:14: error: certificate.dns_names[0]: invalid value "https://myreg.localhost": a DNS name such as "myreg.local.cloudapp.azurestack.external" (no scheme, no port)
+    7 | dns_names = ["https://myreg.localhost"]
+      |              ^
+rotor.toml:9:11: error: certificate.issuer.command: must not be empty; for example command = ["/usr/local/bin/issue-cert", "--profile", "registry"]
+    9 | command = []
+      |           ^
+rotor.toml:10:11: error: certificate.issuer.timeout: invalid value "30": a timeout is a whole number followed by s, m or h, such as "30s" or "2m"
+   10 | timeout = "30"
+      |           ^)x");
 }
 
 TEST_CASE("certificate issuer config error: the eab pair goes together") {
@@ -256,7 +295,10 @@ email = "ops@example.com"
 dns_zone = "localhost"
 dns_resource_group = "dnsrg"
 eab_key_id = "kid-1"
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:12:1: error: certificate.acme.eab_key_id: External Account Binding needs both eab_key_id and eab_hmac_key; add eab_hmac_key or remove this one
+   12 | eab_key_id = "kid-1"
+      | ^)x");
   CHECK(ErrorOf(R"([certificate]
 secret_name = "containersecret"
 [certificate.acme]
@@ -265,7 +307,10 @@ email = "ops@example.com"
 dns_zone = "localhost"
 dns_resource_group = "dnsrg"
 eab_hmac_key = { env = "ACME_EAB_HMAC_KEY" }
-)") == "TODO");
+)") == R"x(rotor.toml: 1 error
+rotor.toml:12:1: error: certificate.acme.eab_hmac_key: External Account Binding needs both eab_key_id and eab_hmac_key; add eab_key_id or remove this one
+   12 | eab_hmac_key = { env = "ACME_EAB_HMAC_KEY" }
+      | ^)x");
 }
 
 TEST_CASE("certificate issuer config error: acme needs its keys, an https directory") {
@@ -273,7 +318,19 @@ TEST_CASE("certificate issuer config error: acme needs its keys, an https direct
 secret_name = "containersecret"
 [certificate.acme]
 directory = "http://acme.localhost/dir"
-)") == "TODO");
+)") == R"x(rotor.toml: 4 errors
+rotor.toml:7:1: error: certificate.acme: missing required key "email"; for example email = "ops@example.com"
+    7 | [certificate.acme]
+      | ^
+rotor.toml:7:1: error: certificate.acme: missing required key "dns_zone"; for example dns_zone = "local.cloudapp.azurestack.external"
+    7 | [certificate.acme]
+      | ^
+rotor.toml:7:1: error: certificate.acme: missing required key "dns_resource_group"; for example dns_resource_group = "dnsrg"
+    7 | [certificate.acme]
+      | ^
+rotor.toml:8:13: error: certificate.acme.directory: invalid value "http://acme.localhost/dir": an ACME directory is an https:// URL such as "https://acme-v02.api.letsencrypt.org/directory"
+    8 | directory = "http://acme.localhost/dir"
+      |             ^)x");
 }
 
 }  // namespace

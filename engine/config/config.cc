@@ -414,8 +414,9 @@ class Loader {
                                           "[certificate.issuer]; remove one"));
     }
     if (Has(pfx) && !Has({"certificate", "password"})) {
-      ErrorAtKey(pfx, "needs password (the PFX's password: { env = ... }, { file = ... } or "
-                      "{ command = [...] })");
+      ErrorAtKey(pfx,
+                 "needs password (the PFX's password: { env = ... }, { file = ... } or "
+                 "{ command = [...] })");
     }
     if (!Has(pfx) && Has({"certificate", "password"})) {
       ErrorAtKey({"certificate", "password"},
@@ -575,8 +576,7 @@ class Loader {
   }
 
   // "90d": a whole number and m, h, d or w; with `seconds`, s too.
-  static std::optional<absl::Duration> ParseDuration(absl::string_view text,
-                                                     bool seconds = false) {
+  static std::optional<absl::Duration> ParseDuration(absl::string_view text, bool seconds = false) {
     if (text.size() < 2) return std::nullopt;
     int64_t count = 0;
     if (!absl::SimpleAtoi(text.substr(0, text.size() - 1), &count) || count <= 0) {

@@ -124,8 +124,8 @@ struct IssuerCommandConfig {
 // certificate's lifetime (a third by default).
 struct RenewBefore {
   std::optional<absl::Duration> before;
-  int percent = 0;       // 1..99 when set; 0 with `before` or the default
-  std::string text;      // as written ("30d", "33%"); empty for the default
+  int percent = 0;   // 1..99 when set; 0 with `before` or the default
+  std::string text;  // as written ("30d", "33%"); empty for the default
 };
 
 struct CertificateConfig {

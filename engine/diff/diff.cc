@@ -437,8 +437,8 @@ class PlanBuilder {
     const SecretVersion* live = actual_.FindSecret(cert.secret_name);
     auto it = actual_.certificates.find(SecretKey(cert.secret_name));
     const ActualCertificate* current = it == actual_.certificates.end() ? nullptr : &it->second;
-    const bool readable = live != nullptr && live->enabled && current != nullptr &&
-                          !current->thumbprint.empty();
+    const bool readable =
+        live != nullptr && live->enabled && current != nullptr && !current->thumbprint.empty();
 
     Action action = Action::kUpdate;
     Cause cause = Cause::kConfig;
@@ -459,14 +459,15 @@ class PlanBuilder {
       }
     } else if (!live->enabled) {
       cause = Cause::kDrift;
-      reason = absl::StrCat("its latest version is disabled; rotor writes a new enabled version "
-                            "with a certificate from ",
-                            issuance.describe);
+      reason = absl::StrCat(
+          "its latest version is disabled; rotor writes a new enabled version "
+          "with a certificate from ",
+          issuance.describe);
     } else if (!readable) {
       cause = Cause::kDrift;
       reason = absl::StrCat("the latest version does not hold a readable certificate (",
-                            current ? current->decode_error : "not read", "); rotor issues one from ",
-                            issuance.describe);
+                            current ? current->decode_error : "not read",
+                            "); rotor issues one from ", issuance.describe);
     } else if (Replaced(address)) {
       reason = absl::StrCat("--replace: a new certificate from ", issuance.describe);
     } else if (std::optional<std::string> due = RenewalDue(issuance, *current)) {

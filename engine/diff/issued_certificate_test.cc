@@ -39,14 +39,16 @@ struct Fixture {
   Fixture() {
     desired.config_path = "rotor.toml";
     actual.vault.name = "kv";
-    actual.vault.resource_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
+    actual.vault.resource_id =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
     actual.deployments_read = true;
     // A login that sorts before the certificate (the VM's login check).
     DesiredUser& u = desired.users.emplace_back();
     u.name = "admin";
     u.password = Secret("pw-1234567890");
     u.source = "env ADMIN_PASSWORD";
-    actual.secrets["admin"] = Live("admin", kNow - absl::Hours(24 * 60), kRoleUser, kUserContentType);
+    actual.secrets["admin"] =
+        Live("admin", kNow - absl::Hours(24 * 60), kRoleUser, kUserContentType);
     actual.values["admin"] = Secret("pw-1234567890");
     DesiredCertificate& c = desired.certificate.emplace();
     c.secret_name = kSecret;
@@ -171,8 +173,9 @@ TEST_CASE("issued certificate: due by days - renewed, with why in the heading") 
   REQUIRE(c.write->issue.has_value());
   const std::string text = RenderPlanText(plan, TextStyle{});
   CAPTURE(text);
-  CHECK(absl::StrContains(text, "# certificate.containersecret will be renewed (expires "
-                                "2026-10-06, 15 days < renew_before 30d)"));
+  CHECK(absl::StrContains(text,
+                          "# certificate.containersecret will be renewed (expires "
+                          "2026-10-06, 15 days < renew_before 30d)"));
   CHECK(absl::StrContains(text, "reason (config):"));
   CHECK(absl::StrContains(text, kIssuer));
   // The certificate's own expiry, nothing else: 31 days left is not due.
@@ -232,7 +235,9 @@ TEST_CASE("issued certificate: switching from pfx keeps the secret and renews on
   CHECK(renew.changes[0].attributes[2].before == "PFX0");  // thumbprint
 }
 
-TEST_CASE("issued certificate: a deployment that passes another thumbprint is redeployed with the current one") {
+TEST_CASE(
+    "issued certificate: a deployment that passes another thumbprint is redeployed with the "
+    "current one") {
   Fixture f;
   f.WithDeployment();
   f.Holds(kNow - absl::Hours(24 * 10), kNow + absl::Hours(24 * 80), "AAAA");
@@ -260,7 +265,8 @@ TEST_CASE("issued certificate: names default to the registry's name from pipDoma
   CHECK(absl::StrContains(failed.status().message(),
                           "[certificate] dns_names: the names to issue the certificate for are "
                           "not known"));
-  CHECK(absl::StrContains(failed.status().message(), "set [certificate] dns_names or [registry] url"));
+  CHECK(absl::StrContains(failed.status().message(),
+                          "set [certificate] dns_names or [registry] url"));
 }
 
 TEST_CASE("the ACME account secret is rotor's: never deleted, warned about or counted as a login") {

@@ -34,8 +34,9 @@ Plan RenewalPlan() {
                      {"issuer", "", kIssuer},
                      {"thumbprint", "AAAA", kKnownAfterApply},
                      {"value", kSensitiveValue, kSensitiveValue}};
-  cert.reasons = {"the certificate expires 2026-12-20, 15 days < renew_before 30d: rotor issues "
-                  "a new one from the issuer command"};
+  cert.reasons = {
+      "the certificate expires 2026-12-20, 15 days < renew_before 30d: rotor issues "
+      "a new one from the issuer command"};
   SecretWrite& w = cert.write.emplace();
   w.name = "containersecret";
   w.content_type = "pfx";
@@ -130,8 +131,8 @@ TEST_CASE("issued certificate render: the saved plan carries the issuance and ro
   const size_t at = broken.find("\"myreg.localhost\",");
   REQUIRE(at != std::string::npos);
   broken.erase(at, std::string("\"myreg.localhost\",").size());
-  broken.replace(broken.find("\"registry.localhost\""), std::string("\"registry.localhost\"").size(),
-                 "");
+  broken.replace(broken.find("\"registry.localhost\""),
+                 std::string("\"registry.localhost\"").size(), "");
   auto refused = ParsePlanJson(broken);
   REQUIRE_FALSE(refused.ok());
   CHECK(absl::StrContains(refused.status().message(), ".write.issue is malformed"));
