@@ -16,6 +16,7 @@
 #include "base/status_context.h"
 #include "base/status_macros.h"
 #include "base/value_binding.h"
+#include "cli/certificate_issuer.h"
 #include "cli/console.h"
 #include "cli/interrupt.h"
 #include "cli/metrics.h"
@@ -519,9 +520,18 @@ int RunApply(Session& s, Plan& plan, bool saved, const ApplyOptions& options, Io
   if (!deployment_timeout.ok()) return Fail(io, deployment_timeout.status());
   if (!options.common.quiet) human << "\n";
   PrintingObserver observer(human, io, options.common.quiet);
+  // The issuer, only when this plan issues a certificate.
+  std::unique_ptr<CertificateIssuer> issuer;
+  if (PlanIssuesCertificate(plan)) {
+    auto made =
+        MakeCertificateIssuer(s.config, s.providers, ProviderOptionsFor(options.common, io));
+    if (!made.ok()) return Fail(io, made.status());
+    issuer = *std::move(made);
+  }
   rotor::ApplyOptions apply_options;
   apply_options.clock = &io.clock;
   apply_options.capture_deleted_credentials = options.verify;
+  apply_options.issuer = issuer.get();
   if (deployment_timeout->has_value()) apply_options.deployment_timeout = **deployment_timeout;
   SessionValues values(s);
   auto outputs = ApplyPlan(plan, values, *s.providers.vault, s.providers.deployments.get(),

@@ -9,6 +9,7 @@
 #include "cli/metrics.h"
 #include "cli/providers.h"
 #include "engine/config/desired.h"
+#include "engine/refresh/refresh.h"
 #include "engine/verify/verify.h"
 #include "providers/registry/registry_client.h"
 
@@ -89,7 +90,18 @@ absl::StatusOr<std::string> ResolveRegistryUrl(const Config& config,
 int VerifyRegistry(const Config& config, const DesiredState& desired, Vault& vault,
                    DeploymentService* deployments, VerifyRun run, std::ostream& out, Io& io) {
   VerifyInput input;
-  if (desired.certificate.has_value()) {
+  if (desired.certificate.has_value() && desired.certificate->issuance.has_value()) {
+    // An issued certificate is the one in the vault now.
+    auto bundle = vault.GetSecret(desired.certificate->secret_name);
+    if (!bundle.ok()) {
+      return Fail(io,
+                  absl::Status(bundle.status().code(),
+                               absl::StrCat("certificate secret ", desired.certificate->secret_name,
+                                            ": read it: ", bundle.status().message())));
+    }
+    const ActualCertificate current = DecodeActualCertificate(*bundle);
+    input.certificate = ExpectedCertificate{current.thumbprint, current.not_after};
+  } else if (desired.certificate.has_value()) {
     input.certificate =
         ExpectedCertificate{desired.certificate->thumbprint, desired.certificate->not_after};
   }

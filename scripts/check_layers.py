@@ -36,7 +36,7 @@ ALLOWED = {
     "engine/diff": {"rotor": ["base/", "engine/model/"], "third_party": []},
     "engine/render": {"rotor": ["base/", "engine/model/"], "third_party": ["rapidjson/"]},
     "engine/apply": {
-        "rotor": ["base/", "engine/model/", "engine/refresh/", "engine/template/"],
+        "rotor": ["base/", "certs/", "engine/model/", "engine/refresh/", "engine/template/"],
         "third_party": [],
     },
     "engine/verify": {

@@ -10,6 +10,7 @@
 #include "base/status_context.h"
 #include "base/status_macros.h"
 #include "engine/apply/deployment_request.h"
+#include "engine/apply/issue_certificate.h"
 #include "engine/refresh/refresh.h"
 
 namespace rotor {
@@ -59,6 +60,10 @@ class Executor {
     SetSecretRequest request;
     request.content_type = w.content_type;
     request.tags = w.tags;
+    if (w.issue.has_value()) {
+      ASSIGN_OR_RETURN(request.value, Issue(w));
+      return request;
+    }
     if (w.generate_length > 0) {
       request.value = GeneratePassword(w.generate_length);
       return request;
@@ -72,7 +77,40 @@ class Executor {
     return request;
   }
 
+  // A certificate from the issuer (engine/apply/issue_certificate.h): its
+  // value, with its thumbprint kept for the write and the deployment.
+  absl::StatusOr<Secret> Issue(const SecretWrite& w) {
+    if (options_.issuer == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the plan issues the certificate in secret ", w.name, " from ",
+                       w.issue->describe, ", but apply was given no issuer"));
+    }
+    observer_.OnMessage(absl::StrCat("requesting a certificate for ",
+                                     absl::StrJoin(w.issue->dns_names, ", "), " from ",
+                                     w.issue->describe));
+    ASSIGN_OR_RETURN(IssuedCertificate issued,
+                     IssueCertificate(w, *options_.issuer, vault_, options_.clock->Now()));
+    observer_.OnMessage(absl::StrCat("issued certificate ", issued.thumbprint, " for ",
+                                     absl::StrJoin(issued.dns_names, ", "), ", expires ",
+                                     FormatPlanTime(issued.not_after)));
+    issued_thumbprints_[SecretKey(w.name)] = issued.thumbprint;
+    return std::move(issued.secret_value);
+  }
+
+  // The thumbprint of the certificate this run wrote to `secret`, if it
+  // issued one, else `planned`.
+  std::string ThumbprintFor(const std::string& secret, const std::string& planned) const {
+    auto issued = issued_thumbprints_.find(SecretKey(secret));
+    return issued != issued_thumbprints_.end() ? issued->second : planned;
+  }
+
   absl::Status Recover(const Change& c) {
+    // An issued certificate is had before anything moves: a failed issuance
+    // leaves the secret deleted, as it was.
+    std::optional<SetSecretRequest> issued;
+    if (c.write.has_value() && c.write->issue.has_value()) {
+      ASSIGN_OR_RETURN(issued, RequestFor(*c.write));
+    }
     ASSIGN_OR_RETURN(SecretVersion recovered, vault_.RecoverDeletedSecret(c.Name()));
     observer_.OnMessage(
         absl::StrCat("recovered ", recovered.name, " (version ", recovered.version, ")"));
@@ -80,7 +118,10 @@ class Executor {
       RecordWrite(c, recovered);
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(SetSecretRequest request, RequestFor(*c.write));
+    if (!issued.has_value()) {
+      ASSIGN_OR_RETURN(issued, RequestFor(*c.write));
+    }
+    SetSecretRequest request = *std::move(issued);
     // Key Vault finishes a recover asynchronously; a write right after it
     // may meet ObjectIsBeingRecovered for a while.
     absl::Time deadline = options_.clock->Now() + options_.recover_timeout;
@@ -151,7 +192,7 @@ class Executor {
     if (c.Kind() == "certificate") {
       outputs_.pfx_key_vault_resource_id = vault_.info().resource_id;
       outputs_.pfx_key_vault_secret_url = written.id;
-      outputs_.pfx_thumbprint = c.After("thumbprint");
+      outputs_.pfx_thumbprint = ThumbprintFor(written.name, c.After("thumbprint"));
     }
   }
 
@@ -232,7 +273,9 @@ class Executor {
     if (deployments_ == nullptr) {
       return absl::FailedPreconditionError("no deployment service for this plan's deployment");
     }
-    const PlannedDeployment& d = *c.deployment;
+    // An issued certificate's thumbprint replaces "(known after apply)".
+    PlannedDeployment d = *c.deployment;
+    d.certificate_thumbprint = ThumbprintFor(d.certificate_secret, d.certificate_thumbprint);
     std::string url;
     if (!d.certificate_secret.empty()) {
       url = CertificateUrl(d);
@@ -293,6 +336,7 @@ class Executor {
   const ApplyOptions& options_;
   ApplyObserver& observer_;
   ApplyOutputs outputs_;
+  std::map<std::string, std::string> issued_thumbprints_;  // SecretKey -> thumbprint
 };
 
 }  // namespace
@@ -329,7 +373,7 @@ RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actua
     if (it == outputs.written_versions.end() || it->second.version.empty()) return nullptr;
     return &it->second;
   };
-  if (desired.certificate.has_value()) {
+  if (desired.certificate.has_value() && !desired.certificate->issuance.has_value()) {
     const DesiredCertificate& cert = *desired.certificate;
     const std::string key = SecretKey(cert.secret_name);
     if (const SecretVersion* written = written_version(key)) {

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "engine/model/apply_outputs.h"
+#include "engine/model/certificate_issuer.h"
 #include "engine/model/deployments.h"
 #include "engine/model/plan.h"
 #include "engine/model/state.h"
@@ -50,6 +51,10 @@ struct ApplyOptions {
   // right after the apply can check that it is refused (ApplyOutputs::
   // deleted_credentials; kept in memory only).
   bool capture_deleted_credentials = false;
+  // Where a certificate write that carries an issuance (PlannedIssuance)
+  // gets its certificate; null when the plan issues none (one that does is
+  // refused without it).
+  CertificateIssuer* issuer = nullptr;
 };
 
 absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const ValueSet& values, Vault& vault,
@@ -61,7 +66,8 @@ absl::StatusOr<ApplyOutputs> ApplyPlan(const Plan& plan, const ValueSet& values,
 // apply wrote, with the declared values it wrote there (user passwords, the
 // certificate), and the secrets `actual` (the refresh the plan came from)
 // read that the apply did not write. Generated passwords are never read, so
-// they need no entry. `actual` is left as it was.
+// they need no entry; nor is an issued certificate (the refresh reads the
+// version the apply wrote). `actual` is left as it was.
 RefreshHint HintAfterApply(const DesiredState& desired, const ActualState& actual,
                            const ApplyOutputs& outputs);
 

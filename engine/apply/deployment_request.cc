@@ -53,6 +53,14 @@ absl::StatusOr<DeploymentRequest> BuildDeploymentRequest(const PlannedDeployment
       case PlannedParameter::Source::kCertificateUrl:
         request.parameters[p.name] = Secret(JsonQuote(certificate_url));
         break;
+      case PlannedParameter::Source::kCertificateThumbprint:
+        if (d.certificate_thumbprint == kKnownAfterApply) {
+          return absl::FailedPreconditionError(
+              "the deployment passes the thumbprint of a certificate this apply issues, and "
+              "none was issued");
+        }
+        request.parameters[p.name] = Secret(JsonQuote(d.certificate_thumbprint));
+        break;
       case PlannedParameter::Source::kValue: {
         absl::StatusOr<Secret> value = values.Value(p.value_key);
         if (!value.ok()) {

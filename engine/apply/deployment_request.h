@@ -26,10 +26,11 @@ std::string ForceUpdateTag(absl::string_view login_digest);
 
 // The request: `d`'s parameters with values from `values` (PlannedValues
 // sent as JSON strings), `certificate_url` for the certificate URL
-// parameter, and the template: `template_json` (the first deployment's,
-// or the base's as exported) with `force_update_tag` set when not empty, or
-// the base's link when `template_json` is empty; tagged kLoginsTag =
-// `login_digest`. Errors name the value.
+// parameter, `d.certificate_thumbprint` for an issued certificate's
+// thumbprint (the executor sets the issued one), and the template: `template_json` (the first
+// deployment's, or the base's as exported) with `force_update_tag` set when not empty, or the
+// base's link when `template_json` is empty; tagged kLoginsTag = `login_digest`. Errors name the
+// value.
 absl::StatusOr<DeploymentRequest> BuildDeploymentRequest(const PlannedDeployment& d,
                                                          const Plan& plan, const ValueSet& values,
                                                          absl::string_view certificate_url,

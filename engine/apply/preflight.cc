@@ -59,8 +59,14 @@ absl::Status Preflight(const Plan& plan, const ValueSet& values, const VaultInfo
     }
     const std::string logins = DeployedLoginDigest(d, {});
     const std::string tag = d.set_force_update_tag ? ForceUpdateTag(logins) : "";
-    ASSIGN_OR_RETURN(DeploymentRequest request,
-                     BuildDeploymentRequest(d, plan, values, url, template_json, tag, logins));
+    // A certificate this apply issues has no thumbprint yet: ARM's validate
+    // gets one of the same shape, as the URL above.
+    PlannedDeployment validated = d;
+    if (validated.certificate_thumbprint == kKnownAfterApply) {
+      validated.certificate_thumbprint = std::string(40, '0');
+    }
+    ASSIGN_OR_RETURN(DeploymentRequest request, BuildDeploymentRequest(validated, plan, values, url,
+                                                                       template_json, tag, logins));
     absl::Status valid = deployments.ValidateDeployment(d.resource_group, request);
     if (!valid.ok()) {
       return WithMessage(valid, absl::StrCat("ARM's validate refuses the ",

@@ -381,6 +381,7 @@ class Loader {
     cert.dns_name = StringOr({"certificate", "dns_name"});
     cert.ca_bundle = PathValue({"certificate", "ca_bundle"});
     cert.location = Location({"certificate"});
+    LoadCertificateSource(cert);
     if (cert.warn_days < cert.min_valid_days) {
       const bool explicit_warn = Has({"certificate", "warn_days"});
       ErrorAtValue({"certificate", explicit_warn ? "warn_days" : "min_valid_days"},
@@ -389,6 +390,109 @@ class Loader {
                                 "); set warn_days to at least ", cert.min_valid_days));
     }
     config_.certificate = std::move(cert);
+  }
+
+  // Exactly one of pfx (with password), [certificate.acme] and
+  // [certificate.issuer]; the keys that only an issuer uses.
+  void LoadCertificateSource(CertificateConfig& cert) {
+    const KeyPath pfx = {"certificate", "pfx"};
+    const KeyPath acme = {"certificate", "acme"};
+    const KeyPath issuer = {"certificate", "issuer"};
+    std::vector<KeyPath> sources;
+    for (const KeyPath& path : {pfx, acme, issuer}) {
+      if (Has(path)) sources.push_back(path);
+    }
+    if (sources.empty()) {
+      ErrorAtValue({"certificate"},
+                   "needs exactly one source for the certificate: pfx (with password), "
+                   "[certificate.acme] or [certificate.issuer]");
+    }
+    for (size_t i = 1; i < sources.size(); ++i) {
+      ErrorAtKey(sources[i], absl::StrCat("not with ", Name(sources[0]),
+                                          ": [certificate] takes exactly one of pfx (with "
+                                          "password), [certificate.acme] and "
+                                          "[certificate.issuer]; remove one"));
+    }
+    if (Has(pfx) && !Has({"certificate", "password"})) {
+      ErrorAtKey(pfx,
+                 "needs password (the PFX's password: { env = ... }, { file = ... } or "
+                 "{ command = [...] })");
+    }
+    if (!Has(pfx) && Has({"certificate", "password"})) {
+      ErrorAtKey({"certificate", "password"},
+                 "only used with pfx (the PFX file's password); an issuer's PFX gets a "
+                 "generated password; remove it");
+    }
+    if (const toml::node* table = At(acme); table != nullptr && table->is_table()) {
+      AcmeConfig a;
+      a.directory = StringOr({"certificate", "acme", "directory"});
+      a.email = StringOr({"certificate", "acme", "email"});
+      a.dns_zone = StringOr({"certificate", "acme", "dns_zone"});
+      a.dns_resource_group = StringOr({"certificate", "acme", "dns_resource_group"});
+      a.eab_key_id = StringOr({"certificate", "acme", "eab_key_id"});
+      a.eab_hmac_key = Source({"certificate", "acme", "eab_hmac_key"}, SourceRules{});
+      a.ca_bundle = PathValue({"certificate", "acme", "ca_bundle"});
+      a.location = Location(acme);
+      const bool has_id = Has({"certificate", "acme", "eab_key_id"});
+      const bool has_key = Has({"certificate", "acme", "eab_hmac_key"});
+      if (has_id != has_key) {
+        ErrorAtKey({"certificate", "acme", has_id ? "eab_key_id" : "eab_hmac_key"},
+                   absl::StrCat("External Account Binding needs both eab_key_id and "
+                                "eab_hmac_key; add ",
+                                has_id ? "eab_hmac_key" : "eab_key_id", " or remove this one"));
+      }
+      cert.acme = std::move(a);
+    }
+    if (const toml::node* table = At(issuer); table != nullptr && table->is_table()) {
+      IssuerCommandConfig i;
+      if (const toml::node* command = At({"certificate", "issuer", "command"});
+          command != nullptr && command->is_array()) {
+        for (const toml::node& arg : *command->as_array()) {
+          if (arg.is_string()) i.command.push_back(arg.as_string()->get());
+        }
+        // As a value source's command: "./x" and "bin/x" are relative to
+        // the config file, "x" is looked up in PATH.
+        if (!i.command.empty() && i.command[0].find('/') != std::string::npos) {
+          i.command[0] = ResolvePath(config_.dir, i.command[0]);
+        }
+      }
+      if (std::optional<std::string> timeout = String({"certificate", "issuer", "timeout"})) {
+        if (std::optional<absl::Duration> d = ParseDuration(*timeout, /*seconds=*/true)) {
+          i.timeout = *d;
+        }
+      }
+      i.location = Location(issuer);
+      cert.issuer = std::move(i);
+    }
+    if (const toml::node* names = At({"certificate", "dns_names"});
+        names != nullptr && names->is_array()) {
+      for (const toml::node& name : *names->as_array()) {
+        if (name.is_string()) cert.dns_names.push_back(name.as_string()->get());
+      }
+    }
+    cert.key = StringOr({"certificate", "key"}, cert.key);
+    cert.reuse_key = Bool({"certificate", "reuse_key"}).value_or(false);
+    if (std::optional<std::string> renew = String({"certificate", "renew_before"})) {
+      cert.renew_before.text = *renew;
+      if (absl::EndsWith(*renew, "%")) {
+        int percent = 0;
+        if (absl::SimpleAtoi(absl::string_view(*renew).substr(0, renew->size() - 1), &percent) &&
+            percent >= 1 && percent <= 99) {
+          cert.renew_before.percent = percent;
+        }
+      } else {
+        cert.renew_before.before = ParseDuration(*renew);
+      }
+    }
+    if (!cert.HasIssuer()) {
+      for (const char* key : {"dns_names", "key", "renew_before", "reuse_key"}) {
+        if (Has({"certificate", key})) {
+          ErrorAtKey({"certificate", key},
+                     "only used with [certificate.acme] or [certificate.issuer] (rotor "
+                     "renews only the certificates it has issued); remove it");
+        }
+      }
+    }
   }
 
   void LoadUsers() {
@@ -471,13 +575,17 @@ class Loader {
     }
   }
 
-  static std::optional<absl::Duration> ParseDuration(absl::string_view text) {
+  // "90d": a whole number and m, h, d or w; with `seconds`, s too.
+  static std::optional<absl::Duration> ParseDuration(absl::string_view text, bool seconds = false) {
     if (text.size() < 2) return std::nullopt;
     int64_t count = 0;
     if (!absl::SimpleAtoi(text.substr(0, text.size() - 1), &count) || count <= 0) {
       return std::nullopt;
     }
     switch (text.back()) {
+      case 's':
+        if (!seconds) return std::nullopt;
+        return absl::Seconds(count);
       case 'm':
         return absl::Minutes(count);
       case 'h':

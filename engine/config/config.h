@@ -100,10 +100,47 @@ struct UserConfig {
   SourceLocation location;
 };
 
+// [certificate.acme]: an ACME server, DNS-01 through an Azure DNS zone.
+struct AcmeConfig {
+  std::string directory;
+  std::string email;
+  std::string dns_zone;
+  std::string dns_resource_group;
+  std::string eab_key_id;                   // empty without External Account Binding
+  std::optional<ValueSource> eab_hmac_key;  // set exactly when eab_key_id is
+  std::string ca_bundle;                    // absolute path, empty when unset
+  SourceLocation location;
+};
+
+// [certificate.issuer]: a program reading a CSR (PEM) on standard input and
+// writing the chain (PEM) on standard output.
+struct IssuerCommandConfig {
+  std::vector<std::string> command;
+  absl::Duration timeout = absl::Seconds(30);
+  SourceLocation location;
+};
+
+// [certificate] renew_before: a time before expiry, or a share of the
+// certificate's lifetime (a third by default).
+struct RenewBefore {
+  std::optional<absl::Duration> before;
+  int percent = 0;   // 1..99 when set; 0 with `before` or the default
+  std::string text;  // as written ("30d", "33%"); empty for the default
+};
+
 struct CertificateConfig {
   std::string secret_name;
+  // Exactly one source: `pfx` (with `password`), `acme` or `issuer`.
   std::string pfx;  // absolute path
   ValueSource password;
+  std::optional<AcmeConfig> acme;
+  std::optional<IssuerCommandConfig> issuer;
+  // With an issuer: what to ask for and when.
+  std::vector<std::string> dns_names;  // empty: the registry's host
+  std::string key = "rsa-2048";        // "rsa-2048" | "rsa-3072" | "ec-p256"
+  RenewBefore renew_before;
+  bool reuse_key = false;
+  bool HasIssuer() const { return acme.has_value() || issuer.has_value(); }
   int min_valid_days = 30;
   int warn_days = 45;
   std::string dns_name;   // optional: must be covered by a SAN

@@ -1275,8 +1275,9 @@ TEST_CASE("the schema has an $id and describes every key") {
 }
 
 TEST_CASE("secret key names come from the schema's writeOnly sources") {
-  CHECK(config_internal::SecretKeyNames() ==
-        std::vector<std::string>{"client_certificate_password", "client_secret", "password"});
+  CHECK(config_internal::SecretKeyNames() == std::vector<std::string>{"client_certificate_password",
+                                                                      "client_secret",
+                                                                      "eab_hmac_key", "password"});
 }
 
 }  // namespace

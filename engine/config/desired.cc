@@ -41,7 +41,8 @@ absl::StatusOr<OfflineValidation> ValidateOffline(const Config& config, const En
                                                   absl::Time now) {
   OfflineValidation out;
   std::vector<std::string> errors;
-  if (config.certificate.has_value()) {
+  // An issuer's certificate does not exist yet: nothing to check offline.
+  if (config.certificate.has_value() && !config.certificate->HasIssuer()) {
     auto cert = ValidateCertificateOffline(*config.certificate, env, now);
     if (cert.ok()) {
       out.certificate = *std::move(cert);
@@ -109,6 +110,11 @@ absl::StatusOr<DesiredState> BuildDesired(const Config& config, const Environmen
     auto cert = BuildDesiredCertificate(*config.certificate, env, now);
     if (cert.ok()) {
       desired.certificate = *std::move(cert);
+      // An issued certificate is for the registry's host unless it says.
+      std::optional<DesiredIssuance>& issuance = desired.certificate->issuance;
+      if (issuance.has_value() && issuance->dns_names.empty() && !config.registry.url.empty()) {
+        issuance->dns_names.push_back(UrlHost(config.registry.url));
+      }
     } else {
       errors.push_back(std::string(cert.status().message()));
     }

@@ -39,6 +39,28 @@ std::vector<CheckLine> ToLines(const std::vector<certs::CheckResult>& results) {
   return lines;
 }
 
+// With an issuer no PFX is read: the plan decides when to issue, apply
+// issues.
+DesiredIssuance IssuanceFor(const CertificateConfig& config) {
+  DesiredIssuance issuance;
+  if (config.acme.has_value()) {
+    issuance.kind = "acme";
+    issuance.describe = absl::StrCat("ACME ", config.acme->directory);
+  } else {
+    issuance.kind = "command";
+    issuance.describe = DescribeCommand(config.issuer->command);
+  }
+  issuance.dns_names = config.dns_names;
+  issuance.key_type = config.key;
+  issuance.renew_before = config.renew_before.before;
+  issuance.renew_before_percent = config.renew_before.percent;
+  issuance.renew_before_text = config.renew_before.text;
+  issuance.reuse_key = config.reuse_key;
+  issuance.min_valid_days = config.min_valid_days;
+  issuance.ca_bundle = config.ca_bundle;
+  return issuance;
+}
+
 }  // namespace
 
 std::vector<std::string> CertificateCheckNames(const CertificateConfig& config) {
@@ -71,6 +93,14 @@ absl::StatusOr<OfflineCertificate> ValidateCertificateOffline(const CertificateC
 
 absl::StatusOr<DesiredCertificate> BuildDesiredCertificate(const CertificateConfig& config,
                                                            const Environment& env, absl::Time now) {
+  if (config.HasIssuer()) {
+    DesiredCertificate desired;
+    desired.secret_name = config.secret_name;
+    desired.warn_days = config.warn_days;
+    desired.content_type = certs::kCertificateContentType;
+    desired.issuance = IssuanceFor(config);
+    return desired;
+  }
   ASSIGN_OR_RETURN(Secret pfx_der, ReadPfx(config));
   auto password = ResolveValue(config.password, env, "certificate.password");
   if (!password.ok()) return password.status();

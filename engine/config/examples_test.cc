@@ -157,12 +157,25 @@ TEST_CASE("examples: the cloud examples are what their names say") {
   absl::StatusOr<Config> local = LoadConfig(dir + "quickstart.toml");
   REQUIRE(local.ok());
   CHECK(local->cloud.kind == CloudKind::kLocal);
+
+  absl::StatusOr<Config> issuer = LoadConfig(dir + "issuer.toml");
+  REQUIRE(issuer.ok());
+  REQUIRE(issuer->certificate.has_value());
+  CHECK(issuer->certificate->issuer.has_value());
+  CHECK(issuer->certificate->pfx.empty());
+
+  absl::StatusOr<Config> acme = LoadConfig(dir + "acme.toml");
+  REQUIRE(acme.ok());
+  REQUIRE(acme->certificate.has_value());
+  REQUIRE(acme->certificate->acme.has_value());
+  CHECK(acme->certificate->acme->eab_hmac_key.has_value());
 }
 
 TEST_CASE("examples: no secret value is written in a cloud example") {
   // Literals are refused outside kind = "local" anyway; this also keeps
   // every secret of the cloud examples on env, file or command.
-  for (const char* name : {"azure-stack-hub-aad.toml", "azure-stack-hub-adfs.toml", "azure.toml"}) {
+  for (const char* name : {"azure-stack-hub-aad.toml", "azure-stack-hub-adfs.toml", "azure.toml",
+                           "acme.toml", "issuer.toml"}) {
     CAPTURE(name);
     absl::StatusOr<Config> config = LoadConfig(SourceDir() + "/examples/" + name);
     REQUIRE(config.ok());
@@ -171,7 +184,10 @@ TEST_CASE("examples: no secret value is written in a cloud example") {
     if (config->auth.client_certificate_password)
       sources.push_back(&*config->auth.client_certificate_password);
     for (const UserConfig& user : config->users) sources.push_back(&user.password);
-    if (config->certificate) sources.push_back(&config->certificate->password);
+    if (config->certificate && !config->certificate->HasIssuer())
+      sources.push_back(&config->certificate->password);
+    if (config->certificate && config->certificate->acme && config->certificate->acme->eab_hmac_key)
+      sources.push_back(&*config->certificate->acme->eab_hmac_key);
     if (config->deployment && config->deployment->client_secret)
       sources.push_back(&*config->deployment->client_secret);
     CHECK(sources.size() >= 3);
@@ -240,13 +256,19 @@ std::vector<BadConfig> BadConfigs() {
        "must not be empty"},
       {"bad env variable name", Local("[[user]]\nname = \"ci\"\npassword = { env = \"1PASS\" }\n"),
        "an environment variable name"},
+      {"renew_before over 99%",
+       Local("[certificate]\nsecret_name = \"c\"\nrenew_before = \"100%\"\n"
+             "[certificate.issuer]\ncommand = [\"issue\"]\n"),
+       "certificate.renew_before: invalid value"},
+      {"an unknown key type",
+       Local("[certificate]\nsecret_name = \"c\"\nkey = \"dsa\"\n"
+             "[certificate.issuer]\ncommand = [\"issue\"]\n"),
+       "certificate.key: unknown value"},
       {"rotate_after not a duration",
        Local("[[user]]\nname = \"ci\"\npassword = { generate = 32 }\nrotate_after = \"90 days\"\n"),
        "a duration is a whole number"},
       {"user as a single table", Local("[user]\nname = \"ci\"\npassword = { generate = 32 }\n"),
        "write [[user]] for each entry"},
-      {"certificate without a password",
-       Local("[certificate]\nsecret_name = \"c\"\npfx = \"r.pfx\"\n"), "password"},
       {"min_valid_days as a string", Local(std::string(kCert) + "min_valid_days = \"30\"\n"),
        "remove the quotes"},
       {"min_valid_days out of range", Local(std::string(kCert) + "min_valid_days = 5000\n"),
@@ -323,6 +345,21 @@ TEST_CASE("schema and loader: cross-field rules are the loader's alone") {
        "[cloud]\nkind = \"azure\"\n[auth]\nmethod = \"environment\"\n" + std::string(kVault) +
            "[[user]]\nname = \"ci\"\npassword = \"hunter2-hunter2\"\n",
        "a literal secret is only allowed when cloud.kind = \"local\""},
+      {"certificate without a password",
+       Local("[certificate]\nsecret_name = \"c\"\npfx = \"r.pfx\"\n"),
+       "certificate.pfx: needs password"},
+      {"a PFX and an issuer",
+       Local(std::string(kCert) + "[certificate.issuer]\ncommand = [\"issue\"]\n"),
+       "certificate.issuer: not with certificate.pfx"},
+      {"a certificate without a source", Local("[certificate]\nsecret_name = \"c\"\n"),
+       "needs exactly one source for the certificate"},
+      {"half an External Account Binding",
+       Local("[certificate]\nsecret_name = \"c\"\n[certificate.acme]\ndirectory = "
+             "\"https://acme.localhost/dir\"\nemail = \"ops@example.com\"\ndns_zone = "
+             "\"localhost\"\ndns_resource_group = \"dnsrg\"\neab_key_id = \"kid\"\n"),
+       "External Account Binding needs both eab_key_id and eab_hmac_key"},
+      {"renew_before with a PFX", Local(std::string(kCert) + "renew_before = \"30d\"\n"),
+       "only used with [certificate.acme] or [certificate.issuer]"},
       {"warn_days below min_valid_days",
        Local(std::string(kCert) + "min_valid_days = 60\nwarn_days = 30\n"),
        "is less than min_valid_days"},

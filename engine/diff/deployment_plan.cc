@@ -27,6 +27,20 @@ std::string DeclaredNames(const TemplateInfo& tpl) {
 
 }  // namespace
 
+std::string PlannedCertificateThumbprint(const DesiredState& desired, const ActualState& actual,
+                                         const std::vector<Change>& changes) {
+  if (!desired.certificate.has_value()) return "";
+  const DesiredCertificate& cert = *desired.certificate;
+  if (!cert.issuance.has_value()) return cert.thumbprint;
+  for (const Change& c : changes) {
+    if (c.Kind() == "certificate" && c.write.has_value() && c.write->issue.has_value()) {
+      return kKnownAfterApply;
+    }
+  }
+  auto current = actual.certificates.find(SecretKey(cert.secret_name));
+  return current == actual.certificates.end() ? "" : current->second.thumbprint;
+}
+
 absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& input) {
   const DesiredState& desired = *input.desired;
   const ActualState& actual = *input.actual;
@@ -90,7 +104,7 @@ absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& i
   } else if (desired.certificate.has_value()) {
     const DesiredCertificate& cert = *desired.certificate;
     d.certificate_secret = cert.secret_name;
-    d.certificate_thumbprint = cert.thumbprint;
+    d.certificate_thumbprint = PlannedCertificateThumbprint(desired, actual, *input.secret_changes);
     if (const SecretVersion* live = actual.FindSecret(cert.secret_name)) {
       if (!live->version.empty()) d.certificate_url = live->id;
     }
@@ -100,8 +114,14 @@ absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& i
                                                 JsonQuote(actual.vault.resource_id), ""});
     set_parameter(kParamPfxKeyVaultSecretUrl,
                   {"", PlannedParameter::Source::kCertificateUrl, "", ""});
-    set_parameter(kParamPfxThumbprint, {"", PlannedParameter::Source::kLiteral,
-                                        JsonQuote(d.certificate_thumbprint), ""});
+    // An issued certificate's thumbprint is known once apply has it.
+    if (d.certificate_thumbprint == kKnownAfterApply) {
+      set_parameter(kParamPfxThumbprint,
+                    {"", PlannedParameter::Source::kCertificateThumbprint, "", ""});
+    } else {
+      set_parameter(kParamPfxThumbprint, {"", PlannedParameter::Source::kLiteral,
+                                          JsonQuote(d.certificate_thumbprint), ""});
+    }
   }
   if (want.has_service_principal) {
     set_parameter(kParamServicePrincipalClientId,

@@ -49,6 +49,12 @@ struct DeploymentPlanOutput {
   std::vector<Warning> warnings;
 };
 
+// The thumbprint a deployment passes for the declared certificate: "(known
+// after apply)" when `changes` issue it, the vault's current one when an
+// issuer makes it, else the PFX's.
+std::string PlannedCertificateThumbprint(const DesiredState& desired, const ActualState& actual,
+                                         const std::vector<Change>& changes);
+
 // FailedPrecondition listing every problem, each naming the parameter and
 // what to set, when the deployment cannot go out.
 absl::StatusOr<DeploymentPlanOutput> PlanDeployment(const DeploymentPlanInput& input);

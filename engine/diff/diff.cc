@@ -86,6 +86,7 @@ class PlanBuilder {
     if (desired_.certificate.has_value()) {
       declared_.insert(SecretKey(desired_.certificate->secret_name));
       DiffCertificate(*desired_.certificate);
+      RETURN_IF_ERROR(issue_error_);
     }
     DiffUndeclared();
     Lint();
@@ -365,7 +366,143 @@ class PlanBuilder {
     }
   }
 
+  // The names an issued certificate is for: declared (or [registry] url's
+  // host, BuildDesired), else the registry's name from the deployment's
+  // pipDomainNameLabel.
+  absl::StatusOr<std::vector<std::string>> IssueNames(const DesiredIssuance& issuance) const {
+    if (!issuance.dns_names.empty()) return issuance.dns_names;
+    std::string why = "there is no deployment to read pipDomainNameLabel from";
+    if (actual_.base_deployment.has_value()) {
+      auto url = RegistryUrlFromDeployment(desired_.arm_endpoint, *actual_.base_deployment);
+      if (url.ok()) return std::vector<std::string>{UrlHost(*url)};
+      why = std::string(url.status().message());
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "[certificate] dns_names: the names to issue the certificate for are not known (no "
+        "dns_names, no [registry] url, and ",
+        why, "); set [certificate] dns_names or [registry] url"));
+  }
+
+  void WriteIssuedCertificate(Change& c, const DesiredCertificate& cert,
+                              std::vector<std::string> names, bool reuse_key) {
+    const DesiredIssuance& issuance = *cert.issuance;
+    SecretWrite& w = c.write.emplace();
+    w.name = cert.secret_name;
+    w.content_type = cert.content_type;
+    w.tags = RotorTags(kRoleCertificate);
+    TagApply(w);
+    PlannedIssuance& issue = w.issue.emplace();
+    issue.issuer = issuance.kind;
+    issue.describe = issuance.describe;
+    issue.dns_names = std::move(names);
+    issue.key_type = issuance.key_type;
+    issue.reuse_key = reuse_key;
+    issue.min_valid_days = issuance.min_valid_days;
+    issue.ca_bundle = issuance.ca_bundle;
+  }
+
+  // "15 days < renew_before 30d" when the certificate is due, nullopt when
+  // not: due once it expires within renew_before (a time, or a share of its
+  // lifetime, a third by default).
+  std::optional<std::string> RenewalDue(const DesiredIssuance& issuance,
+                                        const ActualCertificate& current) const {
+    absl::Duration window;
+    std::string rule;
+    if (issuance.renew_before.has_value()) {
+      window = *issuance.renew_before;
+      rule = absl::StrCat("renew_before ", issuance.renew_before_text);
+    } else {
+      const absl::Duration lifetime = current.not_after - current.not_before;
+      window = issuance.renew_before_percent > 0 ? lifetime * issuance.renew_before_percent / 100
+                                                 : lifetime / 3;
+      rule = absl::StrCat("renew_before ",
+                          issuance.renew_before_percent > 0 ? issuance.renew_before_text
+                                                            : "a third of its lifetime",
+                          " (", DescribeAge(window), ")");
+    }
+    const absl::Duration left = current.not_after - now_;
+    if (left > window) return std::nullopt;
+    const std::string expires =
+        absl::FormatTime("%Y-%m-%d", current.not_after, absl::UTCTimeZone());
+    if (left <= absl::ZeroDuration()) return absl::StrCat("expired ", expires, ", ", rule);
+    return absl::StrCat("expires ", expires, ", ", DescribeAge(left), " < ", rule);
+  }
+
+  // A certificate an issuer makes: created when the vault has none, renewed
+  // when it is due (whoever wrote the current one: a PFX rotor uploaded
+  // before keeps serving until then), never compared with a file.
+  void DiffIssuedCertificate(const DesiredCertificate& cert) {
+    const DesiredIssuance& issuance = *cert.issuance;
+    const std::string address = absl::StrCat("certificate.", cert.secret_name);
+    const SecretVersion* live = actual_.FindSecret(cert.secret_name);
+    auto it = actual_.certificates.find(SecretKey(cert.secret_name));
+    const ActualCertificate* current = it == actual_.certificates.end() ? nullptr : &it->second;
+    const bool readable =
+        live != nullptr && live->enabled && current != nullptr && !current->thumbprint.empty();
+
+    Action action = Action::kUpdate;
+    Cause cause = Cause::kConfig;
+    std::string reason;
+    std::string renewal;
+    if (live == nullptr) {
+      if (const DeletedSecret* deleted = actual_.FindDeleted(cert.secret_name)) {
+        action = Action::kRecover;
+        cause = CauseOf(*deleted);
+        reason = absl::StrCat("the secret was deleted at ", FormatPlanTime(deleted->deleted_date),
+                              " and is still recoverable; rotor recovers it, then writes a "
+                              "certificate from ",
+                              issuance.describe, " as a new version");
+      } else {
+        action = Action::kCreate;
+        reason = absl::StrCat("declared in ", desired_.config_path, " but absent from vault ",
+                              actual_.vault.name, "; rotor issues it from ", issuance.describe);
+      }
+    } else if (!live->enabled) {
+      cause = Cause::kDrift;
+      reason = absl::StrCat(
+          "its latest version is disabled; rotor writes a new enabled version "
+          "with a certificate from ",
+          issuance.describe);
+    } else if (!readable) {
+      cause = Cause::kDrift;
+      reason = absl::StrCat("the latest version does not hold a readable certificate (",
+                            current ? current->decode_error : "not read",
+                            "); rotor issues one from ", issuance.describe);
+    } else if (Replaced(address)) {
+      reason = absl::StrCat("--replace: a new certificate from ", issuance.describe);
+    } else if (std::optional<std::string> due = RenewalDue(issuance, *current)) {
+      renewal = *due;
+      reason = absl::StrCat("the certificate ", *due, ": rotor issues a new one from ",
+                            issuance.describe);
+    } else {
+      return;  // not due
+    }
+    absl::StatusOr<std::vector<std::string>> names = IssueNames(issuance);
+    if (!names.ok()) {
+      if (issue_error_.ok()) issue_error_ = names.status();
+      return;
+    }
+    Change& c = Add(address, action, cause);
+    const std::string shown_names = absl::StrJoin(*names, ", ");
+    WriteIssuedCertificate(c, cert, *std::move(names), issuance.reuse_key && readable);
+    const bool known = readable;
+    if (!renewal.empty()) c.attributes.push_back({kRenewalAttribute, "", renewal});
+    c.attributes.push_back({"issuer", "", issuance.describe});
+    c.attributes.push_back({"thumbprint", known ? current->thumbprint : "", kKnownAfterApply});
+    c.attributes.push_back(
+        {"dns_names", known ? absl::StrJoin(current->dns_names, ", ") : "", shown_names});
+    c.attributes.push_back({"key", "", issuance.key_type});
+    c.attributes.push_back(
+        {"not_after", known ? FormatPlanTime(current->not_after) : "", kKnownAfterApply});
+    c.attributes.push_back({"value", live != nullptr ? kSensitiveValue : "", kSensitiveValue});
+    c.reasons.push_back(std::move(reason));
+  }
+
   void DiffCertificate(const DesiredCertificate& cert) {
+    if (cert.issuance.has_value()) {
+      DiffIssuedCertificate(cert);
+      return;
+    }
     std::string address = absl::StrCat("certificate.", cert.secret_name);
     auto add_attributes = [&](Change& c, const ActualCertificate* before) {
       bool known = before != nullptr && !before->thumbprint.empty();
@@ -428,6 +565,8 @@ class PlanBuilder {
   void DiffUndeclared() {
     for (const auto& [key, live] : actual_.secrets) {
       if (declared_.count(key) > 0) continue;
+      // rotor's own ACME account key: expected, whatever the config says.
+      if (IsAcmeAccount(live)) continue;
       if (IsUserKind(live)) {
         std::optional<absl::Time> deadline = RetireDeadline(live);
         if (desired_.policy.delete_stale_users && deadline.has_value()) {
@@ -708,11 +847,12 @@ class PlanBuilder {
                                            deployed_url.empty() ? "(none)" : deployed_url,
                                            " but the certificate's current version is ", live->id));
       }
-      if (!EqualsIgnoreCase(deployed_thumb, desired_.certificate->thumbprint)) {
+      const std::string thumbprint =
+          diff_internal::PlannedCertificateThumbprint(desired_, actual_, plan_.changes);
+      if (!thumbprint.empty() && !EqualsIgnoreCase(deployed_thumb, thumbprint)) {
         pfx_reasons.push_back(absl::StrCat("deployment ", base.name, " passes ", thumb_param, " = ",
                                            deployed_thumb.empty() ? "(none)" : deployed_thumb,
-                                           " but the certificate's thumbprint is ",
-                                           desired_.certificate->thumbprint));
+                                           " but the certificate's thumbprint is ", thumbprint));
       }
     }
 
@@ -854,8 +994,9 @@ class PlanBuilder {
       }
     }
     c.attributes.push_back({url_param, base ? ParameterString(*base, url_param) : "", url_after});
-    c.attributes.push_back({thumb_param, base ? ParameterString(*base, thumb_param) : "",
-                            desired_.certificate->thumbprint});
+    c.attributes.push_back(
+        {thumb_param, base ? ParameterString(*base, thumb_param) : "",
+         diff_internal::PlannedCertificateThumbprint(desired_, actual_, plan_.changes)});
     if (desired_.deployment->has_service_principal) {
       c.attributes.push_back({d.ParameterName("service_principal_client_secret"),
                               base ? kSensitiveValue : "", kSensitiveValue});
@@ -884,6 +1025,7 @@ class PlanBuilder {
   std::set<std::string> declared_;
   std::set<std::string> declared_users_;
   std::vector<std::string> other_short_secrets_;  // policy.other_short_secrets = refuse
+  absl::Status issue_error_;                      // an issued certificate's names unknown
   Plan plan_;
 };
 

@@ -30,8 +30,8 @@ std::map<std::string, Listed> ListedNow(const DesiredState& desired, const Actua
     auto user = users.find(key);
     if (user != users.end() || kind == SecretKind::kUser) {
       l.what = live.enabled ? Listed::What::kLogin : Listed::What::kDisabled;
-    } else if (kind == SecretKind::kCertificate) {
-      l.what = Listed::What::kCertificate;
+    } else if (kind == SecretKind::kCertificate || IsAcmeAccount(live)) {
+      l.what = Listed::What::kCertificate;  // too long to be a login
     } else {
       const Secret* value = actual.FindValue(live.name);
       if (value != nullptr && value->size() > kMaxLoginSecretLength) {

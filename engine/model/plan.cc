@@ -55,11 +55,15 @@ bool ParseCause(absl::string_view name, Cause* cause) {
   return true;
 }
 
-std::string PlannedPublish::Describe() const {
-  if (!docker_config.empty()) return absl::StrCat("docker_config ", docker_config);
+std::string DescribeCommand(const std::vector<std::string>& command) {
   std::vector<std::string> quoted;
   for (const auto& a : command) quoted.push_back(absl::StrCat("\"", a, "\""));
   return absl::StrCat("command [", absl::StrJoin(quoted, ", "), "]");
+}
+
+std::string PlannedPublish::Describe() const {
+  if (!docker_config.empty()) return absl::StrCat("docker_config ", docker_config);
+  return DescribeCommand(command);
 }
 
 std::string Change::Name() const {

@@ -27,8 +27,13 @@ inline constexpr char kKnownAfterApply[] = "(known after apply)";
 // The attribute of a kRetire change holding its deadline for people
 // ("2026-12-06 10:00 UTC").
 inline constexpr char kRetiresAttribute[] = "retires";
+// The attribute of a certificate renewal holding why it is due, for people
+// ("expires 2026-12-20, 15 days < renew_before 30d").
+inline constexpr char kRenewalAttribute[] = "renewal";
 // The saved-plan format this build writes and reads.
-inline constexpr int kPlanFormatVersion = 2;
+// 3: a certificate write may carry `issue` instead of a value (an older
+// rotor would not know what to write).
+inline constexpr int kPlanFormatVersion = 3;
 
 // Display form of a time in plans: RFC 3339 UTC to the second.
 std::string FormatPlanTime(absl::Time t);
@@ -67,6 +72,21 @@ struct PlannedValue {
   std::string binding;
 };
 
+// A certificate apply gets from an issuer ([certificate.acme] or
+// [certificate.issuer]) instead of a value: apply generates the key (or
+// reuses the current one), sends the CSR, checks the chain it gets back and
+// writes the PFX it builds with a generated password.
+struct PlannedIssuance {
+  std::string issuer;    // "acme" | "command"
+  std::string describe;  // "ACME https://acme.example/dir", "command [\"/usr/local/bin/issue\"]"
+  std::vector<std::string> dns_names;  // what the certificate must cover
+  std::string key_type;                // "rsa-2048" | "rsa-3072" | "ec-p256"
+  bool reuse_key = false;              // keep the current version's key
+  // The checks the issued certificate must pass, as a PFX's do.
+  int min_valid_days = 30;
+  std::string ca_bundle;  // a PEM file the chain must lead to; "" skips
+};
+
 // A new version of a secret.
 struct SecretWrite {
   std::string name;
@@ -76,6 +96,8 @@ struct SecretWrite {
   std::string value_key;
   // > 0: a fresh random password of this many characters, made by apply.
   int generate_length = 0;
+  // Set: a certificate apply issues (no value_key).
+  std::optional<PlannedIssuance> issue;
 };
 
 // One parameter of a deployment apply sends.
@@ -85,6 +107,8 @@ struct PlannedParameter {
     kLiteral,         // a value the plan sets (value_json)
     kValue,           // a PlannedValue (value_key), sent as a JSON string
     kCertificateUrl,  // the certificate secret's versioned URL after the writes
+    // The certificate's thumbprint after the writes (one apply issues).
+    kCertificateThumbprint,
   };
   std::string name;
   Source source = Source::kLiteral;
@@ -121,6 +145,9 @@ struct PlannedDeployment {
 // A hand-off of a user's new password to its clients ([[user]] publish),
 // run after the apply's redeploy succeeded (and --verify passed). The
 // password is read back from the version the apply wrote.
+// "command [\"PROGRAM\", \"ARG\"]": a program and its arguments, for people.
+std::string DescribeCommand(const std::vector<std::string>& command);
+
 struct PlannedPublish {
   std::string user;      // the login
   std::string registry;  // host[:port]: the key under the Docker config's "auths"

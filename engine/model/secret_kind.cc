@@ -23,6 +23,11 @@ std::map<std::string, std::string> RotorTags(absl::string_view role) {
   return {{kManagedByTag, kManagedByValue}, {kRoleTag, std::string(role)}};
 }
 
+bool IsAcmeAccount(const SecretVersion& secret) {
+  auto role = secret.tags.find(kRoleTag);
+  return role != secret.tags.end() && role->second == kRoleAcmeAccount;
+}
+
 bool KindIsKnown(const SecretVersion& secret) {
   return secret.tags.count(kRoleTag) > 0 || ClassifySecret(secret) != SecretKind::kOther;
 }

@@ -36,6 +36,11 @@ std::map<std::string, std::string> RotorTags(absl::string_view role);
 // a certificate, anything else kOther.
 SecretKind ClassifySecret(const SecretVersion& secret);
 
+// rotor's ACME account key (rotor-role = acme-account): never a login (its
+// value is longer than kMaxLoginSecretLength), never undeclared, never
+// deleted by a plan.
+bool IsAcmeAccount(const SecretVersion& secret);
+
 // Whether the metadata alone says what the secret is (a rotor-role tag, or
 // a known content type): such a secret needs no read to be classified.
 bool KindIsKnown(const SecretVersion& secret);

@@ -35,8 +35,28 @@ struct DesiredUser {
   std::vector<PublishSink> publish;
 };
 
+// A certificate an issuer makes ([certificate.acme], [certificate.issuer]):
+// what to ask for and when to renew.
+struct DesiredIssuance {
+  std::string kind;      // "acme" | "command"
+  std::string describe;  // "ACME https://acme.example/dir", "command [\"/usr/local/bin/issue\"]"
+  // Declared, or [registry] url's host; empty: the registry's name from the
+  // deployment's pipDomainNameLabel, found by the diff.
+  std::vector<std::string> dns_names;
+  std::string key_type = "rsa-2048";
+  // Renew once the certificate expires within `renew_before`, else within
+  // `renew_before_percent` of its lifetime (a third when 0).
+  std::optional<absl::Duration> renew_before;
+  int renew_before_percent = 0;
+  std::string renew_before_text;  // as written; empty for the default
+  bool reuse_key = false;
+  int min_valid_days = 30;
+  std::string ca_bundle;  // the chain must lead to it; "" skips
+};
+
 // What the PFX on disk holds, already encoded as the Key Vault secret value
-// the registry template expects.
+// the registry template expects; or, with `issuance`, what an issuer is to
+// make (no PFX is read: the PFX fields stay empty).
 struct DesiredCertificate {
   std::string secret_name;
   std::string pfx_path;
@@ -52,6 +72,7 @@ struct DesiredCertificate {
   int warn_days = 45;
   std::vector<CheckLine> checks;
   bool has_errors = false;  // a check is ERROR: nothing may be written
+  std::optional<DesiredIssuance> issuance;
 };
 
 struct DesiredDeployment {

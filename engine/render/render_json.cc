@@ -35,7 +35,28 @@ void WriteSecretWrite(Writer& w, const SecretWrite& write) {
   Str(w, write.content_type);
   Str(w, "tags");
   WriteStringMap(w, write.tags);
-  if (write.generate_length > 0) {
+  if (write.issue.has_value()) {
+    const PlannedIssuance& issue = *write.issue;
+    Str(w, "issue");
+    w.StartObject();
+    Str(w, "issuer");
+    Str(w, issue.issuer);
+    Str(w, "describe");
+    Str(w, issue.describe);
+    Str(w, "dns_names");
+    w.StartArray();
+    for (const auto& name : issue.dns_names) Str(w, name);
+    w.EndArray();
+    Str(w, "key_type");
+    Str(w, issue.key_type);
+    Str(w, "reuse_key");
+    w.Bool(issue.reuse_key);
+    Str(w, "min_valid_days");
+    w.Int(issue.min_valid_days);
+    Str(w, "ca_bundle");
+    Str(w, issue.ca_bundle);
+    w.EndObject();
+  } else if (write.generate_length > 0) {
     Str(w, "generate_length");
     w.Int(write.generate_length);
   } else {
@@ -55,13 +76,16 @@ absl::string_view SourceName(PlannedParameter::Source source) {
       return "value";
     case PlannedParameter::Source::kCertificateUrl:
       return "certificate_url";
+    case PlannedParameter::Source::kCertificateThumbprint:
+      return "certificate_thumbprint";
   }
   return "literal";
 }
 
 bool ParseSourceName(absl::string_view name, PlannedParameter::Source* source) {
   for (auto s : {PlannedParameter::Source::kCarried, PlannedParameter::Source::kLiteral,
-                 PlannedParameter::Source::kValue, PlannedParameter::Source::kCertificateUrl}) {
+                 PlannedParameter::Source::kValue, PlannedParameter::Source::kCertificateUrl,
+                 PlannedParameter::Source::kCertificateThumbprint}) {
     if (SourceName(s) == name) {
       *source = s;
       return true;
@@ -322,14 +346,44 @@ bool GetStringMap(const rapidjson::Value& object, const char* name,
   return true;
 }
 
+absl::StatusOr<PlannedIssuance> ParseIssuance(const rapidjson::Value& v, const std::string& at) {
+  PlannedIssuance issue;
+  const std::string what = absl::StrCat(at, ".write.issue is malformed");
+  if (!v.IsObject() || !GetString(v, "issuer", &issue.issuer) ||
+      !GetString(v, "describe", &issue.describe) || !GetString(v, "key_type", &issue.key_type) ||
+      !GetString(v, "ca_bundle", &issue.ca_bundle)) {
+    return Malformed(what);
+  }
+  auto names = v.FindMember("dns_names");
+  if (names == v.MemberEnd() || !names->value.IsArray() || names->value.Empty()) {
+    return Malformed(what);
+  }
+  for (const auto& name : names->value.GetArray()) {
+    if (!name.IsString()) return Malformed(what);
+    issue.dns_names.emplace_back(name.GetString(), name.GetStringLength());
+  }
+  auto reuse = v.FindMember("reuse_key");
+  auto days = v.FindMember("min_valid_days");
+  if (reuse == v.MemberEnd() || !reuse->value.IsBool() || days == v.MemberEnd() ||
+      !days->value.IsInt()) {
+    return Malformed(what);
+  }
+  issue.reuse_key = reuse->value.GetBool();
+  issue.min_valid_days = days->value.GetInt();
+  return issue;
+}
+
 absl::StatusOr<SecretWrite> ParseSecretWrite(const rapidjson::Value& v, const std::string& at) {
   SecretWrite w;
   if (!v.IsObject() || !GetString(v, "name", &w.name) ||
       !GetString(v, "content_type", &w.content_type) || !GetStringMap(v, "tags", &w.tags)) {
     return Malformed(absl::StrCat(at, ".write is malformed"));
   }
+  auto issue = v.FindMember("issue");
   auto length = v.FindMember("generate_length");
-  if (length != v.MemberEnd()) {
+  if (issue != v.MemberEnd()) {
+    ASSIGN_OR_RETURN(w.issue, ParseIssuance(issue->value, at));
+  } else if (length != v.MemberEnd()) {
     if (!length->value.IsInt() || length->value.GetInt() < 1) {
       return Malformed(absl::StrCat(at, ".write.generate_length is not a positive integer"));
     }

@@ -155,13 +155,13 @@ TEST_CASE("the JSON plan round-trips and validates against schemas/plan.schema.j
 TEST_CASE("a plan file of another format version or malformed is refused clearly") {
   std::string json = RenderPlanJson(SamplePlan(), false);
   std::string v1 = json;
-  v1.replace(v1.find("\"format_version\":2"), 18, "\"format_version\":1");
+  v1.replace(v1.find("\"format_version\":3"), 18, "\"format_version\":2");
   auto other = ParsePlanJson(v1);
   REQUIRE_FALSE(other.ok());
   CHECK(other.status().message() ==
-        "the plan file has format version 1; this rotor reads version 2: make a new plan with "
+        "the plan file has format version 2; this rotor reads version 3: make a new plan with "
         "this rotor");
-  auto broken = ParsePlanJson("{\"format_version\": 2,");
+  auto broken = ParsePlanJson("{\"format_version\": 3,");
   REQUIRE_FALSE(broken.ok());
   CHECK(std::string(broken.status().message())
             .rfind("malformed plan file: JSON error at offset", 0) == 0);

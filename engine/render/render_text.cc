@@ -106,7 +106,11 @@ std::string RenderPlanText(const Plan& plan, const TextStyle& style) {
     }
     for (const Change& c : plan.changes) {
       ActionStyle a = StyleOf(c);
-      absl::StrAppend(&out, "\n  # ", c.address, " ", a.verb, "\n");
+      // A certificate an issuer renews says why it is due.
+      const std::string renewal = c.After(kRenewalAttribute);
+      const std::string verb =
+          renewal.empty() ? std::string(a.verb) : absl::StrCat("will be renewed (", renewal, ")");
+      absl::StrAppend(&out, "\n  # ", c.address, " ", verb, "\n");
       absl::StrAppend(&out, "  ", Paint(style, a.color, a.symbol), " ",
                       style.color ? absl::StrCat(kBold, c.address, kReset) : c.address,
                       c.action == Action::kRetire
@@ -116,6 +120,7 @@ std::string RenderPlanText(const Plan& plan, const TextStyle& style) {
       size_t width = 0;
       for (const auto& attr : c.attributes) width = std::max(width, attr.name.size());
       for (const auto& attr : c.attributes) {
+        if (attr.name == kRenewalAttribute) continue;  // said in the heading
         std::string symbol;
         std::string value;
         if (attr.before.empty() && !attr.after.empty()) {
