@@ -91,7 +91,8 @@ absl::StatusOr<std::unique_ptr<CertificateIssuer>> MakeAcmeIssuer(const AcmeConf
                         absl::StrCat("[certificate.acme]: ", zone.status().message()));
   }
   return std::make_unique<OwnedAcmeIssuer>(
-      std::move(http), std::make_unique<acme::VaultAccountKeyStore>(*providers.vault, acme.directory),
+      std::move(http),
+      std::make_unique<acme::VaultAccountKeyStore>(*providers.vault, acme.directory),
       std::make_unique<ArmDns01Solver>(*std::move(zone)), std::move(acme_options),
       absl::StrCat("[certificate.acme] dns_zone = \"", acme.dns_zone, "\""));
 }

@@ -33,9 +33,9 @@ absl::Status ArmDns01Solver::RemoveStale() {
 absl::Status ArmDns01Solver::Present(absl::string_view record_name, absl::string_view txt_value) {
   ASSIGN_OR_RETURN(std::string relative, zone_->RelativeName(record_name));
   if (!IsChallengeName(relative)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("refusing to write the TXT record set ", relative, " in DNS zone ",
-                     zone_->options().zone, ": not an ", kAcmeChallengeLabel, " name"));
+    return absl::InvalidArgumentError(absl::StrCat("refusing to write the TXT record set ",
+                                                   relative, " in DNS zone ", zone_->options().zone,
+                                                   ": not an ", kAcmeChallengeLabel, " name"));
   }
   if (!stale_removed_) RETURN_IF_ERROR(RemoveStale());
   std::vector<std::string>& values = presented_[relative];

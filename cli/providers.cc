@@ -203,10 +203,8 @@ absl::StatusOr<Providers> OpenAzure(const Config& config, const ProviderOptions&
     arm_options.clock = options.clock;
     arm_options.log = log;
     arm_options.time_scale = time_scale;
-    ASSIGN_OR_RETURN(providers.deployments,
-                     arm::ArmDeploymentClient::Create(
-                         providers.arm->sender,
-                         std::move(arm_options)));
+    ASSIGN_OR_RETURN(providers.deployments, arm::ArmDeploymentClient::Create(
+                                                providers.arm->sender, std::move(arm_options)));
   }
   return providers;
 }

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "base/secret.h"
 #include "engine/model/certificate_issuer.h"
 #include "engine/model/plan.h"
@@ -35,7 +36,7 @@ inline constexpr int kIssuedPfxPasswordLength = 32;
 // no key or password.
 absl::StatusOr<IssuedCertificate> IssueCertificate(const SecretWrite& write,
                                                    CertificateIssuer& issuer, Vault& vault,
-                                                   absl::Time now);
+                                                   const Clock& clock);
 
 }  // namespace rotor
 

@@ -388,3 +388,49 @@ TEST_CASE("schema and loader: cross-field rules are the loader's alone") {
 
 }  // namespace
 }  // namespace rotor
+
+namespace rotor {
+namespace {
+
+// The ```toml blocks of README.md between the heading `from` and the next
+// heading of level 2.
+std::vector<std::string> ReadmeTomlBlocks(const std::string& from) {
+  const std::string readme = ReadFileOrDie(SourceDir() + "/README.md");
+  size_t start = readme.find("\n" + from + "\n");
+  REQUIRE(start != std::string::npos);
+  size_t end = readme.find("\n## ", start + 1);
+  std::string section = readme.substr(start, end == std::string::npos ? end : end - start);
+  std::vector<std::string> blocks;
+  for (size_t at = section.find("```toml\n"); at != std::string::npos;
+       at = section.find("```toml\n", at + 1)) {
+    size_t body = at + 8;
+    size_t close = section.find("```", body);
+    REQUIRE(close != std::string::npos);
+    blocks.push_back(section.substr(body, close - body));
+  }
+  return blocks;
+}
+
+TEST_CASE("README: the ACME section's two setups are configs rotor and the schema accept") {
+  std::vector<std::string> blocks = ReadmeTomlBlocks("### Certificates from ACME");
+  REQUIRE(blocks.size() == 2);
+  for (const std::string& block : blocks) {
+    INFO(block);
+    const std::string toml =
+        "[cloud]\nkind = \"azurestack\"\narm_endpoint = "
+        "\"https://management.local.azurestack.external\"\n[auth]\nmethod = \"environment\"\n" +
+        std::string(kVault) + "resource_group = \"newregreg\"\n" + block +
+        "\n[deployment]\nresource_group = \"newregreg\"\n";
+    SchemaResult schema = ValidateWithSchemaOnly(toml);
+    INFO(schema.errors);
+    CHECK(schema.valid);
+    TempDir dir;
+    absl::StatusOr<Config> config = LoadConfig(dir.Write("rotor.toml", toml));
+    REQUIRE_MESSAGE(config.ok(), config.status().message());
+    REQUIRE(config->certificate.has_value());
+    CHECK(config->certificate->acme.has_value());
+  }
+}
+
+}  // namespace
+}  // namespace rotor
