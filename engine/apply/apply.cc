@@ -89,7 +89,7 @@ class Executor {
                                      absl::StrJoin(w.issue->dns_names, ", "), " from ",
                                      w.issue->describe));
     ASSIGN_OR_RETURN(IssuedCertificate issued,
-                     IssueCertificate(w, *options_.issuer, vault_, options_.clock->Now()));
+                     IssueCertificate(w, *options_.issuer, vault_, *options_.clock));
     observer_.OnMessage(absl::StrCat("issued certificate ", issued.thumbprint, " for ",
                                      absl::StrJoin(issued.dns_names, ", "), ", expires ",
                                      FormatPlanTime(issued.not_after)));

@@ -59,7 +59,7 @@ absl::Status CheckIssued(const certs::Pfx& pfx, const PlannedIssuance& issue,
 
 absl::StatusOr<IssuedCertificate> IssueCertificate(const SecretWrite& write,
                                                    CertificateIssuer& issuer, Vault& vault,
-                                                   absl::Time now) {
+                                                   const Clock& clock) {
   const PlannedIssuance& issue = *write.issue;
   const std::string source =
       absl::StrCat("the certificate for secret ", write.name, " from ", issue.describe);
@@ -81,6 +81,7 @@ absl::StatusOr<IssuedCertificate> IssueCertificate(const SecretWrite& write,
     return WithContext(chain_pem.status(),
                        absl::StrCat("issuing ", source, "; nothing was written"));
   }
+  const absl::Time now = clock.Now();
   ASSIGN_OR_RETURN(std::vector<std::string> chain, certs::ParsePemChain(*chain_pem, source));
   const Secret password = GeneratePassword(kIssuedPfxPasswordLength);
   ASSIGN_OR_RETURN(Secret pfx_der, certs::BuildPfx(key, chain, password, source));
