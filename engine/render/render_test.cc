@@ -43,13 +43,19 @@ std::string PlanSchemaErrors(const std::string& json) {
   return errors;
 }
 
-Plan SamplePlan() {
+// A plan's header fields, without changes.
+Plan EmptyPlan() {
   Plan plan;
   plan.tool_version = "0.1.0";
   plan.config_path = "rotor.toml";
   plan.config_digest = std::string(64, 'a');
   plan.prior_fingerprint = std::string(64, 'b');
   plan.vault = "newregkv";
+  return plan;
+}
+
+Plan SamplePlan() {
+  Plan plan = EmptyPlan();
   Change create;
   create.address = "user.admin1";
   create.action = Action::kCreate;
@@ -176,12 +182,7 @@ TEST_CASE("a plan file of another format version or malformed is refused clearly
 constexpr char kIssuer[] = "command [\"/usr/local/bin/issue\"]";
 
 Plan RenewalPlan() {
-  Plan plan;
-  plan.tool_version = "0.1.0";
-  plan.config_path = "rotor.toml";
-  plan.config_digest = std::string(64, 'a');
-  plan.prior_fingerprint = std::string(64, 'b');
-  plan.vault = "newregkv";
+  Plan plan = EmptyPlan();
   Change cert;
   cert.address = "certificate.containersecret";
   cert.action = Action::kUpdate;
