@@ -34,28 +34,29 @@ constexpr char kTemplate[] = R"({
   "resources": []
 })";
 
-// Signs the CSR on standard input with ca.pem / ca.key beside it; prints
-// the certificate and the CA (the chain, leaf first).
-constexpr char kSignScript[] = R"(#!/bin/bash
+// Signs the CSR on standard input with ca.pem / ca.key beside it, for the
+// number of days in the file `days`; prints the certificate and the CA (the
+// chain, leaf first).
+constexpr char kSignScript[] = R"sh(#!/bin/bash
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 csr=$(mktemp)
 trap 'rm -f "$csr"' EXIT
 cat > "$csr"
 openssl x509 -req -in "$csr" -CA "$here/ca.pem" -CAkey "$here/ca.key" \
-  -set_serial "0x$(openssl rand -hex 8)" -days 90 -sha256 \
+  -set_serial "0x$(openssl rand -hex 8)" -days "$(cat "$here/days")" -sha256 \
   -copy_extensions copy -extfile "$here/ext.cnf" 2>/dev/null
 cat "$here/ca.pem"
-)";
-constexpr char kFailScript[] = R"(#!/bin/bash
+)sh";
+constexpr char kFailScript[] = R"sh(#!/bin/bash
 cat > /dev/null
 echo "the CA refused the request" >&2
 exit 3
-)";
-constexpr char kHangScript[] = R"(#!/bin/bash
+)sh";
+constexpr char kHangScript[] = R"sh(#!/bin/bash
 cat > /dev/null
 sleep 120
-)";
+)sh";
 
 class IssuerWorkspace {
  public:
@@ -72,8 +73,12 @@ class IssuerWorkspace {
       const std::string path = dir_.Write(name, text);
       REQUIRE(chmod(path.c_str(), 0755) == 0);
     }
+    SetDays(90);
     WriteConfig("./sign.sh", "");
   }
+
+  // How long the certificates sign.sh issues are valid.
+  void SetDays(int days) { dir_.Write("days", absl::StrCat(days, "\n")); }
 
   // The config with `script` as the issuer and `extra` in [certificate].
   void WriteConfig(const std::string& script, const std::string& extra,
@@ -92,6 +97,7 @@ password = "Local-Literal-Admin-Pw"
 [certificate]
 secret_name = "containersecret"
 key = "ec-p256"
+min_valid_days = 7
 )",
                                           extra, R"(
 
@@ -190,8 +196,10 @@ TEST_CASE("issuer command: first issuance, convergence, renewal when due") {
   CHECK(again.exit_code == 0);
   CHECK(absl::StrContains(again.stdout_data, "No changes."));
 
-  // Due: 90 days of life are within renew_before = "100d".
+  // Due: 90 days of life are within renew_before = "100d"; the renewal
+  // lives 200 days, so it is not due after the apply.
   w.WriteConfig("./sign.sh", "renew_before = \"100d\"");
+  w.SetDays(200);
   auto due = w.Rotor({"plan", "--detailed-exitcode"});
   INFO(due.stdout_data, due.stderr_data);
   CHECK(due.exit_code == 2);
@@ -201,7 +209,7 @@ TEST_CASE("issuer command: first issuance, convergence, renewal when due") {
   CHECK(absl::StrContains(due.stdout_data, "reason (config): the certificate expires "));
   auto json = w.Rotor({"plan", "--json"});
   CHECK(absl::StrContains(json.stdout_data, "\"issue\":"));
-  CHECK(absl::StrContains(json.stdout_data, "\"issuer\":\"command\""));
+  CHECK(absl::StrContains(json.stdout_data, "\"issuer\": \"command\""));
 
   auto renew = w.Rotor({"apply", "--auto-approve"});
   INFO(renew.stdout_data, renew.stderr_data);
@@ -212,7 +220,8 @@ TEST_CASE("issuer command: first issuance, convergence, renewal when due") {
   auto versions = w.OpenVault()->ListSecretVersions("containersecret");
   REQUIRE(versions.ok());
   CHECK(versions->size() == 2);
-  // "99%" of 90 days: not due right after issuance.
+  CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
+  // "99%" of its 200 days: not due right after issuance.
   w.WriteConfig("./sign.sh", "renew_before = \"99%\"");
   CHECK(w.Rotor({"plan", "--detailed-exitcode"}).exit_code == 0);
 }

@@ -32,8 +32,9 @@ struct IssuedCertificate {
 inline constexpr int kIssuedPfxPasswordLength = 32;
 
 // `write.issue` must be set. `vault` is read only for reuse_key (the
-// secret's latest version). Errors name the secret and the issuer and carry
-// no key or password.
+// secret's latest version). The checks run at `clock`'s time once the
+// issuer answered (a CA stamps notBefore with the moment it signs). Errors
+// name the secret and the issuer and carry no key or password.
 absl::StatusOr<IssuedCertificate> IssueCertificate(const SecretWrite& write,
                                                    CertificateIssuer& issuer, Vault& vault,
                                                    const Clock& clock);

@@ -53,11 +53,13 @@ class TestCaIssuer : public CertificateIssuer {
              pki_.root().CertificatePem();
     }
     const std::string csr = dir_.Write("request.csr", request.csr_pem);
+    ProcessOptions options;
+    options.timeout = absl::Seconds(30);
     auto signed_cert =
         RunProcess({"openssl", "x509", "-req", "-in", csr, "-CA", ca_, "-CAkey", ca_key_,
                     "-set_serial", absl::StrCat(1000 + requests.size()), "-days", "90", "-sha256",
                     "-copy_extensions", "copy", "-extfile", ext_},
-                   {.timeout = absl::Seconds(30)});
+                   options);
     if (!signed_cert.ok()) return signed_cert.status();
     if (signed_cert->exit_code != 0) {
       return absl::InternalError(absl::StrCat("openssl x509 -req: ", signed_cert->stderr_data));

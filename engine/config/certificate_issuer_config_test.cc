@@ -28,6 +28,14 @@ std::string ErrorOf(const std::string& body) {
   return std::string(config.status().message());
 }
 
+// The keys [certificate.acme] requires.
+constexpr char kAcme[] = R"([certificate.acme]
+directory = "https://acme.localhost/dir"
+email = "ops@example.com"
+dns_zone = "localhost"
+dns_resource_group = "dnsrg"
+)";
+
 Config LoadOrDie(const std::string& body) {
   absl::StatusOr<Config> config =
       ParseConfig(absl::StrCat(kHead, body), "/srv/registry/rotor.toml");
@@ -142,17 +150,13 @@ url = "https://myreg.localhost:8443/v2/"
   REQUIRE_MESSAGE(desired.ok(), desired.status().ToString());
   CHECK(desired->certificate->issuance->dns_names == std::vector<std::string>{"myreg.localhost"});
 
-  Config acme = LoadOrDie(R"([certificate]
+  Config acme = LoadOrDie(absl::StrCat(R"([certificate]
 secret_name = "containersecret"
 dns_names = ["a.localhost"]
-[certificate.acme]
-directory = "https://acme.localhost/dir"
-email = "ops@example.com"
-dns_zone = "localhost"
-dns_resource_group = "dnsrg"
-[registry]
+)",
+                                       kAcme, R"([registry]
 url = "https://myreg.localhost"
-)");
+)"));
   absl::StatusOr<DesiredState> from_acme = BuildDesired(acme, FakeEnvironment{}, absl::Now());
   REQUIRE(from_acme.ok());
   CHECK(from_acme->certificate->issuance->kind == "acme");
@@ -187,16 +191,12 @@ rotor.toml:9:14: error: certificate.issuer: not with certificate.pfx: [certifica
 }
 
 TEST_CASE("certificate issuer config error: acme and issuer") {
-  CHECK(ErrorOf(R"([certificate]
+  CHECK(ErrorOf(absl::StrCat(R"([certificate]
 secret_name = "containersecret"
 [certificate.issuer]
 command = ["issue"]
-[certificate.acme]
-directory = "https://acme.localhost/dir"
-email = "ops@example.com"
-dns_zone = "localhost"
-dns_resource_group = "dnsrg"
-)") == R"x(rotor.toml: 1 error
+)",
+                             kAcme)) == R"x(rotor.toml: 1 error
 rotor.toml:7:14: error: certificate.issuer: not with certificate.acme: [certificate] takes exactly one of pfx (with password), [certificate.acme] and [certificate.issuer]; remove one
     7 | [certificate.issuer]
       |              ^)x");
@@ -287,27 +287,19 @@ rotor.toml:10:11: error: certificate.issuer.timeout: invalid value "30": a timeo
 }
 
 TEST_CASE("certificate issuer config error: the eab pair goes together") {
-  CHECK(ErrorOf(R"([certificate]
+  CHECK(ErrorOf(absl::StrCat(R"([certificate]
 secret_name = "containersecret"
-[certificate.acme]
-directory = "https://acme.localhost/dir"
-email = "ops@example.com"
-dns_zone = "localhost"
-dns_resource_group = "dnsrg"
-eab_key_id = "kid-1"
-)") == R"x(rotor.toml: 1 error
+)",
+                             kAcme, R"(eab_key_id = "kid-1"
+)")) == R"x(rotor.toml: 1 error
 rotor.toml:12:1: error: certificate.acme.eab_key_id: External Account Binding needs both eab_key_id and eab_hmac_key; add eab_hmac_key or remove this one
    12 | eab_key_id = "kid-1"
       | ^)x");
-  CHECK(ErrorOf(R"([certificate]
+  CHECK(ErrorOf(absl::StrCat(R"([certificate]
 secret_name = "containersecret"
-[certificate.acme]
-directory = "https://acme.localhost/dir"
-email = "ops@example.com"
-dns_zone = "localhost"
-dns_resource_group = "dnsrg"
-eab_hmac_key = { env = "ACME_EAB_HMAC_KEY" }
-)") == R"x(rotor.toml: 1 error
+)",
+                             kAcme, R"(eab_hmac_key = { env = "ACME_EAB_HMAC_KEY" }
+)")) == R"x(rotor.toml: 1 error
 rotor.toml:12:1: error: certificate.acme.eab_hmac_key: External Account Binding needs both eab_key_id and eab_hmac_key; add eab_key_id or remove this one
    12 | eab_hmac_key = { env = "ACME_EAB_HMAC_KEY" }
       | ^)x");

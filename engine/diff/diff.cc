@@ -700,8 +700,23 @@ class PlanBuilder {
     if (!desired_.certificate.has_value()) return absl::OkStatus();
     const DesiredCertificate& cert = *desired_.certificate;
     bool passes = false;
-    for (const auto& c : plan_.changes) passes |= c.Kind() == "certificate" || c.deployment;
-    if (!passes || cert.thumbprint.empty()) return absl::OkStatus();
+    const PlannedIssuance* issued = nullptr;
+    for (const auto& c : plan_.changes) {
+      passes |= c.Kind() == "certificate" || c.deployment;
+      if (c.Kind() == "certificate" && c.write.has_value() && c.write->issue.has_value()) {
+        issued = &*c.write->issue;
+      }
+    }
+    if (!passes) return absl::OkStatus();
+    // The PFX's names, or those the certificate is issued for now (one an
+    // issuer made before was checked when it was issued).
+    if (cert.issuance.has_value() ? issued == nullptr : cert.thumbprint.empty()) {
+      return absl::OkStatus();
+    }
+    const std::vector<std::string>& names = issued != nullptr ? issued->dns_names : cert.dns_names;
+    const std::string what = issued != nullptr
+                                 ? std::string("[certificate] dns_names")
+                                 : absl::StrCat("[certificate] pfx (", cert.pfx_path, ")");
     std::vector<std::string> hosts;
     std::string from;
     if (!desired_.registry_url.empty()) {
@@ -722,13 +737,13 @@ class PlanBuilder {
     }
     std::vector<std::string> missing;
     for (const auto& host : hosts) {
-      if (!CertificateCoversHost(cert.dns_names, host)) missing.push_back(host);
+      if (!CertificateCoversHost(names, host)) missing.push_back(host);
     }
     if (missing.empty()) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
-        "[certificate] pfx (", cert.pfx_path, "): the certificate is for ",
-        cert.dns_names.empty() ? "no DNS name" : absl::StrJoin(cert.dns_names, ", "),
-        ", which does not cover ", absl::StrJoin(missing, ", "), " (from ", from,
+        what, ": the certificate is for ",
+        names.empty() ? "no DNS name" : absl::StrJoin(names, ", "), ", which does not cover ",
+        absl::StrJoin(missing, ", "), " (from ", from,
         "); the registry would serve a certificate its clients refuse. Issue it for ",
         absl::StrJoin(missing, ", "), ", or set [registry] url to the host it is for"));
   }

@@ -27,6 +27,13 @@ void WriteStringMap(Writer& w, const std::map<std::string, std::string>& m) {
 }
 
 template <typename Writer>
+void WriteStrings(Writer& w, const std::vector<std::string>& strings) {
+  w.StartArray();
+  for (const auto& s : strings) Str(w, s);
+  w.EndArray();
+}
+
+template <typename Writer>
 void WriteSecretWrite(Writer& w, const SecretWrite& write) {
   w.StartObject();
   Str(w, "name");
@@ -44,9 +51,7 @@ void WriteSecretWrite(Writer& w, const SecretWrite& write) {
     Str(w, "describe");
     Str(w, issue.describe);
     Str(w, "dns_names");
-    w.StartArray();
-    for (const auto& name : issue.dns_names) Str(w, name);
-    w.EndArray();
+    WriteStrings(w, issue.dns_names);
     Str(w, "key_type");
     Str(w, issue.key_type);
     Str(w, "reuse_key");
@@ -231,9 +236,7 @@ void WritePlan(Writer& w, const Plan& plan) {
     }
     w.EndArray();
     Str(w, "reasons");
-    w.StartArray();
-    for (const auto& r : c.reasons) Str(w, r);
-    w.EndArray();
+    WriteStrings(w, c.reasons);
     if (c.write.has_value()) {
       Str(w, "write");
       WriteSecretWrite(w, *c.write);
@@ -273,9 +276,7 @@ void WritePlan(Writer& w, const Plan& plan) {
       Str(w, p.docker_config);
     } else {
       Str(w, "command");
-      w.StartArray();
-      for (const auto& a : p.command) Str(w, a);
-      w.EndArray();
+      WriteStrings(w, p.command);
     }
     w.EndObject();
   }
@@ -638,13 +639,9 @@ std::string RenderOutputsJson(const ApplyOutputs& outputs) {
   Str(w, "deployment_state");
   Str(w, outputs.deployment_state);
   Str(w, "written_secrets");
-  w.StartArray();
-  for (const auto& s : outputs.written_secrets) Str(w, s);
-  w.EndArray();
+  WriteStrings(w, outputs.written_secrets);
   Str(w, "deleted_secrets");
-  w.StartArray();
-  for (const auto& s : outputs.deleted_secrets) Str(w, s);
-  w.EndArray();
+  WriteStrings(w, outputs.deleted_secrets);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
 }
