@@ -280,7 +280,7 @@ TEST_CASE("plan --json follows the plan schema's shape") {
   Workspace w;
   auto plan = w.Rotor({"plan", "--json"});
   REQUIRE(plan.exit_code == 0);
-  CHECK(absl::StrContains(plan.stdout_data, "\"format_version\": 2"));
+  CHECK(absl::StrContains(plan.stdout_data, "\"format_version\": 3"));
   CHECK(absl::StrContains(plan.stdout_data, "\"address\": \"user.admin\""));
   CHECK(absl::StrContains(plan.stdout_data, "\"after\": \"(sensitive value)\""));
 }

@@ -290,7 +290,7 @@ TEST_CASE("fleet --json is an array of registries, each with its plan") {
                         "    \"exit_code\": 1,\n    \"result\": null,\n    \"error\": "
                         "\"user[admin].password: environment variable GAMMA_ADMIN_PW is not set"));
   CHECK(absl::EndsWith(out, "}\n]\n"));
-  CHECK(absl::StrContains(out, "\"format_version\": 2"));
+  CHECK(absl::StrContains(out, "\"format_version\": 3"));
   CHECK_FALSE(absl::StrContains(out, "Fleet:"));
 }
 

@@ -50,7 +50,7 @@ TEST_CASE("a saved plan applies only with the values it was made with") {
                           "Plan: 0 to add, 1 to change, 0 to destroy, 1 to redeploy."));
   auto shown_json = w.Rotor({"show", "--json", "rotation.plan"});
   CHECK(shown_json.exit_code == 0);
-  CHECK(absl::StrContains(shown_json.stdout_data, "\"format_version\": 2"));
+  CHECK(absl::StrContains(shown_json.stdout_data, "\"format_version\": 3"));
 
   const int64_t writes = VaultWrites(w);
   w.env()["ADMIN_PW"] = "Admin-Pw-Other-3d";
