@@ -79,7 +79,7 @@ TEST_CASE("a TXT record set is written with its values, TTL and rotor's metadata
   CHECK(std::string(props["TXTRecords"][1]["value"][0].GetString()) == "value-two");
 }
 
-TEST_CASE("deleting a record set that is not there succeeds; other errors do not") {
+TEST_CASE("deleting a record set that is not there succeeds, other errors do not") {
   Fixture f;
   // Unhandled paths answer 404 NotFound.
   CHECK(f.dns->DeleteTxt("_acme-challenge.gone").ok());
@@ -127,7 +127,7 @@ TEST_CASE("listing follows nextLink on the same host and refuses another host") 
   CHECK(absl::StrContains(unreadable.status().message(), "\"value\" is not an array"));
 }
 
-TEST_CASE("relative names inside the zone; names outside it are refused") {
+TEST_CASE("relative names inside the zone, names outside it are refused") {
   Fixture f;
   CHECK(*f.dns->RelativeName("_acme-challenge.reg.contoso.com") == "_acme-challenge.reg");
   CHECK(*f.dns->RelativeName("_ACME-challenge.Contoso.com.") == "_acme-challenge");

@@ -85,8 +85,8 @@ std::string CurrentThumbprint(AzureWorkspace& w) {
 }
 
 TEST_CASE(
-    "ACME: first issuance through Pebble, served by the registry and verified; then "
-    "nothing until due; then a renewal") {
+    "ACME: first issuance through Pebble, served by the registry and verified, then "
+    "nothing until due, then a renewal") {
   // Pebble rejects 30% of good nonces: rotor retries badNonce.
   auto pebble = StartPebble({.nonce_reject = 30});
   AzureWorkspace w(StampFor(*pebble));
@@ -170,7 +170,7 @@ TEST_CASE("ACME: a DNS zone that does not exist is named, and nothing is written
 }
 
 TEST_CASE(
-    "ACME: a challenge the CA cannot validate fails with its problem document; the TXT "
+    "ACME: a challenge the CA cannot validate fails with its problem document, the TXT "
     "record set is removed and no certificate is written") {
   auto pebble = StartPebble();
   // The emulator does not mirror into challtestsrv: Pebble finds no TXT.
@@ -272,7 +272,7 @@ void ExpectRefusedUnchanged(AzureWorkspace& w, const std::string& expected) {
   CHECK(TxtNames(w).empty());
 }
 
-TEST_CASE("ACME, hostile CA: a directory past 1 MiB is refused; nothing is written") {
+TEST_CASE("ACME, hostile CA: a directory past 1 MiB is refused, nothing is written") {
   HostileCa ca;
   ca.server->Handle("GET", "/dir", [](const http::testing::HttpsTestServer::Request&) {
     return http::testing::Json(200, absl::StrCat("{\"pad\":\"", std::string(2 << 20, 'a'), "\"}"));
@@ -287,7 +287,7 @@ TEST_CASE("ACME, hostile CA: a directory past 1 MiB is refused; nothing is writt
 
 TEST_CASE(
     "ACME, hostile CA: a problem document with terminal escapes is shown inert, with its "
-    "type; nothing is written") {
+    "type, nothing is written") {
   HostileCa ca;
   ca.server->Handle("GET", "/dir", [](const http::testing::HttpsTestServer::Request&) {
     http::testing::HttpsTestServer::Response r =
