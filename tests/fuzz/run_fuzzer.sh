@@ -6,7 +6,8 @@
 # are made here with openssl (no private key is committed): with and
 # without a MAC, encrypted and not, AES and (when OpenSSL has it) RC2-40;
 # certificate_secret gets them wrapped as Key Vault secret values;
-# pem_chain gets the certificates as PEM chains (LF and CRLF).
+# pem_chain gets the certificates as PEM chains (LF and CRLF), and one
+# with a private key block after the leaf.
 # A crash, leak, UB report or a run over 10 s on one input fails the test;
 # the input is left in ARTIFACT_DIR (replay: FUZZER ARTIFACT_DIR/crash-...).
 set -euo pipefail
@@ -32,6 +33,8 @@ make_pfx_seeds() {
     cat "$dir/leaf.crt" "$dir/ca.crt" > "$work/corpus/gen-chain"
     sed 's/$/\r/' "$work/corpus/gen-chain" > "$work/corpus/gen-chain-crlf"
     cp "$dir/ec.crt" "$work/corpus/gen-single"
+    # A private key where a certificate belongs (never committed).
+    cat "$dir/leaf.crt" "$dir/ec.key" > "$work/corpus/gen-key-block"
     rm -rf "$dir"
     return
   fi
