@@ -9,6 +9,8 @@
 namespace rotor::cli {
 namespace {
 
+using acme::kAcmeChallengeLabel;
+
 bool IsChallengeName(absl::string_view relative_name) {
   return relative_name == kAcmeChallengeLabel ||
          absl::StartsWith(relative_name, absl::StrCat(kAcmeChallengeLabel, "."));

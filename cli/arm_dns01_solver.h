@@ -19,9 +19,6 @@
 
 namespace rotor::cli {
 
-// The label DNS-01 puts in front of the validated name (RFC 8555 §8.4).
-inline constexpr char kAcmeChallengeLabel[] = "_acme-challenge";
-
 class ArmDns01Solver : public acme::Dns01Solver {
  public:
   explicit ArmDns01Solver(std::unique_ptr<arm::ArmDnsZoneClient> zone);

@@ -363,7 +363,7 @@ absl::Status AcmeIssuer::Session::Authorize(const std::vector<std::string>& auth
       return absl::InvalidArgumentError(absl::StrCat(
           "ACME answer of ", ShowUrl(url), ": the dns-01 challenge's token is not base64url"));
     }
-    const std::string record = absl::StrCat("_acme-challenge.", Lower(authz.identifier));
+    const std::string record = absl::StrCat(kAcmeChallengeLabel, ".", Lower(authz.identifier));
     // Recorded before Present: a half-written record is cleaned up too.
     presented->insert(record);
     Log(http::LogLevel::kInfo, absl::StrCat("ACME: presenting ", record));

@@ -10,6 +10,9 @@
 
 namespace rotor::acme {
 
+// The label DNS-01 puts in front of the validated name (RFC 8555 §8.4).
+inline constexpr char kAcmeChallengeLabel[] = "_acme-challenge";
+
 class Dns01Solver {
  public:
   virtual ~Dns01Solver() = default;

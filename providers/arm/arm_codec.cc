@@ -14,6 +14,7 @@
 #include "base/inert_text.h"
 #include "base/json_fields.h"
 #include "base/status_macros.h"
+#include "providers/arm/arm_json_internal.h"
 #include "rapidjson/document.h"
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
@@ -65,11 +66,7 @@ std::string Str(const rapidjson::Value& o, const char* name) {
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-const rapidjson::Value* Member(const rapidjson::Value& o, const char* name) {
-  if (!o.IsObject()) return nullptr;
-  auto it = o.FindMember(name);
-  return it == o.MemberEnd() ? nullptr : &it->value;
-}
+using internal::Member;
 
 std::string ToText(const rapidjson::Value& v) {
   rapidjson::StringBuffer b;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/inert_text.h"
 #include "engine/model/vault.h"
+#include "providers/arm/arm_json_internal.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -10,11 +11,7 @@
 namespace rotor::arm {
 namespace {
 
-const rapidjson::Value* Member(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
+using internal::Member;
 
 absl::Status Bad(absl::string_view url, absl::string_view what) {
   return absl::InternalError(
