@@ -44,6 +44,9 @@ void Base64Encode(absl::string_view in, Scratch* out) {
   out->s.resize(static_cast<size_t>(n));
 }
 
+// NUL bytes after JSON parsed in situ (see DecodeJsonWrapped).
+constexpr size_t kInsituPadding = 4;
+
 int Base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -59,7 +62,9 @@ int Base64Value(char c) {
 // input size for a truncated one) in `bad_offset`, never the byte itself.
 bool Base64Decode(absl::string_view in, Scratch* out, size_t* bad_offset) {
   out->s.clear();
-  out->s.reserve(in.size() / 4 * 3 + 3);
+  // A partial last quantum, and DecodeJsonWrapped's padding: never a
+  // reallocation, which would leave an unwiped copy behind.
+  out->s.reserve(in.size() / 4 * 3 + 3 + kInsituPadding);
   unsigned int acc = 0;
   int bits = 0;
   size_t symbols = 0;
@@ -118,7 +123,10 @@ absl::StatusOr<DecodedCertificate> DecodeJsonWrapped(const Secret& value) {
   Scratch json;
   size_t bad = 0;
   if (!Base64Decode(value.Reveal(), &json, &bad)) return NotBase64(kWhat, bad);
-  json.s.push_back('\0');  // within the reserved capacity
+  // RapidJSON's in-situ UTF-8 check reads a multibyte sequence's whole
+  // length before it looks at the bytes: a lead byte at the very end would
+  // read up to three bytes past one terminator, so there are four.
+  json.s.append(kInsituPadding, '\0');  // within the reserved capacity
 
   // In-situ parsing leaves the strings in `json` (which is wiped) instead of
   // copying them into the document's allocator (which is not).

@@ -92,6 +92,18 @@ TEST_CASE("DecodeCertificateSecret accepts line breaks and a missing password") 
   CHECK(null_password->password.empty());
 }
 
+TEST_CASE("DecodeCertificateSecret: JSON cut inside a multibyte character is refused in bounds") {
+  // fuzz_certificate_secret's find: a 4-byte UTF-8 lead byte as the last
+  // decoded byte made the in-situ parse read past the buffer (ASan).
+  for (const std::string& json :
+       {std::string("{\"a\":\"\xF4"), std::string("{\"\xF0"), std::string("\"\xE2")}) {
+    auto decoded = DecodeCertificateSecret(Secret(Base64(json)), "pfx");
+    CHECK_FALSE(decoded.ok());
+  }
+  auto fuzzed = DecodeCertificateSecret(Secret("eyJkYmRhdGFUeXBlJPS"), "pfx");
+  CHECK_FALSE(fuzzed.ok());
+}
+
 TEST_CASE("EncodeCertificateSecret refuses values over Key Vault's 25 KB") {
   // 18,000 PFX bytes -> 24,000 of base64 -> 24,044 of JSON -> 32,060 of value.
   const std::string big(18000, '\x42');
