@@ -80,6 +80,7 @@ INTERNAL_HEADERS = {
     "certs/openssl_util.h": "certs/",
     "certs/pfx_internal.h": "certs/",
     "providers/arm/arm_json_internal.h": "providers/arm/",
+    "providers/local/json_internal.h": "providers/local/",
     "providers/http/curl_transfer.h": "providers/http/",
     "engine/diff/deployment_plan.h": "engine/diff/",
     "engine/diff/vm_logins.h": "engine/diff/",

@@ -24,8 +24,6 @@ constexpr size_t kMaxShownField = 200;
 constexpr size_t kMaxShownDetail = 1000;
 constexpr size_t kMaxShownSubproblems = 10;
 
-std::string ShowUrl(absl::string_view url) { return ShowInert(url, kMaxShownUrl); }
-
 absl::Status Refused(absl::string_view url, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("ACME answer of ", ShowUrl(url), ": ", why));
 }
@@ -124,6 +122,8 @@ std::optional<Problem> OptionalProblem(const Object& o, const char* name) {
 }
 
 }  // namespace
+
+std::string ShowUrl(absl::string_view url) { return ShowInert(url, kMaxShownUrl); }
 
 bool Problem::Is(absl::string_view name) const {
   return absl::StartsWith(type, kAcmeErrorPrefix) &&

@@ -80,6 +80,9 @@ struct Authorization {
   std::vector<Challenge> challenges;
 };
 
+// A URL the CA chose, as messages show it: inert and at most 300 bytes.
+std::string ShowUrl(absl::string_view url);
+
 // `url` is where the answer came from, for messages.
 absl::StatusOr<Directory> ParseDirectory(absl::string_view url, absl::string_view body);
 absl::StatusOr<Account> ParseAccount(absl::string_view url, absl::string_view body);

@@ -26,11 +26,8 @@ constexpr char kJoseJson[] = "application/jose+json";
 constexpr char kPemChain[] = "application/pem-certificate-chain";
 constexpr size_t kMaxNonceBytes = 512;
 constexpr size_t kMaxTokenBytes = 512;
-constexpr size_t kShownUrl = 300;
 // Sends of a POST-as-GET that failed in transport or with a 5xx.
 constexpr int kMaxReadAttempts = 3;
-
-std::string ShowUrl(absl::string_view url) { return ShowInert(url, kShownUrl); }
 
 bool IsBase64UrlText(absl::string_view s, size_t max) {
   if (s.empty() || s.size() > max) return false;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "providers/local/json_internal.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/prettywriter.h"
@@ -29,12 +30,7 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& text) {
   return t;
 }
 
-std::string ToJsonText(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
+using internal::ToJsonText;
 
 absl::Status StoreError(absl::string_view path, absl::string_view what) {
   return absl::DataLossError(absl::StrCat("deployment store ", path, ": ", what));

@@ -18,6 +18,7 @@
 #include "base/files.h"
 #include "base/status_macros.h"
 #include "providers/local/deployments_store_codec.h"
+#include "providers/local/json_internal.h"
 #include "providers/local/local_files.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -30,14 +31,7 @@ namespace {
 constexpr size_t kMaxDeploymentName = 64;
 constexpr size_t kMaxResourceGroupName = 90;
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
-std::string ToJsonText(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
+using internal::ToJsonText;
 
 absl::Status ArmError(absl::StatusCode code, absl::string_view arm_code,
                       absl::string_view message) {
@@ -114,7 +108,7 @@ absl::StatusOr<std::string> NormaliseType(absl::string_view declared, absl::stri
   static const std::map<std::string, std::string> kTypes = {
       {"string", "String"}, {"securestring", "SecureString"}, {"int", "Int"},    {"bool", "Bool"},
       {"object", "Object"}, {"secureobject", "SecureObject"}, {"array", "Array"}};
-  auto it = kTypes.find(Lower(declared));
+  auto it = kTypes.find(absl::AsciiStrToLower(declared));
   if (it == kTypes.end()) {
     return TemplateValidationFailed(
         absl::StrCat("The template parameter '", parameter, "' has an invalid type '", declared,
@@ -203,7 +197,7 @@ absl::StatusOr<std::map<std::string, TemplateParameter>> TemplateParameters(
       }
       for (const auto& v : allowed->value.GetArray()) p.allowed_json.push_back(ToJsonText(v));
     }
-    out.emplace(Lower(name), std::move(p));
+    out.emplace(absl::AsciiStrToLower(name), std::move(p));
   }
   return out;
 }
@@ -228,7 +222,7 @@ absl::StatusOr<std::map<std::string, DeploymentParameter>> ValidateParameters(
 
   std::vector<std::string> unknown;
   for (const auto& [name, value] : request.parameters) {
-    if (declared.find(Lower(name)) == declared.end()) unknown.push_back(name);
+    if (declared.find(absl::AsciiStrToLower(name)) == declared.end()) unknown.push_back(name);
   }
   if (!unknown.empty()) {
     return TemplateValidationFailed(
@@ -244,12 +238,12 @@ absl::StatusOr<std::map<std::string, DeploymentParameter>> ValidateParameters(
   }
 
   std::map<std::string, const Secret*> given;
-  for (const auto& [name, value] : request.parameters) given[Lower(name)] = &value;
+  for (const auto& [name, value] : request.parameters) given[absl::AsciiStrToLower(name)] = &value;
 
   std::map<std::string, DeploymentParameter> stored;
   for (const std::string& name : declared_names) {
-    const TemplateParameter& p = declared.at(Lower(name));
-    auto it = given.find(Lower(name));
+    const TemplateParameter& p = declared.at(absl::AsciiStrToLower(name));
+    auto it = given.find(absl::AsciiStrToLower(name));
     DeploymentParameter out;
     out.type = p.type;
     if (it == given.end()) {
@@ -377,7 +371,7 @@ class LocalDeploymentsStore {
 
 std::string LocalDeployments::StorePath(absl::string_view state_dir,
                                         absl::string_view resource_group) {
-  return absl::StrCat(state_dir, "/deployments/", Lower(resource_group), ".json");
+  return absl::StrCat(state_dir, "/deployments/", absl::AsciiStrToLower(resource_group), ".json");
 }
 
 std::string LocalDeployments::DeploymentId(absl::string_view subscription_id,

@@ -31,11 +31,6 @@
 namespace rotor::emulator {
 namespace {
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-std::string Key(absl::string_view rg, absl::string_view name) {
-  return absl::StrCat(Lower(rg), "/", Lower(name));
-}
-
 constexpr char kDeploymentFailedMessage[] =
     "At least one resource deployment operation failed. Please list deployment operations for "
     "details. Please see https://aka.ms/arm-debug for usage details.";
@@ -230,7 +225,7 @@ HttpResponse HeadAnswer(bool exists) {
 
 // A location as ARM's providers list writes it ("West US" -> "westus").
 std::string NormalizedLocation(absl::string_view location) {
-  return Lower(absl::StrReplaceAll(location, {{" ", ""}}));
+  return absl::AsciiStrToLower(absl::StrReplaceAll(location, {{" ", ""}}));
 }
 
 // The template of a deployment evaluated with what ARM keeps of it: the
@@ -244,7 +239,7 @@ std::unique_ptr<Template> DeployedTemplate(const std::string& sub, const Deploym
   scope.tenant = tenant;
   scope.deployment = d.name;
   for (const auto& [name, p] : d.parameters) {
-    if (!p.value_json.empty()) scope.parameters[Lower(name)] = p.value_json;
+    if (!p.value_json.empty()) scope.parameters[absl::AsciiStrToLower(name)] = p.value_json;
   }
   return Template::Parse(template_text, std::move(scope));
 }
@@ -571,7 +566,7 @@ absl::Status ArmService::SaveMeta() const {
 
 void ArmService::ArmFailure(absl::string_view resource_group) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++fail_next_[Lower(resource_group)];
+  ++fail_next_[absl::AsciiStrToLower(resource_group)];
 }
 
 int ArmService::Running() const {
@@ -621,7 +616,7 @@ void ArmService::Shutdown() {
 // The provisioning hook: runs inside LocalDeployments::StartDeployment while
 // the deployment is recorded as Running.
 absl::Status ArmService::Provision(const DeploymentRequest& request, const std::string& group) {
-  const std::string key = Key(group, request.name);
+  const std::string key = ArmResourceKey(group, request.name);
   std::shared_ptr<Run> run;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -673,7 +668,7 @@ absl::Status ArmService::Provision(const DeploymentRequest& request, const std::
   bool inject = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = fail_next_.find(Lower(group));
+    auto it = fail_next_.find(absl::AsciiStrToLower(group));
     if (it != fail_next_.end() && it->second > 0) {
       inject = true;
       if (--it->second == 0) fail_next_.erase(it);
@@ -690,7 +685,7 @@ absl::Status ArmService::Provision(const DeploymentRequest& request, const std::
     deployment.template_json = request.template_json;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = script_configurations_.find(Lower(group));
+      auto it = script_configurations_.find(absl::AsciiStrToLower(group));
       if (it != script_configurations_.end()) deployment.previous_script_configuration = it->second;
     }
     absl::StatusOr<ProvisionResult> provisioned = registry_.Provision(deployment);
@@ -700,7 +695,7 @@ absl::Status ArmService::Provision(const DeploymentRequest& request, const std::
     doc.Parse(report.data(), report.size());
     std::lock_guard<std::mutex> lock(mu_);
     meta_[key]->provisioning = report;
-    script_configurations_[Lower(group)] = provisioned->script_configuration;
+    script_configurations_[absl::AsciiStrToLower(group)] = provisioned->script_configuration;
     last_thumbprint_ = json::StrMember(doc, "thumbprint").value_or(last_thumbprint_);
     (void)SaveMeta();
     stats_.SetLastProvisioning(absl::StrCat("{\"resource_group\":", json::Quote(group),
@@ -712,7 +707,7 @@ absl::Status ArmService::Provision(const DeploymentRequest& request, const std::
 
 std::string ArmService::EffectiveState(const Deployment& d) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = meta_.find(Key(d.resource_group, d.name));
+  auto it = meta_.find(ArmResourceKey(d.resource_group, d.name));
   if (it == meta_.end()) return d.provisioning_state;
   const Meta& m = *it->second;
   if (d.provisioning_state == "Running") {
@@ -727,7 +722,7 @@ std::string ArmService::ErrorJson(const Deployment& d) const {
   std::string code, message;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = meta_.find(Key(d.resource_group, d.name));
+    auto it = meta_.find(ArmResourceKey(d.resource_group, d.name));
     if (it != meta_.end()) {
       code = it->second->error_code;
       message = it->second->error_message;
@@ -759,7 +754,7 @@ std::string ArmService::DeploymentJson(const std::string& sub, const Deployment&
   Meta meta;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = meta_.find(Key(d.resource_group, d.name));
+    auto it = meta_.find(ArmResourceKey(d.resource_group, d.name));
     if (it != meta_.end()) meta = *it->second;
   }
   const std::string state = view == View::kPut        ? "Accepted"
@@ -842,7 +837,7 @@ std::string ArmService::OperationsJson(const std::string& sub, const Deployment&
   Meta meta;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = meta_.find(Key(d.resource_group, d.name));
+    auto it = meta_.find(ArmResourceKey(d.resource_group, d.name));
     if (it != meta_.end()) meta = *it->second;
   }
   const std::string state = EffectiveState(d);
@@ -1034,7 +1029,8 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
   if (!parsed.ok()) return refused;
   DeploymentRequest req = *std::move(parsed);
   std::map<std::string, Secret> given;
-  for (const auto& [n, v] : req.parameters) given[Lower(n)] = Secret(std::string(v.Reveal()));
+  for (const auto& [n, v] : req.parameters)
+    given[absl::AsciiStrToLower(n)] = Secret(std::string(v.Reveal()));
 
   auto run = std::make_shared<Run>();
   run->correlation_id = NewUuid();
@@ -1048,7 +1044,7 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
       for (const auto& m : ps->GetObject()) {
         const auto* def = json::MemberCi(m.value, "defaultValue");
         if (def != nullptr && !IsExpression(*def)) {
-          run->effective[Lower(m.name.GetString())] = Secret(json::ToText(*def));
+          run->effective[absl::AsciiStrToLower(m.name.GetString())] = Secret(json::ToText(*def));
         }
       }
     }
@@ -1056,7 +1052,7 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
   for (auto& [k, v] : given) run->effective[k] = std::move(v);
   run->registry = RegistryProvisioner::IsRegistryDeployment(run->effective);
 
-  const std::string key = Key(rg, name);
+  const std::string key = ArmResourceKey(rg, name);
   const bool existed = Find(rg, name).ok();
   std::future<absl::Status> accepted = run->accepted.get_future();
   {
@@ -1115,7 +1111,7 @@ HttpResponse ArmService::Put(const std::string& sub, const std::string& rg, cons
 }
 
 bool ArmService::Deleted(const Deployment& d) const {
-  auto it = deleted_.find(Key(d.resource_group, d.name));
+  auto it = deleted_.find(ArmResourceKey(d.resource_group, d.name));
   return it != deleted_.end() && it->second == absl::ToUnixMicros(d.timestamp);
 }
 
@@ -1138,7 +1134,7 @@ absl::StatusOr<std::vector<Deployment>> ArmService::List(const std::string& rg) 
 }
 
 void ArmService::ApplyDeletions(const std::string& rg) {
-  const std::string group = Lower(rg);
+  const std::string group = absl::AsciiStrToLower(rg);
   const std::string prefix = absl::StrCat(group, "/");
   bool any = false;
   for (const auto& [key, when] : deleted_) any = any || absl::StartsWith(key, prefix);
@@ -1155,7 +1151,7 @@ void ArmService::ApplyDeletions(const std::string& rg) {
     auto store = local::DecodeDeploymentsStore(*text, path);
     if (!store.ok()) return;
     std::erase_if(store->deployments, [&](const local::StoredDeployment& sd) {
-      auto it = deleted_.find(Key(rg, sd.deployment.name));
+      auto it = deleted_.find(ArmResourceKey(rg, sd.deployment.name));
       return it != deleted_.end() && it->second == absl::ToUnixMicros(sd.deployment.timestamp);
     });
     if (absl::Status s = WriteFileAtomic(path, local::EncodeDeploymentsStore(*store), 0600);
@@ -1177,7 +1173,7 @@ HttpResponse ArmService::Delete(const std::string& sub, const std::string& rg,
   const absl::Time done_at = absl::Now() + LroDelay(options_.deploy_duration);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::string key = Key(rg, name);
+    const std::string key = ArmResourceKey(rg, name);
     if (runs_.count(key) > 0 || d->provisioning_state == local::kStateRunning) {
       return ArmError(409, "DeploymentActive",
                       absl::StrCat("Unable to delete deployment '", name,
@@ -1284,8 +1280,10 @@ HttpResponse ArmService::WhatIf(const std::string& sub, const std::string& rg,
         for (size_t i = 0; i < tpl->Resources().size(); ++i) {
           const std::string& id = tpl->Resources()[i].id;
           if (id.empty()) continue;
-          if (existing.count(Lower(id)) == 0) order.push_back(Lower(id));
-          existing[Lower(id)] = Existing{id, tpl->EvaluatedResource(i).value_or("")};
+          if (existing.count(absl::AsciiStrToLower(id)) == 0)
+            order.push_back(absl::AsciiStrToLower(id));
+          existing[absl::AsciiStrToLower(id)] =
+              Existing{id, tpl->EvaluatedResource(i).value_or("")};
         }
       }
     }
@@ -1319,7 +1317,7 @@ HttpResponse ArmService::WhatIf(const std::string& sub, const std::string& rg,
         const std::string& id = tpl->Resources()[i].id;
         if (id.empty()) continue;
         const std::string after = tpl->EvaluatedResource(i).value_or("");
-        auto it = existing.find(Lower(id));
+        auto it = existing.find(absl::AsciiStrToLower(id));
         if (it == existing.end()) {
           change(id, "Create", "", after);
           continue;
@@ -1539,8 +1537,8 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     if (!filter.empty()) {
       // provisioningState eq 'X'
       size_t q1 = filter.find('\''), q2 = filter.rfind('\'');
-      if (absl::StrContains(Lower(filter), "provisioningstate") && q1 != std::string::npos &&
-          q2 > q1) {
+      if (absl::StrContains(absl::AsciiStrToLower(filter), "provisioningstate") &&
+          q1 != std::string::npos && q2 > q1) {
         state_filter = filter.substr(q1 + 1, q2 - q1 - 1);
       } else {
         return ArmError(400, "InvalidFilter",
@@ -1612,7 +1610,7 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     return ArmError(405, "MethodNotAllowed",
                     absl::StrCat("The emulator does not support ", m, " on deployments."));
   }
-  const std::string action = Lower(seg[at + 1]);
+  const std::string action = absl::AsciiStrToLower(seg[at + 1]);
   if (action == "validate" && rest == 1 && m == "POST") return Validate(sub, rg, name, request);
   if (action == "whatif" && rest == 1 && m == "POST") {
     return WhatIf(sub, rg, name, request, base_url);
@@ -1646,7 +1644,7 @@ HttpResponse ArmService::Handle(const HttpRequest& request, const std::string& b
     std::shared_ptr<Run> run;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = runs_.find(Key(rg, name));
+      auto it = runs_.find(ArmResourceKey(rg, name));
       if (it != runs_.end()) run = it->second;
     }
     if (IsTerminalProvisioningState(state) || !run) {

@@ -47,11 +47,6 @@ constexpr const char* kNameServers[] = {"ns1-01.azure-dns.com.", "ns2-01.azure-d
 // Record sets every zone holds from its creation (SOA and NS at the apex).
 constexpr size_t kApexRecordSets = 2;
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-std::string Key(absl::string_view rg, absl::string_view zone) {
-  return absl::StrCat(Lower(rg), "/", Lower(zone));
-}
-
 HttpResponse BadRequest(absl::string_view message) { return ArmError(400, "BadRequest", message); }
 
 bool LabelChar(char c, bool underscore) {
@@ -294,7 +289,7 @@ absl::StatusOr<std::unique_ptr<DnsZones>> DnsZones::Open(DnsOptions options) {
         zone->txt[name] = std::move(set);
       }
     }
-    const std::string key = Key(zone->resource_group, zone->name);
+    const std::string key = ArmResourceKey(zone->resource_group, zone->name);
     dns->zones_[key] = std::move(zone);
   }
   // challtestsrv keeps nothing across its restarts: give it the stored sets.
@@ -356,7 +351,7 @@ absl::Status DnsZones::Mirror(const std::string& host,
     rapidjson::StringBuffer b;
     json::Writer w(b);
     w.StartObject();
-    json::KeyStr(w, "host", Lower(host));
+    json::KeyStr(w, "host", absl::AsciiStrToLower(host));
     if (value != nullptr) json::KeyStr(w, "value", *value);
     w.EndObject();
     const std::string url = absl::StrCat(options_.challtestsrv, "/", action);
@@ -381,11 +376,11 @@ absl::Status DnsZones::Mirror(const std::string& host,
 absl::Status DnsZones::EnsureZone(const std::string& rg, const std::string& zone) {
   if (absl::Status s = CheckZoneName(zone); !s.ok()) return WithContext(s, "--dns-zone");
   std::lock_guard<std::mutex> lock(mu_);
-  auto& slot = zones_[Key(rg, zone)];
+  auto& slot = zones_[ArmResourceKey(rg, zone)];
   if (slot) return absl::OkStatus();
   slot = std::make_unique<Zone>();
   slot->resource_group = rg;
-  slot->name = Lower(zone);
+  slot->name = absl::AsciiStrToLower(zone);
   slot->etag = NewUuid();
   return Save();
 }
@@ -406,7 +401,7 @@ HttpResponse DnsZones::Handle(const HttpRequest& request, const std::string& sub
   if (rest.empty() || rest.size() > 3) {
     return ArmError(404, "NotFound", absl::StrCat("No route for ", request.path));
   }
-  const std::string zone = Lower(rest[0]);
+  const std::string zone = absl::AsciiStrToLower(rest[0]);
   if (auto s = CheckZoneName(zone); !s.ok()) return Refused(s);
   if (rest.size() == 1) return ZoneRequest(request, sub, rg, zone);
   if (!absl::EqualsIgnoreCase(rest[1], "TXT")) {
@@ -420,14 +415,14 @@ HttpResponse DnsZones::Handle(const HttpRequest& request, const std::string& sub
     }
     return ListTxt(sub, rg, zone);
   }
-  return TxtRequest(request, sub, rg, zone, Lower(rest[2]));
+  return TxtRequest(request, sub, rg, zone, absl::AsciiStrToLower(rest[2]));
 }
 
 HttpResponse DnsZones::ZoneRequest(const HttpRequest& request, const std::string& sub,
                                    const std::string& rg, const std::string& zone) {
   const std::string& m = request.method;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = zones_.find(Key(rg, zone));
+  auto it = zones_.find(ArmResourceKey(rg, zone));
   auto not_found = [&]() {
     return ArmError(404, "ResourceNotFound",
                     absl::StrCat("The Resource '", kZoneType, "/", zone, "' under resource group '",
@@ -492,11 +487,11 @@ HttpResponse DnsZones::ZoneRequest(const HttpRequest& request, const std::string
     next->name = zone;
     next->etag = NewUuid();
     next->tags = *std::move(tags);
-    std::unique_ptr<Zone>& slot = zones_[Key(rg, zone)];
+    std::unique_ptr<Zone>& slot = zones_[ArmResourceKey(rg, zone)];
     std::swap(slot, next);
     if (absl::Status s = Save(); !s.ok()) {
       std::swap(slot, next);
-      if (!slot) zones_.erase(Key(rg, zone));
+      if (!slot) zones_.erase(ArmResourceKey(rg, zone));
       return ArmError(500, "InternalServerError", s.message());
     }
     return zone_json(*slot, created ? 201 : 200);
@@ -513,7 +508,7 @@ HttpResponse DnsZones::ZoneRequest(const HttpRequest& request, const std::string
     std::unique_ptr<Zone> removed = std::move(it->second);
     zones_.erase(it);
     if (absl::Status s = Save(); !s.ok()) {
-      zones_[Key(rg, zone)] = std::move(removed);
+      zones_[ArmResourceKey(rg, zone)] = std::move(removed);
       return ArmError(500, "InternalServerError", s.message());
     }
     return Answer(200);
@@ -548,7 +543,7 @@ std::string DnsZones::TxtSetJson(const std::string& sub, const Zone& z, const Tx
 HttpResponse DnsZones::ListTxt(const std::string& sub, const std::string& rg,
                                const std::string& zone) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = zones_.find(Key(rg, zone));
+  auto it = zones_.find(ArmResourceKey(rg, zone));
   if (it == zones_.end()) {
     return ParentNotFound(zone);
   }
@@ -574,7 +569,7 @@ HttpResponse DnsZones::TxtRequest(const HttpRequest& request, const std::string&
   }
   if (auto s = CheckRecordName(name, zone); !s.ok()) return Refused(s);
   std::lock_guard<std::mutex> lock(mu_);
-  auto zit = zones_.find(Key(rg, zone));
+  auto zit = zones_.find(ArmResourceKey(rg, zone));
   if (zit == zones_.end()) {
     return ParentNotFound(zone);
   }

@@ -21,8 +21,6 @@
 namespace rotor::emulator {
 namespace {
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
 bool Seg(const std::vector<std::string>& seg, size_t i, absl::string_view word) {
   return i < seg.size() && absl::EqualsIgnoreCase(seg[i], word);
 }
@@ -205,7 +203,7 @@ std::string Emulator::EndpointsJson() const {
 
 SlidingWindow& Emulator::Window(const std::string& vault, bool write) {
   std::lock_guard<std::mutex> lock(windows_mu_);
-  auto& slot = windows_[absl::StrCat(write ? "w/" : "a/", Lower(vault))];
+  auto& slot = windows_[absl::StrCat(write ? "w/" : "a/", absl::AsciiStrToLower(vault))];
   if (!slot) {
     slot = std::make_unique<SlidingWindow>(write ? options_.write_throttle : options_.throttle);
   }

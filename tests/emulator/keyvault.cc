@@ -24,8 +24,6 @@
 namespace rotor::emulator {
 namespace {
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
 constexpr size_t kMaxPage = 25;
 constexpr char kHelpLink[] =
     " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
@@ -321,20 +319,20 @@ class ModelVault : public Vault {
 bool IsKeyVaultPath(absl::string_view path) {
   std::vector<std::string> seg = PathSegments(path);
   if (seg.empty()) return false;
-  const std::string c = Lower(seg[0]);
+  const std::string c = absl::AsciiStrToLower(seg[0]);
   return c == "secrets" || c == "deletedsecrets";
 }
 
 std::string KeyVaultOperation(const HttpRequest& request) {
   std::vector<std::string> seg = PathSegments(request.path);
   if (seg.empty()) return "Unknown";
-  const std::string c = Lower(seg[0]);
+  const std::string c = absl::AsciiStrToLower(seg[0]);
   const std::string& m = request.method;
   const size_t n = seg.size();
   const bool trailing_empty = n == 3 && seg[2].empty();
   if (c == "secrets") {
     if (n == 1 || (n == 2 && seg[1].empty())) return m == "GET" ? "GetSecrets" : "Unknown";
-    if (n == 2 && Lower(seg[1]) == "restore" && m == "POST") return "RestoreSecret";
+    if (n == 2 && absl::AsciiStrToLower(seg[1]) == "restore" && m == "POST") return "RestoreSecret";
     if (n == 2 || trailing_empty) {
       if (m == "PUT" && n == 2) return "SetSecret";
       if (m == "GET") return "GetSecret";
@@ -342,8 +340,10 @@ std::string KeyVaultOperation(const HttpRequest& request) {
       if (m == "DELETE" && n == 2) return "DeleteSecret";
       return "Unknown";
     }
-    if (n == 3 && Lower(seg[2]) == "versions") return m == "GET" ? "GetSecretVersions" : "Unknown";
-    if (n == 3 && Lower(seg[2]) == "backup") return m == "POST" ? "BackupSecret" : "Unknown";
+    if (n == 3 && absl::AsciiStrToLower(seg[2]) == "versions")
+      return m == "GET" ? "GetSecretVersions" : "Unknown";
+    if (n == 3 && absl::AsciiStrToLower(seg[2]) == "backup")
+      return m == "POST" ? "BackupSecret" : "Unknown";
     if (n == 3) {
       if (m == "GET") return "GetSecret";
       if (m == "PATCH") return "UpdateSecret";
@@ -358,7 +358,8 @@ std::string KeyVaultOperation(const HttpRequest& request) {
       if (m == "GET") return "GetDeletedSecret";
       if (m == "DELETE") return "PurgeDeletedSecret";
     }
-    if (n == 3 && Lower(seg[2]) == "recover" && m == "POST") return "RecoverDeletedSecret";
+    if (n == 3 && absl::AsciiStrToLower(seg[2]) == "recover" && m == "POST")
+      return "RecoverDeletedSecret";
   }
   return "Unknown";
 }
@@ -411,7 +412,7 @@ struct KeyVaultService::Entry {
   std::map<std::string, std::pair<Replication, absl::Time>> pending;
 
   static std::string AttrKey(absl::string_view secret, absl::string_view version) {
-    return absl::StrCat(Lower(secret), "/", Lower(version));
+    return absl::StrCat(absl::AsciiStrToLower(secret), "/", absl::AsciiStrToLower(version));
   }
   TimeAttributes Times(const SecretVersion& m) {
     std::lock_guard<std::mutex> lock(attrs_mu);
@@ -443,7 +444,7 @@ struct KeyVaultService::Entry {
   // Forgets every version of `secret` (purged); true when something changed.
   bool ForgetTimes(absl::string_view secret) {
     std::lock_guard<std::mutex> lock(attrs_mu);
-    const std::string prefix = absl::StrCat(Lower(secret), "/");
+    const std::string prefix = absl::StrCat(absl::AsciiStrToLower(secret), "/");
     return std::erase_if(attrs,
                          [&](const auto& kv) { return absl::StartsWith(kv.first, prefix); }) > 0;
   }
@@ -501,7 +502,7 @@ struct KeyVaultService::Entry {
   // The delete or recover of `secret` still under way, if any.
   std::optional<Replication> Pending(absl::string_view secret, absl::Time now) {
     std::lock_guard<std::mutex> lock(pending_mu);
-    auto it = pending.find(Lower(secret));
+    auto it = pending.find(absl::AsciiStrToLower(secret));
     if (it == pending.end()) return std::nullopt;
     if (now >= it->second.second) {
       pending.erase(it);
@@ -511,7 +512,7 @@ struct KeyVaultService::Entry {
   }
   void StartPending(absl::string_view secret, Replication what, absl::Time until) {
     std::lock_guard<std::mutex> lock(pending_mu);
-    pending[Lower(secret)] = {what, until};
+    pending[absl::AsciiStrToLower(secret)] = {what, until};
   }
 };
 
@@ -580,7 +581,7 @@ absl::StatusOr<std::unique_ptr<KeyVaultService>> KeyVaultService::Open(
             ? absl::OkStatus()
             : absl::InvalidArgumentError(absl::StrCat("invalid vault name \"", name,
                                                       "\": 1 to 127 letters, digits and '-'")));
-    const std::string key = Lower(name);
+    const std::string key = absl::AsciiStrToLower(name);
     if (service->vaults_.count(key) > 0) return absl::OkStatus();
     auto entry = std::make_unique<Entry>();
     entry->name = name;
@@ -638,7 +639,7 @@ std::string KeyVaultService::Find(absl::string_view name) const {
 }
 
 KeyVaultService::Entry* KeyVaultService::Get(absl::string_view vault) const {
-  auto it = vaults_.find(Lower(vault));
+  auto it = vaults_.find(absl::AsciiStrToLower(vault));
   return it == vaults_.end() ? nullptr : it->second.get();
 }
 
@@ -885,7 +886,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
       range = {0, items.size()};
       // A full page carries a nextLink whether or not more follow.
       if ((more || items.size() == request_page->max) && !items.empty()) {
-        next = SkipToken(Lower(items.back().name));
+        next = SkipToken(absl::AsciiStrToLower(items.back().name));
       }
       path = "/secrets";
     } else if (op == "GetSecretVersions") {
@@ -904,7 +905,7 @@ HttpResponse KeyVaultService::Handle(absl::string_view vault, const HttpRequest&
       std::erase_if(deleted, [&](const DeletedSecret& d) {
         return entry->Pending(d.latest.name, now) == Replication::kDeleting;
       });
-      for (const auto& d : deleted) keys.push_back(Lower(d.latest.name));
+      for (const auto& d : deleted) keys.push_back(absl::AsciiStrToLower(d.latest.name));
       path = "/deletedsecrets";
     }
     if (op != "GetSecrets") {

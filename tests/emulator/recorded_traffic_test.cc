@@ -52,8 +52,6 @@
 namespace rotor::emulator::testing {
 namespace {
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
 std::string RecordedDir() {
   return rotor::testing::SourceDir() + "/tests/data/azure-reference/recorded-traffic";
 }
@@ -207,11 +205,11 @@ std::set<std::string> ChallengeParts(const std::string& header) {
   std::set<std::string> parts;
   absl::string_view rest = absl::StripAsciiWhitespace(header);
   const size_t space = rest.find(' ');
-  parts.insert(Lower(rest.substr(0, space)));
+  parts.insert(absl::AsciiStrToLower(rest.substr(0, space)));
   if (space == absl::string_view::npos) return parts;
   for (absl::string_view p : absl::StrSplit(rest.substr(space + 1), ',', absl::SkipEmpty())) {
     p = absl::StripAsciiWhitespace(p);
-    parts.insert(Lower(p.substr(0, p.find('='))));
+    parts.insert(absl::AsciiStrToLower(p.substr(0, p.find('='))));
   }
   return parts;
 }
@@ -228,12 +226,13 @@ std::string UrlShape(const std::string& url) {
       "deployments",   "operations",     "operationstatuses", "operationresults"};
   std::vector<std::string> shape;
   for (absl::string_view seg : absl::StrSplit(path, '/', absl::SkipEmpty())) {
-    shape.push_back(kWords.count(Lower(seg)) > 0 ? Lower(seg) : "*");
+    shape.push_back(kWords.count(absl::AsciiStrToLower(seg)) > 0 ? absl::AsciiStrToLower(seg)
+                                                                 : "*");
   }
   std::vector<std::string> names;
   if (q != absl::string_view::npos) {
     for (absl::string_view kv : absl::StrSplit(u.substr(q + 1), '&', absl::SkipEmpty())) {
-      names.push_back(Lower(kv.substr(0, kv.find('='))));
+      names.push_back(absl::AsciiStrToLower(kv.substr(0, kv.find('='))));
     }
   }
   return absl::StrCat("/", absl::StrJoin(shape, "/"), "?", absl::StrJoin(names, "&"));
@@ -277,7 +276,8 @@ void CompareHeaders(const rapidjson::Value& recorded, const HttpResult& got,
     }
   }
   if (has("content-type") && !got.Header("content-type").empty() &&
-      Lower(Str(recorded, "content-type")) != Lower(got.Header("content-type"))) {
+      absl::AsciiStrToLower(Str(recorded, "content-type")) !=
+          absl::AsciiStrToLower(got.Header("content-type"))) {
     diffs->push_back(absl::StrCat("content-type ", got.Header("content-type"),
                                   " where the service answered ", Str(recorded, "content-type")));
   }
@@ -316,7 +316,7 @@ std::string NameOf(const std::string& path) {
 // A vault name for a recorded host ("REDACTED.vault.azure.net" ->
 // "redacted", "fakevault.local" -> "fakevault").
 std::string VaultOf(const std::string& host) {
-  std::string v = Lower(host.substr(0, host.find('.')));
+  std::string v = absl::AsciiStrToLower(host.substr(0, host.find('.')));
   for (char& c : v) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') c = '-';
   }
@@ -348,7 +348,8 @@ class Replay {
       if (!arm_) vaults.insert(VaultOf(x.host));
       if (arm_) {
         std::vector<std::string> seg = absl::StrSplit(x.uri.substr(0, x.uri.find('?')), '/');
-        if (seg.size() > 4 && Lower(seg[3]) == "resourcegroups") rgs_.insert(seg[4]);
+        if (seg.size() > 4 && absl::AsciiStrToLower(seg[3]) == "resourcegroups")
+          rgs_.insert(seg[4]);
       }
     }
     for (const auto& v : vaults) args.insert(args.end(), {"--vault", v});
@@ -400,7 +401,7 @@ class Replay {
     for (const auto& x : exchanges_) {
       if ((x.method == "PUT" && absl::StartsWith(x.uri, "/secrets/")) ||
           absl::StartsWith(x.uri, "/keys/")) {
-        made.insert(Lower(NameOf(x.uri.substr(0, x.uri.find('?')))));
+        made.insert(absl::AsciiStrToLower(NameOf(x.uri.substr(0, x.uri.find('?')))));
       }
     }
     std::map<std::string, std::pair<const Exchange*, const rapidjson::Value*>> live, deleted;
@@ -411,7 +412,7 @@ class Replay {
       for (const auto& item : body["value"].GetArray()) {
         const std::string id = Str(item, "id");
         const std::string name = NameOf(id.substr(id.find("/secrets/")));
-        if (name.empty() || made.count(Lower(name)) > 0) continue;
+        if (name.empty() || made.count(absl::AsciiStrToLower(name)) > 0) continue;
         (x.kind == "list_secrets" ? live : deleted)[name] = {&x, &item};
       }
     }
@@ -515,7 +516,7 @@ class Replay {
     }
     path = absl::StrJoin(seg, "/");
     if (absl::StrContains(query, "$skiptoken=")) {
-      auto it = next_links_.find(Lower(path));
+      auto it = next_links_.find(absl::AsciiStrToLower(path));
       return it == next_links_.end() ? "" : it->second;
     }
     return arm_ ? emu_->ArmUrl(path + query) : VaultUrl(x, path + query);
@@ -633,7 +634,7 @@ class Replay {
           for (auto& s : seg) {
             if (auto it = segments_.find(s); it != segments_.end()) s = it->second;
           }
-          path = Lower(absl::StrJoin(seg, "/"));
+          path = absl::AsciiStrToLower(absl::StrJoin(seg, "/"));
           if (got["nextLink"].IsString()) {
             next_links_[path] = got["nextLink"].GetString();
           } else {

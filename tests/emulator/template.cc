@@ -22,8 +22,6 @@ namespace {
 using Doc = rapidjson::Document;
 using Opt = std::optional<Doc>;
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
 Doc Copy(const rapidjson::Value& v) {
   Doc d;
   d.CopyFrom(v, d.GetAllocator());
@@ -253,7 +251,7 @@ std::string ArmTypeName(absl::string_view declared) {
   static const std::map<std::string, std::string> kTypes = {
       {"string", "String"}, {"securestring", "SecureString"}, {"int", "Int"},    {"bool", "Bool"},
       {"object", "Object"}, {"secureobject", "SecureObject"}, {"array", "Array"}};
-  auto it = kTypes.find(Lower(declared));
+  auto it = kTypes.find(absl::AsciiStrToLower(declared));
   return it == kTypes.end() ? std::string(declared) : it->second;
 }
 
@@ -318,7 +316,7 @@ struct Template::Impl {
   }
 
   Opt Parameter(const std::string& name) const {
-    const std::string key = Lower(name);
+    const std::string key = absl::AsciiStrToLower(name);
     const rapidjson::Value* params = Section("parameters");
     const rapidjson::Value* decl = params != nullptr ? json::MemberCi(*params, key) : nullptr;
     if (auto it = scope.parameters.find(key); it != scope.parameters.end()) {
@@ -336,7 +334,7 @@ struct Template::Impl {
   }
 
   Opt Variable(const std::string& name) const {
-    const std::string key = Lower(name);
+    const std::string key = absl::AsciiStrToLower(name);
     if (auto it = variable_cache.find(key); it != variable_cache.end()) {
       if (!it->second) return std::nullopt;
       return ParseDoc(*it->second);
@@ -380,7 +378,7 @@ struct Template::Impl {
     auto& a = props.GetAllocator();
     if (absl::EqualsIgnoreCase(r.type, "Microsoft.Network/publicIPAddresses")) {
       SetMember(props, "provisioningState", StringDoc("Succeeded"));
-      SetMember(props, "resourceGuid", StringDoc(StableUuid(Lower(r.id))));
+      SetMember(props, "resourceGuid", StringDoc(StableUuid(absl::AsciiStrToLower(r.id))));
       SetMember(props, "ipAddress", StringDoc("127.0.0.1"));
       SetMember(props, "publicIPAddressVersion", StringDoc("IPv4"));
       if (!props.HasMember("publicIPAllocationMethod")) {
@@ -394,10 +392,10 @@ struct Template::Impl {
         auto label = dns->value.FindMember("domainNameLabel");
         if (label != dns->value.MemberEnd() && label->value.IsString() &&
             label->value.GetStringLength() > 0) {
-          const std::string location = Lower(
+          const std::string location = absl::AsciiStrToLower(
               absl::StrReplaceAll(r.location.empty() ? scope.location : r.location, {{" ", ""}}));
-          const std::string fqdn =
-              absl::StrCat(Lower(Str(label->value)), ".", location, ".cloudapp.localhost");
+          const std::string fqdn = absl::StrCat(absl::AsciiStrToLower(Str(label->value)), ".",
+                                                location, ".cloudapp.localhost");
           rapidjson::Value f(fqdn.c_str(), static_cast<rapidjson::SizeType>(fqdn.size()), a);
           auto existing = dns->value.FindMember("fqdn");
           if (existing != dns->value.MemberEnd()) {
@@ -465,7 +463,7 @@ struct Template::Impl {
   }
 
   Opt Call(const Node& n) const {
-    const std::string fn = Lower(n.text);
+    const std::string fn = absl::AsciiStrToLower(n.text);
     // Functions that evaluate their arguments lazily.
     if (fn == "if") {
       if (n.args.size() != 3) return std::nullopt;
@@ -585,7 +583,8 @@ struct Template::Impl {
       return Reference(Str(a[0]), full);
     }
     if ((fn == "tolower" || fn == "toupper") && argc == 1 && a[0].IsString()) {
-      return StringDoc(fn == "tolower" ? Lower(Str(a[0])) : absl::AsciiStrToUpper(Str(a[0])));
+      return StringDoc(fn == "tolower" ? absl::AsciiStrToLower(Str(a[0]))
+                                       : absl::AsciiStrToUpper(Str(a[0])));
     }
     if (fn == "string" && argc == 1) return StringDoc(ToArmString(a[0]));
     if (fn == "int" && argc == 1) {
@@ -844,7 +843,7 @@ std::optional<std::string> Template::EvaluatedResource(size_t index) const {
   AddString(out, "type", r.type);
   if (!r.location.empty()) AddString(out, "location", r.location);
   for (const auto& m : impl_->declarations[index]->GetObject()) {
-    const std::string key = Lower(m.name.GetString());
+    const std::string key = absl::AsciiStrToLower(m.name.GetString());
     if (key == "apiversion" || key == "name" || key == "type" || key == "location" ||
         key == "dependson" || key == "condition" || key == "copy" || key == "resources" ||
         key == "comments") {

@@ -22,8 +22,6 @@ namespace {
 
 constexpr char kAssertionType[] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
-
 // AAD's error body (v1 and v2 share it); ADFS answers {"error",
 // "error_description"} only.
 HttpResponse OAuthError(TokenFlavor flavor, int status, absl::string_view error, int code,
@@ -72,11 +70,12 @@ absl::StatusOr<std::unique_ptr<TokenService>> TokenService::Create(
   std::unique_ptr<TokenService> service(new TokenService(endpoints, clock));
   service->lifetime_ = lifetime;
   ASSIGN_OR_RETURN(service->signer_, JwtSigner::FromPemFile(signing_key_path));
-  for (auto& c : clients) service->secrets_[Lower(c.client_id)] = std::move(c.secret);
+  for (auto& c : clients)
+    service->secrets_[absl::AsciiStrToLower(c.client_id)] = std::move(c.secret);
   for (const auto& c : certs) {
     ASSIGN_OR_RETURN(std::string pem, ReadFile(c.pem_path));
     ASSIGN_OR_RETURN(auto cert, ClientCertificate::FromPem(pem, c.pem_path));
-    service->certs_[Lower(c.client_id)].push_back(std::move(cert));
+    service->certs_[absl::AsciiStrToLower(c.client_id)].push_back(std::move(cert));
   }
   return service;
 }
@@ -88,9 +87,9 @@ std::string TokenService::JwksJson() const {
 absl::Status TokenService::CheckClientSecret(absl::string_view client_id,
                                              const Secret& secret) const {
   if (open_registration()) return absl::OkStatus();
-  auto it = secrets_.find(Lower(client_id));
+  auto it = secrets_.find(absl::AsciiStrToLower(client_id));
   if (it == secrets_.end()) {
-    if (certs_.count(Lower(client_id)) == 0) {
+    if (certs_.count(absl::AsciiStrToLower(client_id)) == 0) {
       return absl::UnauthenticatedError(absl::StrCat("AADSTS700016: Application with identifier '",
                                                      client_id,
                                                      "' was not found in the directory."));
@@ -129,8 +128,9 @@ absl::Status TokenService::CheckAssertion(const HttpRequest& request, const std:
   const auto iss = json::StrMember(payload, "iss");
   const auto sub = json::StrMember(payload, "sub");
   std::string client = client_id.empty() ? iss.value_or("") : client_id;
-  if (client.empty() || !iss || !sub || Lower(*iss) != Lower(client) ||
-      Lower(*sub) != Lower(client)) {
+  if (client.empty() || !iss || !sub ||
+      absl::AsciiStrToLower(*iss) != absl::AsciiStrToLower(client) ||
+      absl::AsciiStrToLower(*sub) != absl::AsciiStrToLower(client)) {
     return absl::InvalidArgumentError(
         "AADSTS700023: Client assertion audience/issuer claims are invalid: iss and sub must "
         "both be the client id.");
@@ -148,7 +148,7 @@ absl::Status TokenService::CheckAssertion(const HttpRequest& request, const std:
     }
   }
   auto strip = [](std::string s) {
-    s = Lower(s);
+    s = absl::AsciiStrToLower(s);
     while (!s.empty() && s.back() == '/') s.pop_back();
     return s;
   };
@@ -192,10 +192,10 @@ absl::Status TokenService::CheckAssertion(const HttpRequest& request, const std:
   // Signature: against the client's registered certificates, by thumbprint.
   const std::string x5t = json::StrMember(header, "x5t").value_or("");
   const std::string x5t256 = json::StrMember(header, "x5t#S256").value_or("");
-  auto it = certs_.find(Lower(client));
+  auto it = certs_.find(absl::AsciiStrToLower(client));
   if (it == certs_.end()) {
     if (open_registration()) return absl::OkStatus();
-    if (secrets_.count(Lower(client)) == 0) {
+    if (secrets_.count(absl::AsciiStrToLower(client)) == 0) {
       return absl::NotFoundError(absl::StrCat("AADSTS700016: Application with identifier '", client,
                                               "' was not found in the directory."));
     }

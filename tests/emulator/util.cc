@@ -107,4 +107,8 @@ std::string HostName(absl::string_view host_header) {
   return h;
 }
 
+std::string ArmResourceKey(absl::string_view resource_group, absl::string_view name) {
+  return absl::StrCat(absl::AsciiStrToLower(resource_group), "/", absl::AsciiStrToLower(name));
+}
+
 }  // namespace rotor::emulator

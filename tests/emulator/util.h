@@ -33,6 +33,10 @@ std::string ArmDuration(absl::Duration d);
 // RFC 1123 ("Tue, 20 Apr 2021 21:14:26 GMT") for Date headers.
 std::string HttpDate(absl::Time t);
 
+// The key of an ARM resource in a resource group: ARM's names are case
+// insensitive ("RG", "Name" -> "rg/name").
+std::string ArmResourceKey(absl::string_view resource_group, absl::string_view name);
+
 // The host part of a Host header ("a.b:8443" -> "a.b", "[::1]:80" -> "::1"),
 // lower case.
 std::string HostName(absl::string_view host_header);
