@@ -297,7 +297,9 @@ TEST_CASE("HEAD of a missing deployment - 404 with ARM's JSON content type and n
 }
 
 TEST_CASE("DELETE of a deployment - 202 and Location, then 404 - not while it runs") {
-  Emulator emu(Args("1s"));
+  // The deletion runs a quarter of this (1 s): long enough to be seen on a
+  // loaded machine.
+  Emulator emu(Args("4s"));
   const std::string token = emu.ArmToken();
   const std::vector<std::string> auth = {"Authorization: Bearer " + token};
   HttpResult r = emu.Send("PUT", emu.ArmUrl(DeploymentPath("newregreg", "gone")), Body(), token);
@@ -322,8 +324,11 @@ TEST_CASE("DELETE of a deployment - 202 and Location, then 404 - not while it ru
   r = emu.Get(location, token);
   CHECK(r.status == 202);
   CHECK(r.Header("Location") == location);
-  absl::SleepFor(absl::Milliseconds(300));
-  r = emu.Get(location, token);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (r.status == 202 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    r = emu.Get(location, token);
+  }
   CHECK(r.status == 204);
   CHECK(r.body.empty());
   r = emu.Get(emu.ArmUrl(DeploymentPath("newregreg", "gone")), token);
