@@ -51,6 +51,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build_dir=${ROTOR_BUILD_DIR:-build}
+# A fresh build compiles each library's sources in batches (CMake's unity
+# builds: the headers they share are compiled once per batch, not once per
+# file); test files are compiled one by one (CMakeLists.txt). ROTOR_JOBS
+# compile jobs (default: one per core); ROTOR_TEST_JOBS tests at once
+# (default: two per core: many tests spend part of their time waiting on a
+# server or a process).
+jobs=${ROTOR_JOBS:-$(nproc)}
+test_jobs=${ROTOR_TEST_JOBS:-$(( $(nproc) * 2 ))}
+unity=-DCMAKE_UNITY_BUILD=ON
 if [ "$sanitize" = 1 ]; then
   # One build, one run of the suite, under AddressSanitizer (leaks included)
   # and UBSan: a sanitizer finds what the plain build's run would, and more.
@@ -61,19 +70,19 @@ if [ "$sanitize" = 1 ]; then
   build_dir=${ROTOR_SANITIZE_BUILD_DIR:-build-sanitize}
   CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DROTOR_SANITIZE=ON -DROTOR_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
-    -DROTOR_FUZZ_SECONDS="${ROTOR_FUZZ_SECONDS:-20}" ${ROTOR_CMAKE_ARGS:-}
+    -DROTOR_FUZZ_SECONDS="${ROTOR_FUZZ_SECONDS:-20}" $unity ${ROTOR_CMAKE_ARGS:-}
   symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
   [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 else
-  cmake -S . -B "$build_dir" ${ROTOR_CMAKE_ARGS:-}
+  cmake -S . -B "$build_dir" $unity ${ROTOR_CMAKE_ARGS:-}
 fi
 if [ "$job" = quickstart ]; then
   # Only the binary the quickstart runs.
-  cmake --build "$build_dir" -j"${ROTOR_JOBS:-2}" --target rotor
+  cmake --build "$build_dir" -j"$jobs" --target rotor
 else
-  cmake --build "$build_dir" -j"${ROTOR_JOBS:-2}"
+  cmake --build "$build_dir" -j"$jobs"
 fi
 
 case "$job" in
@@ -102,6 +111,6 @@ case "$job" in
     "../$build_dir/rotor" apply -c quickstart.toml --auto-approve
     ;;
   test)
-    ctest --test-dir "$build_dir" --output-on-failure -j"${ROTOR_JOBS:-2}"
+    ctest --test-dir "$build_dir" --output-on-failure -j"$test_jobs"
     ;;
 esac

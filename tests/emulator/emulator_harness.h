@@ -1,6 +1,6 @@
 // Test harness: runs the real rotor-emulator binary on port 0 in a
-// temporary state folder and talks to it with curl (trusting DIR/ca.pem;
-// curl resolves *.localhost to loopback).
+// temporary state folder and talks to it with libcurl, in process (trusting
+// DIR/ca.pem; curl resolves *.localhost to loopback).
 #ifndef ROTOR_TESTS_EMULATOR_EMULATOR_HARNESS_H_
 #define ROTOR_TESTS_EMULATOR_EMULATOR_HARNESS_H_
 
@@ -58,7 +58,7 @@ class Emulator {
   std::string ArmAudience() const;
   std::string VaultResource() const;
 
-  // One request with curl. `body` nullopt sends none.
+  // One request, as `curl -i` would send it. `body` nullopt sends none.
   HttpResult Request(const std::string& method, const std::string& url,
                      const std::optional<std::string>& body = std::nullopt,
                      const std::vector<std::string>& headers = {}) const;

@@ -223,7 +223,7 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_v
     }
   }
   if (!ca_cert) {
-    ASSIGN_OR_RETURN(ca_key, NewRsaKey(2048));
+    ASSIGN_OR_RETURN(ca_key, NewEcKey());
     ASSIGN_OR_RETURN(ca_cert, MakeCertificate(ca_key.get(), "rotor-emulator CA", nullptr,
                                               ca_key.get(), 3650, true, {}, {}));
     ASSIGN_OR_RETURN(std::string key_pem, KeyPem(ca_key.get()));
