@@ -76,19 +76,28 @@ std::string BuildDir() {
 std::string SourceDir() { return ROTOR_SOURCE_DIR; }
 
 int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  // A port free for TCP and for UDP: a DNS server (pebble-challtestsrv)
+  // listens on both, and keeps running when one of the two is taken.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot bind a loopback port");
+    }
     ::close(fd);
-    throw std::runtime_error("cannot bind a loopback port");
+    int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+    if (udp < 0) throw std::runtime_error("socket failed");
+    const bool udp_free = ::bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(udp);
+    if (udp_free) return ntohs(addr.sin_port);
   }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  throw std::runtime_error("no loopback port free for both TCP and UDP");
 }
 
 void SleepIntoNextSecond() {

@@ -33,8 +33,8 @@ void WriteFileOrDie(const std::string& path, const std::string& contents);
 // The folder holding the built binaries (rotor, rotor-emulator): the
 // ROTOR_BUILD_DIR the build passes to tests.
 std::string BuildDir();
-// A TCP port on 127.0.0.1 that was free a moment ago (for servers that
-// cannot report the port they bound, such as docker-registry).
+// A port on 127.0.0.1 that was free for TCP and UDP a moment ago (for
+// servers that cannot report the port they bound, such as docker-registry).
 int FreeLoopbackPort();
 
 // Sleeps into the next whole second (and 20 ms past it). Key Vault stamps

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -75,6 +76,17 @@ absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(Options option
           absl::StrCat(binary, " is missing: install the Debian package pebble"));
     }
   }
+  // A port picked free can be taken before the server binds it (other tests
+  // run beside this one): then start again on other ports.
+  absl::StatusOr<std::unique_ptr<PebbleServer>> server;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    server = StartOnce(options);
+    if (server.ok() || !absl::IsAborted(server.status())) break;
+  }
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::StartOnce(const Options& options) {
   auto state = std::make_unique<State>();
   const std::vector<int> ports = FreePorts(4);
   state->acme_port = ports[0];
@@ -147,6 +159,13 @@ absl::StatusOr<std::unique_ptr<PebbleServer>> PebbleServer::Start(Options option
       challtestsrv_up = r.ok() && r->status == 200;
     }
     if (!(pebble_up && challtestsrv_up)) absl::SleepFor(absl::Milliseconds(100));
+  }
+  // pebble-challtestsrv keeps running when its DNS port is taken, and Pebble
+  // would then ask whoever holds it.
+  const std::string logs = server->Logs();
+  if (absl::StrContains(logs, "address already in use")) {
+    return absl::AbortedError(absl::StrCat("a port was taken before the server bound it:\n",
+                                           ShowInert(logs, 8000, true)));
   }
   if (!pebble_up || !challtestsrv_up) {
     return absl::UnavailableError(absl::StrCat(

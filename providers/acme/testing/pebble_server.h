@@ -66,6 +66,8 @@ class PebbleServer {
  private:
   struct State;
   explicit PebbleServer(std::unique_ptr<State> state);
+  // One start on freshly picked ports; Aborted when one was taken meanwhile.
+  static absl::StatusOr<std::unique_ptr<PebbleServer>> StartOnce(const Options& options);
   std::unique_ptr<State> state_;
 };
 
