@@ -75,6 +75,9 @@ class Registry {
     thumbprint_ = *thumbprint;
     const std::string url =
         PutSecret("containersecret", std::string(value->Reveal()), R"(,"contentType":"pfx")");
+    // The portal's deployment comes seconds after the writes: in a later
+    // second, or rotor would read the by-hand writes as made after it.
+    testing::SleepIntoNextSecond();
     const std::string body = testing::RegistryDeploymentBody(
         {.vault_resource_id = testing::VaultResourceId(kSubscription, "newregreg", "newregkv"),
          .secret_url = url,
