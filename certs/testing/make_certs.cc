@@ -10,6 +10,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -43,8 +46,51 @@ void Check(int ok, absl::string_view what) {
   if (ok != 1) Fail(what);
 }
 
+// The build's pool of RSA-2048 keys (make_key_pool.sh), read once per
+// process; each key is handed out once.
+class KeyPool {
+ public:
+  static KeyPool& Get() {
+    static KeyPool* pool = new KeyPool();
+    return *pool;
+  }
+
+  int Left() const {
+    const size_t taken = std::min(next_.load(), pems_.size());
+    return static_cast<int>(pems_.size() - taken);
+  }
+
+  // The next unused key of the pool; null once it is used up (or missing).
+  EvpPkeyPtr Take() {
+    const size_t i = next_.fetch_add(1);
+    if (i >= pems_.size()) return nullptr;
+    BIO* bio = BIO_new_mem_buf(pems_[i].data(), static_cast<int>(pems_[i].size()));
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr));
+    BIO_free(bio);
+    if (!key) Fail("read a key of the test key pool " ROTOR_TEST_KEY_POOL);
+    return key;
+  }
+
+ private:
+  KeyPool() {
+    std::ifstream in(ROTOR_TEST_KEY_POOL, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string kEnd = "-----END PRIVATE KEY-----";
+    size_t start = 0;
+    for (size_t end = text.find(kEnd); end != std::string::npos; end = text.find(kEnd, start)) {
+      pems_.push_back(text.substr(start, end + kEnd.size() - start));
+      start = end + kEnd.size();
+    }
+  }
+
+  std::vector<std::string> pems_;
+  std::atomic<size_t> next_{0};
+};
+
 EvpPkeyPtr NewKey(KeyType type, int bits) {
   EvpPkeyPtr key;
+  if (type == KeyType::kRsa && bits == 2048) key = KeyPool::Get().Take();
+  if (key) return key;
   if (type == KeyType::kRsa) {
     key.reset(EVP_RSA_gen(static_cast<unsigned int>(bits)));
   } else {
@@ -197,6 +243,12 @@ struct SafesFree {
 absl::Time TestNow() {
   return absl::FromCivil(absl::CivilSecond(2025, 6, 1, 0, 0, 0), absl::UTCTimeZone());
 }
+
+std::string NewRsa2048KeyPem() {
+  return std::string(internal::PrivateKeyPkcs8Pem(NewKey(KeyType::kRsa, 2048).get()).Reveal());
+}
+
+int RsaKeysLeftInPool() { return KeyPool::Get().Left(); }
 
 TestCert::TestCert(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 

@@ -11,8 +11,15 @@
 //
 // Times are relative to the TestPki's `now` (TestNow() unless given), so
 // expiry tests are deterministic when the checks use the same `now`.
-// Generating an RSA key takes tens of milliseconds: reuse certificates
-// within a test where you can. Library rotor_certs_testing; for tests only.
+// Library rotor_certs_testing; for tests only.
+//
+// Keys: making an RSA key costs a tenth to half a CPU second, and the suite
+// needs a few hundred. RSA-2048 keys therefore come first from a pool the
+// build makes once (make_key_pool.sh, 48 keys), each handed out once per
+// process, then are made afresh: within one test process no two keys are
+// ever the same; across test processes the same key recurs, which nothing
+// may rely on (each test's certificates live in its own process). Other
+// sizes and EC keys are always made afresh.
 #ifndef ROTOR_CERTS_TESTING_MAKE_CERTS_H_
 #define ROTOR_CERTS_TESTING_MAKE_CERTS_H_
 
@@ -29,6 +36,14 @@ namespace rotor::certs::testing {
 absl::Time TestNow();
 
 enum class KeyType { kRsa, kEc };
+
+// An RSA-2048 private key (PKCS#8 PEM) no one else in this process has
+// (see "Keys" above): for a test's own key files, such as an emulator's
+// token-signing key.
+std::string NewRsa2048KeyPem();
+
+// How many keys of the pool this process has not taken yet.
+int RsaKeysLeftInPool();
 
 enum class PfxEncryption {
   kAes256,     // OpenSSL 3's default: PBES2 AES-256-CBC, HMAC-SHA-256 MAC

@@ -2,8 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "base/process.h"
 #include "tests/support/testing.h"
 
@@ -19,6 +21,24 @@ std::string Pkcs12Info(const std::string& pfx) {
   REQUIRE(run.ok());
   REQUIRE_MESSAGE(run->exit_code == 0, run->stderr_data);
   return run->stdout_data + run->stderr_data;
+}
+
+TEST_CASE("Test RSA keys come from the build's pool, then are made afresh, and never repeat") {
+  const std::string pool = rotor::testing::ReadFileOrDie(ROTOR_TEST_KEY_POOL);
+  const int left = RsaKeysLeftInPool();
+  CHECK(left <= 48);
+  std::set<std::string> seen;
+  for (int i = 0; i < left + 2; ++i) {
+    const std::string key = NewRsa2048KeyPem();
+    CAPTURE(i);
+    CHECK(absl::StartsWith(key, "-----BEGIN PRIVATE KEY-----"));
+    CHECK((pool.find(key) != std::string::npos) == (i < left));
+    CHECK(seen.insert(key).second);
+  }
+  CHECK(RsaKeysLeftInPool() == 0);
+  // A certificate's key is one of a kind too.
+  const TestPki pki;
+  CHECK(seen.insert(pki.root().KeyPem()).second);
 }
 
 TEST_CASE("Test PFX files use the encryption they claim") {

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <memory>
 #include <stdexcept>
@@ -13,7 +14,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/files.h"
+#include "certs/testing/make_certs.h"
 #include "rapidjson/pointer.h"
+#include "tests/emulator/tls.h"
 
 namespace rotor::emulator::testing {
 
@@ -77,6 +80,15 @@ Emulator::Emulator(std::vector<std::string> args, std::string state_dir) {
     if (a != "--verbose-test") argv.push_back(a);
   }
   ::unlink((state_dir_ + "/port").c_str());
+  // A token-signing key from the build's pool, so that a start makes no RSA
+  // key (a state folder that has one keeps it).
+  const std::string tls_dir = absl::StrCat(state_dir_, "/", kTlsDir);
+  const std::string token_key = absl::StrCat(tls_dir, "/", kTokenSigningKeyFile);
+  if (!PathExists(token_key)) {
+    REQUIRE(MakeDirs(tls_dir).ok());
+    ::chmod(tls_dir.c_str(), 0700);
+    REQUIRE(WriteFileAtomic(token_key, certs::testing::NewRsa2048KeyPem(), 0600).ok());
+  }
   auto proc = BackgroundProcess::Start(argv, {}, log_path_);
   if (!proc.ok()) throw std::runtime_error(std::string(proc.status().message()));
   process_.emplace(*std::move(proc));

@@ -201,14 +201,14 @@ absl::StatusOr<TlsFiles> PrepareTls(const std::string& state_dir, absl::string_v
                      "\": use valid, untrusted, wrong-host or expired"));
   }
   TlsFiles files;
-  const std::string tls_dir = absl::StrCat(state_dir, "/tls");
+  const std::string tls_dir = absl::StrCat(state_dir, "/", kTlsDir);
   RETURN_IF_ERROR(MakeDirs(tls_dir));
   ::chmod(tls_dir.c_str(), 0700);
   files.ca_cert_path = absl::StrCat(state_dir, "/ca.pem");
   const std::string ca_key_path = absl::StrCat(tls_dir, "/ca.key");
   files.server_cert_path = absl::StrCat(tls_dir, "/server.pem");
   files.server_key_path = absl::StrCat(tls_dir, "/server.key");
-  files.token_key_path = absl::StrCat(tls_dir, "/token-signing.key");
+  files.token_key_path = absl::StrCat(tls_dir, "/", kTokenSigningKeyFile);
 
   PkeyPtr ca_key;
   X509Ptr ca_cert;

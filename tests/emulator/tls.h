@@ -33,6 +33,12 @@
 
 namespace rotor::emulator {
 
+// Under the state folder: the folder of private keys, and the token-signing
+// key in it. A key already there is kept (the tests' harness puts one there
+// from the build's key pool before the first start: certs/testing).
+inline constexpr absl::string_view kTlsDir = "tls";
+inline constexpr absl::string_view kTokenSigningKeyFile = "token-signing.key";
+
 struct TlsFiles {
   std::string ca_cert_path;
   std::string server_cert_path;
