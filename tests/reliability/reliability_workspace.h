@@ -7,6 +7,7 @@
 #ifndef ROTOR_TESTS_RELIABILITY_RELIABILITY_WORKSPACE_H_
 #define ROTOR_TESTS_RELIABILITY_RELIABILITY_WORKSPACE_H_
 
+#include <ios>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,9 @@ class JournaledWorkspace {
   std::string deploy_duration_;
   std::unique_ptr<e2e::AzureWorkspace> ws_;
   std::vector<std::string> users_;
+  // What JournalLines() has counted so far.
+  mutable std::streamoff journal_bytes_counted_ = 0;
+  mutable int journal_lines_ = 0;
 };
 
 // A registry on cloud.kind = "local" (its lock is state_dir/lock): kUsers
