@@ -55,10 +55,10 @@ build_dir=${ROTOR_BUILD_DIR:-build}
 # builds: the headers they share are compiled once per batch, not once per
 # file); test files are compiled one by one (CMakeLists.txt). ROTOR_JOBS
 # compile jobs (default: one per core); ROTOR_TEST_JOBS tests at once
-# (default: two per core: many tests spend part of their time waiting on a
-# server or a process).
+# (default: three per core: many tests spend part of their time waiting on a
+# server, a deployment or a process).
 jobs=${ROTOR_JOBS:-$(nproc)}
-test_jobs=${ROTOR_TEST_JOBS:-$(( $(nproc) * 2 ))}
+test_jobs=${ROTOR_TEST_JOBS:-$(( $(nproc) * 3 ))}
 unity=-DCMAKE_UNITY_BUILD=ON
 if [ "$sanitize" = 1 ]; then
   # One build, one run of the suite, under AddressSanitizer (leaks included)

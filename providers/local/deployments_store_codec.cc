@@ -10,7 +10,6 @@
 #include "rapidjson/error/en.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace rotor::local {
 namespace {

@@ -22,8 +22,6 @@
 #include "providers/local/local_files.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace rotor::local {
 namespace {
