@@ -26,7 +26,7 @@ std::string Pkcs12Info(const std::string& pfx) {
 TEST_CASE("Test RSA keys come from the build's pool, then are made afresh, and never repeat") {
   const std::string pool = rotor::testing::ReadFileOrDie(ROTOR_TEST_KEY_POOL);
   const int left = RsaKeysLeftInPool();
-  CHECK(left <= 48);
+  CHECK(left <= ROTOR_TEST_KEY_POOL_SIZE);
   std::set<std::string> seen;
   for (int i = 0; i < left + 2; ++i) {
     const std::string key = NewRsa2048KeyPem();
